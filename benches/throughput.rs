@@ -1,0 +1,82 @@
+//! `cargo bench`: household-years simulated per second, and heap memory per
+//! household, on a 100,000-household county (100 villages of 1,000).
+//!
+//! Targets (issue 2): at least 10 million household-years per second per core for
+//! the baseline cycle, at most 256 bytes per household. The benchmark runs one
+//! simulation on one thread, so its rate *is* the per-core rate.
+
+use criterion::{Criterion, Throughput};
+use sandan::engine::Simulation;
+use sandan::scenario;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Duration;
+
+/// Counts live heap bytes, to measure memory per household exactly.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed) + layout.size() as isize;
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const HOUSEHOLDS: usize = 100_000;
+
+fn county() -> scenario::Scenario {
+    let text = "name = \"bench\"\nstart_year = 2016\nend_year = 2020\n[[village]]\nname = \"v\"\ncount = 100\nhouseholds = 1000\nstarting_incidence = 0.2\n";
+    scenario::parse(text, "bench.toml", "bench").expect("bench scenario is valid")
+}
+
+fn report_memory(s: &scenario::Scenario) {
+    let model = &s.strategies[0].model;
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let mut sim = Simulation::new(model, 1, 0, 2016);
+    sim.baseline();
+    for _ in 0..4 {
+        sim.step();
+    }
+    let live = LIVE.load(Ordering::Relaxed) - before;
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    println!(
+        "memory: {:.0} bytes per household live after 4 years, {:.0} at peak (synthesis included); target ≤ 256",
+        live as f64 / HOUSEHOLDS as f64,
+        peak as f64 / HOUSEHOLDS as f64
+    );
+    drop(sim);
+}
+
+fn cycle(c: &mut Criterion, s: &scenario::Scenario) {
+    let model = &s.strategies[0].model;
+    let mut group = c.benchmark_group("cycle");
+    group.throughput(Throughput::Elements(HOUSEHOLDS as u64));
+    group.sample_size(20).measurement_time(Duration::from_secs(8));
+    let mut sim = Simulation::new(model, 1, 0, 2016);
+    sim.baseline();
+    group.bench_function("baseline_step_100k_households", |b| b.iter(|| sim.step()));
+    group.bench_function("synthesis_100k_households", |b| {
+        b.iter(|| Simulation::new(model, 1, 0, 2016))
+    });
+    group.finish();
+}
+
+fn main() {
+    let s = county();
+    report_memory(&s);
+    let mut c = Criterion::default().configure_from_args();
+    cycle(&mut c, &s);
+    c.final_summary();
+}

@@ -1,0 +1,140 @@
+//! Households, stored as a structure of arrays.
+//!
+//! A county has up to millions of households and the yearly cycle touches each once,
+//! so the layout is chosen for the cache: one dense vector per attribute, small
+//! integer and `f32` types where the precision is not needed, `f64` for money that
+//! accumulates. Attributes split in two:
+//! * [`Fixed`] — set at synthesis and never changed (size, land, village…);
+//! * [`State`] — what the yearly cycle changes. The engine keeps two `State`s and
+//!   each year reads last year's and writes this year's (double buffering), so no
+//!   household can see another's update of the same year.
+
+/// The main cause of poverty recorded at identification (DOMAIN.md, Suiyang survey).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Cause {
+    /// Not poor at the baseline.
+    NotPoor = 0,
+    /// Poor because of illness: at least one chronically ill member.
+    Illness = 1,
+    /// Labour available but short of capital, skills or ideas.
+    LabourShort = 2,
+    /// Other combined causes: no or little labour (elderly, disabled).
+    Other = 3,
+}
+
+/// Registration status in the official poverty register (建档立卡).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Status {
+    /// Never registered.
+    #[default]
+    NotRegistered = 0,
+    /// Registered and not exited.
+    Registered = 1,
+    /// Registered once, exited since (and not re-registered).
+    Exited = 2,
+}
+
+/// Attributes fixed for the whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Fixed {
+    /// Index of the household's village in `Model::villages`.
+    pub village: Vec<u32>,
+    /// Persons in the household.
+    pub size: Vec<u8>,
+    /// Members with a disability (they do not work).
+    pub disabled: Vec<u8>,
+    pub cause: Vec<Cause>,
+    /// Farmland, mu.
+    pub land: Vec<f32>,
+    /// Unobserved earning ability, mean 1: multiplies labour and farm income.
+    pub productivity: Vec<f32>,
+    /// Members covered by medical insurance (all or none).
+    pub insured: Vec<bool>,
+    /// A uniform draw fixed per household: it takes up dibao when eligible if the
+    /// draw is below the take-up rate (some households never apply).
+    pub dibao_draw: Vec<f32>,
+}
+
+/// Attributes the yearly cycle changes.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Members able to work.
+    pub labourers: Vec<u8>,
+    /// Labourers working away from the township for part of the year.
+    pub migrants: Vec<u8>,
+    /// Chronically ill members.
+    pub chronic: Vec<u8>,
+    /// Skill in [0, 1].
+    pub skill: Vec<f32>,
+    /// Motivation (内生动力) in [0, 1].
+    pub motivation: Vec<f32>,
+    /// Savings minus debt, yuan.
+    pub wealth: Vec<f64>,
+    /// Whether the dwelling is safe (one of the "three guarantees").
+    pub housing_safe: Vec<bool>,
+    pub status: Vec<Status>,
+    /// Consecutive years a registered household's income was above the exit line.
+    pub years_above: Vec<u8>,
+    /// Year of the last exit (0 if none).
+    pub exit_year: Vec<i16>,
+    /// Per-capita net income this year, yuan.
+    pub income_pc: Vec<f32>,
+}
+
+impl State {
+    pub fn with_capacity(n: usize) -> State {
+        State {
+            labourers: Vec::with_capacity(n),
+            migrants: Vec::with_capacity(n),
+            chronic: Vec::with_capacity(n),
+            skill: Vec::with_capacity(n),
+            motivation: Vec::with_capacity(n),
+            wealth: Vec::with_capacity(n),
+            housing_safe: Vec::with_capacity(n),
+            status: Vec::with_capacity(n),
+            years_above: Vec::with_capacity(n),
+            exit_year: Vec::with_capacity(n),
+            income_pc: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.status.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.status.is_empty()
+    }
+}
+
+/// All households of one simulated county.
+#[derive(Debug, Clone, Default)]
+pub struct Households {
+    pub fixed: Fixed,
+    pub state: State,
+}
+
+impl Households {
+    pub fn len(&self) -> usize {
+        self.fixed.size.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fixed.size.is_empty()
+    }
+
+    /// Persons in all households.
+    pub fn population(&self) -> u64 {
+        self.fixed.size.iter().map(|&s| u64::from(s)).sum()
+    }
+
+    /// Bytes of heap memory per household held by one `Households` plus the second
+    /// `State` buffer of the engine (the benchmark reports the measured figure).
+    pub const fn bytes_per_household() -> usize {
+        let fixed = 4 + 1 + 1 + 1 + 4 + 4 + 1 + 4;
+        let state = 1 + 1 + 1 + 4 + 4 + 8 + 1 + 1 + 1 + 2 + 4;
+        fixed + 2 * state
+    }
+}

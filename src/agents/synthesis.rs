@@ -1,0 +1,371 @@
+//! Population synthesis: the households of every village, drawn so that the baseline
+//! reproduces the scenario's starting incidence and poverty-cause mix.
+//!
+//! Why not simply draw attributes and see who turns out poor? Because then a planner
+//! could not calibrate a scenario to a report: the incidence would be whatever the
+//! income model made of the attribute distributions. Instead, per village:
+//! 1. draw every household's size;
+//! 2. choose, in random order, the households that are poor until their persons make
+//!    up the target share of the village's persons (exactly, where sizes allow);
+//! 3. split the poor households by cause in the scenario's proportions (largest
+//!    remainder), and give each the traits its cause implies (a chronically ill
+//!    member; labour but low skill; no labour);
+//! 4. draw the household's unobserved productivity from its lognormal distribution
+//!    *truncated* to the side of the poverty line its status requires, so that its
+//!    expected income — the "normal" income identification assesses, computed by
+//!    [`crate::engine::income::expected`], the mean of the yearly cycle's draws — is
+//!    below the line if and only if it was chosen poor.
+//!
+//! The result: the baseline incidence equals the target to within one household's
+//! persons, and the cause mix equals the scenario's to within one household.
+
+use super::household::{Cause, Fixed, Households, State, Status};
+use crate::engine::income::{self, Work};
+use crate::rng::{CellRng, Stream, shuffle};
+use crate::scenario::Model;
+use crate::scenario::raw::CauseMix;
+use crate::stats::{normal_cdf, normal_quantile};
+
+/// Synthesise every household of the county for one replicate. Households are
+/// numbered village by village; that number is the household's random-stream entity.
+pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Households {
+    let n = model.household_count();
+    let mut hh = Households {
+        fixed: Fixed::default(),
+        state: State::with_capacity(n),
+    };
+    let line = model.poverty_line.at(start_year);
+    let mut base = 0u64;
+    for (v, village) in model.villages.iter().enumerate() {
+        let count = village.households as usize;
+        let sizes: Vec<u8> = (0..count)
+            .map(|j| {
+                let mut rng = CellRng::new(seed, replicate, Stream::SynthesisSize, base + j as u64, start_year);
+                draw_size(&model.population.household_size_cdf, &mut rng)
+            })
+            .collect();
+        let mut selection = CellRng::new(seed, replicate, Stream::SynthesisSelection, v as u64, start_year);
+        let causes = choose_poor(&sizes, village.starting_incidence, &village.cause_mix, &mut selection);
+        for j in 0..count {
+            let entity = base + j as u64;
+            let mut rng = CellRng::new(seed, replicate, Stream::SynthesisAttributes, entity, start_year);
+            push_household(&mut hh, model, v, sizes[j], causes[j], (start_year, line), &mut rng);
+        }
+        base += count as u64;
+    }
+    hh
+}
+
+fn draw_size(cdf: &[f64], rng: &mut CellRng) -> u8 {
+    let u = rng.uniform();
+    (cdf.partition_point(|&c| c <= u).min(cdf.len() - 1) + 1) as u8
+}
+
+/// Decide which households are poor and why. Returns one cause per household.
+fn choose_poor(sizes: &[u8], incidence: f64, mix: &CauseMix, rng: &mut CellRng) -> Vec<Cause> {
+    let persons: u64 = sizes.iter().map(|&s| u64::from(s)).sum();
+    let target = (incidence * persons as f64).round() as u64;
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    shuffle(rng, &mut order);
+
+    let mut poor = Vec::new();
+    let mut have = 0u64;
+    for &j in &order {
+        if have >= target {
+            break;
+        }
+        let s = u64::from(sizes[j]);
+        // Take a household if it fits, or if it overshoots by less than it undershoots.
+        if have + s <= target || (have + s - target) < (target - have) {
+            poor.push(j);
+            have += s;
+        }
+    }
+
+    let counts = largest_remainder(poor.len(), &[mix.illness, mix.labour_short, mix.other]);
+    let mut causes = vec![Cause::NotPoor; sizes.len()];
+    let kinds = [Cause::Illness, Cause::LabourShort, Cause::Other];
+    let mut it = poor.into_iter();
+    for (kind, &k) in kinds.iter().zip(&counts) {
+        for j in it.by_ref().take(k) {
+            causes[j] = *kind;
+        }
+    }
+    causes
+}
+
+/// Split `n` items into groups with the given shares, rounding by largest remainder.
+pub fn largest_remainder(n: usize, shares: &[f64]) -> Vec<usize> {
+    let total: f64 = shares.iter().sum();
+    let exact: Vec<f64> = shares
+        .iter()
+        .map(|s| if total > 0.0 { s / total * n as f64 } else { 0.0 })
+        .collect();
+    let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut left = n - counts.iter().sum::<usize>().min(n);
+    let mut by_remainder: Vec<usize> = (0..shares.len()).collect();
+    by_remainder.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    for &i in by_remainder.iter().cycle().take(shares.len() * 2) {
+        if left == 0 {
+            break;
+        }
+        counts[i] += 1;
+        left -= 1;
+    }
+    counts
+}
+
+fn push_household(
+    hh: &mut Households,
+    model: &Model,
+    v: usize,
+    size: u8,
+    cause: Cause,
+    (year, line): (i32, f64),
+    rng: &mut CellRng,
+) {
+    let p = &model.population;
+    let village = &model.villages[v];
+    let poor = cause != Cause::NotPoor;
+    let n = u32::from(size);
+
+    let mut chronic = rng.binomial_small(n, p.chronic_illness_rate) as u8;
+    let mut disabled = rng.binomial_small(n, p.disability_rate) as u8;
+    let working_age = rng.binomial_small(n, p.working_age_share) as u8;
+    match cause {
+        Cause::Illness => chronic = chronic.max(1),
+        Cause::LabourShort => {
+            chronic = 0;
+            disabled = 0;
+        }
+        Cause::NotPoor | Cause::Other => {}
+    }
+    // Each chronically ill member keeps a working-age member from work with the
+    // same probability as a new onset does in the yearly cycle.
+    let incapacitated = rng.binomial_small(u32::from(chronic), model.health.onset_incapacity) as u8;
+    let mut labourers = working_age.saturating_sub(disabled).saturating_sub(incapacitated);
+    match cause {
+        Cause::NotPoor | Cause::LabourShort => labourers = labourers.max(1),
+        Cause::Other if rng.chance(p.other_without_labour) => labourers = 0,
+        Cause::Illness | Cause::Other => {}
+    }
+    let migrant_share = if poor {
+        p.migrant_share_poor
+    } else {
+        village.migrant_share
+    };
+    let migrants = rng.binomial_small(u32::from(labourers), migrant_share) as u8;
+
+    let skill = (if poor { p.skill_poor } else { p.skill }).sample(rng).clamp(0.0, 1.0) as f32;
+    let motivation = (if poor { p.motivation_poor } else { p.motivation })
+        .sample(rng)
+        .clamp(0.0, 1.0) as f32;
+    let mut land = (if poor { p.farmland_poor } else { village.farmland }).sample(rng);
+    let savings = (if poor { p.savings_poor } else { p.savings }).sample(rng);
+    let debt = if poor && rng.chance(p.debt_share_poor) {
+        p.debt_poor.sample(rng)
+    } else {
+        0.0
+    };
+    let insured = rng.chance(model.health.insured_share);
+    let housing_safe = !(poor && rng.chance(model.housing.unsafe_share_poor));
+    let dibao_draw = rng.uniform() as f32;
+    let wealth = savings - debt;
+
+    // The baseline income as identification assesses it: expected, before any
+    // transfer of the program period.
+    let work = Work {
+        size,
+        labourers,
+        migrants,
+        land,
+        ability: income::ability(model, skill, motivation),
+    };
+    let expected = income::expected(model, year, &work, chronic, insured, wealth);
+    let mut unscaled = expected.unscaled;
+    let need = line * f64::from(size);
+    // A poor household without labour must be poor on its rent and other income: if
+    // rent on a large holding alone lifts it, it holds less land.
+    let rent = model.income.land_rent_per_mu;
+    if poor && labourers == 0 && unscaled >= need && land > 0.0 && rent > 0.0 {
+        let shed = ((unscaled - need) / rent + 0.01).min(land);
+        land -= shed;
+        unscaled -= shed * rent;
+    }
+    let productivity = calibrated_productivity(expected.scaled, unscaled, need, poor, p.productivity_sd, rng);
+
+    let f = &mut hh.fixed;
+    f.village.push(v as u32);
+    f.size.push(size);
+    f.disabled.push(disabled);
+    f.cause.push(cause);
+    f.land.push(land as f32);
+    f.productivity.push(productivity as f32);
+    f.insured.push(insured);
+    f.dibao_draw.push(dibao_draw);
+
+    let s = &mut hh.state;
+    s.labourers.push(labourers);
+    s.migrants.push(migrants);
+    s.chronic.push(chronic);
+    s.skill.push(skill);
+    s.motivation.push(motivation);
+    s.wealth.push(wealth);
+    s.housing_safe.push(housing_safe);
+    s.status.push(Status::NotRegistered);
+    s.years_above.push(0);
+    s.exit_year.push(0);
+    let income = (unscaled + productivity * expected.scaled) / f64::from(size);
+    s.income_pc.push(income as f32);
+}
+
+/// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that
+/// `unscaled + scaled · e` is below `need` for a poor household and at or above it
+/// otherwise. Where no positive e can satisfy the condition (the household's
+/// unscaled income alone decides its status), the draw is untruncated.
+fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd: f64, rng: &mut CellRng) -> f64 {
+    let mu = -0.5 * sd * sd;
+    let e_of = |z: f64| (mu + sd * z).exp();
+    if scaled <= 0.0 || sd == 0.0 {
+        // Productivity does not matter (no labour) or cannot vary: keep it at its
+        // mean, nudged across the line only if the household has labour income.
+        if scaled > 0.0 {
+            let cross = (need - unscaled) / scaled;
+            return if poor {
+                cross.min(1.0) * 0.999
+            } else {
+                cross.max(1.0) * 1.001
+            }
+            .max(1e-6);
+        }
+        return 1.0;
+    }
+    let cross = (need - unscaled) / scaled; // productivity at which income = need
+    if cross <= 0.0 {
+        // Even zero productivity leaves the household above the line.
+        return e_of(rng.normal());
+    }
+    let z_cross = (cross.ln() - mu) / sd;
+    let p_cross = normal_cdf(z_cross);
+    let u = rng.uniform();
+    let z = if poor {
+        if p_cross < 1e-12 {
+            z_cross - 0.01
+        } else {
+            normal_quantile(u * p_cross).min(z_cross - 1e-9)
+        }
+    } else if p_cross > 1.0 - 1e-12 {
+        z_cross + 0.01
+    } else {
+        normal_quantile(p_cross + u * (1.0 - p_cross)).max(z_cross + 1e-9)
+    };
+    // Guard the ends of the approximation: never cross the line the wrong way.
+    let e = e_of(z);
+    if poor {
+        e.min(cross * (1.0 - 1e-9))
+    } else {
+        e.max(cross * (1.0 + 1e-9))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    fn model(text: &str) -> Model {
+        scenario::parse(text, "t.toml", "t").unwrap().strategies.remove(0).model
+    }
+
+    const LIANGSHUIQUAN: &str = r#"
+start_year = 2016
+end_year = 2018
+[population]
+starting_incidence = 0.2559
+[[village]]
+name = "Liangshuiquan"
+households = 300
+"#;
+
+    fn incidence(hh: &Households, line: f64) -> f64 {
+        let poor: u64 = (0..hh.len())
+            .filter(|&i| f64::from(hh.state.income_pc[i]) < line)
+            .map(|i| u64::from(hh.fixed.size[i]))
+            .sum();
+        poor as f64 / hh.population() as f64
+    }
+
+    #[test]
+    fn reproduces_starting_incidence_within_half_a_point() {
+        let m = model(LIANGSHUIQUAN);
+        for rep in 0..20 {
+            let hh = synthesize(&m, 7, rep, 2016);
+            let inc = incidence(&hh, 2952.0);
+            assert!((inc - 0.2559).abs() <= 0.005, "replicate {rep}: {inc}");
+        }
+    }
+
+    #[test]
+    fn status_matches_cause_for_every_household() {
+        let m = model(LIANGSHUIQUAN);
+        let hh = synthesize(&m, 3, 0, 2016);
+        for i in 0..hh.len() {
+            let poor = f64::from(hh.state.income_pc[i]) < 2952.0;
+            assert_eq!(poor, hh.fixed.cause[i] != Cause::NotPoor, "household {i}");
+        }
+    }
+
+    #[test]
+    fn reproduces_cause_mix_within_one_point() {
+        let m = model(&LIANGSHUIQUAN.replace("households = 300", "households = 3000"));
+        let hh = synthesize(&m, 11, 0, 2016);
+        let poor: Vec<Cause> = hh
+            .fixed
+            .cause
+            .iter()
+            .copied()
+            .filter(|&c| c != Cause::NotPoor)
+            .collect();
+        let share = |c: Cause| poor.iter().filter(|&&x| x == c).count() as f64 / poor.len() as f64;
+        assert!((share(Cause::Illness) - 0.2808).abs() <= 0.01);
+        assert!((share(Cause::LabourShort) - 0.3738).abs() <= 0.01);
+        assert!((share(Cause::Other) - 0.3454).abs() <= 0.01);
+    }
+
+    #[test]
+    fn causes_imply_their_traits() {
+        let m = model(LIANGSHUIQUAN);
+        let hh = synthesize(&m, 5, 0, 2016);
+        for i in 0..hh.len() {
+            match hh.fixed.cause[i] {
+                Cause::Illness => assert!(hh.state.chronic[i] >= 1),
+                Cause::LabourShort => assert!(hh.state.labourers[i] >= 1 && hh.state.chronic[i] == 0),
+                Cause::NotPoor => assert!(hh.state.labourers[i] >= 1),
+                Cause::Other => {}
+            }
+            assert!(hh.state.migrants[i] <= hh.state.labourers[i]);
+            assert!(hh.state.labourers[i] <= hh.fixed.size[i]);
+        }
+    }
+
+    #[test]
+    fn same_seed_same_population() {
+        let m = model(LIANGSHUIQUAN);
+        let a = synthesize(&m, 9, 2, 2016);
+        let b = synthesize(&m, 9, 2, 2016);
+        assert_eq!(a.state.income_pc, b.state.income_pc);
+        let c = synthesize(&m, 9, 3, 2016);
+        assert_ne!(a.state.income_pc, c.state.income_pc);
+    }
+
+    #[test]
+    fn largest_remainder_sums_to_n() {
+        assert_eq!(largest_remainder(10, &[0.2808, 0.3738, 0.3454]), vec![3, 4, 3]);
+        assert_eq!(largest_remainder(0, &[0.5, 0.5]), vec![0, 0]);
+        assert_eq!(largest_remainder(7, &[1.0, 0.0, 0.0]), vec![7, 0, 0]);
+    }
+}

@@ -1,0 +1,230 @@
+//! The command-line application: parses flags, wires scenario → engine → output, and
+//! maps failures to exit codes. `main.rs` only calls [`main`].
+//!
+//! Exit codes: 0 success; 2 a scenario or command-line error (the user can fix the
+//! input); 1 anything else (a file could not be written, …).
+
+use crate::engine;
+use crate::output::{self, RunInfo, table::final_year_table, tables::summarise};
+use crate::scenario::{self, Scenario, ScenarioError};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sandan",
+    version,
+    about = "Agent-based policy sandbox for village poverty-alleviation programs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and write trajectories, a summary, a plot and a manifest.
+    Run(RunArgs),
+    /// Check a scenario file and report the first problem, with its line and column.
+    Validate {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct RunArgs {
+    /// The scenario file (TOML); without one, the embedded Suiyang-like default.
+    pub scenario: Option<PathBuf>,
+    /// Output directory [default: outputs/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replicates per strategy, overriding the scenario's `replicates`.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub replicates: Option<u32>,
+    /// Random seed, overriding the scenario's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Why a command failed, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads { threads: usize, message: String },
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Scenario(ScenarioError::Invalid { .. }) => 2,
+            CliError::Scenario(ScenarioError::Read { .. }) => 2,
+            CliError::Output(_) | CliError::Threads { .. } => 1,
+        }
+    }
+}
+
+/// Run the command line and return the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        None => run(&RunArgs::default()),
+        Some(Command::Run(args)) => run(&args),
+        Some(Command::Validate { scenario }) => validate(&scenario),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Load the scenario a run asks for: a file, or the embedded default.
+fn load(path: Option<&Path>) -> Result<(Scenario, String, String), CliError> {
+    Ok(match path {
+        Some(p) => {
+            let s = scenario::load(p)?;
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            (s, p.display().to_string(), scenario::content_hash(&text))
+        }
+        None => (
+            scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_ORIGIN, "suiyang")?,
+            scenario::DEFAULT_ORIGIN.to_string(),
+            scenario::content_hash(scenario::DEFAULT_SCENARIO),
+        ),
+    })
+}
+
+fn validate(path: &Path) -> Result<(), CliError> {
+    let s = scenario::load(path)?;
+    let m = &s.strategies[0].model;
+    println!(
+        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}",
+        path.display(),
+        s.name,
+        m.villages.len(),
+        m.household_count(),
+        s.start_year,
+        s.end_year,
+        s.replicates,
+        s.strategies
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+pub fn run(args: &RunArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let (scenario, origin, hash) = load(args.scenario.as_deref())?;
+    let scenario = scenario.with_run_settings(args.replicates, args.seed);
+    let threads = args
+        .threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
+
+    let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
+    let progress = Progress::new(jobs, args.quiet);
+    let records = pool.install(|| engine::run(&scenario, &|| progress.tick()));
+    progress.finish();
+
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    let info = RunInfo {
+        scenario_path: origin,
+        scenario_hash: hash,
+        threads,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let written = output::write_run(&dir, &scenario, &records, &info)?;
+    if !args.quiet {
+        println!("{}", final_year_table(&summarise(&scenario, &records)));
+        println!(
+            "{} strategies × {} replicates × {} years of {} households in {:.1} s; wrote {}",
+            scenario.strategies.len(),
+            scenario.replicates,
+            scenario.years_reported(),
+            scenario.strategies[0].model.household_count(),
+            started.elapsed().as_secs_f64(),
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr that appears only when the run has lasted about a
+/// second and stderr is a terminal.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    shown: AtomicBool,
+    allowed: bool,
+}
+
+impl Progress {
+    fn new(total: u64, quiet: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} simulations, {elapsed} elapsed, ETA {eta}")
+        {
+            bar.set_style(style);
+        }
+        Progress {
+            bar,
+            started: Instant::now(),
+            shown: AtomicBool::new(false),
+            allowed: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn tick(&self) {
+        self.bar.inc(1);
+        if self.allowed && self.started.elapsed() > Duration::from_secs(1) && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

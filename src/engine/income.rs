@@ -1,0 +1,369 @@
+//! The household income model, in one place for both of its users:
+//! * synthesis needs a household's *expected* ("normal") income, the income that
+//!   identification assesses (four looks, one calculation), to calibrate who is poor;
+//! * the yearly cycle draws the *realised* income under each year's shocks.
+//!
+//! [`expected`] is the analytical mean of [`draw_illness`] and [`draw_earnings`];
+//! a test checks the two against each other, so the calibration cannot drift from
+//! the cycle it calibrates. (Calibrating on one year's realised draws instead would
+//! read a year of bad luck as low ability, and the next year would undo it.)
+//!
+//! Per-capita net income (yuan per person per year) is farm income (or land rent),
+//! plus local wages, remitted migrant earnings, other income, medical assistance and
+//! dibao, minus out-of-pocket health spending and interest on debt. Health spending
+//! is subtracted because the poverty the reports call "caused by illness" is
+//! spending-driven (支出型贫困).
+
+use crate::rng::{CellRng, Stream};
+use crate::scenario::Model;
+
+/// Labour-income multiplier from skill and motivation: skill 0.5 and full
+/// motivation give 1.
+#[inline]
+pub fn ability(model: &Model, skill: f32, motivation: f32) -> f64 {
+    let i = &model.income;
+    let skill_mult = 1.0 + i.skill_effect * (f64::from(skill) - 0.5);
+    let effort = 1.0 - i.motivation_effect * (1.0 - f64::from(motivation));
+    (skill_mult * effort).max(0.0)
+}
+
+/// The shocks shared by households in one year: a county price multiplier and one
+/// weather multiplier per village (including drought losses).
+#[derive(Debug, Clone)]
+pub struct YearShocks {
+    pub price: f64,
+    pub weather: Vec<f64>,
+}
+
+impl YearShocks {
+    pub fn draw(model: &Model, seed: u64, replicate: u32, year: i32) -> YearShocks {
+        let s = &model.shocks;
+        let price = CellRng::new(seed, replicate, Stream::Price, 0, year).mean_one_lognormal(s.price_sd);
+        let weather = (0..model.villages.len())
+            .map(|v| {
+                let mut r = CellRng::new(seed, replicate, Stream::Weather, v as u64, year);
+                let w = r.mean_one_lognormal(s.weather_sd);
+                if r.chance(s.drought_probability) {
+                    w * (1.0 - s.drought_loss)
+                } else {
+                    w
+                }
+            })
+            .collect();
+        YearShocks { price, weather }
+    }
+
+    /// The farm-yield multiplier of a village.
+    #[inline]
+    pub fn farm(&self, village: usize) -> f64 {
+        self.price * self.weather[village]
+    }
+}
+
+/// This year's illness in a household.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Illness {
+    /// Treatment cost before insurance, yuan.
+    pub cost: f64,
+    /// Labourers who had an acute episode.
+    pub ill_labourers: u8,
+}
+
+/// Draw a household's illness episodes and their cost. Chronically ill members
+/// incur a yearly treatment cost and may have an acute episode; others may have one.
+/// The caller goes on drawing onsets of chronic illness from the same generator.
+#[inline]
+pub fn draw_illness(model: &Model, size: u8, chronic: u8, labourers: u8, rng: &mut CellRng) -> Illness {
+    let hl = &model.health;
+    let costs = &model.health_costs;
+    let mut cost = 0.0;
+    for _ in 0..chronic {
+        cost += costs.chronic.sample(rng);
+        if rng.chance(hl.chronic_acute_rate) {
+            cost += costs.episode.sample(rng);
+        }
+    }
+    let mut ill_labourers = 0u8;
+    for k in 0..size.saturating_sub(chronic) {
+        if rng.chance(hl.acute_rate) {
+            cost += costs.episode.sample(rng);
+            if k < labourers {
+                ill_labourers += 1;
+            }
+        }
+    }
+    Illness { cost, ill_labourers }
+}
+
+/// What a household's work and land earn in one year.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Earnings {
+    /// Farm income and wages at productivity 1 (the caller multiplies by the
+    /// household's productivity), after ability and days lost to illness.
+    pub scaled: f64,
+    /// Land rent (when no member farms) and other income.
+    pub unscaled: f64,
+}
+
+/// The household's labour and land this year.
+#[derive(Debug, Clone, Copy)]
+pub struct Work {
+    pub size: u8,
+    pub labourers: u8,
+    pub migrants: u8,
+    pub land: f64,
+    pub ability: f64,
+}
+
+/// Draw a household's earnings in `year` under the farm shock of its village.
+#[inline]
+pub fn draw_earnings(
+    model: &Model,
+    year: i32,
+    w: &Work,
+    farm_shock: f64,
+    illness: &Illness,
+    rng: &mut CellRng,
+) -> Earnings {
+    let inc = &model.income;
+    let migrants = w.migrants.min(w.labourers);
+    let (farm, rent) = if w.labourers > 0 {
+        (
+            w.land * inc.farm_net_per_mu * farm_shock * rng.mean_one_lognormal(inc.farm_noise_sd),
+            0.0,
+        )
+    } else {
+        (0.0, w.land * inc.land_rent_per_mu)
+    };
+    let local_wage = inc.local_wage_per_day.at(year);
+    let mut wages = 0.0;
+    for _ in 0..w.labourers - migrants {
+        wages += local_days(model, rng) * local_wage;
+    }
+    let migrant_wage = inc.migrant_monthly_wage.at(year);
+    for _ in 0..migrants {
+        let months = migrant_months(model, rng);
+        wages += inc.remittance_share * months * migrant_wage * rng.mean_one_lognormal(inc.migrant_wage_sd);
+    }
+    if w.labourers > 0 {
+        wages *= 1.0 - model.health.lost_work_share * f64::from(illness.ill_labourers) / f64::from(w.labourers);
+    }
+    Earnings {
+        scaled: (farm + wages) * w.ability,
+        unscaled: rent + inc.other_income_per_capita * f64::from(w.size),
+    }
+}
+
+/// Days of paid local work of one labourer in a year: normal, clipped to [0, 330].
+#[inline]
+fn local_days(model: &Model, rng: &mut CellRng) -> f64 {
+    let i = &model.income;
+    (i.local_days_mean + i.local_days_sd * rng.normal()).clamp(0.0, 330.0)
+}
+
+/// Months of migrant work in a year: normal, clipped to [0, 12].
+#[inline]
+fn migrant_months(model: &Model, rng: &mut CellRng) -> f64 {
+    let i = &model.income;
+    (i.migrant_months_mean + i.migrant_months_sd * rng.normal()).clamp(0.0, 12.0)
+}
+
+/// Mean of a normal(mean, sd) clipped to [lo, hi].
+pub fn clipped_normal_mean(mean: f64, sd: f64, lo: f64, hi: f64) -> f64 {
+    use crate::stats::normal_cdf;
+    if sd == 0.0 {
+        return mean.clamp(lo, hi);
+    }
+    let pdf = |z: f64| (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let (a, b) = ((lo - mean) / sd, (hi - mean) / sd);
+    let (fa, fb) = (normal_cdf(a), normal_cdf(b));
+    lo * fa + hi * (1.0 - fb) + mean * (fb - fa) + sd * (pdf(a) - pdf(b))
+}
+
+/// Expected yearly household income: the part that scales with productivity and
+/// the part that does not.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected {
+    /// Farm income and wages at productivity 1.
+    pub scaled: f64,
+    /// Rent and other income, less expected out-of-pocket health spending and interest.
+    pub unscaled: f64,
+}
+
+/// The income a household can expect in `year` with every shock at its mean and
+/// no transfers of the program period: the mean of [`draw_earnings`] less the mean
+/// out-of-pocket cost of [`draw_illness`] and interest.
+pub fn expected(model: &Model, year: i32, w: &Work, chronic: u8, insured: bool, wealth: f64) -> Expected {
+    let i = &model.income;
+    let s = &model.shocks;
+    let hl = &model.health;
+    let migrants = w.migrants.min(w.labourers);
+    let (farm, rent) = if w.labourers > 0 {
+        (
+            w.land * i.farm_net_per_mu * (1.0 - s.drought_probability * s.drought_loss),
+            0.0,
+        )
+    } else {
+        (0.0, w.land * i.land_rent_per_mu)
+    };
+    let local = f64::from(w.labourers - migrants)
+        * clipped_normal_mean(i.local_days_mean, i.local_days_sd, 0.0, 330.0)
+        * i.local_wage_per_day.at(year);
+    let migrant = f64::from(migrants)
+        * i.remittance_share
+        * clipped_normal_mean(i.migrant_months_mean, i.migrant_months_sd, 0.0, 12.0)
+        * i.migrant_monthly_wage.at(year);
+    // Expected ill labourers: the first `labourers` of the non-chronic members.
+    let at_risk = f64::from(w.labourers.min(w.size.saturating_sub(chronic)));
+    let sick = if w.labourers > 0 {
+        hl.lost_work_share * hl.acute_rate * at_risk / f64::from(w.labourers)
+    } else {
+        0.0
+    };
+    let scaled = (farm + (local + migrant) * (1.0 - sick)) * w.ability;
+
+    let episode = model.health_costs.episode.mean();
+    let chronic_f = f64::from(chronic);
+    let others = f64::from(w.size.saturating_sub(chronic));
+    let cost = chronic_f * (model.health_costs.chronic.mean() + hl.chronic_acute_rate * episode)
+        + others * hl.acute_rate * episode;
+    let unscaled = rent + i.other_income_per_capita * f64::from(w.size)
+        - out_of_pocket(model, cost, insured)
+        - interest(model, wealth);
+    Expected { scaled, unscaled }
+}
+
+/// Out-of-pocket cost of treatment after insurance.
+#[inline]
+pub fn out_of_pocket(model: &Model, cost: f64, insured: bool) -> f64 {
+    if insured {
+        cost * (1.0 - model.health.reimbursement_rate)
+    } else {
+        cost
+    }
+}
+
+/// Medical assistance for a supported household's out-of-pocket spending.
+#[inline]
+pub fn medical_assistance(model: &Model, out_of_pocket: f64) -> f64 {
+    let m = &model.medical_assistance;
+    (m.rate * (out_of_pocket - m.deductible).max(0.0)).min(m.cap)
+}
+
+/// Interest due on a household's debt (negative wealth).
+#[inline]
+pub fn interest(model: &Model, wealth: f64) -> f64 {
+    model.finance.debt_interest_rate * (-wealth).max(0.0)
+}
+
+/// The dibao top-up a household would receive, given its per-capita income before
+/// dibao, if it is eligible and has applied.
+#[inline]
+pub fn dibao_top_up(model: &Model, year: i32, size: u8, income_pc: f64) -> f64 {
+    let d = &model.dibao;
+    let gap = d.standard.at(year) - income_pc;
+    if gap > 0.0 {
+        d.top_up_share * gap * f64::from(size)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    fn model() -> Model {
+        let text = "[[village]]\nname = \"a\"\nhouseholds = 1\n";
+        scenario::parse(text, "t.toml", "t").unwrap().strategies.remove(0).model
+    }
+
+    #[test]
+    fn ability_is_one_at_middle_skill_and_full_motivation() {
+        let m = model();
+        assert!((ability(&m, 0.5, 1.0) - 1.0).abs() < 1e-12);
+        assert!(ability(&m, 0.9, 1.0) > ability(&m, 0.2, 1.0));
+        assert!(ability(&m, 0.5, 1.0) > ability(&m, 0.5, 0.3));
+    }
+
+    #[test]
+    fn expected_income_is_the_mean_of_the_draws() {
+        let m = model();
+        let shocks_mean = 1.0 - m.shocks.drought_probability * m.shocks.drought_loss;
+        for (size, lab, mig, chronic) in [(4u8, 2u8, 1u8, 0u8), (3, 1, 0, 1), (2, 0, 0, 2), (6, 3, 2, 1)] {
+            let w = Work {
+                size,
+                labourers: lab,
+                migrants: mig,
+                land: 3.0,
+                ability: 0.8,
+            };
+            let e = expected(&m, 2018, &w, chronic, true, -5000.0);
+            let n = 200_000;
+            let mut total = 0.0;
+            for k in 0..n {
+                let mut h = CellRng::new(4, 0, Stream::Health, k, 2018);
+                let mut r = CellRng::new(4, 0, Stream::Production, k, 2018);
+                let ill = draw_illness(&m, size, chronic, lab, &mut h);
+                let earn = draw_earnings(&m, 2018, &w, shocks_mean, &ill, &mut r);
+                total += earn.unscaled + earn.scaled - out_of_pocket(&m, ill.cost, true) - interest(&m, -5000.0);
+            }
+            let mc = total / n as f64;
+            let exact = e.unscaled + e.scaled;
+            assert!(
+                (mc - exact).abs() < 0.01 * exact.abs().max(1000.0),
+                "{size} {lab} {mig} {chronic}: mc {mc} exact {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn clipped_normal_mean_matches_known_values() {
+        assert!((clipped_normal_mean(0.0, 1.0, 0.0, 50.0) - 0.398_942_28).abs() < 1e-6);
+        assert!((clipped_normal_mean(100.0, 1.0, 0.0, 330.0) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_labour_means_rent_not_farming() {
+        let m = model();
+        let w = Work {
+            size: 2,
+            labourers: 0,
+            migrants: 0,
+            land: 3.0,
+            ability: 1.0,
+        };
+        let mut r = CellRng::new(1, 0, Stream::Production, 0, 2017);
+        let e = draw_earnings(&m, 2017, &w, 1.0, &Illness::default(), &mut r);
+        assert_eq!(e.scaled, 0.0);
+        assert_eq!(e.unscaled, 3.0 * 200.0 + 2.0 * 300.0);
+    }
+
+    #[test]
+    fn medical_assistance_respects_deductible_and_cap() {
+        let m = model();
+        assert_eq!(medical_assistance(&m, 400.0), 0.0);
+        assert!((medical_assistance(&m, 1500.0) - 600.0).abs() < 1e-9);
+        assert_eq!(medical_assistance(&m, 1e7), 30000.0);
+    }
+
+    #[test]
+    fn dibao_tops_up_to_the_standard() {
+        let m = model();
+        let std2016 = m.dibao.standard.at(2016);
+        assert!((dibao_top_up(&m, 2016, 3, std2016 - 100.0) - 300.0).abs() < 1e-9);
+        assert_eq!(dibao_top_up(&m, 2016, 3, std2016 + 1.0), 0.0);
+    }
+
+    #[test]
+    fn illness_costs_are_non_negative_and_ill_labourers_bounded() {
+        let m = model();
+        for e in 0..1000 {
+            let mut r = CellRng::new(1, 0, Stream::Health, e, 2017);
+            let i = draw_illness(&m, 5, 1, 2, &mut r);
+            assert!(i.cost >= 0.0);
+            assert!(i.ill_labourers <= 2);
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The yearly cycle of one county: shocks → production → transfers →
+//! identification → exit and re-entry → metrics.
+//!
+//! The step reads last year's [`State`] and writes this year's into a second buffer;
+//! each household's update depends only on its own last-year state, the shared
+//! shocks and its own random cells, so the order of visiting does not matter.
+
+use super::income::{self, Work, YearShocks, ability};
+use crate::agents::household::{Households, State, Status};
+use crate::metrics::{Ledger, YearMetrics};
+use crate::rng::{CellRng, Stream};
+use crate::scenario::Model;
+use crate::stats::{income_key, median_and_gini};
+
+/// Metrics and money flows of one year.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct YearOutcome {
+    pub metrics: YearMetrics,
+    pub ledger: Ledger,
+}
+
+/// Accumulates the person-weighted poverty measures over households.
+pub(crate) struct Tally<'a> {
+    line: f64,
+    persons: f64,
+    households: f64,
+    poor_persons: f64,
+    poor_households: f64,
+    official_persons: f64,
+    registered: f64,
+    exited: f64,
+    gap1: f64,
+    gap2: f64,
+    income: f64,
+    keys: &'a mut Vec<u64>,
+}
+
+impl<'a> Tally<'a> {
+    pub(crate) fn new(line: f64, keys: &'a mut Vec<u64>) -> Self {
+        keys.clear();
+        Tally {
+            line,
+            persons: 0.0,
+            households: 0.0,
+            poor_persons: 0.0,
+            poor_households: 0.0,
+            official_persons: 0.0,
+            registered: 0.0,
+            exited: 0.0,
+            gap1: 0.0,
+            gap2: 0.0,
+            income: 0.0,
+            keys,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn add(&mut self, size: u8, income_pc: f64, status: Status) {
+        let w = f64::from(size);
+        self.persons += w;
+        self.households += 1.0;
+        self.income += w * income_pc;
+        if income_pc < self.line {
+            self.poor_persons += w;
+            self.poor_households += 1.0;
+            let g = ((self.line - income_pc) / self.line).min(1.0);
+            self.gap1 += w * g;
+            self.gap2 += w * g * g;
+        }
+        match status {
+            Status::Registered => {
+                self.official_persons += w;
+                self.registered += 1.0;
+            }
+            Status::Exited => self.exited += 1.0,
+            Status::NotRegistered => {}
+        }
+        self.keys.push(income_key(income_pc as f32, size));
+    }
+
+    pub(crate) fn finish(self, year: i32) -> YearMetrics {
+        let (median, gini) = median_and_gini(self.keys);
+        let p = self.persons.max(1.0);
+        YearMetrics {
+            year,
+            population: self.persons,
+            households: self.households,
+            incidence: self.poor_persons / p,
+            incidence_households: self.poor_households / self.households.max(1.0),
+            official_incidence: self.official_persons / p,
+            registered: self.registered,
+            exited: self.exited,
+            fgt1: self.gap1 / p,
+            fgt2: self.gap2 / p,
+            mean_income: self.income / p,
+            median_income: median,
+            gini,
+            ..YearMetrics::default()
+        }
+    }
+}
+
+/// Whether a household in `status` still receives the support of registered
+/// households (medical assistance, dibao priority, housing, enrolment in insurance):
+/// while registered and for `support_years` after exit (摘帽不摘政策).
+#[inline]
+pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, year: i32) -> bool {
+    match status {
+        Status::Registered => true,
+        Status::Exited => year - i32::from(exit_year) <= model.exit.support_years as i32,
+        Status::NotRegistered => false,
+    }
+}
+
+/// Everything the step needs besides the two state buffers.
+pub(crate) struct StepContext<'a> {
+    pub model: &'a Model,
+    pub seed: u64,
+    pub replicate: u32,
+    pub year: i32,
+}
+
+/// Per-village registered persons, for village exit.
+pub(crate) struct VillageCounts {
+    pub persons: Vec<u64>,
+    pub registered_persons: Vec<u64>,
+}
+
+/// Run one year for every household: read `prev`, write `next`.
+pub(crate) fn step(
+    ctx: &StepContext<'_>,
+    hh: &Households,
+    prev: &State,
+    next: &mut State,
+    villages: &mut VillageCounts,
+    keys: &mut Vec<u64>,
+) -> YearOutcome {
+    let m = ctx.model;
+    let t = ctx.year;
+    let (seed, rep) = (ctx.seed, ctx.replicate);
+    let hl = &m.health;
+    let f = &hh.fixed;
+
+    let shocks = YearShocks::draw(m, seed, rep, t);
+    let line = m.poverty_line.at(t);
+    let exit_line = line * (1.0 + m.exit.margin);
+    let dibao_standard = m.dibao.standard.at(t);
+    let subsistence_pc = m.finance.subsistence_share * line;
+    let (excl, annual_review) = (m.identification.exclusion_error, m.identification.annual_review);
+
+    let mut tally = Tally::new(line, keys);
+    let mut out = YearMetrics::default();
+    let mut ledger = Ledger::default();
+    villages.registered_persons.iter_mut().for_each(|x| *x = 0);
+
+    for i in 0..hh.len() {
+        let entity = i as u64;
+        let size = f.size[i];
+        let sz = f64::from(size);
+        let v = f.village[i] as usize;
+        let status = prev.status[i];
+        let exit_year = prev.exit_year[i];
+        let is_supported = supported(m, status, exit_year, t);
+        let lab = prev.labourers[i];
+        let mig = prev.migrants[i].min(lab);
+        let chronic = prev.chronic[i];
+
+        // Health: this year's episodes and their cost; onsets take effect next year.
+        let mut h = CellRng::new(seed, rep, Stream::Health, entity, t);
+        let illness = income::draw_illness(m, size, chronic, lab, &mut h);
+        let mut next_lab = lab;
+        let mut next_chronic = chronic;
+        for _ in 0..size.saturating_sub(chronic) {
+            if h.chance(hl.chronic_onset_rate) {
+                next_chronic += 1;
+                if next_lab > 0 && h.chance(hl.onset_incapacity) {
+                    next_lab -= 1;
+                }
+            }
+        }
+
+        // Production.
+        let mut r = CellRng::new(seed, rep, Stream::Production, entity, t);
+        let skill = prev.skill[i];
+        let motivation = prev.motivation[i];
+        let work = Work {
+            size,
+            labourers: lab,
+            migrants: mig,
+            land: f64::from(f.land[i]),
+            ability: ability(m, skill, motivation),
+        };
+        let earnings = income::draw_earnings(m, t, &work, shocks.farm(v), &illness, &mut r);
+        let market = earnings.unscaled + f64::from(f.productivity[i]) * earnings.scaled;
+
+        // Transfers.
+        let insured = f.insured[i] || is_supported;
+        let out_of_pocket = income::out_of_pocket(m, illness.cost, insured);
+        let assistance = if is_supported {
+            income::medical_assistance(m, out_of_pocket)
+        } else {
+            0.0
+        };
+        let wealth = prev.wealth[i];
+        let interest = income::interest(m, wealth);
+        let before_dibao = market - out_of_pocket + assistance - interest;
+        let incapable = lab == 0 || chronic > 0 || f.disabled[i] > 0;
+        let eligible = before_dibao / sz < dibao_standard && (!m.dibao.require_incapacity || incapable);
+        let take_up = if is_supported {
+            m.dibao.take_up_registered
+        } else {
+            m.dibao.take_up_other
+        };
+        let dibao = if eligible && f64::from(f.dibao_draw[i]) < take_up {
+            income::dibao_top_up(m, t, size, before_dibao / sz)
+        } else {
+            0.0
+        };
+        let net = before_dibao + dibao;
+        let pc = net / sz;
+
+        let mut housing_safe = prev.housing_safe[i];
+        if !housing_safe && is_supported {
+            let mut s = CellRng::new(seed, rep, Stream::SafetyNet, entity, t);
+            if s.chance(m.housing.renovation_rate) {
+                housing_safe = true;
+                out.spending_housing += m.housing.renovation_cost;
+            }
+        }
+
+        // Consumption and savings.
+        let consumption = (subsistence_pc * sz).max(m.finance.consumption_share * net);
+        let new_wealth = wealth + net - consumption;
+
+        // Identification, exit and re-entry.
+        let mut new_status = status;
+        let mut new_exit_year = exit_year;
+        let mut years_above = prev.years_above[i];
+        match status {
+            Status::NotRegistered if pc < line && annual_review => {
+                if CellRng::new(seed, rep, Stream::Identification, entity, t).chance(1.0 - excl) {
+                    new_status = Status::Registered;
+                    years_above = 0;
+                    out.new_registrations += 1.0;
+                }
+            }
+            Status::Exited if pc < line => {
+                if CellRng::new(seed, rep, Stream::Identification, entity, t).chance(1.0 - excl) {
+                    new_status = Status::Registered;
+                    years_above = 0;
+                    out.reentries += 1.0;
+                }
+            }
+            Status::Registered => {
+                years_above = if pc > exit_line {
+                    years_above.saturating_add(1)
+                } else {
+                    0
+                };
+                let assured = !m.exit.require_assurances || housing_safe;
+                if u32::from(years_above) >= m.exit.years_above_line && assured {
+                    new_status = Status::Exited;
+                    new_exit_year = t as i16;
+                    years_above = 0;
+                    out.exits += 1.0;
+                    out.exits_persons += sz;
+                }
+            }
+            Status::NotRegistered | Status::Exited => {}
+        }
+        if new_status == Status::Registered {
+            villages.registered_persons[v] += u64::from(size);
+        }
+
+        next.labourers[i] = next_lab;
+        next.migrants[i] = mig.min(next_lab);
+        next.chronic[i] = next_chronic;
+        next.skill[i] = skill;
+        next.motivation[i] = motivation;
+        next.wealth[i] = new_wealth;
+        next.housing_safe[i] = housing_safe;
+        next.status[i] = new_status;
+        next.years_above[i] = years_above;
+        next.exit_year[i] = new_exit_year;
+        next.income_pc[i] = pc as f32;
+
+        out.spending_dibao += dibao;
+        out.spending_medical += assistance;
+        ledger.market_income += market;
+        ledger.transfers += dibao + assistance;
+        ledger.health_spending += out_of_pocket;
+        ledger.interest += interest;
+        ledger.net_income += net;
+        ledger.consumption += consumption;
+        ledger.wealth_change += new_wealth - wealth;
+        tally.add(size, pc, new_status);
+    }
+
+    let mut metrics = tally.finish(t);
+    metrics.exits = out.exits;
+    metrics.exits_persons = out.exits_persons;
+    metrics.reentries = out.reentries;
+    metrics.new_registrations = out.new_registrations;
+    metrics.spending_dibao = out.spending_dibao;
+    metrics.spending_medical = out.spending_medical;
+    metrics.spending_housing = out.spending_housing;
+    YearOutcome { metrics, ledger }
+}

@@ -1,0 +1,143 @@
+//! What is measured each year, and how replicates are summarised.
+//!
+//! The metric list is declared once, in [`metrics!`], which defines the struct, the
+//! CSV column names and the value order together so that they cannot drift apart.
+
+use crate::stats::quantile_sorted;
+
+macro_rules! metrics {
+    ($( $(#[doc = $doc:literal])+ $name:ident ),+ $(,)?) => {
+        /// One strategy × replicate × year row.
+        #[derive(Debug, Clone, Copy, Default, PartialEq)]
+        pub struct YearMetrics {
+            pub year: i32,
+            $( $(#[doc = $doc])+ pub $name: f64, )+
+        }
+
+        impl YearMetrics {
+            /// Column names, in CSV order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),+];
+            /// Descriptions with units, in CSV order (for documentation and reports).
+            pub const DESCRIPTIONS: &'static [&'static str] = &[$(concat!($($doc),+)),+];
+
+            /// Values in the order of [`Self::NAMES`].
+            pub fn values(&self) -> Vec<f64> {
+                vec![$(self.$name),+]
+            }
+        }
+    };
+}
+
+metrics! {
+    /// Persons in the county.
+    population,
+    /// Households in the county.
+    households,
+    /// Measured poverty incidence: share of persons whose household's per-capita net income is below the line.
+    incidence,
+    /// Share of households whose per-capita net income is below the line.
+    incidence_households,
+    /// Official incidence: persons in registered, not exited households over the population.
+    official_incidence,
+    /// Households registered and not exited at the end of the year.
+    registered,
+    /// Households that exited the register this year.
+    exits,
+    /// Persons in households that exited this year.
+    exits_persons,
+    /// Households in the exited state at the end of the year (cumulative, net of re-entries).
+    exited,
+    /// Exited households registered again this year (返贫).
+    reentries,
+    /// Households newly registered this year (never registered before).
+    new_registrations,
+    /// Villages whose official incidence has fallen below the exit threshold (cumulative).
+    villages_exited,
+    /// Poverty gap index FGT1: mean over persons of max(0, line − income) / line.
+    fgt1,
+    /// Squared poverty gap FGT2: mean over persons of (max(0, line − income) / line)².
+    fgt2,
+    /// Mean per-capita net income over persons, yuan.
+    mean_income,
+    /// Median per-capita net income over persons, yuan.
+    median_income,
+    /// Gini coefficient of per-capita net income over persons (negative incomes as 0).
+    gini,
+    /// Dibao (minimum-living guarantee) paid this year, yuan.
+    spending_dibao,
+    /// Medical assistance paid this year, yuan.
+    spending_medical,
+    /// Housing renovation paid this year, yuan.
+    spending_housing,
+}
+
+/// Summary of one metric over replicates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+impl Summary {
+    /// Mean and the 5th, 50th and 95th percentiles (type 7) of the values.
+    pub fn of(values: &[f64]) -> Summary {
+        let mut v: Vec<f64> = values.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        let mean = if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        Summary {
+            mean,
+            p05: quantile_sorted(&v, 0.05),
+            p50: quantile_sorted(&v, 0.5),
+            p95: quantile_sorted(&v, 0.95),
+        }
+    }
+}
+
+/// Money flows of one simulated year, summed over households. The engine's ledger
+/// test checks that they balance: net income = market income + transfers − health
+/// spending − interest, and wealth change = net income − consumption.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Ledger {
+    pub market_income: f64,
+    pub transfers: f64,
+    pub health_spending: f64,
+    pub interest: f64,
+    pub net_income: f64,
+    pub consumption: f64,
+    pub wealth_change: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values_line_up() {
+        let m = YearMetrics {
+            incidence: 0.25,
+            gini: 0.4,
+            ..Default::default()
+        };
+        let v = m.values();
+        assert_eq!(v.len(), YearMetrics::NAMES.len());
+        assert_eq!(YearMetrics::DESCRIPTIONS.len(), YearMetrics::NAMES.len());
+        let at = |n: &str| v[YearMetrics::NAMES.iter().position(|&x| x == n).unwrap()];
+        assert_eq!(at("incidence"), 0.25);
+        assert_eq!(at("gini"), 0.4);
+    }
+
+    #[test]
+    fn summary_of_known_values() {
+        let s = Summary::of(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(s.mean, 3.0);
+        assert_eq!(s.p50, 3.0);
+        assert!((s.p05 - 1.2).abs() < 1e-12);
+        assert!((s.p95 - 4.8).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,467 @@
+//! Scenarios: the TOML a planner writes, read once into a validated, immutable
+//! [`Scenario`] that the engine borrows.
+//!
+//! Reading happens in three stages, each with its own kind of error, all reported as
+//! `file:line:column: message`:
+//! 1. TOML syntax (`toml_edit`, which also keeps the spans we use to point at keys);
+//! 2. shape: unknown keys and wrong types (serde, with the key path);
+//! 3. values: ranges, sums, years ([`validate`]).
+//!
+//! A `[[strategy]]` may override any model key by its dotted path. Overrides are
+//! applied to the TOML tree and the result goes through stages 2 and 3 again, so a
+//! strategy can never smuggle in a value the file itself could not hold.
+
+pub mod params;
+pub mod raw;
+pub mod validate;
+
+pub use params::{Dist, Model, Scenario, Strategy, Village, YearTable};
+
+use raw::RawScenario;
+use serde::Deserialize;
+use std::path::Path;
+use validate::{Invalid, KeyPath, Segment};
+
+/// The scenario `sandan run` uses when given none: a Suiyang-like county.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/suiyang.toml");
+/// The name the embedded default is reported under.
+pub const DEFAULT_ORIGIN: &str = "<embedded default: scenarios/suiyang.toml>";
+
+/// Keys that belong to the whole comparison and so cannot differ by strategy.
+const SHARED_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "start_year",
+    "end_year",
+    "seed",
+    "replicates",
+    "strategy",
+];
+
+/// Why a scenario could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file is not a valid scenario; the location points at the offending key.
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The file could not be read at all.
+    #[error("{file}: cannot read the scenario: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Read and validate a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes());
+        located(&file, &text, offset, "the file is not valid UTF-8 text".to_string())
+    })?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".to_string());
+    parse(&text, &file, &stem)
+}
+
+/// Validate scenario text; `file` names it in messages, `default_name` is used when
+/// the scenario sets no `name`.
+pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, ScenarioError> {
+    let doc = toml_edit::Document::parse(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        located(file, text, offset, syntax_message(e.message()))
+    })?;
+    let here = |inv: Invalid| at_path(file, text, &doc, &inv.path, inv.message);
+
+    let de = toml::Deserializer::parse(text).map_err(|e| shape_error(file, text, e))?;
+    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let offset = inner.span().map(|s| s.start).unwrap_or(0);
+        located(file, text, offset, with_path(&path, inner.message()))
+    })?;
+
+    let frame = validate::frame(&raw).map_err(here)?;
+    let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
+    check_name(&name, "name").map_err(here)?;
+    let base_model = validate::model(&raw, frame.start_year).map_err(here)?;
+
+    let mut strategies = Vec::new();
+    if raw.strategy.is_empty() {
+        strategies.push(Strategy {
+            name: "no_program".to_string(),
+            description: "Safety net only: dibao, medical assistance and housing.".to_string(),
+            model: base_model,
+        });
+    } else {
+        let base_tree: toml::Table = toml::from_str(text).map_err(|e| shape_error(file, text, e))?;
+        for (i, s) in raw.strategy.iter().enumerate() {
+            let spath = KeyPath::default().key("strategy").index(i);
+            check_name(&s.name, "name")
+                .map_err(|inv| Invalid {
+                    path: spath.key("name"),
+                    message: format!("strategy[{i}].{}", inv.message),
+                })
+                .map_err(here)?;
+            if strategies.iter().any(|t: &Strategy| t.name == s.name) {
+                return Err(here(Invalid {
+                    path: spath.key("name"),
+                    message: format!(
+                        "strategy[{i}].name '{}' is used twice; strategy names must differ",
+                        s.name
+                    ),
+                }));
+            }
+            let model = if s.overrides.is_empty() {
+                base_model.clone()
+            } else {
+                strategy_model(&base_tree, s, &spath, frame.start_year).map_err(here)?
+            };
+            strategies.push(Strategy {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                model,
+            });
+        }
+    }
+
+    Ok(Scenario {
+        name,
+        description: raw.description.clone(),
+        start_year: frame.start_year,
+        end_year: frame.end_year,
+        seed: raw.seed,
+        replicates: frame.replicates,
+        strategies,
+    })
+}
+
+/// Names become directory and CSV values: keep them to safe characters.
+fn check_name(name: &str, key: &str) -> Result<(), Invalid> {
+    let ok =
+        !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid {
+            path: KeyPath::default().key(key),
+            message: format!(
+                "{key} must be 1 to 64 letters, digits, '_' or '-' (it names output folders and CSV rows), got '{name}'"
+            ),
+        })
+    }
+}
+
+/// Apply a strategy's overrides to the scenario tree and validate the result.
+fn strategy_model(
+    base: &toml::Table,
+    s: &raw::RawStrategy,
+    spath: &KeyPath,
+    start_year: i32,
+) -> Result<Model, Invalid> {
+    let mut tree = base.clone();
+    tree.remove("strategy");
+    for (key, value) in &s.overrides {
+        let at = spath.key("overrides").key(key);
+        let who = format!("strategy '{}' overrides '{key}'", s.name);
+        let top = key.split('.').next().unwrap_or_default();
+        if SHARED_KEYS.contains(&top) {
+            return Err(Invalid {
+                path: at,
+                message: format!("{who}, but '{top}' is shared by all strategies and cannot be overridden"),
+            });
+        }
+        apply_override(&mut tree, key, value.clone()).map_err(|m| Invalid {
+            path: at.clone(),
+            message: format!("{who}: {m}"),
+        })?;
+    }
+    let raw: RawScenario = serde_path_to_error::deserialize(toml::Value::Table(tree)).map_err(|e| {
+        let path = e.path().to_string();
+        Invalid {
+            path: spath.key("overrides"),
+            message: format!(
+                "strategy '{}' overrides: {}",
+                s.name,
+                with_path(&path, e.into_inner().message())
+            ),
+        }
+    })?;
+    validate::model(&raw, start_year).map_err(|inv| Invalid {
+        path: override_location(spath, s, &inv.path),
+        message: format!("strategy '{}': {}", s.name, inv.message),
+    })
+}
+
+/// Point a validation failure inside overridden values at the override that caused it.
+fn override_location(spath: &KeyPath, s: &raw::RawStrategy, failed: &KeyPath) -> KeyPath {
+    let failed_dotted = failed.to_string().replace('[', ".").replace(']', "");
+    s.overrides
+        .keys()
+        .find(|k| failed_dotted.starts_with(k.as_str()) || k.starts_with(&failed_dotted))
+        .map(|k| spath.key("overrides").key(k))
+        .unwrap_or_else(|| spath.key("overrides"))
+}
+
+/// Set `dotted` (e.g. `dibao.take_up_registered`, `village.0.households`) in a tree,
+/// creating intermediate tables for keys the file left at their defaults.
+pub fn apply_override(tree: &mut toml::Table, dotted: &str, value: toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    if parts.iter().any(|p| p.trim().is_empty()) {
+        return Err("the key path has an empty part; write keys joined by dots, e.g. dibao.take_up_registered".into());
+    }
+    let mut root = toml::Value::Table(std::mem::take(tree));
+    let result = set_in(&mut root, &parts, 0, value);
+    if let toml::Value::Table(t) = root {
+        *tree = t;
+    }
+    result
+}
+
+fn set_in(node: &mut toml::Value, parts: &[&str], depth: usize, value: toml::Value) -> Result<(), String> {
+    let walked = parts[..depth].join(".");
+    let part = parts[depth];
+    let child = match node {
+        toml::Value::Table(t) => t
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+        toml::Value::Array(a) => {
+            let len = a.len();
+            let idx: usize = part
+                .parse()
+                .map_err(|_| format!("'{walked}' is a list; index it with a number, e.g. {walked}.0"))?;
+            a.get_mut(idx)
+                .ok_or_else(|| format!("'{walked}' has {len} entries; index {idx} is out of range"))?
+        }
+        _ => return Err(format!("'{walked}' is a single value, not a table")),
+    };
+    if depth + 1 == parts.len() {
+        *child = value;
+        Ok(())
+    } else {
+        set_in(child, parts, depth + 1, value)
+    }
+}
+
+fn shape_error(file: &str, text: &str, e: toml::de::Error) -> ScenarioError {
+    let offset = e.span().map(|s| s.start).unwrap_or(0);
+    located(file, text, offset, e.message().to_string())
+}
+
+fn syntax_message(m: &str) -> String {
+    format!("malformed TOML: {}", m.trim())
+}
+
+fn with_path(path: &str, message: &str) -> String {
+    if path.is_empty() || path == "." {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+/// An error at the item a key path names (or the nearest enclosing item that exists).
+fn at_path(file: &str, text: &str, doc: &toml_edit::Document<&str>, path: &KeyPath, message: String) -> ScenarioError {
+    let mut item = doc.as_item();
+    let mut best = 0usize;
+    for seg in &path.0 {
+        let next = match seg {
+            Segment::Key(k) => item.get(k.as_str()),
+            Segment::Index(i) => item.get(*i),
+        };
+        match next {
+            Some(n) => {
+                item = n;
+                if let Some(s) = n.span() {
+                    best = s.start;
+                }
+            }
+            None => break,
+        }
+    }
+    located(file, text, best, message)
+}
+
+/// Turn a byte offset into a 1-based line and column (columns count characters).
+fn located(file: &str, text: &str, offset: usize, message: String) -> ScenarioError {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    ScenarioError::Invalid {
+        file: file.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Stable content hash of scenario text (FNV-1a 64), for the run manifest.
+pub fn content_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+impl RawScenario {
+    /// Parse without validation (used by tests of the template).
+    pub fn from_toml(text: &str) -> Result<RawScenario, toml::de::Error> {
+        RawScenario::deserialize(toml::Deserializer::parse(text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: &str = r#"
+name = "tiny"
+start_year = 2016
+end_year = 2018
+
+[[village]]
+name = "a"
+households = 10
+
+[[village]]
+name = "b"
+households = 5
+"#;
+
+    fn err(text: &str) -> String {
+        parse(text, "s.toml", "s").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn tiny_scenario_parses_with_default_strategy() {
+        let s = parse(TINY, "s.toml", "s").unwrap();
+        assert_eq!(s.name, "tiny");
+        assert_eq!(s.strategies.len(), 1);
+        assert_eq!(s.strategies[0].name, "no_program");
+        assert_eq!(s.strategies[0].model.household_count(), 15);
+    }
+
+    #[test]
+    fn validation_error_points_at_the_value() {
+        let text = TINY.replace("households = 5", "households = 0");
+        assert_eq!(
+            err(&text),
+            "s.toml:12:14: village[1].households must be at least 1, got 0"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_location() {
+        let text = TINY.replace("households = 10", "households = 10\nhousholds = 3");
+        let e = err(&text);
+        assert!(e.starts_with("s.toml:9:1: "), "{e}");
+        assert!(e.contains("unknown field `housholds`"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_is_located() {
+        let e = err("name = \"x\"\nstart_year = = 3\n");
+        assert!(e.starts_with("s.toml:2:"), "{e}");
+        assert!(e.contains("malformed TOML"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = err(&TINY.replace("end_year = 2018", "end_year = \"soon\""));
+        assert!(e.starts_with("s.toml:4:12: "), "{e}");
+        assert!(e.contains("end_year"), "{e}");
+    }
+
+    #[test]
+    fn strategies_override_by_dotted_path() {
+        let text = format!(
+            "{TINY}\n[[strategy]]\nname = \"base\"\n\n[[strategy]]\nname = \"generous\"\noverrides = {{ \"dibao.take_up_registered\" = 1.0, \"village.1.households\" = 7 }}\n"
+        );
+        let s = parse(&text, "s.toml", "s").unwrap();
+        assert_eq!(s.strategies[0].model.dibao.take_up_registered, 0.8);
+        assert_eq!(s.strategies[1].model.dibao.take_up_registered, 1.0);
+        assert_eq!(s.strategies[1].model.household_count(), 17);
+    }
+
+    #[test]
+    fn bad_override_points_at_the_strategy() {
+        let text = format!("{TINY}\n[[strategy]]\nname = \"bad\"\noverrides = {{ \"dibao.take_up_other\" = 2.0 }}\n");
+        let e = err(&text);
+        assert!(e.starts_with("s.toml:16:39: "), "{e}");
+        assert!(
+            e.contains("strategy 'bad': dibao.take_up_other must be between 0 and 1, got 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn override_of_unknown_key_is_refused() {
+        let text = format!("{TINY}\n[[strategy]]\nname = \"bad\"\noverrides = {{ \"dibao.generosity\" = 2.0 }}\n");
+        let e = err(&text);
+        assert!(e.contains("unknown field `generosity`"), "{e}");
+    }
+
+    #[test]
+    fn shared_keys_cannot_be_overridden() {
+        let text = format!("{TINY}\n[[strategy]]\nname = \"bad\"\noverrides = {{ seed = 3 }}\n");
+        assert!(err(&text).contains("shared by all strategies"));
+    }
+
+    #[test]
+    fn duplicate_strategy_names_are_refused() {
+        let text = format!("{TINY}\n[[strategy]]\nname = \"a\"\n[[strategy]]\nname = \"a\"\n");
+        assert!(err(&text).contains("is used twice"));
+    }
+
+    #[test]
+    fn template_states_exactly_the_defaults() {
+        let text = include_str!("../../scenarios/template.toml");
+        let raw = RawScenario::from_toml(text).unwrap();
+        let expected = RawScenario {
+            village: raw.village.clone(),
+            ..RawScenario::default()
+        };
+        assert_eq!(
+            raw, expected,
+            "scenarios/template.toml and src/scenario/raw.rs disagree"
+        );
+        parse(text, "template.toml", "template").unwrap();
+    }
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let s = parse(DEFAULT_SCENARIO, DEFAULT_ORIGIN, "suiyang").unwrap();
+        assert!(s.strategies[0].model.household_count() > 10_000);
+    }
+
+    #[test]
+    fn no_input_panics() {
+        for text in [
+            "",
+            "[[village]]",
+            "village = 3",
+            "[population]\nhousehold_size = []",
+            "\u{0}",
+            "[[strategy]]\nname=\"x\"\noverrides={a={b=1}}",
+        ] {
+            let _ = parse(text, "s.toml", "s");
+        }
+    }
+}

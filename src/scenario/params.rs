@@ -1,0 +1,272 @@
+//! The validated, immutable configuration the engine runs on.
+//!
+//! Everything here has passed [`super::validate`]: probabilities are in [0, 1],
+//! counts are non-negative, shares sum to one, tables cover the years. The engine
+//! therefore never re-checks a parameter, and never panics on one.
+
+use super::raw::{CauseMix, Finance, Health, Housing, Identification, MedicalAssistance, Region, Shocks};
+use crate::rng::CellRng;
+use rand_distr::{Beta, Distribution};
+
+/// A scenario ready to run: shared settings and one model per strategy.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub start_year: i32,
+    pub end_year: i32,
+    pub seed: u64,
+    pub replicates: u32,
+    pub strategies: Vec<Strategy>,
+}
+
+impl Scenario {
+    /// The simulated years after the baseline year, in order.
+    pub fn simulated_years(&self) -> impl Iterator<Item = i32> + use<> {
+        self.start_year + 1..=self.end_year
+    }
+
+    /// Number of rows per strategy and replicate: the baseline year plus each simulated year.
+    pub fn years_reported(&self) -> usize {
+        (self.end_year - self.start_year + 1) as usize
+    }
+
+    /// The same scenario with `replicates` and `seed` replaced (command-line flags).
+    pub fn with_run_settings(mut self, replicates: Option<u32>, seed: Option<u64>) -> Self {
+        if let Some(r) = replicates {
+            self.replicates = r;
+        }
+        if let Some(s) = seed {
+            self.seed = s;
+        }
+        self
+    }
+}
+
+/// A named strategy: the full model it runs with, after its overrides.
+#[derive(Debug, Clone)]
+pub struct Strategy {
+    pub name: String,
+    pub description: String,
+    pub model: Model,
+}
+
+/// Every parameter of the household model. A strategy may override any of them.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub region: Region,
+    pub poverty_line: YearTable,
+    pub population: Population,
+    pub villages: Vec<Village>,
+    pub income: Income,
+    pub shocks: Shocks,
+    pub health: Health,
+    pub health_costs: HealthCosts,
+    pub finance: Finance,
+    pub dibao: Dibao,
+    pub medical_assistance: MedicalAssistance,
+    pub housing: Housing,
+    pub identification: Identification,
+    pub exit: Exit,
+}
+
+impl Model {
+    /// Total number of households over all villages.
+    pub fn household_count(&self) -> usize {
+        self.villages.iter().map(|v| v.households as usize).sum()
+    }
+}
+
+/// A value that changes by year: linear between the listed years, constant beyond
+/// the first and the last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearTable {
+    points: Vec<(i32, f64)>,
+}
+
+impl YearTable {
+    /// A table from points; the caller guarantees at least one point, sorted by year.
+    pub(crate) fn new(points: Vec<(i32, f64)>) -> Self {
+        debug_assert!(!points.is_empty());
+        YearTable { points }
+    }
+
+    /// The value in `year`.
+    pub fn at(&self, year: i32) -> f64 {
+        let p = &self.points;
+        let i = p.partition_point(|&(y, _)| y <= year);
+        if i == 0 {
+            return p[0].1;
+        }
+        if i == p.len() {
+            return p[p.len() - 1].1;
+        }
+        let (y0, v0) = p[i - 1];
+        let (y1, v1) = p[i];
+        v0 + (v1 - v0) * f64::from(year - y0) / f64::from(y1 - y0)
+    }
+}
+
+/// A distribution given in a scenario by mean and standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Dist {
+    /// Always this value (a standard deviation of zero).
+    Constant(f64),
+    /// A beta distribution on [0, 1] (skills, motivation).
+    Beta { alpha: f64, beta: f64 },
+    /// A lognormal distribution of a positive quantity (land, money).
+    LogNormal { mu: f64, sigma: f64 },
+}
+
+impl Dist {
+    /// The beta distribution with this mean and standard deviation; the caller has
+    /// checked that `sd² < mean (1 − mean)`.
+    pub fn beta(mean: f64, sd: f64) -> Dist {
+        if sd == 0.0 || mean == 0.0 || mean == 1.0 {
+            return Dist::Constant(mean);
+        }
+        let common = mean * (1.0 - mean) / (sd * sd) - 1.0;
+        Dist::Beta {
+            alpha: mean * common,
+            beta: (1.0 - mean) * common,
+        }
+    }
+
+    /// The lognormal distribution with this mean and standard deviation (`mean ≥ 0`).
+    pub fn lognormal(mean: f64, sd: f64) -> Dist {
+        if sd == 0.0 || mean == 0.0 {
+            return Dist::Constant(mean);
+        }
+        let sigma2 = (1.0 + (sd * sd) / (mean * mean)).ln();
+        Dist::LogNormal {
+            mu: mean.ln() - 0.5 * sigma2,
+            sigma: sigma2.sqrt(),
+        }
+    }
+
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Dist::Constant(v) => v,
+            Dist::Beta { alpha, beta } => alpha / (alpha + beta),
+            Dist::LogNormal { mu, sigma } => (mu + 0.5 * sigma * sigma).exp(),
+        }
+    }
+
+    pub fn sample(&self, rng: &mut CellRng) -> f64 {
+        match *self {
+            Dist::Constant(v) => v,
+            Dist::Beta { alpha, beta } => match Beta::new(alpha, beta) {
+                Ok(d) => d.sample(rng),
+                // Unreachable after validation; the mean is the honest fallback.
+                Err(_) => alpha / (alpha + beta),
+            },
+            Dist::LogNormal { mu, sigma } => (mu + sigma * rng.normal()).exp(),
+        }
+    }
+}
+
+/// Cost distributions of illness, yuan (from `[health]`).
+#[derive(Debug, Clone)]
+pub struct HealthCosts {
+    /// One acute episode (a hospital stay).
+    pub episode: Dist,
+    /// A year of treatment of one chronically ill person.
+    pub chronic: Dist,
+}
+
+/// County-wide synthesis distributions (see `[population]` in the template).
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Cumulative probabilities of household sizes 1, 2, …
+    pub household_size_cdf: Vec<f64>,
+    pub working_age_share: f64,
+    pub chronic_illness_rate: f64,
+    pub disability_rate: f64,
+    pub other_without_labour: f64,
+    pub skill: Dist,
+    pub skill_poor: Dist,
+    pub motivation: Dist,
+    pub motivation_poor: Dist,
+    pub farmland_poor: Dist,
+    pub migrant_share_poor: f64,
+    pub savings: Dist,
+    pub savings_poor: Dist,
+    pub debt_share_poor: f64,
+    pub debt_poor: Dist,
+    pub productivity_sd: f64,
+}
+
+/// One village after expanding `count`, with the county defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Village {
+    pub name: String,
+    pub households: u32,
+    pub starting_incidence: f64,
+    pub cause_mix: CauseMix,
+    pub farmland: Dist,
+    pub migrant_share: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Income {
+    pub farm_net_per_mu: f64,
+    pub land_rent_per_mu: f64,
+    pub farm_noise_sd: f64,
+    pub local_wage_per_day: YearTable,
+    pub local_days_mean: f64,
+    pub local_days_sd: f64,
+    pub migrant_monthly_wage: YearTable,
+    pub migrant_wage_sd: f64,
+    pub migrant_months_mean: f64,
+    pub migrant_months_sd: f64,
+    pub remittance_share: f64,
+    pub skill_effect: f64,
+    pub motivation_effect: f64,
+    pub other_income_per_capita: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dibao {
+    pub standard: YearTable,
+    pub top_up_share: f64,
+    pub require_incapacity: bool,
+    pub take_up_registered: f64,
+    pub take_up_other: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exit {
+    pub margin: f64,
+    pub years_above_line: u32,
+    pub require_assurances: bool,
+    pub support_years: u32,
+    pub village_threshold: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Stream;
+
+    #[test]
+    fn year_table_interpolates_and_holds_ends() {
+        let t = YearTable::new(vec![(2016, 3000.0), (2020, 4000.0)]);
+        assert_eq!(t.at(2010), 3000.0);
+        assert_eq!(t.at(2016), 3000.0);
+        assert_eq!(t.at(2018), 3500.0);
+        assert_eq!(t.at(2020), 4000.0);
+        assert_eq!(t.at(2030), 4000.0);
+    }
+
+    #[test]
+    fn distributions_have_the_stated_mean() {
+        let mut rng = CellRng::new(1, 0, Stream::SynthesisAttributes, 0, 0);
+        for d in [Dist::beta(0.35, 0.15), Dist::lognormal(4.0, 3.0), Dist::Constant(2.0)] {
+            let n = 100_000;
+            let m: f64 = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
+            assert!((m / d.mean() - 1.0).abs() < 0.03, "{d:?}: {m}");
+        }
+        assert!((Dist::lognormal(4.0, 3.0).mean() - 4.0).abs() < 1e-9);
+        assert!((Dist::beta(0.35, 0.15).mean() - 0.35).abs() < 1e-9);
+    }
+}

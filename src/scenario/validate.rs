@@ -1,0 +1,589 @@
+//! Checks every value of a raw scenario and builds the validated [`Model`].
+//!
+//! Each check names the key by its path in the file (`village[2].households`) so that
+//! the caller can point at the line; the message says what is allowed and what was
+//! found. The first failing check wins: one clear message beats a page of them.
+
+use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
+use super::raw::{CauseMix, MeanSd, RawScenario, Region};
+
+/// A path to a key in the scenario file, e.g. `village[2].households`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyPath(pub Vec<Segment>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl KeyPath {
+    pub fn key(&self, k: &str) -> KeyPath {
+        let mut p = self.clone();
+        p.0.push(Segment::Key(k.to_string()));
+        p
+    }
+
+    pub fn index(&self, i: usize) -> KeyPath {
+        let mut p = self.clone();
+        p.0.push(Segment::Index(i));
+        p
+    }
+}
+
+impl std::fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Segment::Key(k) if i == 0 => write!(f, "{k}")?,
+                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value that failed a check: where it is, and a whole-sentence message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub path: KeyPath,
+    pub message: String,
+}
+
+pub type Checked<T> = Result<T, Invalid>;
+
+fn fail<T>(path: &KeyPath, what: impl std::fmt::Display) -> Checked<T> {
+    Err(Invalid {
+        path: path.clone(),
+        message: format!("{path} {what}"),
+    })
+}
+
+fn finite(path: &KeyPath, x: f64) -> Checked<f64> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        fail(path, format!("must be a finite number, got {x}"))
+    }
+}
+
+/// A probability or share in [0, 1].
+pub fn unit(path: &KeyPath, x: f64) -> Checked<f64> {
+    finite(path, x)?;
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        fail(path, format!("must be between 0 and 1, got {x}"))
+    }
+}
+
+pub fn non_negative(path: &KeyPath, x: f64) -> Checked<f64> {
+    finite(path, x)?;
+    if x >= 0.0 {
+        Ok(x)
+    } else {
+        fail(path, format!("must be at least 0, got {x}"))
+    }
+}
+
+pub fn positive(path: &KeyPath, x: f64) -> Checked<f64> {
+    finite(path, x)?;
+    if x > 0.0 {
+        Ok(x)
+    } else {
+        fail(path, format!("must be greater than 0, got {x}"))
+    }
+}
+
+/// An integer count with a lower bound, returned as `u32`.
+pub fn count(path: &KeyPath, x: i64, min: i64, max: i64) -> Checked<u32> {
+    if x < min {
+        fail(path, format!("must be at least {min}, got {x}"))
+    } else if x > max {
+        fail(path, format!("must be at most {max}, got {x}"))
+    } else {
+        Ok(x as u32)
+    }
+}
+
+/// A quantity in [0, 1] given by mean and sd: a beta distribution.
+fn unit_dist(path: &KeyPath, d: MeanSd) -> Checked<Dist> {
+    unit(&path.key("mean"), d.mean)?;
+    non_negative(&path.key("sd"), d.sd)?;
+    let max_var = d.mean * (1.0 - d.mean);
+    if d.sd > 0.0 && d.sd * d.sd >= max_var {
+        return fail(
+            &path.key("sd"),
+            format!(
+                "must be below {:.4} (a spread on [0, 1] with mean {} needs sd² < mean·(1 − mean)), got {}",
+                max_var.sqrt(),
+                d.mean,
+                d.sd
+            ),
+        );
+    }
+    Ok(Dist::beta(d.mean, d.sd))
+}
+
+/// A non-negative quantity given by mean and sd: a lognormal distribution.
+fn positive_dist(path: &KeyPath, d: MeanSd) -> Checked<Dist> {
+    non_negative(&path.key("mean"), d.mean)?;
+    non_negative(&path.key("sd"), d.sd)?;
+    Ok(Dist::lognormal(d.mean, d.sd))
+}
+
+fn year(path: &KeyPath, y: i64) -> Checked<i32> {
+    if (1900..=2200).contains(&y) {
+        Ok(y as i32)
+    } else {
+        fail(path, format!("must be a year between 1900 and 2200, got {y}"))
+    }
+}
+
+fn year_table(path: &KeyPath, t: &std::collections::BTreeMap<String, f64>, min: f64) -> Checked<YearTable> {
+    if t.is_empty() {
+        return fail(path, "must list at least one year, e.g. { 2016 = 2952 }");
+    }
+    let mut points = Vec::with_capacity(t.len());
+    for (k, v) in t {
+        let p = path.key(k);
+        let y: i64 = match k.trim().parse() {
+            Ok(y) => y,
+            Err(_) => return fail(&p, "is not a year: keys of a year table are years such as 2016"),
+        };
+        let y = year(&p, y)?;
+        finite(&p, *v)?;
+        if *v < min {
+            return fail(&p, format!("must be at least {min}, got {v}"));
+        }
+        points.push((y, *v));
+    }
+    points.sort_by_key(|&(y, _)| y);
+    Ok(YearTable::new(points))
+}
+
+fn cause_mix(path: &KeyPath, m: CauseMix) -> Checked<CauseMix> {
+    unit(&path.key("illness"), m.illness)?;
+    unit(&path.key("labour_short"), m.labour_short)?;
+    unit(&path.key("other"), m.other)?;
+    let sum = m.illness + m.labour_short + m.other;
+    if (sum - 1.0).abs() > 1e-3 {
+        return fail(
+            path,
+            format!("shares must sum to 1 (illness + labour_short + other), got {sum:.4}"),
+        );
+    }
+    Ok(m)
+}
+
+/// The shared settings: years, seed, replicates.
+pub struct Frame {
+    pub start_year: i32,
+    pub end_year: i32,
+    pub replicates: u32,
+}
+
+pub fn frame(raw: &RawScenario) -> Checked<Frame> {
+    let root = KeyPath::default();
+    let start_year = year(&root.key("start_year"), raw.start_year)?;
+    let end_year = year(&root.key("end_year"), raw.end_year)?;
+    if end_year < start_year {
+        return fail(
+            &root.key("end_year"),
+            format!("must not be before start_year ({start_year}), got {end_year}"),
+        );
+    }
+    let replicates = count(&root.key("replicates"), raw.replicates, 1, 1_000_000)?;
+    Ok(Frame {
+        start_year,
+        end_year,
+        replicates,
+    })
+}
+
+/// Validate every model parameter of a raw scenario.
+pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
+    let root = KeyPath::default();
+
+    let poverty_line = year_table(&root.key("poverty_line"), &raw.poverty_line, 1.0)?;
+    let population = population(&root.key("population"), raw)?;
+    let villages = villages(&root, raw)?;
+
+    let ip = root.key("income");
+    let i = &raw.income;
+    let income = Income {
+        farm_net_per_mu: non_negative(&ip.key("farm_net_per_mu"), i.farm_net_per_mu)?,
+        land_rent_per_mu: non_negative(&ip.key("land_rent_per_mu"), i.land_rent_per_mu)?,
+        farm_noise_sd: non_negative(&ip.key("farm_noise_sd"), i.farm_noise_sd)?,
+        local_wage_per_day: year_table(&ip.key("local_wage_per_day"), &i.local_wage_per_day, 0.0)?,
+        local_days_mean: bounded(&ip.key("local_days").key("mean"), i.local_days.mean, 0.0, 365.0)?,
+        local_days_sd: non_negative(&ip.key("local_days").key("sd"), i.local_days.sd)?,
+        migrant_monthly_wage: year_table(&ip.key("migrant_monthly_wage"), &i.migrant_monthly_wage, 0.0)?,
+        migrant_wage_sd: non_negative(&ip.key("migrant_wage_sd"), i.migrant_wage_sd)?,
+        migrant_months_mean: bounded(&ip.key("migrant_months").key("mean"), i.migrant_months.mean, 0.0, 12.0)?,
+        migrant_months_sd: non_negative(&ip.key("migrant_months").key("sd"), i.migrant_months.sd)?,
+        remittance_share: unit(&ip.key("remittance_share"), i.remittance_share)?,
+        skill_effect: bounded(&ip.key("skill_effect"), i.skill_effect, 0.0, 2.0)?,
+        motivation_effect: unit(&ip.key("motivation_effect"), i.motivation_effect)?,
+        other_income_per_capita: non_negative(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
+    };
+
+    let sp = root.key("shocks");
+    let s = &raw.shocks;
+    non_negative(&sp.key("weather_sd"), s.weather_sd)?;
+    unit(&sp.key("drought_probability"), s.drought_probability)?;
+    unit(&sp.key("drought_loss"), s.drought_loss)?;
+    non_negative(&sp.key("price_sd"), s.price_sd)?;
+
+    let hp = root.key("health");
+    let h = &raw.health;
+    unit(&hp.key("acute_rate"), h.acute_rate)?;
+    unit(&hp.key("chronic_acute_rate"), h.chronic_acute_rate)?;
+    let health_costs = HealthCosts {
+        episode: positive_dist(&hp.key("episode_cost"), h.episode_cost)?,
+        chronic: positive_dist(&hp.key("chronic_cost"), h.chronic_cost)?,
+    };
+    unit(&hp.key("insured_share"), h.insured_share)?;
+    unit(&hp.key("reimbursement_rate"), h.reimbursement_rate)?;
+    unit(&hp.key("lost_work_share"), h.lost_work_share)?;
+    unit(&hp.key("chronic_onset_rate"), h.chronic_onset_rate)?;
+    unit(&hp.key("onset_incapacity"), h.onset_incapacity)?;
+
+    let fp = root.key("finance");
+    let f = &raw.finance;
+    bounded(&fp.key("subsistence_share"), f.subsistence_share, 0.0, 2.0)?;
+    unit(&fp.key("consumption_share"), f.consumption_share)?;
+    bounded(&fp.key("debt_interest_rate"), f.debt_interest_rate, 0.0, 1.0)?;
+
+    let dp = root.key("dibao");
+    let d = &raw.dibao;
+    let dibao = Dibao {
+        standard: year_table(&dp.key("standard"), &d.standard, 0.0)?,
+        top_up_share: unit(&dp.key("top_up_share"), d.top_up_share)?,
+        require_incapacity: d.require_incapacity,
+        take_up_registered: unit(&dp.key("take_up_registered"), d.take_up_registered)?,
+        take_up_other: unit(&dp.key("take_up_other"), d.take_up_other)?,
+    };
+
+    let mp = root.key("medical_assistance");
+    let m = &raw.medical_assistance;
+    unit(&mp.key("rate"), m.rate)?;
+    non_negative(&mp.key("deductible"), m.deductible)?;
+    non_negative(&mp.key("cap"), m.cap)?;
+
+    let hsp = root.key("housing");
+    let hs = &raw.housing;
+    unit(&hsp.key("unsafe_share_poor"), hs.unsafe_share_poor)?;
+    unit(&hsp.key("renovation_rate"), hs.renovation_rate)?;
+    non_negative(&hsp.key("renovation_cost"), hs.renovation_cost)?;
+
+    let idp = root.key("identification");
+    let id = &raw.identification;
+    unit(&idp.key("exclusion_error"), id.exclusion_error)?;
+    unit(&idp.key("inclusion_error"), id.inclusion_error)?;
+
+    let ep = root.key("exit");
+    let e = &raw.exit;
+    let default_threshold = match raw.region {
+        Region::West => 0.03,
+        Region::East | Region::Central => 0.02,
+    };
+    let exit = Exit {
+        margin: bounded(&ep.key("margin"), e.margin, 0.0, 10.0)?,
+        years_above_line: count(&ep.key("years_above_line"), e.years_above_line, 1, 50)?,
+        require_assurances: e.require_assurances,
+        support_years: count(&ep.key("support_years"), e.support_years, 0, 100)?,
+        village_threshold: match e.village_threshold {
+            Some(t) => unit(&ep.key("village_threshold"), t)?,
+            None => default_threshold,
+        },
+    };
+
+    // The line must be defined at the baseline year, not merely extrapolated from a
+    // later entry: a scenario starting in 2010 with a table from 2016 is a mistake.
+    let first_line_year = first_year(&raw.poverty_line);
+    if first_line_year.is_some_and(|y| y > start_year) {
+        return fail(
+            &root.key("poverty_line"),
+            format!(
+                "must give a value for start_year {start_year} or earlier; the first year listed is {}",
+                first_line_year.unwrap_or_default()
+            ),
+        );
+    }
+
+    Ok(Model {
+        region: raw.region,
+        poverty_line,
+        population,
+        villages,
+        income,
+        shocks: raw.shocks.clone(),
+        health: raw.health.clone(),
+        health_costs,
+        finance: raw.finance.clone(),
+        dibao,
+        medical_assistance: raw.medical_assistance.clone(),
+        housing: raw.housing.clone(),
+        identification: raw.identification.clone(),
+        exit,
+    })
+}
+
+fn first_year(t: &std::collections::BTreeMap<String, f64>) -> Option<i32> {
+    t.keys().filter_map(|k| k.trim().parse::<i32>().ok()).min()
+}
+
+fn bounded(path: &KeyPath, x: f64, lo: f64, hi: f64) -> Checked<f64> {
+    finite(path, x)?;
+    if (lo..=hi).contains(&x) {
+        Ok(x)
+    } else {
+        fail(path, format!("must be between {lo} and {hi}, got {x}"))
+    }
+}
+
+fn population(path: &KeyPath, raw: &RawScenario) -> Checked<Population> {
+    let p = &raw.population;
+    let sizes = &p.household_size;
+    let sp = path.key("household_size");
+    if sizes.is_empty() || sizes.len() > 20 {
+        return fail(
+            &sp,
+            format!(
+                "must list the probabilities of household sizes 1, 2, … (1 to 20 entries), got {} entries",
+                sizes.len()
+            ),
+        );
+    }
+    let mut cdf = Vec::with_capacity(sizes.len());
+    let mut acc = 0.0;
+    for (i, &s) in sizes.iter().enumerate() {
+        acc += unit(&sp.index(i), s)?;
+        cdf.push(acc);
+    }
+    if (acc - 1.0).abs() > 1e-3 {
+        return fail(&sp, format!("probabilities must sum to 1, got {acc:.4}"));
+    }
+    if let Some(last) = cdf.last_mut() {
+        *last = 1.0;
+    }
+    Ok(Population {
+        household_size_cdf: cdf,
+        working_age_share: unit(&path.key("working_age_share"), p.working_age_share)?,
+        chronic_illness_rate: unit(&path.key("chronic_illness_rate"), p.chronic_illness_rate)?,
+        disability_rate: unit(&path.key("disability_rate"), p.disability_rate)?,
+        other_without_labour: unit(&path.key("other_without_labour"), p.other_without_labour)?,
+        skill: unit_dist(&path.key("skill"), p.skill)?,
+        skill_poor: unit_dist(&path.key("skill_poor"), p.skill_poor)?,
+        motivation: unit_dist(&path.key("motivation"), p.motivation)?,
+        motivation_poor: unit_dist(&path.key("motivation_poor"), p.motivation_poor)?,
+        farmland_poor: positive_dist(&path.key("farmland_poor"), p.farmland_poor)?,
+        migrant_share_poor: unit(&path.key("migrant_share_poor"), p.migrant_share_poor)?,
+        savings: positive_dist(&path.key("savings"), p.savings)?,
+        savings_poor: positive_dist(&path.key("savings_poor"), p.savings_poor)?,
+        debt_share_poor: unit(&path.key("debt_share_poor"), p.debt_share_poor)?,
+        debt_poor: positive_dist(&path.key("debt_poor"), p.debt_poor)?,
+        productivity_sd: bounded(&path.key("productivity_sd"), p.productivity_sd, 0.0, 3.0)?,
+    })
+}
+
+/// The largest county we accept, in households: beyond this a run would not fit the
+/// memory of a workstation, and the message says so before any allocation.
+pub const MAX_HOUSEHOLDS: i64 = 50_000_000;
+
+fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
+    let vp = root.key("village");
+    if raw.village.is_empty() {
+        return fail(
+            &vp,
+            "must list at least one village: add a [[village]] table with a name and a number of households",
+        );
+    }
+    let p = &raw.population;
+    let pp = root.key("population");
+    let county_incidence = unit(&pp.key("starting_incidence"), p.starting_incidence)?;
+    let county_mix = cause_mix(&pp.key("cause_mix"), p.cause_mix)?;
+    let county_land = positive_dist(&pp.key("farmland"), p.farmland)?;
+    let county_migrants = unit(&pp.key("migrant_share"), p.migrant_share)?;
+
+    let mut out = Vec::new();
+    let mut total: i64 = 0;
+    for (i, v) in raw.village.iter().enumerate() {
+        let path = vp.index(i);
+        if v.name.trim().is_empty() {
+            return fail(&path.key("name"), "must not be empty");
+        }
+        let n = count(&path.key("count"), v.count, 1, 100_000)?;
+        let households = count(&path.key("households"), v.households, 1, MAX_HOUSEHOLDS)?;
+        total += i64::from(n) * i64::from(households);
+        if total > MAX_HOUSEHOLDS {
+            return fail(
+                &path.key("households"),
+                format!("brings the county to more than {MAX_HOUSEHOLDS} households, the most sandan simulates"),
+            );
+        }
+        let incidence = match v.starting_incidence {
+            Some(x) => unit(&path.key("starting_incidence"), x)?,
+            None => county_incidence,
+        };
+        let mix = match v.cause_mix {
+            Some(m) => cause_mix(&path.key("cause_mix"), m)?,
+            None => county_mix,
+        };
+        let farmland = match v.farmland {
+            Some(d) => positive_dist(&path.key("farmland"), d)?,
+            None => county_land,
+        };
+        let migrant_share = match v.migrant_share {
+            Some(x) => unit(&path.key("migrant_share"), x)?,
+            None => county_migrants,
+        };
+        for k in 0..n {
+            let name = if n == 1 {
+                v.name.clone()
+            } else {
+                format!("{} {}", v.name, k + 1)
+            };
+            out.push(Village {
+                name,
+                households,
+                starting_incidence: incidence,
+                cause_mix: mix,
+                farmland,
+                migrant_share,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::raw::RawVillage;
+
+    fn village(households: i64) -> RawVillage {
+        RawVillage {
+            name: "v".into(),
+            count: 1,
+            households,
+            starting_incidence: None,
+            cause_mix: None,
+            farmland: None,
+            migrant_share: None,
+        }
+    }
+
+    fn raw() -> RawScenario {
+        RawScenario {
+            village: vec![village(10), village(20)],
+            ..RawScenario::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let r = raw();
+        let f = frame(&r).unwrap();
+        let m = model(&r, f.start_year).unwrap();
+        assert_eq!(m.villages.len(), 2);
+        assert_eq!(m.household_count(), 30);
+        assert_eq!(m.exit.village_threshold, 0.02);
+    }
+
+    #[test]
+    fn west_region_uses_three_percent_village_threshold() {
+        let mut r = raw();
+        r.region = Region::West;
+        assert_eq!(model(&r, 2016).unwrap().exit.village_threshold, 0.03);
+    }
+
+    #[test]
+    fn zero_households_names_the_village() {
+        let mut r = raw();
+        r.village[1].households = 0;
+        let e = model(&r, 2016).unwrap_err();
+        assert_eq!(e.message, "village[1].households must be at least 1, got 0");
+    }
+
+    #[test]
+    fn probability_out_of_range() {
+        let mut r = raw();
+        r.health.reimbursement_rate = 1.5;
+        let e = model(&r, 2016).unwrap_err();
+        assert_eq!(e.message, "health.reimbursement_rate must be between 0 and 1, got 1.5");
+    }
+
+    #[test]
+    fn shares_above_one_are_refused() {
+        let mut r = raw();
+        r.population.cause_mix.other = 0.6;
+        let e = model(&r, 2016).unwrap_err();
+        assert!(
+            e.message.starts_with("population.cause_mix shares must sum to 1"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn end_before_start_is_refused() {
+        let mut r = raw();
+        r.end_year = 2015;
+        let e = frame(&r).err().unwrap();
+        assert_eq!(e.message, "end_year must not be before start_year (2016), got 2015");
+    }
+
+    #[test]
+    fn negative_count_is_refused() {
+        let mut r = raw();
+        r.replicates = -3;
+        assert_eq!(
+            frame(&r).err().unwrap().message,
+            "replicates must be at least 1, got -3"
+        );
+    }
+
+    #[test]
+    fn count_expands_villages_with_numbered_names() {
+        let mut r = raw();
+        r.village[0].count = 3;
+        let m = model(&r, 2016).unwrap();
+        let names: Vec<_> = m.villages.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["v 1", "v 2", "v 3", "v"]);
+    }
+
+    #[test]
+    fn impossible_beta_spread_is_explained() {
+        let mut r = raw();
+        r.population.skill.sd = 0.6;
+        let e = model(&r, 2016).unwrap_err();
+        assert!(
+            e.message.starts_with("population.skill.sd must be below"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn poverty_line_must_cover_the_start() {
+        let mut r = raw();
+        r.start_year = 2005;
+        let e = model(&r, 2005).unwrap_err();
+        assert!(e.message.contains("start_year 2005"), "{}", e.message);
+    }
+
+    #[test]
+    fn year_table_keys_must_be_years() {
+        let mut r = raw();
+        r.poverty_line.insert("soon".into(), 3000.0);
+        let e = model(&r, 2016).unwrap_err();
+        assert!(
+            e.message.starts_with("poverty_line.soon is not a year"),
+            "{}",
+            e.message
+        );
+    }
+}

@@ -1,0 +1,188 @@
+//! Small numerical helpers: the normal distribution's CDF and quantile (used to
+//! calibrate synthesis), sample quantiles (used in summaries), and person-weighted
+//! median and Gini (used in yearly metrics).
+
+/// Φ(x), the standard normal CDF, via the complementary error function
+/// (W. J. Cody's rational approximation as given in Numerical Recipes, |ε| < 1.2e-7).
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+/// Φ⁻¹(p) for p in (0, 1): Acklam's rational approximation refined by one Halley
+/// step. Outside (0, 1) it returns ∓∞.
+pub fn normal_quantile(p: f64) -> f64 {
+    if p <= 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if p >= 1.0 {
+        return f64::INFINITY;
+    }
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let plow = 0.02425;
+    let x = if p < plow {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - plow {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        let q = (-2.0 * (1.0 - p).ln()).sqrt();
+        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    // One Halley refinement step.
+    let e = normal_cdf(x) - p;
+    let u = e * (2.0 * std::f64::consts::PI).sqrt() * (0.5 * x * x).exp();
+    x - u / (1.0 + 0.5 * x * u)
+}
+
+/// The `q`-quantile of sorted data, linear between order statistics (R's type 7).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        }
+    }
+}
+
+/// Pack a non-negative per-capita income and a household size into one sortable key.
+/// Non-negative `f32` bit patterns sort like the numbers they encode.
+#[inline]
+pub fn income_key(income_pc: f32, size: u8) -> u64 {
+    (u64::from(income_pc.max(0.0).to_bits()) << 8) | u64::from(size)
+}
+
+/// Person-weighted median and Gini of per-capita incomes from [`income_key`]s.
+/// Incomes below zero count as zero (the Gini coefficient is defined for
+/// non-negative incomes). Sorts `keys` in place.
+pub fn median_and_gini(keys: &mut [u64]) -> (f64, f64) {
+    if keys.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    keys.sort_unstable();
+    let decode = |k: u64| (f64::from(f32::from_bits((k >> 8) as u32)), (k & 0xff) as f64);
+    let (mut persons, mut total) = (0.0, 0.0);
+    for &k in keys.iter() {
+        let (y, w) = decode(k);
+        persons += w;
+        total += w * y;
+    }
+    let half = persons / 2.0;
+    let mut median = f64::NAN;
+    // Gini = 1 − Σ w_i (S_{i−1} + S_i) / (W · S_n), S_i the cumulative income.
+    let (mut cum_w, mut cum_y, mut area) = (0.0, 0.0, 0.0);
+    for &k in keys.iter() {
+        let (y, w) = decode(k);
+        let prev = cum_y;
+        cum_y += w * y;
+        area += w * (prev + cum_y);
+        cum_w += w;
+        if median.is_nan() && cum_w >= half {
+            median = y;
+        }
+    }
+    let gini = if total > 0.0 {
+        1.0 - area / (persons * total)
+    } else {
+        0.0
+    };
+    (median, gini)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_cdf_and_quantile_agree() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_cdf(1.96) - 0.975).abs() < 1e-4);
+        for p in [1e-10, 0.001, 0.02, 0.3, 0.5, 0.8, 0.99, 1.0 - 1e-9] {
+            let x = normal_quantile(p);
+            assert!((normal_cdf(x) - p).abs() < 1e-7 * p.max(1e-3), "p {p} x {x}");
+        }
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile_sorted(&v, 0.5), 3.0);
+        assert_eq!(quantile_sorted(&v, 0.0), 1.0);
+        assert_eq!(quantile_sorted(&v, 1.0), 5.0);
+        assert!((quantile_sorted(&v, 0.05) - 1.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gini_of_equal_incomes_is_zero_and_of_one_earner_is_near_one() {
+        let mut eq: Vec<u64> = (0..10).map(|_| income_key(1000.0, 3)).collect();
+        let (m, g) = median_and_gini(&mut eq);
+        assert_eq!(m, 1000.0);
+        assert!(g.abs() < 1e-12);
+        let mut one: Vec<u64> = (0..1000)
+            .map(|i| income_key(if i == 0 { 1e6 } else { 0.0 }, 1))
+            .collect();
+        let (_, g) = median_and_gini(&mut one);
+        assert!((g - 0.999).abs() < 1e-9, "{g}");
+    }
+
+    #[test]
+    fn gini_is_person_weighted() {
+        // Two households: 1 person at 0, 3 persons at 100: person Gini = 0.25.
+        let mut k = vec![income_key(0.0, 1), income_key(100.0, 3)];
+        let (m, g) = median_and_gini(&mut k);
+        assert_eq!(m, 100.0);
+        assert!((g - 0.25).abs() < 1e-12, "{g}");
+    }
+}

@@ -1,0 +1,182 @@
+//! End-to-end tests of the `sandan` command on tiny fixture scenarios.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::Path;
+
+fn sandan() -> Command {
+    Command::cargo_bin("sandan").unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_tiny(out: &Path, extra: &[&str]) {
+    sandan()
+        .args(["run", &fixture("tiny.toml"), "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn run_writes_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny");
+    sandan()
+        .args(["run", &fixture("tiny.toml"), "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Final year 2018"))
+        .stdout(predicate::str::contains("full_dibao"));
+    for f in ["trajectories.csv", "summary.csv", "incidence.png", "manifest.json"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let traj = std::fs::read_to_string(out.join("trajectories.csv")).unwrap();
+    let mut lines = traj.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("strategy,replicate,year,population,households,incidence,")
+    );
+    // 2 strategies × 4 replicates × 3 years.
+    assert_eq!(lines.count(), 24);
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("strategy,year,metric,mean,p05,p50,p95\n"));
+    let png = std::fs::read(out.join("incidence.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["seed"], 42);
+    assert_eq!(manifest["replicates"], 4);
+    assert!(manifest["scenario_hash"].as_str().unwrap().starts_with("fnv1a64:"));
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+}
+
+#[test]
+fn same_seed_same_bytes_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run_tiny(&a, &["--threads", "1"]);
+    run_tiny(&b, &["--threads", "2"]);
+    for f in ["trajectories.csv", "summary.csv", "incidence.png"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn seed_and_replicates_flags_override_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run_tiny(&a, &["--replicates", "2", "--seed", "7"]);
+    run_tiny(&b, &["--replicates", "2", "--seed", "8"]);
+    let ta = std::fs::read_to_string(a.join("trajectories.csv")).unwrap();
+    assert_eq!(ta.lines().count(), 1 + 2 * 2 * 3);
+    assert_ne!(ta, std::fs::read_to_string(b.join("trajectories.csv")).unwrap());
+}
+
+#[test]
+fn validate_accepts_good_scenarios() {
+    sandan()
+        .args(["validate", &fixture("tiny.toml")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    for f in ["scenarios/template.toml", "scenarios/suiyang.toml"] {
+        sandan().args(["validate", &format!("{root}/{f}")]).assert().success();
+    }
+}
+
+fn rejects(fixture_name: &str, message: &str) {
+    let path = fixture(fixture_name);
+    sandan()
+        .args(["validate", &path])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn zero_households_is_located() {
+    rejects(
+        "zero_households.toml",
+        "zero_households.toml:13:14: village[2].households must be at least 1, got 0",
+    );
+}
+
+#[test]
+fn unknown_key_is_located() {
+    rejects("unknown_key.toml", "unknown_key.toml:5:1: ");
+    rejects("unknown_key.toml", "unknown field `acute_rat`");
+}
+
+#[test]
+fn malformed_toml_is_located() {
+    rejects("malformed.toml", "malformed.toml:2:");
+    rejects("malformed.toml", "malformed TOML");
+}
+
+#[test]
+fn probability_out_of_range_is_located() {
+    rejects(
+        "bad_probability.toml",
+        "bad_probability.toml:4:19: identification.exclusion_error must be between 0 and 1, got 1.2",
+    );
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    sandan()
+        .args(["validate", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.toml: cannot read the scenario"));
+}
+
+#[test]
+fn a_failed_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bad");
+    sandan()
+        .args(["run", &fixture("zero_households.toml"), "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists());
+}
+
+#[test]
+fn unwritable_output_is_exit_code_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    sandan()
+        .args(["run", &fixture("tiny.toml"), "--replicates", "1", "--out"])
+        .arg(blocker.join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot write"));
+}
+
+#[test]
+fn zero_threads_is_a_usage_error() {
+    sandan()
+        .args(["run", &fixture("tiny.toml"), "--threads", "0"])
+        .assert()
+        .code(2);
+}

@@ -1,0 +1,77 @@
+//! Property tests of the model's invariants over random small scenarios.
+
+use proptest::prelude::*;
+use sandan::agents::household::Status;
+use sandan::engine::Simulation;
+use sandan::scenario;
+
+fn scenario_text(villages: &[(u32, f64)], exclusion: f64, take_up: f64, margin: f64) -> String {
+    let mut t = format!(
+        "start_year = 2016\nend_year = 2020\n[identification]\nexclusion_error = {exclusion}\n[dibao]\ntake_up_registered = {take_up}\n[exit]\nmargin = {margin}\n"
+    );
+    for (i, (h, inc)) in villages.iter().enumerate() {
+        t.push_str(&format!(
+            "[[village]]\nname = \"v{i}\"\nhouseholds = {h}\nstarting_incidence = {inc}\n"
+        ));
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_every_year(
+        villages in prop::collection::vec((1u32..80, 0.0f64..0.9), 1..4),
+        exclusion in 0.0f64..0.5,
+        take_up in 0.0f64..1.0,
+        margin in 0.0f64..0.3,
+        seed in any::<u64>(),
+    ) {
+        let text = scenario_text(&villages, exclusion, take_up, margin);
+        let s = scenario::parse(&text, "p.toml", "p").unwrap();
+        let model = &s.strategies[0].model;
+        let mut sim = Simulation::new(model, seed, 0, 2016);
+        let base = sim.baseline();
+        let population = base.population;
+        for _ in 0..4 {
+            let o = sim.step();
+            let m = o.metrics;
+            // Population is conserved.
+            prop_assert_eq!(m.population, population);
+            // Incidences are shares.
+            for x in [m.incidence, m.incidence_households, m.official_incidence, m.fgt1, m.fgt2] {
+                prop_assert!((0.0..=1.0).contains(&x), "{x}");
+            }
+            prop_assert!(m.fgt2 <= m.fgt1 + 1e-12 && m.fgt1 <= m.incidence + 1e-12);
+            // Money: net income = market income + transfers − health − interest; and
+            // the change in wealth = net income − consumption.
+            let l = o.ledger;
+            let scale = l.net_income.abs().max(1.0);
+            prop_assert!((l.market_income + l.transfers - l.health_spending - l.interest - l.net_income).abs() < 1e-7 * scale);
+            prop_assert!((l.wealth_change - (l.net_income - l.consumption)).abs() < 1e-7 * scale);
+            prop_assert!((l.transfers - m.spending_dibao - m.spending_medical).abs() < 1e-6 * scale.max(l.transfers));
+            // Every household is in exactly one registration state, and the counts agree.
+            let st = &sim.households().state;
+            let reg = st.status.iter().filter(|&&x| x == Status::Registered).count() as f64;
+            let ex = st.status.iter().filter(|&&x| x == Status::Exited).count() as f64;
+            prop_assert_eq!(reg, m.registered);
+            prop_assert_eq!(ex, m.exited);
+            prop_assert!(reg + ex <= m.households);
+            // Household composition stays consistent.
+            for i in 0..st.len() {
+                prop_assert!(st.migrants[i] <= st.labourers[i]);
+                prop_assert!(st.labourers[i] <= sim.households().fixed.size[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn baseline_reproduces_the_stated_incidence(households in 400u32..1500, incidence in 0.02f64..0.6, seed in any::<u64>()) {
+        let text = scenario_text(&[(households, incidence)], 0.1, 0.8, 0.0);
+        let s = scenario::parse(&text, "p.toml", "p").unwrap();
+        let mut sim = Simulation::new(&s.strategies[0].model, seed, 0, 2016);
+        let b = sim.baseline();
+        prop_assert!((b.incidence - incidence).abs() <= 0.005, "{} vs {}", b.incidence, incidence);
+    }
+}
