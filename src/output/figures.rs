@@ -202,7 +202,7 @@ impl Builder<'_> {
         let year = self.r.years.get(last_year).copied().unwrap_or_default();
         let legend_title = match lang {
             Lang::En => format!("{}, {year} (highest first):", first.title),
-            Lang::Zh => format!("{}，{year}年（从高到低）：", first.title),
+            Lang::Zh => format!("{}，{year}年，从高到低：", first.title),
         };
         let reps = (0..self.r.strategies.len())
             .map(|s| self.r.replicate_count(s))
@@ -330,7 +330,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
                 true,
             ),
             b.spec(
-                t("Exited households re-entering (返贫)", "已退出户返贫"),
+                t("Exited households re-entering", "已退出户返贫"),
                 t("Households per year", "户 / 年"),
                 scaled(r, "reentries", 1.0),
                 true,

@@ -74,7 +74,10 @@ h2 { font-size: 1.3em; border-bottom: 2px solid var(--rule); padding-bottom: .2e
 .muted, figcaption, footer { color: var(--muted); }
 table { border-collapse: collapse; margin: .6em 0; }
 th, td { padding: .35em .7em; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.results { width: 100%; }
+th { font-size: .92em; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, td.name { white-space: nowrap; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 figure { margin: 1.2em 0; }
@@ -169,14 +172,24 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         t("Spending (million yuan)", "支出（百万元）"),
         t("Cost per person exited (yuan)", "每脱贫一人成本（元）"),
     );
-    for (s, name) in r.strategies.iter().enumerate() {
+    // Best (lowest final-year incidence) first, so the table reads as a ranking.
+    let mut order: Vec<usize> = (0..r.strategies.len()).collect();
+    let final_incidence = |s: usize| input.totals.get(s).map_or(f64::NAN, |t| t.incidence.mean);
+    order.sort_by(
+        |&a, &b| match (final_incidence(a).is_nan(), final_incidence(b).is_nan()) {
+            (false, false) => final_incidence(a).total_cmp(&final_incidence(b)),
+            (x, y) => x.cmp(&y),
+        },
+    );
+    for s in order {
+        let name = &r.strategies[s];
         let tot = input.totals.get(s);
         let c = strategy_colour(s);
         let inc = tot.map(|x| x.incidence);
         let g = |f: fn(&StrategyTotals) -> f64| tot.map_or(f64::NAN, f);
         let _ = writeln!(
             h,
-            "<tr><td><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</td>\
+            "<tr><td class=\"name\"><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</td>\
              <td class=\"num\">{} [{}, {}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             c.0,
@@ -196,9 +209,10 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         h,
         "</tbody>\n</table>\n<p class=\"muted\">{}</p>\n</section>",
         t(
-            "Persons exited, re-entries and spending are totals from the first simulated year to the final year. \
+            "Ranked by final-year poverty incidence, lowest first. \
+             Persons exited, re-entries and spending are totals from the first simulated year to the final year. \
              Cost per person exited is total spending divided by persons exited (– while nobody has exited).",
-            "脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出 ÷ 累计脱贫人数（尚无人脱贫时为 –）。"
+            "按末年贫困发生率从低到高排列。脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出 ÷ 累计脱贫人数（尚无人脱贫时为 –）。"
         )
     );
 
