@@ -128,6 +128,8 @@ struct PanelSpec {
     flow: bool,
     /// A dashed companion drawn in the same panel.
     companion: Option<SeriesFn>,
+    /// How the legend writes this panel's values (when it is the first panel).
+    unit: Unit,
 }
 
 /// How legend values are written.
@@ -169,7 +171,6 @@ impl Builder<'_> {
         stem: &'static str,
         title: String,
         panels: Vec<Option<PanelSpec>>,
-        rank_unit: Unit,
         extra_notes: Vec<String>,
     ) -> Option<Figure> {
         let lang = self.ctx.lang;
@@ -196,7 +197,7 @@ impl Builder<'_> {
             .map(|(s, v)| LegendEntry {
                 strategy: s,
                 name: self.r.strategies[s].clone(),
-                value: format_value(v, rank_unit, lang),
+                value: format_value(v, first.unit, lang),
             })
             .collect();
         let year = self.r.years.get(last_year).copied().unwrap_or_default();
@@ -242,13 +243,14 @@ impl Builder<'_> {
         })
     }
 
-    fn spec(&self, title: String, y_label: String, f: Option<SeriesFn>, flow: bool) -> Option<PanelSpec> {
+    fn spec(&self, title: String, y_label: String, f: Option<SeriesFn>, flow: bool, unit: Unit) -> Option<PanelSpec> {
         Some(PanelSpec {
             title,
             y_label,
             f: f?,
             flow,
             companion: None,
+            unit,
         })
     }
 }
@@ -269,8 +271,8 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             pct_persons.clone(),
             scaled(r, "incidence", 100.0),
             false,
+            Unit::Percent,
         )],
-        Unit::Percent,
         vec![],
     ));
 
@@ -279,6 +281,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
         t("Persons (%)", "人口占比（%）"),
         scaled(r, "incidence", 100.0),
         false,
+        Unit::Percent,
     );
     let official = scaled(r, "official_incidence", 100.0);
     let has_official = official.is_some();
@@ -290,7 +293,6 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             "incidence_official",
             t("Measured vs official incidence", "实测与建档贫困发生率"),
             vec![measured],
-            Unit::Percent,
             vec![t(
                 "Solid: measured (income below the line). Dashed: official (registered, not exited).",
                 "实线：实测（收入低于贫困线）；虚线：建档（已登记、未退出）。",
@@ -307,15 +309,16 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
                 t("Mean shortfall (% of the line)", "平均缺口（占贫困线 %）"),
                 scaled(r, "fgt1", 100.0),
                 false,
+                Unit::Percent,
             ),
             b.spec(
                 t("Squared poverty gap (FGT2)", "平方贫困距（FGT2）"),
                 t("Severity (× 100)", "严重程度（× 100）"),
                 scaled(r, "fgt2", 100.0),
                 false,
+                Unit::Percent,
             ),
         ],
-        Unit::Percent,
         vec![],
     ));
 
@@ -328,15 +331,16 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
                 t("Households per year", "户 / 年"),
                 scaled(r, "exits", 1.0),
                 true,
+                Unit::Count,
             ),
             b.spec(
                 t("Exited households re-entering", "已退出户返贫"),
                 t("Households per year", "户 / 年"),
                 scaled(r, "reentries", 1.0),
                 true,
+                Unit::Count,
             ),
         ],
-        Unit::Count,
         vec![],
     ));
 
@@ -350,15 +354,16 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
                     cumulative_spending(r)
                         .map(|f| -> SeriesFn { Box::new(move |rows| f(rows).into_iter().map(|v| v / 1e6).collect()) }),
                     false,
+                    Unit::MillionYuan,
                 ),
                 b.spec(
                     t("Cost per person exited", "每脱贫一人的成本"),
                     t("Yuan per person (cumulative)", "元 / 人（累计）"),
                     cost_per_person_exited(r),
                     true,
+                    Unit::Plain,
                 ),
             ],
-        Unit::MillionYuan,
         vec![t(
             "Spending: dibao, medical assistance, housing and programs, as the run records them.",
             "支出：低保、医疗救助、危房改造及项目支出（以运行记录为准）。",
@@ -372,18 +377,21 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             t("Orders filled (%)", "已完成订单（%）"),
             fill_rate(r),
             true,
+            Unit::Percent,
         ),
         b.spec(
             t("Project success rate", "项目成功率"),
             t("Projects succeeding (%)", "成功项目（%）"),
             scaled(r, "project_success_rate", 100.0),
             true,
+            Unit::Percent,
         ),
         b.spec(
             t("Member load", "成员负荷"),
             t("Mean per member", "人均"),
             scaled(r, "member_load_mean", 1.0),
             true,
+            Unit::Plain,
         ),
     ];
     for (name, en, zh, en_unit, zh_unit, factor) in [
@@ -402,14 +410,19 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             .into_iter()
             .find(|n| r.has(n));
         if let Some(n) = found {
-            program.push(b.spec(t(en, zh), t(en_unit, zh_unit), scaled(r, &n, factor), false));
+            program.push(b.spec(
+                t(en, zh),
+                t(en_unit, zh_unit),
+                scaled(r, &n, factor),
+                false,
+                Unit::Plain,
+            ));
         }
     }
     out.extend(b.figure(
         "programs",
         t("Programs and schemes", "产业项目与帮扶机制"),
         program,
-        Unit::Plain,
         vec![],
     ));
     out
