@@ -22,7 +22,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 work=${SANDAN_BROWSER_TEST_DIR:-/tmp/sandan-browser-test}

@@ -224,6 +224,53 @@ pub fn write_run(
 mod tests {
     use super::*;
 
+    fn manifest() -> manifest::Manifest {
+        manifest::Manifest::from_json(
+            br#"{"sandan_version":"0.1.0","scenario_name":"t & <u>","scenario_path":"p","scenario_hash":"h",
+            "seed":1,"replicates":2,"start_year":2016,"end_year":2017,"strategies":["a","b"],"households":5,
+            "threads":1,"wall_seconds":0.1,"command":"sandan run"}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn pictures_and_report_render_to_bytes_without_a_disk() {
+        let csv = "strategy,replicate,year,incidence,exits\n\
+            a,0,2016,0.2,0\na,0,2017,0.1,3\na,1,2016,0.3,0\na,1,2017,0.2,1\n\
+            b,0,2016,0.2,0\nb,0,2017,0.15,2\nb,1,2016,0.2,0\nb,1,2017,0.05,4\n";
+        let style = Style {
+            lang: fonts::Lang::En,
+            font: fonts::resolve(fonts::Lang::En, None).unwrap(),
+        };
+        let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None).unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+        // Only what this run has metrics for is drawn: no official incidence, no spending.
+        assert_eq!(
+            names,
+            [
+                "incidence.png",
+                "incidence.svg",
+                "exits_reentries.png",
+                "exits_reentries.svg",
+                "report.html"
+            ]
+        );
+        let html = String::from_utf8(files[4].1.clone()).unwrap();
+        assert!(html.contains("<h1>t &amp; &lt;u&gt;</h1>"));
+        assert!(html.contains("data-chart=\"incidence\""));
+    }
+
+    #[test]
+    fn garbled_trajectories_are_an_input_error() {
+        let style = Style {
+            lang: fonts::Lang::En,
+            font: fonts::resolve(fonts::Lang::En, None).unwrap(),
+        };
+        let e = render_pictures(b"nonsense", &manifest(), None, &style, None).unwrap_err();
+        assert!(matches!(e, OutputError::Input { .. }));
+        assert!(e.to_string().starts_with("trajectories.csv: "), "{e}");
+    }
+
     #[test]
     fn atomic_write_replaces_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();

@@ -29,7 +29,7 @@ pub fn strategy_colour(index: usize) -> RGBColor {
 
 /// Width of every figure, in pixels.
 pub const WIDTH: u32 = 1200;
-const LEGEND_WIDTH: u32 = 280;
+const LEGEND_WIDTH: u32 = 300;
 const HEADER_HEIGHT: u32 = 64;
 const ROW_HEIGHT: u32 = 440;
 const COLUMNS: usize = 2;
@@ -129,13 +129,13 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, family:
     let (header, body) = root.split_vertically(HEADER_HEIGHT);
     let text = |size: i32, colour: RGBColor| text_style(family, size, colour);
     header
-        .draw(&Text::new(fig.title.clone(), (16, 10), text(24, BLACK)))
+        .draw(&Text::new(fig.title.clone(), (16, 10), text(26, BLACK)))
         .map_err(e)?;
     header
         .draw(&Text::new(
             fig.subtitle.clone(),
             (16, 40),
-            text(15, RGBColor(90, 90, 90)),
+            text(16, RGBColor(90, 90, 90)),
         ))
         .map_err(e)?;
     let (w, _) = body.dim_in_pixel();
@@ -154,32 +154,32 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
     let text = |size: i32, colour: RGBColor| text_style(family, size, colour);
     let mut y = 40;
     for line in wrap(&fig.legend_title, 30) {
-        area.draw(&Text::new(line, (8, y), text(15, BLACK))).map_err(e)?;
-        y += 20;
+        area.draw(&Text::new(line, (8, y), text(16, BLACK))).map_err(e)?;
+        y += 21;
     }
     y += 8;
     for entry in &fig.legend {
         let colour = strategy_colour(entry.strategy);
-        area.draw(&Rectangle::new([(8, y + 2), (30, y + 14)], colour.mix(0.25).filled()))
+        area.draw(&Rectangle::new([(8, y + 3), (30, y + 15)], colour.mix(0.25).filled()))
             .map_err(e)?;
-        area.draw(&PathElement::new(vec![(8, y + 8), (30, y + 8)], colour.stroke_width(3)))
+        area.draw(&PathElement::new(vec![(8, y + 9), (30, y + 9)], colour.stroke_width(3)))
             .map_err(e)?;
-        area.draw(&Text::new(shorten(&entry.name, 20), (38, y), text(15, BLACK)))
+        area.draw(&Text::new(shorten(&entry.name, 22), (38, y), text(17, BLACK)))
             .map_err(e)?;
         area.draw(&Text::new(
             entry.value.clone(),
-            (38, y + 18),
-            text(14, RGBColor(70, 70, 70)),
+            (38, y + 21),
+            text(15, RGBColor(70, 70, 70)),
         ))
         .map_err(e)?;
-        y += 44;
+        y += 50;
     }
     y += 6;
     for note in &fig.notes {
-        for line in wrap(note, 34) {
-            area.draw(&Text::new(line, (8, y), text(13, RGBColor(90, 90, 90))))
+        for line in wrap(note, 36) {
+            area.draw(&Text::new(line, (8, y), text(14, RGBColor(90, 90, 90))))
                 .map_err(e)?;
-            y += 17;
+            y += 18;
         }
         y += 4;
     }
@@ -213,11 +213,11 @@ fn draw_panel<DB: DrawingBackend>(
         (lo, lo + 1.0)
     };
     let mut chart = ChartBuilder::on(area)
-        .caption(panel.title.clone(), (family, 18))
+        .caption(panel.title.clone(), (family, 20))
         .margin(10)
         .margin_right(24)
         .x_label_area_size(44)
-        .y_label_area_size(78)
+        .y_label_area_size(84)
         .build_cartesian_2d(f64::from(first)..f64::from(x_end), lo..hi)
         .map_err(e)?;
     let span = hi - lo;
@@ -228,8 +228,8 @@ fn draw_panel<DB: DrawingBackend>(
         .x_labels(((x_end - first) as usize + 1).min(12))
         .x_label_formatter(&|x| format!("{}", x.round() as i64))
         .y_label_formatter(&|y| axis_number(*y, span))
-        .label_style((family, 14))
-        .axis_desc_style((family, 15))
+        .label_style((family, 16))
+        .axis_desc_style((family, 17))
         .light_line_style(WHITE)
         .bold_line_style(RGBColor(225, 225, 225))
         .draw()
