@@ -27,6 +27,11 @@ pub fn strategy_colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
+/// Values beyond this are not drawn (nothing real comes near: 10¹⁵ yuan).
+const MAX_VALUE: f64 = 1e15;
+/// Years outside this range are not drawn (only a damaged file has them).
+const YEARS: std::ops::RangeInclusive<i32> = 1000..=9999;
+
 /// Width of every figure, in pixels.
 pub const WIDTH: u32 = 1200;
 const LEGEND_WIDTH: u32 = 300;
@@ -192,16 +197,19 @@ fn draw_panel<DB: DrawingBackend>(
     x_label: &str,
     family: &str,
 ) -> Result<(), String> {
-    let finite = |v: f64| v.is_finite().then_some(v);
+    // Larger values (only from a damaged file) overflow plotters' tick arithmetic.
+    let finite = |v: f64| (v.abs() <= MAX_VALUE).then_some(v);
     let all = panel.series.iter().flat_map(|s| s.points.iter());
-    let years: Vec<i32> = all.clone().map(|p| p.0).collect();
+    let years: Vec<i32> = all.clone().map(|p| p.0).filter(|y| YEARS.contains(y)).collect();
     let values: Vec<f64> = all
+        .filter(|(y, _)| YEARS.contains(y))
         .flat_map(|(_, c)| [c.mean, c.p05, c.p95])
         .filter_map(finite)
         .collect();
     let first = years.iter().copied().min().unwrap_or(0);
     let last = years.iter().copied().max().unwrap_or(first);
-    let x_end = if last > first { last } else { first + 1 };
+    let x_end = if last > first { last } else { first.saturating_add(1) };
+    let first = if x_end > first { first } else { x_end - 1 };
     let lo = values.iter().copied().fold(0.0f64, f64::min);
     let hi = values.iter().copied().fold(0.0f64, f64::max);
     let (lo, hi) = if hi > lo {
@@ -211,6 +219,13 @@ fn draw_panel<DB: DrawingBackend>(
         )
     } else {
         (lo, lo + 1.0)
+    };
+    // Values near f64::MAX (from a damaged file) would overflow the padding; an axis
+    // must have a finite, non-empty range.
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
     };
     let mut chart = ChartBuilder::on(area)
         .caption(panel.title.clone(), (family, 20))
@@ -225,7 +240,7 @@ fn draw_panel<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.y_label.clone())
-        .x_labels(((x_end - first) as usize + 1).min(12))
+        .x_labels((i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize)
         .x_label_formatter(&|x| format!("{}", x.round() as i64))
         .y_label_formatter(&|y| axis_number(*y, span))
         .label_style((family, 16))
@@ -237,7 +252,7 @@ fn draw_panel<DB: DrawingBackend>(
     // Bands first, so that no band covers another strategy's line.
     for s in panel.series.iter().filter(|s| !s.dashed) {
         let colour = strategy_colour(s.strategy);
-        for seg in segments(&s.points, |c| c.p05.is_finite() && c.p95.is_finite()) {
+        for seg in segments(&s.points, |c| c.p05.abs() <= MAX_VALUE && c.p95.abs() <= MAX_VALUE) {
             let mut band: Vec<(f64, f64)> = seg.iter().map(|(y, c)| (f64::from(*y), c.p95)).collect();
             band.extend(seg.iter().rev().map(|(y, c)| (f64::from(*y), c.p05)));
             chart
@@ -247,7 +262,7 @@ fn draw_panel<DB: DrawingBackend>(
     }
     for s in &panel.series {
         let colour = strategy_colour(s.strategy);
-        for seg in segments(&s.points, |c| c.mean.is_finite()) {
+        for seg in segments(&s.points, |c| c.mean.abs() <= MAX_VALUE) {
             let pts: Vec<(f64, f64)> = seg.iter().map(|(y, c)| (f64::from(*y), c.mean)).collect();
             if s.dashed {
                 chart
@@ -266,11 +281,11 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Runs of consecutive points that satisfy `ok`, so that gaps are not bridged.
+/// Runs of consecutive drawable points that satisfy `ok`, so that gaps are not bridged.
 fn segments(points: &[(i32, Summary)], ok: impl Fn(&Summary) -> bool) -> Vec<Vec<(i32, Summary)>> {
     let mut out: Vec<Vec<(i32, Summary)>> = vec![Vec::new()];
     for p in points {
-        if ok(&p.1) {
+        if YEARS.contains(&p.0) && ok(&p.1) {
             if let Some(last) = out.last_mut() {
                 last.push(*p);
             }
@@ -428,6 +443,18 @@ mod tests {
         assert!(svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("Panel 1"));
         assert!(!svg.contains("NaN"));
+    }
+
+    #[test]
+    fn extreme_values_and_years_do_not_panic() {
+        resolve(Lang::En, None).unwrap();
+        let mut fig = figure(1);
+        for (year, v) in [(i32::MAX, f64::MAX), (i32::MIN, -f64::MAX), (0, f64::MIN_POSITIVE)] {
+            fig.panels[0].series[0].points = vec![(year, summary(v)), (year, summary(-v))];
+            figure_png(&fig, LATIN_FAMILY).unwrap();
+        }
+        fig.panels[0].series.clear();
+        figure_svg(&fig, LATIN_FAMILY).unwrap();
     }
 
     #[test]
