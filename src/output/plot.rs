@@ -341,7 +341,7 @@ fn shorten(s: &str, max: usize) -> String {
 /// so its lines are halved).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let wide = text.chars().any(|c| c as u32 >= 0x2E80);
-    let width = if wide { width / 2 + 2 } else { width };
+    let width = if wide { width * 6 / 10 + 1 } else { width };
     let mut lines = Vec::new();
     let mut line = String::new();
     let words: Vec<&str> = if wide { vec![text] } else { text.split(' ').collect() };
