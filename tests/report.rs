@@ -233,3 +233,42 @@ fn issue_5_lang_zh_with_a_cjk_font_writes_a_chinese_report() {
     assert!(html.contains("各策略结果"));
     assert_eq!(png_size(&out.join("incidence.png")).0, 1200);
 }
+
+#[test]
+fn issue_5_pictures_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    run_tiny(&a, &["--threads", "1", "--replicates", "2"]);
+    run_tiny(&b, &["--threads", "2", "--replicates", "2"]);
+    for c in CHARTS {
+        for ext in ["png", "svg"] {
+            let f = format!("{c}.{ext}");
+            assert_eq!(
+                std::fs::read(a.join(&f)).unwrap(),
+                std::fs::read(b.join(&f)).unwrap(),
+                "{f}"
+            );
+        }
+    }
+}
+
+/// A metric the engine does not have yet (program orders, scheme stocks) lights up its
+/// panel as soon as it is in trajectories.csv: nothing here names the engine's list.
+#[test]
+fn issue_5_new_metrics_light_up_their_panels_without_code_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny");
+    run_tiny(&out, &["--replicates", "2"]);
+    assert!(!out.join("programs.png").exists());
+    let traj = std::fs::read_to_string(out.join("trajectories.csv")).unwrap();
+    let mut lines = traj.lines();
+    let mut text = format!("{},orders_placed,orders_filled,hives\n", lines.next().unwrap());
+    for (i, l) in lines.enumerate() {
+        text.push_str(&format!("{l},10,{},{}\n", 5 + i % 5, i * 3));
+    }
+    std::fs::write(out.join("trajectories.csv"), text).unwrap();
+    sandan().arg("report").arg(&out).assert().success();
+    assert_eq!(png_size(&out.join("programs.png")), (1200, 504));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("data-chart=\"programs\""));
+}
