@@ -130,6 +130,8 @@ struct PanelSpec {
     companion: Option<SeriesFn>,
     /// How the legend writes this panel's values (when it is the first panel).
     unit: Unit,
+    /// What the legend calls the ranked values, if not the panel's title.
+    legend_name: Option<String>,
 }
 
 /// How legend values are written.
@@ -201,9 +203,10 @@ impl Builder<'_> {
             })
             .collect();
         let year = self.r.years.get(last_year).copied().unwrap_or_default();
+        let ranked_name = first.legend_name.as_ref().unwrap_or(&first.title);
         let legend_title = match lang {
-            Lang::En => format!("{}, {year} (highest first):", first.title),
-            Lang::Zh => format!("{}，{year}年，从高到低：", first.title),
+            Lang::En => format!("{}, {year} (highest first):", ranked_name),
+            Lang::Zh => format!("{}，{year}年，从高到低：", ranked_name),
         };
         let reps = (0..self.r.strategies.len())
             .map(|s| self.r.replicate_count(s))
@@ -230,6 +233,7 @@ impl Builder<'_> {
             .collect();
         Some(Figure {
             stem,
+            caption: caption(stem, lang),
             title,
             subtitle: match lang {
                 Lang::En => format!("Scenario “{}”", self.ctx.scenario_name),
@@ -251,8 +255,44 @@ impl Builder<'_> {
             flow,
             companion: None,
             unit,
+            legend_name: None,
         })
     }
+}
+
+/// What a figure shows and how to read it, for the report's caption.
+fn caption(stem: &str, lang: Lang) -> String {
+    let (en, zh) = match stem {
+        "incidence" => (
+            "Share of persons whose household income per head is below the poverty line. Lower is better; \
+             where bands overlap, the replicates do not separate the strategies.",
+            "家庭人均收入低于贫困线的人口占比，越低越好；色带重叠处，各次模拟不足以区分策略。",
+        ),
+        "incidence_official" => (
+            "Measured poverty against the register: a dashed line below the solid one means households \
+             counted as exited whose income is still below the line.",
+            "实测贫困与建档登记对照：虚线低于实线，说明部分已退出户收入仍低于贫困线。",
+        ),
+        "poverty_gap" => (
+            "How far below the line the poor are: FGT1 is the average shortfall as a share of the line \
+             (0 for the non-poor); FGT2 weights the poorest more.",
+            "贫困人口离贫困线有多远：FGT1 为平均收入缺口占贫困线的比例（非贫困者计为 0）；FGT2 更重视最贫困者。",
+        ),
+        "exits_reentries" => (
+            "Households leaving the register each year, and exited households falling back into poverty and onto the register.",
+            "每年退出建档的户数，以及已退出户重新返贫的户数。",
+        ),
+        "spending" => (
+            "What the strategies cost: total spending since the start, and that total divided by the persons \
+             exited so far (lower is cheaper per exit).",
+            "各策略的成本：自起始年的累计支出，以及累计支出除以累计脱贫人数（越低，每脱贫一人越省）。",
+        ),
+        _ => (
+            "Program and scheme measures, drawn for the metrics this run records.",
+            "产业项目与帮扶机制的指标，按本次运行记录的指标绘制。",
+        ),
+    };
+    tr(lang, en, zh)
 }
 
 /// The run's figures, in report order; those whose metrics are missing are left out.
@@ -287,6 +327,10 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
     let has_official = official.is_some();
     if let Some(m) = measured.as_mut() {
         m.companion = official;
+        m.legend_name = Some(std::mem::replace(
+            &mut m.title,
+            t("Measured (solid) and official (dashed)", "实测（实线）与建档（虚线）"),
+        ));
     }
     if has_official {
         out.extend(b.figure(

@@ -70,6 +70,8 @@ pub struct LegendEntry {
 pub struct Figure {
     /// File name without extension (`incidence` → `incidence.png`, `incidence.svg`).
     pub stem: &'static str,
+    /// One or two sentences on what the figure shows, for the report (not drawn).
+    pub caption: String,
     pub title: String,
     pub subtitle: String,
     pub x_label: String,
@@ -403,6 +405,7 @@ mod tests {
         };
         Figure {
             stem: "test",
+            caption: String::new(),
             title: "Title".into(),
             subtitle: "Subtitle".into(),
             x_label: "Year".into(),

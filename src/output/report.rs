@@ -77,7 +77,7 @@ th, td { padding: .35em .7em; border-bottom: 1px solid var(--rule); text-align: 
 table.results { width: 100%; }
 th { font-size: .92em; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.num, td.name { white-space: nowrap; }
+td.num, td.name, .nw { white-space: nowrap; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 figure { margin: 1.2em 0; }
@@ -166,7 +166,10 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
          <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
         t("Results by strategy, final year", "各策略结果，末年"),
         t("Strategy", "策略"),
-        t("Poverty incidence, % [5–95%]", "贫困发生率 %［5–95%］"),
+        t(
+            "Poverty incidence, % <span class=\"nw\">[5–95%]</span>",
+            "贫困发生率 % <span class=\"nw\">［5–95%］</span>",
+        ),
         t("Persons exited", "脱贫人数"),
         t("Re-entries (households)", "返贫户数"),
         t("Spending (million yuan)", "支出（百万元）"),
@@ -224,9 +227,10 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
             h,
             "<figure class=\"chart\" id=\"chart-{stem}\" data-chart=\"{stem}\">\n\
              <img src=\"data:image/png;base64,{}\" width=\"{w}\" height=\"{ht}\" alt=\"{}\">\n\
-             <figcaption>{} <code>{stem}.png</code>, <code>{stem}.svg</code></figcaption>\n</figure>",
+             <figcaption>{} {} <code>{stem}.png</code>, <code>{stem}.svg</code></figcaption>\n</figure>",
             base64(png),
             escape(&fig.title),
+            escape(&fig.caption),
             t("Also saved as", "另存为"),
             stem = fig.stem,
         );
