@@ -31,14 +31,12 @@ fn scaled(r: &RunResults, name: &str, factor: f64) -> Option<SeriesFn> {
     }))
 }
 
-/// Total spending per year, yuan: `spending_total` if the run has it, else the sum of
-/// every `spending_*` column (dibao, medical, housing, and programs when present).
+/// Spending per year, yuan: the sum of every per-year `spending_*` column (dibao,
+/// medical, housing, and program and cash spending when the run has them).
+/// `spending_total` is a running total (since the baseline), so it is not added in.
 pub fn total_spending(r: &RunResults) -> Option<SeriesFn> {
-    if let Some(f) = scaled(r, "spending_total", 1.0) {
-        return Some(f);
-    }
     let ks: Vec<usize> = (0..r.metrics.len())
-        .filter(|&k| r.metrics[k].starts_with("spending_"))
+        .filter(|&k| r.metrics[k].starts_with("spending_") && r.metrics[k] != "spending_total")
         .collect();
     if ks.is_empty() {
         return None;
@@ -50,22 +48,29 @@ pub fn total_spending(r: &RunResults) -> Option<SeriesFn> {
     }))
 }
 
-/// Spending since the start, yuan.
-pub fn cumulative_spending(r: &RunResults) -> Option<SeriesFn> {
-    let f = total_spending(r)?;
+/// The run's own running total if it has one (`total_name`), else the running total
+/// of a per-year column (`per_year`).
+fn running_total(r: &RunResults, total_name: &str, per_year: Option<SeriesFn>) -> Option<SeriesFn> {
+    if let Some(f) = scaled(r, total_name, 1.0) {
+        return Some(f);
+    }
+    let f = per_year?;
     Some(Box::new(move |rows| cumulative(f(rows))))
 }
 
-/// Persons in households that exited the register since the start.
-pub fn cumulative_persons_exited(r: &RunResults) -> Option<SeriesFn> {
-    let k = r.metric("exits_persons")?;
-    Some(Box::new(move |rows| cumulative(column(k)(rows))))
+/// Spending since the baseline, yuan.
+pub fn cumulative_spending(r: &RunResults) -> Option<SeriesFn> {
+    running_total(r, "spending_total", total_spending(r))
 }
 
-/// Re-entries since the start (households).
+/// Persons in households that exited the register since the baseline.
+pub fn cumulative_persons_exited(r: &RunResults) -> Option<SeriesFn> {
+    running_total(r, "persons_exited_total", scaled(r, "exits_persons", 1.0))
+}
+
+/// Re-entries since the baseline (households).
 pub fn cumulative_reentries(r: &RunResults) -> Option<SeriesFn> {
-    let k = r.metric("reentries")?;
-    Some(Box::new(move |rows| cumulative(column(k)(rows))))
+    running_total(r, "reentries_total", scaled(r, "reentries", 1.0))
 }
 
 /// Yuan spent per person exited, both counted from the start: the run's own
@@ -589,6 +594,19 @@ mod tests {
         assert_eq!(f[0].legend[0].value, "40.0%");
         // Colours follow scenario order, not rank.
         assert_eq!(f[0].legend[0].strategy, 1);
+    }
+
+    /// `spending_total` (a running total, as the engine writes it) is used as it is,
+    /// never summed again with the per-year columns.
+    #[test]
+    fn running_totals_from_the_run_are_not_summed_twice() {
+        let text = "strategy,replicate,year,exits_persons,spending_dibao,spending_total,persons_exited_total\n\
+            a,0,2016,0,0,0,0\na,0,2017,10,1000,1000,10\na,0,2018,5,1000,2000,15\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let t = strategy_totals(&r);
+        assert_eq!(t[0].spending, 2000.0);
+        assert_eq!(t[0].persons_exited, 15.0);
+        assert!((t[0].cost_per_person_exited - 2000.0 / 15.0).abs() < 1e-9);
     }
 
     #[test]
