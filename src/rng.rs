@@ -47,8 +47,16 @@ pub enum Stream {
     Identification = 8,
     /// Safety-net take-up and housing renovation.
     SafetyNet = 9,
-    /// The three-order program: menus, orders, matching and project outcomes.
-    Program = 10,
+    /// Member agents of the program, at synthesis.
+    Members = 10,
+    /// Branch quality and menus.
+    Menu = 11,
+    /// Household orders and allocation lotteries.
+    Orders = 12,
+    /// Random matching of orders to members.
+    Matching = 13,
+    /// Project outcomes.
+    Projects = 14,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.
@@ -92,6 +100,12 @@ impl CellRng {
         mix64(self.state)
     }
 
+    /// 64 random bits.
+    #[inline]
+    pub fn bits(&mut self) -> u64 {
+        self.next()
+    }
+
     /// A uniform number in [0, 1) with 53 random bits.
     #[inline]
     pub fn uniform(&mut self) -> f64 {
@@ -124,6 +138,30 @@ impl CellRng {
     #[inline]
     pub fn binomial_small(&mut self, n: u32, p: f64) -> u32 {
         (0..n).map(|_| u32::from(self.chance(p))).sum()
+    }
+
+    /// A binomial(n, p) count from a single uniform, by inverse CDF. Meant for small
+    /// `n` and rare events (illness in a household): one draw instead of `n`.
+    #[inline]
+    pub fn binomial(&mut self, n: u32, p: f64) -> u32 {
+        if n == 0 || p <= 0.0 {
+            return 0;
+        }
+        if p >= 1.0 {
+            return n;
+        }
+        let u = self.uniform();
+        let q = 1.0 - p;
+        let mut pk = q.powi(n as i32);
+        let mut cdf = pk;
+        let mut k = 0;
+        let ratio = p / q;
+        while u >= cdf && k < n {
+            pk *= f64::from(n - k) / f64::from(k + 1) * ratio;
+            k += 1;
+            cdf += pk;
+        }
+        k
     }
 
     /// A uniform index in `0..n` (`n > 0`), by Lemire's multiply-shift.
@@ -220,6 +258,22 @@ mod tests {
         let n = 200_000;
         let mean: f64 = (0..n).map(|_| r.mean_one_lognormal(0.3)).sum::<f64>() / n as f64;
         assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+    }
+
+    #[test]
+    fn inverse_cdf_binomial_has_the_right_moments() {
+        let mut r = CellRng::new(4, 0, Stream::Health, 0, 2016);
+        for (n, p) in [(5u32, 0.05), (3, 0.3), (8, 0.5), (1, 0.9)] {
+            let draws: Vec<f64> = (0..200_000).map(|_| f64::from(r.binomial(n, p))).collect();
+            let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+            let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draws.len() as f64;
+            let (m, v) = (f64::from(n) * p, f64::from(n) * p * (1.0 - p));
+            assert!((mean - m).abs() < 0.01 * m.max(0.1), "n {n} p {p}: mean {mean}");
+            assert!((var - v).abs() < 0.03 * v.max(0.1), "n {n} p {p}: var {var}");
+            assert!(draws.iter().all(|&x| x <= f64::from(n)));
+        }
+        assert_eq!(r.binomial(4, 0.0), 0);
+        assert_eq!(r.binomial(4, 1.0), 4);
     }
 
     #[test]

@@ -83,14 +83,19 @@ pub fn draw_illness(model: &Model, size: u8, chronic: u8, labourers: u8, rng: &m
             cost += costs.episode.sample(rng);
         }
     }
+    // Acute episodes among the other members: the count from one uniform, then
+    // which of them are labourers (the first `labourers` members) without replacement.
+    let others = size.saturating_sub(chronic);
+    let episodes = rng.binomial(u32::from(others), hl.acute_rate);
     let mut ill_labourers = 0u8;
-    for k in 0..size.saturating_sub(chronic) {
-        if rng.chance(hl.acute_rate) {
-            cost += costs.episode.sample(rng);
-            if k < labourers {
-                ill_labourers += 1;
-            }
+    let (mut left_lab, mut left) = (labourers.min(others), others);
+    for _ in 0..episodes {
+        cost += costs.episode.sample(rng);
+        if left_lab > 0 && rng.index(usize::from(left)) < usize::from(left_lab) {
+            ill_labourers += 1;
+            left_lab -= 1;
         }
+        left -= 1;
     }
     Illness { cost, ill_labourers }
 }

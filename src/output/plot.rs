@@ -78,6 +78,7 @@ pub fn incidence_png(scenario: &Scenario, t: &SummaryTable) -> Result<Vec<u8>, O
         let mut chart = ChartBuilder::on(&root)
             .caption(caption, ("sans-serif", 22))
             .margin(16)
+            .margin_right(40)
             .x_label_area_size(50)
             .y_label_area_size(70)
             .build_cartesian_2d(f64::from(first)..x_end, 0.0..top)
@@ -119,7 +120,7 @@ pub fn incidence_png(scenario: &Scenario, t: &SummaryTable) -> Result<Vec<u8>, O
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::LowerLeft)
             .background_style(WHITE.mix(0.9))
             .border_style(RGBColor(180, 180, 180))
             .label_font(("sans-serif", 16))
