@@ -141,17 +141,23 @@ pub fn median_and_gini(keys: &mut Vec<u64>) -> (f64, f64) {
     (median, gini)
 }
 
-/// Sort keys of [`income_key`] (40 significant bits) by LSD radix, 8 bits a pass:
-/// linear in the number of households, where the yearly metrics need a full sort.
+/// Sort keys of [`income_key`] by their income bits (bits 8 to 40) with an LSD radix
+/// sort of three 11-bit digits: linear in the number of households, where the yearly
+/// metrics need a full sort. Keys of equal income keep their input order, which is
+/// deterministic.
 pub fn radix_sort(keys: &mut Vec<u64>) {
+    const BITS: u32 = 11;
+    const MASK: u64 = (1 << BITS) - 1;
     let mut buf = vec![0u64; keys.len()];
-    let top = keys.iter().fold(0u64, |acc, &k| acc | k);
-    let passes = (64 - top.leading_zeros()).div_ceil(8);
-    for pass in 0..passes {
-        let shift = pass * 8;
-        let mut counts = [0usize; 256];
+    let mut counts = vec![0usize; 1 << BITS];
+    for pass in 0..3 {
+        let shift = 8 + pass * BITS;
+        counts.iter_mut().for_each(|c| *c = 0);
         for &k in keys.iter() {
-            counts[((k >> shift) & 0xff) as usize] += 1;
+            counts[((k >> shift) & MASK) as usize] += 1;
+        }
+        if counts.iter().any(|&c| c == keys.len()) {
+            continue; // every key has the same digit: this pass would move nothing
         }
         let mut start = 0;
         for c in counts.iter_mut() {
@@ -160,7 +166,7 @@ pub fn radix_sort(keys: &mut Vec<u64>) {
             start += n;
         }
         for &k in keys.iter() {
-            let b = ((k >> shift) & 0xff) as usize;
+            let b = ((k >> shift) & MASK) as usize;
             buf[counts[b]] = k;
             counts[b] += 1;
         }
@@ -211,9 +217,10 @@ mod tests {
             .map(|_| income_key((r.uniform() * 1e5) as f32, (r.index(9) + 1) as u8))
             .collect();
         let mut expected = v.clone();
-        expected.sort_unstable();
+        expected.sort_by_key(|k| k >> 8);
         radix_sort(&mut v);
-        assert_eq!(v, expected);
+        let income = |v: &[u64]| v.iter().map(|k| k >> 8).collect::<Vec<_>>();
+        assert_eq!(income(&v), income(&expected));
     }
 
     #[test]

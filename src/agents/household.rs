@@ -122,6 +122,32 @@ impl State {
     pub fn is_empty(&self) -> bool {
         self.status.is_empty()
     }
+
+    /// Whether every attribute vector holds `n` households. Always true by
+    /// construction; asserting it before a hot loop lets the compiler drop the
+    /// per-element bounds checks.
+    pub fn has_len(&self, n: usize) -> bool {
+        [
+            self.labourers.len(),
+            self.migrants.len(),
+            self.chronic.len(),
+            self.skill.len(),
+            self.motivation.len(),
+            self.wealth.len(),
+            self.housing_safe.len(),
+            self.status.len(),
+            self.years_above.len(),
+            self.exit_year.len(),
+            self.income_pc.len(),
+            self.project.len(),
+            self.project_years.len(),
+            self.project_chosen.len(),
+            self.project_member.len(),
+            self.kept_income.len(),
+        ]
+        .iter()
+        .all(|&l| l == n)
+    }
 }
 
 /// All households of one simulated county.
@@ -129,6 +155,24 @@ impl State {
 pub struct Households {
     pub fixed: Fixed,
     pub state: State,
+}
+
+impl Fixed {
+    /// See [`State::has_len`].
+    pub fn has_len(&self, n: usize) -> bool {
+        [
+            self.village.len(),
+            self.size.len(),
+            self.disabled.len(),
+            self.cause.len(),
+            self.land.len(),
+            self.productivity.len(),
+            self.insured.len(),
+            self.dibao_draw.len(),
+        ]
+        .iter()
+        .all(|&l| l == n)
+    }
 }
 
 impl Households {

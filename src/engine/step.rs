@@ -5,13 +5,13 @@
 //! each household's update depends only on its own last-year state, the shared
 //! shocks and its own random cells, so the order of visiting does not matter.
 
-use super::income::{self, Work, YearShocks, ability};
+use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
 use crate::metrics::{Ledger, YearMetrics};
 use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
 use crate::programs::members::Members;
 use crate::programs::{Delivery, Plan};
-use crate::rng::{CellRng, Stream};
+use crate::rng::{Stream, StreamKey};
 use crate::scenario::Model;
 use crate::stats::{income_key, median_and_gini};
 
@@ -148,6 +148,12 @@ pub(crate) fn step(
     let f = &hh.fixed;
 
     let shocks = YearShocks::draw(m, seed, rep, t);
+    let wages = Wages::of(m, t);
+    let health_stream = StreamKey::new(seed, rep, Stream::Health);
+    let production_stream = StreamKey::new(seed, rep, Stream::Production);
+    let identification_stream = StreamKey::new(seed, rep, Stream::Identification);
+    let safety_net_stream = StreamKey::new(seed, rep, Stream::SafetyNet);
+    let projects_stream = StreamKey::new(seed, rep, Stream::Projects);
     let line = m.poverty_line.at(t);
     let exit_line = line * (1.0 + m.exit.margin);
     let dibao_standard = m.dibao.standard.at(t);
@@ -184,7 +190,14 @@ pub(crate) fn step(
     let mut ledger = Ledger::default();
     villages.registered_persons.iter_mut().for_each(|x| *x = 0);
 
-    for i in 0..hh.len() {
+    let n = hh.len();
+    // Internal invariant (every vector holds every household), never influenced by
+    // input; stating it lets the compiler drop bounds checks in the loop below.
+    assert!(
+        f.has_len(n) && prev.has_len(n) && next.has_len(n),
+        "household vectors out of step"
+    );
+    for i in 0..n {
         let entity = i as u64;
         let size = f.size[i];
         let sz = f64::from(size);
@@ -197,7 +210,7 @@ pub(crate) fn step(
         let chronic = prev.chronic[i];
 
         // Health: this year's episodes and their cost; onsets take effect next year.
-        let mut h = CellRng::new(seed, rep, Stream::Health, entity, t);
+        let mut h = health_stream.rng(entity, t);
         let illness = income::draw_illness(m, size, chronic, lab, &mut h);
         let mut next_lab = lab;
         let mut next_chronic = chronic;
@@ -209,7 +222,7 @@ pub(crate) fn step(
         }
 
         // Production.
-        let mut r = CellRng::new(seed, rep, Stream::Production, entity, t);
+        let mut r = production_stream.rng(entity, t);
         let skill = prev.skill[i];
         let motivation = prev.motivation[i];
         let work = Work {
@@ -219,7 +232,7 @@ pub(crate) fn step(
             land: f64::from(f.land[i]),
             ability: ability(m, skill, motivation),
         };
-        let earnings = income::draw_earnings(m, t, &work, shocks.farm(v), &illness, &mut r);
+        let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
         let mut market = earnings.unscaled + f64::from(f.productivity[i]) * earnings.scaled;
 
         // Transfers.
@@ -236,7 +249,7 @@ pub(crate) fn step(
         if program_on {
             kept *= keep_rate as f32;
             if next.project[i] != NONE_ITEM {
-                let mut pr = CellRng::new(seed, rep, Stream::Projects, entity, t);
+                let mut pr = projects_stream.rng(entity, t);
                 let y = program::run_project(
                     &m.program,
                     ctx.members,
@@ -288,7 +301,7 @@ pub(crate) fn step(
 
         let mut housing_safe = prev.housing_safe[i];
         if !housing_safe && is_supported {
-            let mut s = CellRng::new(seed, rep, Stream::SafetyNet, entity, t);
+            let mut s = safety_net_stream.rng(entity, t);
             if s.chance(m.housing.renovation_rate) {
                 housing_safe = true;
                 out.spending_housing += m.housing.renovation_cost;
@@ -305,14 +318,14 @@ pub(crate) fn step(
         let mut years_above = prev.years_above[i];
         match status {
             Status::NotRegistered if pc < line && annual_review => {
-                if CellRng::new(seed, rep, Stream::Identification, entity, t).chance(1.0 - excl) {
+                if identification_stream.rng(entity, t).chance(1.0 - excl) {
                     new_status = Status::Registered;
                     years_above = 0;
                     out.new_registrations += 1.0;
                 }
             }
             Status::Exited if pc < line => {
-                if CellRng::new(seed, rep, Stream::Identification, entity, t).chance(1.0 - excl) {
+                if identification_stream.rng(entity, t).chance(1.0 - excl) {
                     new_status = Status::Registered;
                     years_above = 0;
                     out.reentries += 1.0;
