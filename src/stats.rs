@@ -156,7 +156,7 @@ pub fn radix_sort(keys: &mut Vec<u64>) {
         for &k in keys.iter() {
             counts[((k >> shift) & MASK) as usize] += 1;
         }
-        if counts.iter().any(|&c| c == keys.len()) {
+        if counts.contains(&keys.len()) {
             continue; // every key has the same digit: this pass would move nothing
         }
         let mut start = 0;
