@@ -41,10 +41,9 @@ fn county() -> scenario::Scenario {
 }
 
 fn report_memory(s: &scenario::Scenario) {
-    let model = &s.strategies[0].model;
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
-    let mut sim = Simulation::new(model, 1, 0, 2016);
+    let mut sim = Simulation::new(&s.strategies[0], 1, 0, 2016);
     sim.baseline();
     for _ in 0..4 {
         sim.step();
@@ -60,15 +59,14 @@ fn report_memory(s: &scenario::Scenario) {
 }
 
 fn cycle(c: &mut Criterion, s: &scenario::Scenario) {
-    let model = &s.strategies[0].model;
     let mut group = c.benchmark_group("cycle");
     group.throughput(Throughput::Elements(HOUSEHOLDS as u64));
     group.sample_size(20).measurement_time(Duration::from_secs(8));
-    let mut sim = Simulation::new(model, 1, 0, 2016);
+    let mut sim = Simulation::new(&s.strategies[0], 1, 0, 2016);
     sim.baseline();
     group.bench_function("baseline_step_100k_households", |b| b.iter(|| sim.step()));
     group.bench_function("synthesis_100k_households", |b| {
-        b.iter(|| Simulation::new(model, 1, 0, 2016))
+        b.iter(|| Simulation::new(&s.strategies[0], 1, 0, 2016))
     });
     group.finish();
 }

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod output;
+pub mod programs;
 pub mod rng;
 pub mod scenario;
 pub mod stats;

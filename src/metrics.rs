@@ -69,6 +69,48 @@ metrics! {
     spending_medical,
     /// Housing renovation paid this year, yuan.
     spending_housing,
+    /// Orders placed by households this year (items ordered; one per household when assigned).
+    orders_placed,
+    /// Orders filled within slots and budget (projects started) this year.
+    orders_filled,
+    /// Filled orders accepted by a member this year.
+    orders_supported,
+    /// Filled orders no member could accept this year.
+    orders_unclaimed,
+    /// Projects running this year.
+    active_projects,
+    /// Share of this year's running projects that succeeded.
+    project_success_rate,
+    /// Mean households supported per member this year.
+    member_load_mean,
+    /// Most households supported by one member this year.
+    member_load_max,
+    /// Program spending on projects this year, yuan.
+    spending_program,
+    /// Program budget paid as cash this year, yuan.
+    spending_cash,
+    /// Program spending on planting items this year, yuan.
+    program_planting,
+    /// Program spending on livestock items this year, yuan.
+    program_livestock,
+    /// Program spending on enterprise items this year, yuan.
+    program_enterprise,
+    /// Program spending on labour items (training, jobs) this year, yuan.
+    program_labour,
+    /// Program spending on dividend items (stakes) this year, yuan.
+    program_dividend,
+    /// Program spending on medical-help items this year, yuan.
+    program_medical,
+    /// Program spending on social items (welfare jobs) this year, yuan.
+    program_social,
+    /// Persons in households that exited, summed since the baseline.
+    persons_exited_total,
+    /// Re-entries summed since the baseline.
+    reentries_total,
+    /// All spending (program, cash, safety net) since the baseline, yuan.
+    spending_total,
+    /// All spending since the baseline per person exited since the baseline, yuan (NA before any exit).
+    cost_per_person_exited,
 }
 
 /// Summary of one metric over replicates.
@@ -82,8 +124,10 @@ pub struct Summary {
 
 impl Summary {
     /// Mean and the 5th, 50th and 95th percentiles (type 7) of the values.
+    /// Values that are not numbers (such as a cost per person exited before any
+    /// exit) are left out; if none is a number, every field is NaN.
     pub fn of(values: &[f64]) -> Summary {
-        let mut v: Vec<f64> = values.to_vec();
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
         v.sort_by(|a, b| a.total_cmp(b));
         let mean = if v.is_empty() {
             f64::NAN

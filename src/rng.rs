@@ -47,8 +47,16 @@ pub enum Stream {
     Identification = 8,
     /// Safety-net take-up and housing renovation.
     SafetyNet = 9,
-    /// The three-order program: menus, orders, matching and project outcomes.
-    Program = 10,
+    /// Member agents of the program, at synthesis.
+    Members = 10,
+    /// Branch quality and menus.
+    Menu = 11,
+    /// Household orders and allocation lotteries.
+    Orders = 12,
+    /// Random matching of orders to members.
+    Matching = 13,
+    /// Project outcomes.
+    Projects = 14,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.
@@ -64,11 +72,35 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 /// A key naming one cell of the (seed, replicate, stream, entity, year) lattice.
 #[inline]
 pub fn cell_key(seed: u64, replicate: u32, stream: Stream, entity: u64, year: i32) -> u64 {
-    let mut k = mix64(seed ^ 0x5a4e_d4a1_0000_0001);
-    k = mix64(k ^ (replicate as u64).wrapping_mul(GOLDEN));
-    k = mix64(k ^ (stream as u64).wrapping_mul(0xd6e8_feb8_6659_fd93));
-    k = mix64(k ^ entity.wrapping_mul(0xa076_1d64_78bd_642f));
-    mix64(k ^ (year as i64 as u64).wrapping_mul(0xe703_7ed1_a0b4_28db))
+    StreamKey::new(seed, replicate, stream).cell(entity, year)
+}
+
+/// The (seed, replicate, stream) part of a cell key, computed once and reused for
+/// every entity of a year: the hot loop then mixes in only entity and year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamKey(u64);
+
+impl StreamKey {
+    #[inline]
+    pub fn new(seed: u64, replicate: u32, stream: Stream) -> StreamKey {
+        let mut k = mix64(seed ^ 0x5a4e_d4a1_0000_0001);
+        k = mix64(k ^ (replicate as u64).wrapping_mul(GOLDEN));
+        StreamKey(mix64(k ^ (stream as u64).wrapping_mul(0xd6e8_feb8_6659_fd93)))
+    }
+
+    #[inline]
+    pub fn cell(self, entity: u64, year: i32) -> u64 {
+        let k = mix64(self.0 ^ entity.wrapping_mul(0xa076_1d64_78bd_642f));
+        mix64(k ^ (year as i64 as u64).wrapping_mul(0xe703_7ed1_a0b4_28db))
+    }
+
+    /// The generator of one cell of this stream.
+    #[inline]
+    pub fn rng(self, entity: u64, year: i32) -> CellRng {
+        CellRng {
+            state: self.cell(entity, year),
+        }
+    }
 }
 
 /// The random generator of one (seed, replicate, stream, entity, year) cell.
@@ -90,6 +122,12 @@ impl CellRng {
     fn next(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GOLDEN);
         mix64(self.state)
+    }
+
+    /// 64 random bits.
+    #[inline]
+    pub fn bits(&mut self) -> u64 {
+        self.next()
     }
 
     /// A uniform number in [0, 1) with 53 random bits.
@@ -124,6 +162,30 @@ impl CellRng {
     #[inline]
     pub fn binomial_small(&mut self, n: u32, p: f64) -> u32 {
         (0..n).map(|_| u32::from(self.chance(p))).sum()
+    }
+
+    /// A binomial(n, p) count from a single uniform, by inverse CDF. Meant for small
+    /// `n` and rare events (illness in a household): one draw instead of `n`.
+    #[inline]
+    pub fn binomial(&mut self, n: u32, p: f64) -> u32 {
+        if n == 0 || p <= 0.0 {
+            return 0;
+        }
+        if p >= 1.0 {
+            return n;
+        }
+        let u = self.uniform();
+        let q = 1.0 - p;
+        let mut pk = q.powi(n as i32);
+        let mut cdf = pk;
+        let mut k = 0;
+        let ratio = p / q;
+        while u >= cdf && k < n {
+            pk *= f64::from(n - k) / f64::from(k + 1) * ratio;
+            k += 1;
+            cdf += pk;
+        }
+        k
     }
 
     /// A uniform index in `0..n` (`n > 0`), by Lemire's multiply-shift.
@@ -190,6 +252,16 @@ mod tests {
     }
 
     #[test]
+    fn stream_keys_give_the_same_cells() {
+        let k = StreamKey::new(7, 3, Stream::Health);
+        assert_eq!(k.cell(42, 2017), cell_key(7, 3, Stream::Health, 42, 2017));
+        assert_eq!(
+            k.rng(42, 2017).uniform(),
+            CellRng::new(7, 3, Stream::Health, 42, 2017).uniform()
+        );
+    }
+
+    #[test]
     fn every_coordinate_changes_the_stream() {
         let base = cell_key(7, 3, Stream::Health, 42, 2017);
         assert_ne!(base, cell_key(8, 3, Stream::Health, 42, 2017));
@@ -220,6 +292,22 @@ mod tests {
         let n = 200_000;
         let mean: f64 = (0..n).map(|_| r.mean_one_lognormal(0.3)).sum::<f64>() / n as f64;
         assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+    }
+
+    #[test]
+    fn inverse_cdf_binomial_has_the_right_moments() {
+        let mut r = CellRng::new(4, 0, Stream::Health, 0, 2016);
+        for (n, p) in [(5u32, 0.05), (3, 0.3), (8, 0.5), (1, 0.9)] {
+            let draws: Vec<f64> = (0..200_000).map(|_| f64::from(r.binomial(n, p))).collect();
+            let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+            let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draws.len() as f64;
+            let (m, v) = (f64::from(n) * p, f64::from(n) * p * (1.0 - p));
+            assert!((mean - m).abs() < 0.01 * m.max(0.1), "n {n} p {p}: mean {mean}");
+            assert!((var - v).abs() < 0.03 * v.max(0.1), "n {n} p {p}: var {var}");
+            assert!(draws.iter().all(|&x| x <= f64::from(n)));
+        }
+        assert_eq!(r.binomial(4, 0.0), 0);
+        assert_eq!(r.binomial(4, 1.0), 4);
     }
 
     #[test]

@@ -107,11 +107,11 @@ pub fn income_key(income_pc: f32, size: u8) -> u64 {
 /// Person-weighted median and Gini of per-capita incomes from [`income_key`]s.
 /// Incomes below zero count as zero (the Gini coefficient is defined for
 /// non-negative incomes). Sorts `keys` in place.
-pub fn median_and_gini(keys: &mut [u64]) -> (f64, f64) {
+pub fn median_and_gini(keys: &mut Vec<u64>) -> (f64, f64) {
     if keys.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    keys.sort_unstable();
+    radix_sort(keys);
     let decode = |k: u64| (f64::from(f32::from_bits((k >> 8) as u32)), (k & 0xff) as f64);
     let (mut persons, mut total) = (0.0, 0.0);
     for &k in keys.iter() {
@@ -139,6 +139,39 @@ pub fn median_and_gini(keys: &mut [u64]) -> (f64, f64) {
         0.0
     };
     (median, gini)
+}
+
+/// Sort keys of [`income_key`] by their income bits (bits 8 to 40) with an LSD radix
+/// sort of three 11-bit digits: linear in the number of households, where the yearly
+/// metrics need a full sort. Keys of equal income keep their input order, which is
+/// deterministic.
+pub fn radix_sort(keys: &mut Vec<u64>) {
+    const BITS: u32 = 11;
+    const MASK: u64 = (1 << BITS) - 1;
+    let mut buf = vec![0u64; keys.len()];
+    let mut counts = vec![0usize; 1 << BITS];
+    for pass in 0..3 {
+        let shift = 8 + pass * BITS;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for &k in keys.iter() {
+            counts[((k >> shift) & MASK) as usize] += 1;
+        }
+        if counts.contains(&keys.len()) {
+            continue; // every key has the same digit: this pass would move nothing
+        }
+        let mut start = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = start;
+            start += n;
+        }
+        for &k in keys.iter() {
+            let b = ((k >> shift) & MASK) as usize;
+            buf[counts[b]] = k;
+            counts[b] += 1;
+        }
+        std::mem::swap(keys, &mut buf);
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +208,19 @@ mod tests {
             .collect();
         let (_, g) = median_and_gini(&mut one);
         assert!((g - 0.999).abs() < 1e-9, "{g}");
+    }
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut r = crate::rng::CellRng::new(1, 0, crate::rng::Stream::Weather, 0, 0);
+        let mut v: Vec<u64> = (0..10_000)
+            .map(|_| income_key((r.uniform() * 1e5) as f32, (r.index(9) + 1) as u8))
+            .collect();
+        let mut expected = v.clone();
+        expected.sort_by_key(|k| k >> 8);
+        radix_sort(&mut v);
+        let income = |v: &[u64]| v.iter().map(|k| k >> 8).collect::<Vec<_>>();
+        assert_eq!(income(&v), income(&expected));
     }
 
     #[test]

@@ -180,3 +180,14 @@ fn zero_threads_is_a_usage_error() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn readme_documents_every_metric() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for name in sandan::metrics::YearMetrics::NAMES {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README.md does not document the metric `{name}`"
+        );
+    }
+}

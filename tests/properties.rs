@@ -30,8 +30,7 @@ proptest! {
     ) {
         let text = scenario_text(&villages, exclusion, take_up, margin);
         let s = scenario::parse(&text, "p.toml", "p").unwrap();
-        let model = &s.strategies[0].model;
-        let mut sim = Simulation::new(model, seed, 0, 2016);
+        let mut sim = Simulation::new(&s.strategies[0], seed, 0, 2016);
         let base = sim.baseline();
         let population = base.population;
         for _ in 0..4 {
@@ -70,7 +69,7 @@ proptest! {
     fn baseline_reproduces_the_stated_incidence(households in 400u32..1500, incidence in 0.02f64..0.6, seed in any::<u64>()) {
         let text = scenario_text(&[(households, incidence)], 0.1, 0.8, 0.0);
         let s = scenario::parse(&text, "p.toml", "p").unwrap();
-        let mut sim = Simulation::new(&s.strategies[0].model, seed, 0, 2016);
+        let mut sim = Simulation::new(&s.strategies[0], seed, 0, 2016);
         let b = sim.baseline();
         prop_assert!((b.incidence - incidence).abs() <= 0.005, "{} vs {}", b.incidence, incidence);
     }

@@ -81,6 +81,16 @@ pub struct State {
     pub exit_year: Vec<i16>,
     /// Per-capita net income this year, yuan.
     pub income_pc: Vec<f32>,
+    /// The program item the household's project runs (`NONE_ITEM` if none).
+    pub project: Vec<u8>,
+    /// Years the project still runs, this one included.
+    pub project_years: Vec<u8>,
+    /// Whether the household chose the project itself (the ownership effect).
+    pub project_chosen: Vec<bool>,
+    /// The member supporting the project (`NONE_MEMBER` if none).
+    pub project_member: Vec<u32>,
+    /// Yearly income from enterprises and stakes the household has kept, yuan.
+    pub kept_income: Vec<f32>,
 }
 
 impl State {
@@ -97,6 +107,11 @@ impl State {
             years_above: Vec::with_capacity(n),
             exit_year: Vec::with_capacity(n),
             income_pc: Vec::with_capacity(n),
+            project: Vec::with_capacity(n),
+            project_years: Vec::with_capacity(n),
+            project_chosen: Vec::with_capacity(n),
+            project_member: Vec::with_capacity(n),
+            kept_income: Vec::with_capacity(n),
         }
     }
 
@@ -107,6 +122,32 @@ impl State {
     pub fn is_empty(&self) -> bool {
         self.status.is_empty()
     }
+
+    /// Whether every attribute vector holds `n` households. Always true by
+    /// construction; asserting it before a hot loop lets the compiler drop the
+    /// per-element bounds checks.
+    pub fn has_len(&self, n: usize) -> bool {
+        [
+            self.labourers.len(),
+            self.migrants.len(),
+            self.chronic.len(),
+            self.skill.len(),
+            self.motivation.len(),
+            self.wealth.len(),
+            self.housing_safe.len(),
+            self.status.len(),
+            self.years_above.len(),
+            self.exit_year.len(),
+            self.income_pc.len(),
+            self.project.len(),
+            self.project_years.len(),
+            self.project_chosen.len(),
+            self.project_member.len(),
+            self.kept_income.len(),
+        ]
+        .iter()
+        .all(|&l| l == n)
+    }
 }
 
 /// All households of one simulated county.
@@ -114,6 +155,24 @@ impl State {
 pub struct Households {
     pub fixed: Fixed,
     pub state: State,
+}
+
+impl Fixed {
+    /// See [`State::has_len`].
+    pub fn has_len(&self, n: usize) -> bool {
+        [
+            self.village.len(),
+            self.size.len(),
+            self.disabled.len(),
+            self.cause.len(),
+            self.land.len(),
+            self.productivity.len(),
+            self.insured.len(),
+            self.dibao_draw.len(),
+        ]
+        .iter()
+        .all(|&l| l == n)
+    }
 }
 
 impl Households {
@@ -134,7 +193,7 @@ impl Households {
     /// `State` buffer of the engine (the benchmark reports the measured figure).
     pub const fn bytes_per_household() -> usize {
         let fixed = 4 + 1 + 1 + 1 + 4 + 4 + 1 + 4;
-        let state = 1 + 1 + 1 + 4 + 4 + 8 + 1 + 1 + 1 + 2 + 4;
+        let state = 1 + 1 + 1 + 4 + 4 + 8 + 1 + 1 + 1 + 2 + 4 + 1 + 1 + 1 + 4 + 4;
         fixed + 2 * state
     }
 }

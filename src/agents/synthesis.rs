@@ -221,6 +221,11 @@ fn push_household(
     s.exit_year.push(0);
     let income = (unscaled + productivity * expected.scaled) / f64::from(size);
     s.income_pc.push(income as f32);
+    s.project.push(crate::programs::cycle::NONE_ITEM);
+    s.project_years.push(0);
+    s.project_chosen.push(false);
+    s.project_member.push(crate::programs::cycle::NONE_MEMBER);
+    s.kept_income.push(0.0);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

@@ -83,14 +83,19 @@ pub fn draw_illness(model: &Model, size: u8, chronic: u8, labourers: u8, rng: &m
             cost += costs.episode.sample(rng);
         }
     }
+    // Acute episodes among the other members: the count from one uniform, then
+    // which of them are labourers (the first `labourers` members) without replacement.
+    let others = size.saturating_sub(chronic);
+    let episodes = rng.binomial(u32::from(others), hl.acute_rate);
     let mut ill_labourers = 0u8;
-    for k in 0..size.saturating_sub(chronic) {
-        if rng.chance(hl.acute_rate) {
-            cost += costs.episode.sample(rng);
-            if k < labourers {
-                ill_labourers += 1;
-            }
+    let (mut left_lab, mut left) = (labourers.min(others), others);
+    for _ in 0..episodes {
+        cost += costs.episode.sample(rng);
+        if left_lab > 0 && rng.index(usize::from(left)) < usize::from(left_lab) {
+            ill_labourers += 1;
+            left_lab -= 1;
         }
+        left -= 1;
     }
     Illness { cost, ill_labourers }
 }
@@ -115,11 +120,27 @@ pub struct Work {
     pub ability: f64,
 }
 
-/// Draw a household's earnings in `year` under the farm shock of its village.
+/// The year's wage rates, looked up once per year rather than per household.
+#[derive(Debug, Clone, Copy)]
+pub struct Wages {
+    pub local_per_day: f64,
+    pub migrant_per_month: f64,
+}
+
+impl Wages {
+    pub fn of(model: &Model, year: i32) -> Wages {
+        Wages {
+            local_per_day: model.income.local_wage_per_day.at(year),
+            migrant_per_month: model.income.migrant_monthly_wage.at(year),
+        }
+    }
+}
+
+/// Draw a household's earnings under the year's wage rates and its village's farm shock.
 #[inline]
 pub fn draw_earnings(
     model: &Model,
-    year: i32,
+    rates: &Wages,
     w: &Work,
     farm_shock: f64,
     illness: &Illness,
@@ -135,12 +156,12 @@ pub fn draw_earnings(
     } else {
         (0.0, w.land * inc.land_rent_per_mu)
     };
-    let local_wage = inc.local_wage_per_day.at(year);
+    let local_wage = rates.local_per_day;
     let mut wages = 0.0;
     for _ in 0..w.labourers - migrants {
         wages += local_days(model, rng) * local_wage;
     }
-    let migrant_wage = inc.migrant_monthly_wage.at(year);
+    let migrant_wage = rates.migrant_per_month;
     for _ in 0..migrants {
         let months = migrant_months(model, rng);
         wages += inc.remittance_share * months * migrant_wage * rng.mean_one_lognormal(inc.migrant_wage_sd);
@@ -306,7 +327,7 @@ mod tests {
                 let mut h = CellRng::new(4, 0, Stream::Health, k, 2018);
                 let mut r = CellRng::new(4, 0, Stream::Production, k, 2018);
                 let ill = draw_illness(&m, size, chronic, lab, &mut h);
-                let earn = draw_earnings(&m, 2018, &w, shocks_mean, &ill, &mut r);
+                let earn = draw_earnings(&m, &Wages::of(&m, 2018), &w, shocks_mean, &ill, &mut r);
                 total += earn.unscaled + earn.scaled - out_of_pocket(&m, ill.cost, true) - interest(&m, -5000.0);
             }
             let mc = total / n as f64;
@@ -335,7 +356,7 @@ mod tests {
             ability: 1.0,
         };
         let mut r = CellRng::new(1, 0, Stream::Production, 0, 2017);
-        let e = draw_earnings(&m, 2017, &w, 1.0, &Illness::default(), &mut r);
+        let e = draw_earnings(&m, &Wages::of(&m, 2017), &w, 1.0, &Illness::default(), &mut r);
         assert_eq!(e.scaled, 0.0);
         assert_eq!(e.unscaled, 3.0 * 200.0 + 2.0 * 300.0);
     }

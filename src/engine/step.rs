@@ -5,10 +5,13 @@
 //! each household's update depends only on its own last-year state, the shared
 //! shocks and its own random cells, so the order of visiting does not matter.
 
-use super::income::{self, Work, YearShocks, ability};
+use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
 use crate::metrics::{Ledger, YearMetrics};
-use crate::rng::{CellRng, Stream};
+use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
+use crate::programs::members::Members;
+use crate::programs::{Delivery, Plan};
+use crate::rng::{Stream, StreamKey};
 use crate::scenario::Model;
 use crate::stats::{income_key, median_and_gini};
 
@@ -115,6 +118,9 @@ pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, year: i32
 /// Everything the step needs besides the two state buffers.
 pub(crate) struct StepContext<'a> {
     pub model: &'a Model,
+    pub plan: &'a Plan,
+    pub members: &'a Members,
+    pub quality: &'a [u8],
     pub seed: u64,
     pub replicate: u32,
     pub year: i32,
@@ -142,18 +148,56 @@ pub(crate) fn step(
     let f = &hh.fixed;
 
     let shocks = YearShocks::draw(m, seed, rep, t);
+    let wages = Wages::of(m, t);
+    let health_stream = StreamKey::new(seed, rep, Stream::Health);
+    let production_stream = StreamKey::new(seed, rep, Stream::Production);
+    let identification_stream = StreamKey::new(seed, rep, Stream::Identification);
+    let safety_net_stream = StreamKey::new(seed, rep, Stream::SafetyNet);
+    let projects_stream = StreamKey::new(seed, rep, Stream::Projects);
     let line = m.poverty_line.at(t);
     let exit_line = line * (1.0 + m.exit.margin);
     let dibao_standard = m.dibao.standard.at(t);
     let subsistence_pc = m.finance.subsistence_share * line;
     let (excl, annual_review) = (m.identification.exclusion_error, m.identification.annual_review);
 
+    // The program's start-of-year phase: menus, orders, allocation, matching.
+    let program_on = ctx.plan.active();
+    let allocated = if program_on {
+        let pctx = program::Context {
+            program: &m.program,
+            plan: ctx.plan,
+            members: ctx.members,
+            quality: ctx.quality,
+            villages: m.villages.len(),
+            seed,
+            replicate: rep,
+            year: t,
+        };
+        program::allocate(&pctx, hh, prev, next)
+    } else {
+        Allocated::default()
+    };
+    let cash_pc = if ctx.plan.delivery == Delivery::Cash {
+        allocated.cash_per_person
+    } else {
+        0.0
+    };
+    let keep_rate = 1.0 - m.program.project.enterprise_loss_rate;
+    let (mut projects_run, mut projects_succeeded) = (0.0, 0.0);
+
     let mut tally = Tally::new(line, keys);
     let mut out = YearMetrics::default();
     let mut ledger = Ledger::default();
     villages.registered_persons.iter_mut().for_each(|x| *x = 0);
 
-    for i in 0..hh.len() {
+    let n = hh.len();
+    // Internal invariant (every vector holds every household), never influenced by
+    // input; stating it lets the compiler drop bounds checks in the loop below.
+    assert!(
+        f.has_len(n) && prev.has_len(n) && next.has_len(n),
+        "household vectors out of step"
+    );
+    for i in 0..n {
         let entity = i as u64;
         let size = f.size[i];
         let sz = f64::from(size);
@@ -166,21 +210,19 @@ pub(crate) fn step(
         let chronic = prev.chronic[i];
 
         // Health: this year's episodes and their cost; onsets take effect next year.
-        let mut h = CellRng::new(seed, rep, Stream::Health, entity, t);
+        let mut h = health_stream.rng(entity, t);
         let illness = income::draw_illness(m, size, chronic, lab, &mut h);
         let mut next_lab = lab;
         let mut next_chronic = chronic;
-        for _ in 0..size.saturating_sub(chronic) {
-            if h.chance(hl.chronic_onset_rate) {
-                next_chronic += 1;
-                if next_lab > 0 && h.chance(hl.onset_incapacity) {
-                    next_lab -= 1;
-                }
+        for _ in 0..h.binomial(u32::from(size.saturating_sub(chronic)), hl.chronic_onset_rate) {
+            next_chronic += 1;
+            if next_lab > 0 && h.chance(hl.onset_incapacity) {
+                next_lab -= 1;
             }
         }
 
         // Production.
-        let mut r = CellRng::new(seed, rep, Stream::Production, entity, t);
+        let mut r = production_stream.rng(entity, t);
         let skill = prev.skill[i];
         let motivation = prev.motivation[i];
         let work = Work {
@@ -190,8 +232,8 @@ pub(crate) fn step(
             land: f64::from(f.land[i]),
             ability: ability(m, skill, motivation),
         };
-        let earnings = income::draw_earnings(m, t, &work, shocks.farm(v), &illness, &mut r);
-        let market = earnings.unscaled + f64::from(f.productivity[i]) * earnings.scaled;
+        let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
+        let mut market = earnings.unscaled + f64::from(f.productivity[i]) * earnings.scaled;
 
         // Transfers.
         let insured = f.insured[i] || is_supported;
@@ -201,9 +243,47 @@ pub(crate) fn step(
         } else {
             0.0
         };
+        // The household's project, and what it keeps from earlier ones.
+        let (mut skill, mut motivation) = (skill, motivation);
+        let mut kept = prev.kept_income[i];
+        if program_on {
+            kept *= keep_rate as f32;
+            if next.project[i] != NONE_ITEM {
+                let mut pr = projects_stream.rng(entity, t);
+                let y = program::run_project(
+                    &m.program,
+                    ctx.members,
+                    hh,
+                    prev,
+                    next,
+                    i,
+                    out_of_pocket - assistance,
+                    &mut pr,
+                );
+                projects_run += 1.0;
+                projects_succeeded += f64::from(u8::from(y.succeeded));
+                market += y.income;
+                skill = y.skill;
+                motivation = y.motivation;
+                kept += y.kept as f32;
+                if y.continues {
+                    next.project_years[i] -= 1;
+                } else {
+                    next.project[i] = NONE_ITEM;
+                    next.project_years[i] = 0;
+                    next.project_member[i] = NONE_MEMBER;
+                }
+            }
+            market += f64::from(kept);
+        }
+        let cash = if status == Status::Registered {
+            cash_pc * sz
+        } else {
+            0.0
+        };
         let wealth = prev.wealth[i];
         let interest = income::interest(m, wealth);
-        let before_dibao = market - out_of_pocket + assistance - interest;
+        let before_dibao = market - out_of_pocket + assistance + cash - interest;
         let incapable = lab == 0 || chronic > 0 || f.disabled[i] > 0;
         let eligible = before_dibao / sz < dibao_standard && (!m.dibao.require_incapacity || incapable);
         let take_up = if is_supported {
@@ -221,7 +301,7 @@ pub(crate) fn step(
 
         let mut housing_safe = prev.housing_safe[i];
         if !housing_safe && is_supported {
-            let mut s = CellRng::new(seed, rep, Stream::SafetyNet, entity, t);
+            let mut s = safety_net_stream.rng(entity, t);
             if s.chance(m.housing.renovation_rate) {
                 housing_safe = true;
                 out.spending_housing += m.housing.renovation_cost;
@@ -238,14 +318,14 @@ pub(crate) fn step(
         let mut years_above = prev.years_above[i];
         match status {
             Status::NotRegistered if pc < line && annual_review => {
-                if CellRng::new(seed, rep, Stream::Identification, entity, t).chance(1.0 - excl) {
+                if identification_stream.rng(entity, t).chance(1.0 - excl) {
                     new_status = Status::Registered;
                     years_above = 0;
                     out.new_registrations += 1.0;
                 }
             }
             Status::Exited if pc < line => {
-                if CellRng::new(seed, rep, Stream::Identification, entity, t).chance(1.0 - excl) {
+                if identification_stream.rng(entity, t).chance(1.0 - excl) {
                     new_status = Status::Registered;
                     years_above = 0;
                     out.reentries += 1.0;
@@ -278,6 +358,7 @@ pub(crate) fn step(
         next.skill[i] = skill;
         next.motivation[i] = motivation;
         next.wealth[i] = new_wealth;
+        next.kept_income[i] = kept;
         next.housing_safe[i] = housing_safe;
         next.status[i] = new_status;
         next.years_above[i] = years_above;
@@ -287,7 +368,8 @@ pub(crate) fn step(
         out.spending_dibao += dibao;
         out.spending_medical += assistance;
         ledger.market_income += market;
-        ledger.transfers += dibao + assistance;
+        ledger.transfers += dibao + assistance + cash;
+        out.spending_cash += cash;
         ledger.health_spending += out_of_pocket;
         ledger.interest += interest;
         ledger.net_income += net;
@@ -304,5 +386,32 @@ pub(crate) fn step(
     metrics.spending_dibao = out.spending_dibao;
     metrics.spending_medical = out.spending_medical;
     metrics.spending_housing = out.spending_housing;
+    metrics.spending_cash = out.spending_cash;
+    metrics.orders_placed = allocated.orders_placed;
+    metrics.orders_filled = allocated.orders_filled;
+    metrics.orders_supported = allocated.orders_supported;
+    metrics.orders_unclaimed = allocated.orders_unclaimed;
+    metrics.active_projects = projects_run;
+    metrics.project_success_rate = if projects_run > 0.0 {
+        projects_succeeded / projects_run
+    } else {
+        f64::NAN
+    };
+    let load = &allocated.member_load;
+    if !load.is_empty() {
+        metrics.member_load_mean = load.iter().map(|&x| f64::from(x)).sum::<f64>() / load.len() as f64;
+        metrics.member_load_max = f64::from(load.iter().copied().max().unwrap_or(0));
+    }
+    let k = &allocated.spending_by_kind;
+    [
+        metrics.program_planting,
+        metrics.program_livestock,
+        metrics.program_enterprise,
+        metrics.program_labour,
+        metrics.program_dividend,
+        metrics.program_medical,
+        metrics.program_social,
+    ] = *k;
+    metrics.spending_program = k.iter().sum();
     YearOutcome { metrics, ledger }
 }

@@ -104,6 +104,7 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
         strategies.push(Strategy {
             name: "no_program".to_string(),
             description: "Safety net only: dibao, medical assistance and housing.".to_string(),
+            plan: crate::programs::Plan::NONE,
             model: base_model,
         });
     } else {
@@ -130,9 +131,11 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
             } else {
                 strategy_model(&base_tree, s, &spath, frame.start_year).map_err(here)?
             };
+            let plan = validate::plan(&spath, s).map_err(here)?;
             strategies.push(Strategy {
                 name: s.name.clone(),
                 description: s.description.clone(),
+                plan,
                 model,
             });
         }

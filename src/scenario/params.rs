@@ -5,6 +5,7 @@
 //! therefore never re-checks a parameter, and never panics on one.
 
 use super::raw::{CauseMix, Finance, Health, Housing, Identification, MedicalAssistance, Region, Shocks};
+use crate::programs::{Plan, Program};
 use crate::rng::CellRng;
 use rand_distr::{Beta, Distribution};
 
@@ -48,6 +49,8 @@ impl Scenario {
 pub struct Strategy {
     pub name: String,
     pub description: String,
+    /// The program design this strategy compares.
+    pub plan: Plan,
     pub model: Model,
 }
 
@@ -68,6 +71,7 @@ pub struct Model {
     pub housing: Housing,
     pub identification: Identification,
     pub exit: Exit,
+    pub program: Program,
 }
 
 impl Model {

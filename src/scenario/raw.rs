@@ -70,6 +70,7 @@ pub struct RawScenario {
     pub housing: Housing,
     pub identification: Identification,
     pub exit: RawExit,
+    pub program: RawProgram,
     pub strategy: Vec<RawStrategy>,
 }
 
@@ -108,6 +109,7 @@ impl Default for RawScenario {
             housing: Housing::default(),
             identification: Identification::default(),
             exit: RawExit::default(),
+            program: RawProgram::default(),
             strategy: Vec::new(),
         }
     }
@@ -408,13 +410,378 @@ impl Default for RawExit {
     }
 }
 
-/// One strategy to compare: a name and overrides of scenario keys by dotted path.
+/// Kinds of menu item: what a project does, and which member skill supports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// Crops, tea, fruit: needs labour and land.
+    Planting,
+    /// Cattle, sheep, poultry, bees: needs labour.
+    Livestock,
+    /// Processing, workshops, e-commerce, tourism: needs labour.
+    Enterprise,
+    /// Training and job placement: needs a labourer.
+    Labour,
+    /// Equity stakes and asset income: no labour needed.
+    Dividend,
+    /// Medical help for households with a chronically ill member.
+    Medical,
+    /// Social-assistance services and public-welfare jobs.
+    Social,
+}
+
+impl ItemKind {
+    pub const ALL: [ItemKind; 7] = [
+        ItemKind::Planting,
+        ItemKind::Livestock,
+        ItemKind::Enterprise,
+        ItemKind::Labour,
+        ItemKind::Dividend,
+        ItemKind::Medical,
+        ItemKind::Social,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemKind::Planting => "planting",
+            ItemKind::Livestock => "livestock",
+            ItemKind::Enterprise => "enterprise",
+            ItemKind::Labour => "labour",
+            ItemKind::Dividend => "dividend",
+            ItemKind::Medical => "medical",
+            ItemKind::Social => "social",
+        }
+    }
+}
+
+/// An item of the county catalogue from which branches build their menus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawItem {
+    pub name: String,
+    pub kind: ItemKind,
+    pub unit_cost: f64,
+    pub slots: i64,
+    #[serde(default)]
+    pub min_labourers: i64,
+    #[serde(default)]
+    pub min_land: f64,
+    #[serde(default)]
+    pub min_skill: f64,
+    #[serde(default)]
+    pub needs_illness: bool,
+    pub expected_return: f64,
+    pub risk: f64,
+    #[serde(default = "one")]
+    pub duration: i64,
+    #[serde(default)]
+    pub keep: bool,
+    #[serde(default)]
+    pub skill_gain: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item(
+    name: &str,
+    kind: ItemKind,
+    unit_cost: f64,
+    slots: i64,
+    min_labourers: i64,
+    min_land: f64,
+    expected_return: f64,
+    risk: f64,
+    duration: i64,
+    keep: bool,
+) -> RawItem {
+    RawItem {
+        name: name.into(),
+        kind,
+        unit_cost,
+        slots,
+        min_labourers,
+        min_land,
+        min_skill: 0.0,
+        needs_illness: false,
+        expected_return,
+        risk,
+        duration,
+        keep,
+        skill_gain: 0.0,
+    }
+}
+
+/// The catalogue a county starts from, after Suiyang's "set meal" (DOMAIN.md):
+/// cattle, chickens, seedlings, efficient farming, workshop jobs, training, equity
+/// stakes, medical help and public-welfare jobs. Costs and returns are our
+/// assumptions informed by DOMAIN.md's figures; review them for your county.
+pub fn default_catalogue() -> Vec<RawItem> {
+    use ItemKind::*;
+    let mut v = vec![
+        // A calf of 5,000-6,000 sells for 10,000-11,000 after about a year.
+        item("beef_cattle", Livestock, 10000.0, 12, 1, 0.0, 4000.0, 0.15, 3, true),
+        item(
+            "free_range_chicken",
+            Livestock,
+            3000.0,
+            20,
+            1,
+            0.0,
+            1800.0,
+            0.2,
+            2,
+            true,
+        ),
+        // Daqiao's free tea seedlings for households with labour who volunteered.
+        item("tea_seedlings", Planting, 2000.0, 25, 1, 1.0, 1500.0, 0.1, 3, true),
+        item("efficient_farming", Planting, 4000.0, 15, 1, 2.0, 2500.0, 0.2, 2, true),
+        item("workshop_job", Labour, 3000.0, 15, 1, 0.0, 7000.0, 0.1, 3, false),
+        // Xiyuan's scenic-area stake: a fixed 10% a year, low risk.
+        item("equity_stake", Dividend, 5000.0, 20, 0, 0.0, 500.0, 0.02, 1, true),
+        item("medical_help", Medical, 2000.0, 20, 0, 0.0, 2000.0, 0.0, 1, false),
+        item("welfare_job", Social, 4000.0, 10, 0, 0.0, 4000.0, 0.05, 1, false),
+    ];
+    v.push(RawItem {
+        min_skill: 0.0,
+        skill_gain: 0.15,
+        ..item("skills_training", Labour, 1000.0, 25, 1, 0.0, 0.0, 0.0, 1, false)
+    });
+    for it in v.iter_mut() {
+        if it.kind == Medical {
+            it.needs_illness = true;
+        }
+    }
+    v
+}
+
+/// A kind of party member who can accept orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemberKind {
+    pub name: String,
+    pub per_village: i64,
+    #[serde(default = "three")]
+    pub capacity: i64,
+    pub skill_share: f64,
+    pub skill: MeanSd,
+    pub spare_time: MeanSd,
+    pub effectiveness: MeanSd,
+}
+
+fn three() -> i64 {
+    3
+}
+
+/// Members per village and their traits: our assumptions. Suiyang's members without
+/// a post each coached 3 households; Ziyang paired about 10 households per cadre.
+pub fn default_member_kinds() -> Vec<RawMemberKind> {
+    vec![
+        RawMemberKind {
+            name: "member_without_post".into(),
+            per_village: 8,
+            capacity: 3,
+            skill_share: 0.4,
+            skill: ms(0.55, 0.2),
+            spare_time: ms(0.8, 0.15),
+            effectiveness: ms(0.6, 0.15),
+        },
+        RawMemberKind {
+            name: "resident_cadre".into(),
+            per_village: 3,
+            capacity: 10,
+            skill_share: 0.3,
+            skill: ms(0.5, 0.2),
+            spare_time: ms(0.5, 0.2),
+            effectiveness: ms(0.65, 0.15),
+        },
+        RawMemberKind {
+            name: "first_secretary".into(),
+            per_village: 1,
+            capacity: 10,
+            skill_share: 0.5,
+            skill: ms(0.6, 0.15),
+            spare_time: ms(0.6, 0.2),
+            effectiveness: ms(0.7, 0.15),
+        },
+    ]
+}
+
+/// Shares of villages by branch quality (Ziyang: 40% good, 50% fairly good, 10% average).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchQuality {
+    pub good: f64,
+    pub fairly_good: f64,
+    pub average: f64,
+}
+
+/// How a project's success depends on the household and its support.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectEffects {
+    pub skill_effect: f64,
+    pub motivation_effect: f64,
+    pub support_effect: f64,
+    pub ownership_effect: f64,
+    pub failure_loss: f64,
+    pub motivation_gain: f64,
+    pub motivation_loss: f64,
+    pub support_skill_gain: f64,
+    pub enterprise_keep: f64,
+    pub enterprise_loss_rate: f64,
+}
+
+impl Default for ProjectEffects {
+    fn default() -> Self {
+        ProjectEffects {
+            skill_effect: 2.0,
+            motivation_effect: 2.0,
+            support_effect: 2.0,
+            ownership_effect: 0.15,
+            failure_loss: 0.2,
+            motivation_gain: 0.05,
+            motivation_loss: 0.05,
+            support_skill_gain: 0.05,
+            enterprise_keep: 0.8,
+            enterprise_loss_rate: 0.05,
+        }
+    }
+}
+
+/// Allocation of orders when demand exceeds slots or budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocation {
+    PoorestFirst,
+    Lottery,
+}
+
+/// What happens to an order no member claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unclaimed {
+    /// The project goes ahead without a member's support.
+    Unsupported,
+    /// The order waits a year (the project does not start; its slot and budget are freed).
+    Wait,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawProgram {
+    pub orders_per_household: i64,
+    pub allocation: Allocation,
+    pub unclaimed: Unclaimed,
+    pub risk_aversion: f64,
+    pub branch_quality: BranchQuality,
+    pub branch_fit: BranchQuality,
+    pub project: ProjectEffects,
+    pub item: Vec<RawItem>,
+    pub member_kind: Vec<RawMemberKind>,
+}
+
+impl Default for RawProgram {
+    fn default() -> Self {
+        RawProgram {
+            orders_per_household: 2,
+            allocation: Allocation::PoorestFirst,
+            unclaimed: Unclaimed::Unsupported,
+            risk_aversion: 1.0,
+            branch_quality: BranchQuality {
+                good: 0.4,
+                fairly_good: 0.5,
+                average: 0.1,
+            },
+            branch_fit: BranchQuality {
+                good: 0.9,
+                fairly_good: 0.7,
+                average: 0.4,
+            },
+            project: ProjectEffects::default(),
+            item: default_catalogue(),
+            member_kind: default_member_kinds(),
+        }
+    }
+}
+
+/// How a strategy's branches list their menus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MenuMode {
+    /// One list for all villages: the county catalogue with its slots.
+    CountyFixed,
+    /// Each branch tailors its menu to its own households' needs (支部下单).
+    NeedsBased,
+}
+
+/// How households come by their projects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderingMode {
+    /// Households choose by the income they expect (群众点单).
+    HouseholdChoice,
+    /// Projects are assigned from above in catalogue order.
+    Assigned,
+    /// Households get a random eligible item.
+    Lottery,
+}
+
+/// How members come to support orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchingMode {
+    /// Stable matching on skill (党员接单): household-proposing deferred acceptance.
+    SkillBased,
+    /// A random member holding the skill, with spare capacity.
+    Random,
+    /// No member support.
+    None,
+}
+
+/// How the program budget reaches households.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Through menu items: projects, services, stakes.
+    Projects,
+    /// As cash, paid per person to registered households.
+    Cash,
+}
+
+/// One strategy to compare: its program design, and overrides of scenario keys by
+/// dotted path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStrategy {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    #[serde(default = "default_menu")]
+    pub menu: MenuMode,
+    #[serde(default = "default_ordering")]
+    pub ordering: OrderingMode,
+    #[serde(default = "default_matching")]
+    pub matching: MatchingMode,
+    #[serde(default = "default_delivery")]
+    pub delivery: Delivery,
+    #[serde(default)]
+    pub budget: f64,
     #[serde(default)]
     pub overrides: toml::Table,
+}
+
+fn default_menu() -> MenuMode {
+    MenuMode::CountyFixed
+}
+fn default_ordering() -> OrderingMode {
+    OrderingMode::HouseholdChoice
+}
+fn default_matching() -> MatchingMode {
+    MatchingMode::SkillBased
+}
+fn default_delivery() -> Delivery {
+    Delivery::Projects
 }

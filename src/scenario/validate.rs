@@ -5,7 +5,8 @@
 //! found. The first failing check wins: one clear message beats a page of them.
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
-use super::raw::{CauseMix, MeanSd, RawScenario, Region};
+use super::raw::{BranchQuality, CauseMix, MeanSd, RawProgram, RawScenario, RawStrategy, Region};
+use crate::programs::{Item, MemberKind, Plan, Program};
 
 /// A path to a key in the scenario file, e.g. `village[2].households`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -313,6 +314,8 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         );
     }
 
+    let program = program(&root.key("program"), &raw.program)?;
+
     Ok(Model {
         region: raw.region,
         poverty_line,
@@ -328,6 +331,110 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         housing: raw.housing.clone(),
         identification: raw.identification.clone(),
         exit,
+        program,
+    })
+}
+
+fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
+    let e = &p.project;
+    let ep = path.key("project");
+    bounded(&ep.key("skill_effect"), e.skill_effect, 0.0, 20.0)?;
+    bounded(&ep.key("motivation_effect"), e.motivation_effect, 0.0, 20.0)?;
+    bounded(&ep.key("support_effect"), e.support_effect, 0.0, 20.0)?;
+    unit(&ep.key("ownership_effect"), e.ownership_effect)?;
+    bounded(&ep.key("failure_loss"), e.failure_loss, 0.0, 10.0)?;
+    unit(&ep.key("motivation_gain"), e.motivation_gain)?;
+    unit(&ep.key("motivation_loss"), e.motivation_loss)?;
+    unit(&ep.key("support_skill_gain"), e.support_skill_gain)?;
+    unit(&ep.key("enterprise_keep"), e.enterprise_keep)?;
+    unit(&ep.key("enterprise_loss_rate"), e.enterprise_loss_rate)?;
+
+    let quality = |key: &str, q: &BranchQuality| -> Checked<[f64; 3]> {
+        let qp = path.key(key);
+        Ok([
+            unit(&qp.key("good"), q.good)?,
+            unit(&qp.key("fairly_good"), q.fairly_good)?,
+            unit(&qp.key("average"), q.average)?,
+        ])
+    };
+    let shares = quality("branch_quality", &p.branch_quality)?;
+    let sum: f64 = shares.iter().sum();
+    if (sum - 1.0).abs() > 1e-3 {
+        return fail(
+            &path.key("branch_quality"),
+            format!("shares must sum to 1 (good + fairly_good + average), got {sum:.4}"),
+        );
+    }
+    let branch_fit = quality("branch_fit", &p.branch_fit)?;
+
+    if p.item.len() >= usize::from(u8::MAX) {
+        return fail(
+            &path.key("item"),
+            format!("may list at most {} items, got {}", u8::MAX - 1, p.item.len()),
+        );
+    }
+    let mut items = Vec::with_capacity(p.item.len());
+    for (k, it) in p.item.iter().enumerate() {
+        let ip = path.key("item").index(k);
+        if it.name.trim().is_empty() {
+            return fail(&ip.key("name"), "must not be empty");
+        }
+        if p.item[..k].iter().any(|o| o.name == it.name) {
+            return fail(
+                &ip.key("name"),
+                format!("'{}' is listed twice; item names must differ", it.name),
+            );
+        }
+        items.push(Item {
+            name: it.name.clone(),
+            kind: it.kind,
+            unit_cost: non_negative(&ip.key("unit_cost"), it.unit_cost)?,
+            slots: count(&ip.key("slots"), it.slots, 0, 1_000_000)?,
+            min_labourers: count(&ip.key("min_labourers"), it.min_labourers, 0, 20)? as u8,
+            min_land: non_negative(&ip.key("min_land"), it.min_land)?,
+            min_skill: unit(&ip.key("min_skill"), it.min_skill)?,
+            needs_illness: it.needs_illness,
+            expected_return: non_negative(&ip.key("expected_return"), it.expected_return)?,
+            risk: unit(&ip.key("risk"), it.risk)?,
+            duration: count(&ip.key("duration"), it.duration, 1, 50)? as u8,
+            keep: it.keep,
+            skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
+        });
+    }
+    let mut member_kinds = Vec::with_capacity(p.member_kind.len());
+    for (k, m) in p.member_kind.iter().enumerate() {
+        let mp = path.key("member_kind").index(k);
+        member_kinds.push(MemberKind {
+            name: m.name.clone(),
+            per_village: count(&mp.key("per_village"), m.per_village, 0, 10_000)?,
+            capacity: count(&mp.key("capacity"), m.capacity, 0, 1_000)?,
+            skill_share: unit(&mp.key("skill_share"), m.skill_share)?,
+            skill: unit_dist(&mp.key("skill"), m.skill)?,
+            spare_time: unit_dist(&mp.key("spare_time"), m.spare_time)?,
+            effectiveness: unit_dist(&mp.key("effectiveness"), m.effectiveness)?,
+        });
+    }
+    Ok(Program {
+        orders_per_household: count(&path.key("orders_per_household"), p.orders_per_household, 1, 20)?,
+        allocation: p.allocation,
+        unclaimed: p.unclaimed,
+        risk_aversion: bounded(&path.key("risk_aversion"), p.risk_aversion, 0.0, 100.0)?,
+        branch_quality_cdf: [shares[0], shares[0] + shares[1], 1.0],
+        branch_fit,
+        project: e.clone(),
+        items,
+        member_kinds,
+    })
+}
+
+/// A strategy's program design.
+pub fn plan(path: &KeyPath, s: &RawStrategy) -> Checked<Plan> {
+    Ok(Plan {
+        menu: s.menu,
+        ordering: s.ordering,
+        matching: s.matching,
+        delivery: s.delivery,
+        budget: non_negative(&path.key("budget"), s.budget)?,
     })
 }
 

@@ -1,0 +1,326 @@
+//! One year of the program, in two parts:
+//! * [`allocate`], at the start of the year, from last year's state: carry on the
+//!   projects under way; branches list menus; registered households without a
+//!   project order; orders are filled within slots and budget by the allocation
+//!   rule; members accept the filled orders; cash strategies pay out instead.
+//! * [`run_project`], during the year, per household: the project succeeds or
+//!   fails, pays or costs, and changes the household's skill and motivation.
+
+use super::matching::{self, Order};
+use super::members::Members;
+use super::{Applicant, Delivery, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
+use crate::agents::household::{Households, State, Status};
+use crate::rng::{CellRng, Stream};
+use crate::scenario::raw::Allocation;
+
+/// Marks "no project" and "no member".
+pub const NONE_ITEM: u8 = u8::MAX;
+pub const NONE_MEMBER: u32 = u32::MAX;
+
+/// What the start-of-year program phase did.
+#[derive(Debug, Clone, Default)]
+pub struct Allocated {
+    pub orders_placed: f64,
+    pub orders_filled: f64,
+    pub orders_supported: f64,
+    pub orders_unclaimed: f64,
+    pub spending_by_kind: [f64; KINDS],
+    /// Cash paid per person of a registered household this year (cash delivery).
+    pub cash_per_person: f64,
+    /// Households supported by each member this year.
+    pub member_load: Vec<u32>,
+}
+
+/// The branch quality of each village (0 good, 1 fairly good, 2 average), drawn
+/// once per replicate.
+pub fn branch_quality(program: &Program, villages: usize, seed: u64, replicate: u32) -> Vec<u8> {
+    (0..villages)
+        .map(|v| {
+            let u = CellRng::new(seed, replicate, Stream::Menu, v as u64, 0).uniform();
+            program.branch_quality_cdf.iter().position(|&c| u < c).unwrap_or(2) as u8
+        })
+        .collect()
+}
+
+fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
+    Applicant {
+        labourers: s.labourers[i],
+        migrants: s.migrants[i],
+        chronic: s.chronic[i],
+        land: f64::from(hh.fixed.land[i]),
+        skill: s.skill[i],
+        motivation: s.motivation[i],
+    }
+}
+
+/// Everything [`allocate`] reads.
+pub struct Context<'a> {
+    pub program: &'a Program,
+    pub plan: &'a Plan,
+    pub members: &'a Members,
+    pub quality: &'a [u8],
+    pub villages: usize,
+    pub seed: u64,
+    pub replicate: u32,
+    pub year: i32,
+}
+
+/// The start-of-year program phase. Reads `prev`, writes the project fields of `next`.
+pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut State) -> Allocated {
+    let p = ctx.program;
+    let n = hh.len();
+    let mut out = Allocated {
+        member_load: vec![0; ctx.members.len()],
+        ..Allocated::default()
+    };
+
+    // Projects under way continue with their member.
+    for i in 0..n {
+        next.project[i] = prev.project[i];
+        next.project_years[i] = prev.project_years[i];
+        next.project_chosen[i] = prev.project_chosen[i];
+        next.project_member[i] = prev.project_member[i];
+        if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
+            out.member_load[prev.project_member[i] as usize] += 1;
+        }
+    }
+
+    if ctx.plan.delivery == Delivery::Cash {
+        let persons: f64 = (0..n)
+            .filter(|&i| prev.status[i] == Status::Registered)
+            .map(|i| f64::from(hh.fixed.size[i]))
+            .sum();
+        if persons > 0.0 {
+            out.cash_per_person = ctx.plan.budget / persons;
+        }
+        return out;
+    }
+
+    // Who may order: registered households without a project.
+    let applicants: Vec<usize> = (0..n)
+        .filter(|&i| prev.status[i] == Status::Registered && next.project[i] == NONE_ITEM)
+        .collect();
+
+    // Orders, best first per household.
+    let mut orders: Vec<Vec<u8>> = applicants
+        .iter()
+        .map(|&i| {
+            let a = applicant(hh, prev, i);
+            match ctx.plan.ordering {
+                OrderingMode::HouseholdChoice => super::choose(p, &a),
+                // Top-down: the county's list in catalogue order, whatever the fit.
+                OrderingMode::Assigned => (0..p.items.len() as u8)
+                    .filter(|&k| a.eligible(&p.items[k as usize]))
+                    .collect(),
+                OrderingMode::Lottery => {
+                    let ok: Vec<u8> = (0..p.items.len() as u8)
+                        .filter(|&k| a.eligible(&p.items[k as usize]))
+                        .collect();
+                    let mut r = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year);
+                    if ok.is_empty() { ok } else { vec![ok[r.index(ok.len())]] }
+                }
+            }
+        })
+        .collect();
+    out.orders_placed = orders
+        .iter()
+        .map(|o| match ctx.plan.ordering {
+            OrderingMode::Assigned => f64::from(u8::from(!o.is_empty())),
+            _ => o.len() as f64,
+        })
+        .sum();
+
+    // The menu: slots per village and item.
+    let items = p.items.len();
+    let mut slots = vec![0u32; ctx.villages * items];
+    for v in 0..ctx.villages {
+        for (k, it) in p.items.iter().enumerate() {
+            slots[v * items + k] = it.slots;
+        }
+    }
+    if ctx.plan.menu == MenuMode::NeedsBased {
+        // The branch asks what is needed: demand is each household's first choice
+        // (whatever this strategy's ordering), and a branch of fit q lists
+        // q·demand + (1 − q)·the county's default slots.
+        let mut demand = vec![0u32; ctx.villages * items];
+        for &i in &applicants {
+            if let Some(&k) = super::choose(p, &applicant(hh, prev, i)).first() {
+                demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
+            }
+        }
+        for v in 0..ctx.villages {
+            let q = p.branch_fit[ctx.quality[v] as usize];
+            for k in 0..items {
+                let s = q * f64::from(demand[v * items + k]) + (1.0 - q) * f64::from(p.items[k].slots);
+                slots[v * items + k] = s.round() as u32;
+            }
+        }
+    }
+
+    // Allocation order over households.
+    let mut queue: Vec<usize> = (0..applicants.len()).collect();
+    match p.allocation {
+        Allocation::PoorestFirst => queue.sort_by(|&a, &b| {
+            prev.income_pc[applicants[a]]
+                .total_cmp(&prev.income_pc[applicants[b]])
+                .then(a.cmp(&b))
+        }),
+        Allocation::Lottery => {
+            let keys: Vec<u64> = applicants
+                .iter()
+                .map(|&i| CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits())
+                .collect();
+            queue.sort_by_key(|&a| (keys[a], a));
+        }
+    }
+    let rank: Vec<u32> = {
+        let mut r = vec![0u32; applicants.len()];
+        for (pos, &a) in queue.iter().enumerate() {
+            r[a] = pos as u32;
+        }
+        r
+    };
+
+    let mut budget = ctx.plan.budget;
+    let mut filled: Vec<(usize, u8)> = Vec::new(); // (applicant index, item)
+    for &a in &queue {
+        let i = applicants[a];
+        let v = hh.fixed.village[i] as usize;
+        for &k in &orders[a] {
+            let it = &p.items[k as usize];
+            let slot = &mut slots[v * items + k as usize];
+            if *slot > 0 && budget >= it.unit_cost {
+                *slot -= 1;
+                budget -= it.unit_cost;
+                filled.push((a, k));
+                break;
+            }
+        }
+    }
+    orders.clear();
+
+    // Members accept the filled orders, village by village.
+    let mut capacity: Vec<u32> = (0..ctx.members.len())
+        .map(|j| ctx.members.capacity[j].saturating_sub(out.member_load[j]))
+        .collect();
+    let mut member_of = vec![None; filled.len()];
+    if ctx.plan.matching != MatchingMode::None {
+        let mut by_village: Vec<Vec<usize>> = vec![Vec::new(); ctx.villages];
+        for (f, &(a, _)) in filled.iter().enumerate() {
+            by_village[hh.fixed.village[applicants[a]] as usize].push(f);
+        }
+        for (v, fs) in by_village.iter().enumerate() {
+            if fs.is_empty() {
+                continue;
+            }
+            let candidates: Vec<usize> = ctx.members.of_village(v).collect();
+            let village_orders: Vec<Order> = fs
+                .iter()
+                .map(|&f| Order {
+                    kind: p.items[filled[f].1 as usize].kind.index(),
+                    rank: rank[filled[f].0],
+                })
+                .collect();
+            let matched = match ctx.plan.matching {
+                MatchingMode::SkillBased => {
+                    matching::deferred_acceptance(ctx.members, &candidates, &mut capacity, &village_orders)
+                }
+                _ => {
+                    let mut r = CellRng::new(ctx.seed, ctx.replicate, Stream::Matching, v as u64, ctx.year);
+                    matching::random(ctx.members, &candidates, &mut capacity, &village_orders, &mut r)
+                }
+            };
+            for (&f, m) in fs.iter().zip(matched) {
+                member_of[f] = m;
+            }
+        }
+    }
+
+    for (f, &(a, k)) in filled.iter().enumerate() {
+        let i = applicants[a];
+        let it = &p.items[k as usize];
+        let member = member_of[f];
+        if ctx.plan.matching != MatchingMode::None && member.is_none() {
+            out.orders_unclaimed += 1.0;
+            if p.unclaimed == Unclaimed::Wait {
+                continue; // the order waits a year; its slot and budget are not used
+            }
+        }
+        out.orders_filled += 1.0;
+        out.spending_by_kind[it.kind.index()] += it.unit_cost;
+        next.project[i] = k;
+        next.project_years[i] = it.duration;
+        next.project_chosen[i] = ctx.plan.ordering == OrderingMode::HouseholdChoice;
+        next.project_member[i] = match member {
+            Some(j) => {
+                out.orders_supported += 1.0;
+                out.member_load[j] += 1;
+                j as u32
+            }
+            None => NONE_MEMBER,
+        };
+    }
+    out
+}
+
+/// A project's year for one household.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProjectYear {
+    /// Income from the project this year (negative: the household's loss on failure).
+    pub income: f64,
+    pub succeeded: bool,
+    pub skill: f32,
+    pub motivation: f32,
+    /// The project continues next year.
+    pub continues: bool,
+    /// Yearly income the household keeps from now on (enterprise or stake).
+    pub kept: f64,
+}
+
+/// Run household `i`'s project for the year: the household as it was last year
+/// (`prev`), the project as allocated this year (`allocated`). `out_of_pocket`
+/// caps medical help at the household's remaining health spending.
+#[allow(clippy::too_many_arguments)]
+pub fn run_project(
+    program: &Program,
+    members: &Members,
+    hh: &Households,
+    prev: &State,
+    allocated: &State,
+    i: usize,
+    out_of_pocket: f64,
+    rng: &mut CellRng,
+) -> ProjectYear {
+    let item = &program.items[allocated.project[i] as usize];
+    let e = &program.project;
+    let a = applicant(hh, prev, i);
+    let support = match allocated.project_member[i] {
+        NONE_MEMBER => 0.0,
+        j => members.support(j as usize, item.kind.index()),
+    };
+    let p = super::success_probability(e, item, &a, support, allocated.project_chosen[i]);
+    let mut y = ProjectYear {
+        skill: a.skill,
+        motivation: a.motivation,
+        ..ProjectYear::default()
+    };
+    if rng.uniform() < p {
+        y.succeeded = true;
+        y.income = if item.kind == super::ItemKind::Medical {
+            item.expected_return.min(out_of_pocket)
+        } else {
+            item.yield_for(a.skill)
+        };
+        y.skill = (f64::from(a.skill) + item.skill_gain + e.support_skill_gain * support).min(1.0) as f32;
+        y.motivation = (f64::from(a.motivation) + e.motivation_gain).min(1.0) as f32;
+        y.continues = allocated.project_years[i] > 1;
+        if !y.continues && item.keep {
+            y.kept = item.yield_for(y.skill) * if item.skill_dependent() { e.enterprise_keep } else { 1.0 };
+        }
+    } else {
+        y.income = -e.failure_loss * item.unit_cost;
+        y.motivation = (f64::from(a.motivation) - e.motivation_loss).max(0.0) as f32;
+        y.continues = false;
+    }
+    y
+}

@@ -1,0 +1,272 @@
+//! The three-order program (三单制) and its rivals: the branch lists a menu (支部下单),
+//! households order from it (群众点单), members accept the orders (党员接单), and the
+//! projects run.
+//!
+//! The program's *parameters* (catalogue, members, project effects) belong to the
+//! model and can be overridden per strategy like any other key; a strategy's
+//! *design* ([`Plan`]: menu, ordering, matching, delivery, budget) is what the
+//! comparison is about. Each yearly program cycle runs at the start of the year
+//! from last year's state ([`cycle::allocate`]); projects then produce during the
+//! year ([`cycle::run_project`]).
+
+pub mod cycle;
+pub mod matching;
+pub mod members;
+
+use crate::scenario::Dist;
+pub use crate::scenario::raw::{
+    Allocation, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects, Unclaimed,
+};
+
+/// Number of item kinds (fixed: spending is reported per kind).
+pub const KINDS: usize = ItemKind::ALL.len();
+
+/// A validated catalogue item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub name: String,
+    pub kind: ItemKind,
+    /// Program cost of serving one household, paid when the project starts, yuan.
+    pub unit_cost: f64,
+    /// Slots per village per year on a county-fixed menu.
+    pub slots: u32,
+    pub min_labourers: u8,
+    pub min_land: f64,
+    pub min_skill: f64,
+    /// Only for households with a chronically ill member.
+    pub needs_illness: bool,
+    /// Yearly income of a successful project at skill 0.5, yuan.
+    pub expected_return: f64,
+    /// Yearly chance of failure of an average, unsupported project.
+    pub risk: f64,
+    /// Years the project runs with support.
+    pub duration: u8,
+    /// Whether the household keeps the enterprise (or stake) after a successful run.
+    pub keep: bool,
+    /// Skill gained by the household from a successful year (training content).
+    pub skill_gain: f64,
+}
+
+impl Item {
+    /// Whether the project's income depends on the household's own skill (work it
+    /// runs itself) rather than being a fixed payment (stakes, help, wages).
+    pub fn skill_dependent(&self) -> bool {
+        matches!(
+            self.kind,
+            ItemKind::Planting | ItemKind::Livestock | ItemKind::Enterprise
+        )
+    }
+
+    /// Yearly income of a successful year for a household of this skill.
+    pub fn yield_for(&self, skill: f32) -> f64 {
+        if self.skill_dependent() {
+            self.expected_return * (0.5 + f64::from(skill))
+        } else {
+            self.expected_return
+        }
+    }
+}
+
+/// A validated kind of member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberKind {
+    pub name: String,
+    pub per_village: u32,
+    pub capacity: u32,
+    pub skill_share: f64,
+    pub skill: Dist,
+    pub spare_time: Dist,
+    pub effectiveness: Dist,
+}
+
+/// The program's parameters (the `[program]` table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub orders_per_household: u32,
+    pub allocation: Allocation,
+    pub unclaimed: Unclaimed,
+    pub risk_aversion: f64,
+    /// Cumulative shares of branches that are good, fairly good, average.
+    pub branch_quality_cdf: [f64; 3],
+    /// How closely a branch of each quality fits its menu to its households' needs.
+    pub branch_fit: [f64; 3],
+    pub project: ProjectEffects,
+    pub items: Vec<Item>,
+    pub member_kinds: Vec<MemberKind>,
+}
+
+/// A strategy's program design.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub menu: MenuMode,
+    pub ordering: OrderingMode,
+    pub matching: MatchingMode,
+    pub delivery: Delivery,
+    /// Program budget per year for the county, yuan.
+    pub budget: f64,
+}
+
+impl Plan {
+    /// The safety net alone: no program budget.
+    pub const NONE: Plan = Plan {
+        menu: MenuMode::CountyFixed,
+        ordering: OrderingMode::HouseholdChoice,
+        matching: MatchingMode::SkillBased,
+        delivery: Delivery::Projects,
+        budget: 0.0,
+    };
+
+    /// Whether the program does anything at all. A zero budget means no menu, no
+    /// orders and no projects: exactly the safety net alone.
+    pub fn active(&self) -> bool {
+        self.budget > 0.0
+    }
+}
+
+/// What scoring and success depend on, for one household.
+#[derive(Debug, Clone, Copy)]
+pub struct Applicant {
+    pub labourers: u8,
+    pub migrants: u8,
+    pub chronic: u8,
+    pub land: f64,
+    pub skill: f32,
+    pub motivation: f32,
+}
+
+impl Applicant {
+    /// Whether the household meets an item's formal eligibility.
+    pub fn eligible(&self, item: &Item) -> bool {
+        let local_labour = self.labourers.saturating_sub(self.migrants);
+        self.labourers >= item.min_labourers
+            && self.land >= item.min_land
+            && f64::from(self.skill) >= item.min_skill
+            && (!item.needs_illness || self.chronic > 0)
+            && (item.kind != ItemKind::Labour || local_labour > 0)
+    }
+}
+
+/// Chance that a project succeeds this year: the item's base chance (1 − risk)
+/// shifted on the logit scale by the household's skill and motivation (raised by
+/// the ownership effect when the household chose the project) and by its member's
+/// support (skill in the item's kind × effectiveness, 0 without a member).
+pub fn success_probability(effects: &ProjectEffects, item: &Item, a: &Applicant, support: f64, chosen: bool) -> f64 {
+    let base = 1.0 - item.risk;
+    if base >= 1.0 {
+        return 1.0;
+    }
+    if base <= 0.0 {
+        return 0.0;
+    }
+    let motivation = (f64::from(a.motivation) + if chosen { effects.ownership_effect } else { 0.0 }).min(1.0);
+    let logit = (base / (1.0 - base)).ln()
+        + effects.skill_effect * (f64::from(a.skill) - 0.5)
+        + effects.motivation_effect * (motivation - 0.5)
+        + effects.support_effect * support;
+    1.0 / (1.0 + (-logit).exp())
+}
+
+/// The expected yearly gain a household sees in an item: success times yield, less
+/// the expected loss on failure, less a penalty for risk scaled by its aversion.
+/// Households expect a typical member's support (0.3) when they order.
+pub fn expected_gain(program: &Program, item: &Item, a: &Applicant) -> f64 {
+    let p = success_probability(&program.project, item, a, 0.3, true);
+    let y = item.yield_for(a.skill);
+    p * y - (1.0 - p) * program.project.failure_loss * item.unit_cost - program.risk_aversion * item.risk * y
+}
+
+/// The items a household orders, best first (at most `orders_per_household`).
+/// Households with a chronically ill member put medical help first.
+pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
+    let mut scored: Vec<(f64, u8)> = program
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| a.eligible(it))
+        .map(|(i, it)| {
+            let priority = if it.needs_illness {
+                f64::INFINITY
+            } else {
+                expected_gain(program, it, a)
+            };
+            (priority, i as u8)
+        })
+        .filter(|(g, _)| *g > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.truncate(program.orders_per_household as usize);
+    scored.into_iter().map(|(_, i)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    fn program() -> Program {
+        let text = "[[village]]\nname = \"a\"\nhouseholds = 1\n";
+        scenario::parse(text, "t.toml", "t")
+            .unwrap()
+            .strategies
+            .remove(0)
+            .model
+            .program
+    }
+
+    fn applicant() -> Applicant {
+        Applicant {
+            labourers: 2,
+            migrants: 0,
+            chronic: 0,
+            land: 3.0,
+            skill: 0.4,
+            motivation: 0.5,
+        }
+    }
+
+    #[test]
+    fn success_rises_with_skill_support_and_ownership() {
+        let p = program();
+        let item = &p.items[0];
+        let a = applicant();
+        let base = success_probability(&p.project, item, &a, 0.0, false);
+        assert!(success_probability(&p.project, item, &Applicant { skill: 0.8, ..a }, 0.0, false) > base);
+        assert!(success_probability(&p.project, item, &a, 0.5, false) > base);
+        assert!(success_probability(&p.project, item, &a, 0.0, true) > base);
+        assert!((0.0..=1.0).contains(&base));
+    }
+
+    #[test]
+    fn households_without_labour_see_only_labour_free_items() {
+        let p = program();
+        let a = Applicant {
+            labourers: 0,
+            land: 0.0,
+            ..applicant()
+        };
+        for i in choose(&p, &a) {
+            let it = &p.items[i as usize];
+            assert_eq!(it.min_labourers, 0, "{}", it.name);
+        }
+    }
+
+    #[test]
+    fn ill_households_order_medical_help_first() {
+        let p = program();
+        let a = Applicant {
+            chronic: 1,
+            ..applicant()
+        };
+        let first = choose(&p, &a)[0];
+        assert_eq!(p.items[first as usize].kind, ItemKind::Medical);
+    }
+
+    #[test]
+    fn orders_respect_the_limit_and_eligibility() {
+        let p = program();
+        let a = applicant();
+        let c = choose(&p, &a);
+        assert!(c.len() <= p.orders_per_household as usize);
+        assert!(c.iter().all(|&i| a.eligible(&p.items[i as usize])));
+    }
+}
