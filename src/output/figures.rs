@@ -199,12 +199,22 @@ impl Builder<'_> {
             (false, false) => b.1.total_cmp(&a.1),
             (x, y) => x.cmp(&y),
         });
-        let legend = ranked
+        let legend: Vec<LegendEntry> = ranked
             .into_iter()
             .map(|(s, v)| LegendEntry {
                 strategy: s,
                 name: self.r.strategies[s].clone(),
                 value: format_value(v, first.unit, lang),
+            })
+            .collect();
+        // Lines that end at the same value are drawn over each other; say so, or a
+        // reader looks in vain for the one underneath.
+        let overlapping: Vec<String> = legend
+            .windows(2)
+            .filter(|w| w[0].value == w[1].value && w[0].value != "–")
+            .map(|w| match lang {
+                Lang::En => format!("{} and {} end level; their lines overlap.", w[0].name, w[1].name),
+                Lang::Zh => format!("{} 与 {} 末值相同，线条重叠。", w[0].name, w[1].name),
             })
             .collect();
         let year = self.r.years.get(last_year).copied().unwrap_or_default();
@@ -222,6 +232,7 @@ impl Builder<'_> {
             Lang::Zh => format!("实线：{reps} 次重复模拟的均值；色带：5%–95% 区间。"),
         }];
         notes.extend(extra_notes);
+        notes.extend(overlapping);
         let panels = specs
             .iter()
             .map(|p| {
@@ -436,8 +447,8 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             Unit::Percent,
         ),
         b.spec(
-            t("Member load", "成员负荷"),
-            t("Mean per member", "人均"),
+            t("Member load (mean)", "党员帮扶负荷（均值）"),
+            t("Households supported per member", "每名党员帮扶户数"),
             scaled(r, "member_load_mean", 1.0),
             true,
             Unit::Plain,

@@ -165,21 +165,35 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
         y += 21;
     }
     y += 8;
+    // Name above value while everything fits; with many strategies, one line each.
+    let note_lines: i32 = fig.notes.iter().map(|n| wrap(n, 36).len() as i32 * 18 + 4).sum();
+    let room = area.dim_in_pixel().1 as i32 - y - note_lines - 12;
+    let entries = fig.legend.len().max(1) as i32;
+    let (two_lines, step) = if entries * 50 <= room {
+        (true, 50)
+    } else {
+        (false, (room / entries).clamp(18, 26))
+    };
     for entry in &fig.legend {
         let colour = strategy_colour(entry.strategy);
         area.draw(&Rectangle::new([(8, y + 3), (30, y + 15)], colour.mix(0.25).filled()))
             .map_err(e)?;
         area.draw(&PathElement::new(vec![(8, y + 9), (30, y + 9)], colour.stroke_width(3)))
             .map_err(e)?;
-        area.draw(&Text::new(shorten(&entry.name, 22), (38, y), text(17, BLACK)))
+        if two_lines {
+            area.draw(&Text::new(shorten(&entry.name, 26), (38, y), text(17, BLACK)))
+                .map_err(e)?;
+            area.draw(&Text::new(
+                entry.value.clone(),
+                (38, y + 21),
+                text(15, RGBColor(70, 70, 70)),
+            ))
             .map_err(e)?;
-        area.draw(&Text::new(
-            entry.value.clone(),
-            (38, y + 21),
-            text(15, RGBColor(70, 70, 70)),
-        ))
-        .map_err(e)?;
-        y += 50;
+        } else {
+            let line = format!("{}  {}", shorten(&entry.name, 16), entry.value);
+            area.draw(&Text::new(line, (38, y), text(15, BLACK))).map_err(e)?;
+        }
+        y += step;
     }
     y += 6;
     for note in &fig.notes {
