@@ -171,6 +171,8 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
     let entries = fig.legend.len().max(1) as i32;
     let (two_lines, step) = if entries * 50 <= room {
         (true, 50)
+    } else if entries * 42 <= room {
+        (true, 42)
     } else {
         (false, (room / entries).clamp(18, 26))
     };
@@ -472,6 +474,22 @@ mod tests {
         }
         fig.panels[0].series.clear();
         figure_svg(&fig, LATIN_FAMILY).unwrap();
+    }
+
+    #[test]
+    fn a_crowded_legend_still_draws() {
+        resolve(Lang::En, None).unwrap();
+        let mut fig = figure(1);
+        fig.legend = (0..9)
+            .map(|s| LegendEntry {
+                strategy: s,
+                name: format!("a_rather_long_strategy_name_{s}"),
+                value: "12.3%".into(),
+            })
+            .collect();
+        fig.notes
+            .extend((0..3).map(|_| "A long note that wraps over several lines of the legend.".to_string()));
+        figure_png(&fig, LATIN_FAMILY).unwrap();
     }
 
     #[test]
