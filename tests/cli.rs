@@ -96,7 +96,11 @@ fn validate_accepts_good_scenarios() {
         .success()
         .stdout(predicate::str::contains("ok"));
     let root = env!("CARGO_MANIFEST_DIR");
-    for f in ["scenarios/template.toml", "scenarios/suiyang.toml", "scenarios/liangshuiquan.toml"] {
+    for f in [
+        "scenarios/template.toml",
+        "scenarios/suiyang.toml",
+        "scenarios/liangshuiquan.toml",
+    ] {
         sandan().args(["validate", &format!("{root}/{f}")]).assert().success();
     }
 }
