@@ -106,8 +106,7 @@ pub fn main() -> ExitCode {
 fn load(path: Option<&Path>) -> Result<(Scenario, String, String), CliError> {
     Ok(match path {
         Some(p) => {
-            let s = scenario::load(p)?;
-            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let (s, text) = scenario::load_with_text(p)?;
             (s, p.display().to_string(), scenario::content_hash(&text))
         }
         None => (
