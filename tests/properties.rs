@@ -96,13 +96,13 @@ proptest! {
         let mut replaced = lines.clone();
         replaced[k] = &junk;
         let _ = scenario::parse(&replaced.join("\n"), "fuzz.toml", "fuzz");
-        if let Some((key, _)) = lines[k].split_once('=') {
-            if !key.trim_start().starts_with('#') {
-                let mut set = lines.clone();
-                let new_line = format!("{key}= {value}");
-                set[k] = &new_line;
-                let _ = scenario::parse(&set.join("\n"), "fuzz.toml", "fuzz");
-            }
+        if let Some((key, _)) = lines[k].split_once('=')
+            && !key.trim_start().starts_with('#')
+        {
+            let mut set = lines.clone();
+            let new_line = format!("{key}= {value}");
+            set[k] = &new_line;
+            let _ = scenario::parse(&set.join("\n"), "fuzz.toml", "fuzz");
         }
     }
 }
