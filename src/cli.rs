@@ -150,9 +150,9 @@ pub fn main() -> ExitCode {
 fn load(path: Option<&Path>) -> Result<(Scenario, String, String, String), CliError> {
     Ok(match path {
         Some(p) => {
-            let s = scenario::load(p)?;
-            let text = std::fs::read_to_string(p).unwrap_or_default();
-            (s, p.display().to_string(), scenario::content_hash(&text), text)
+            let (s, text) = scenario::load_with_text(p)?;
+            let hash = scenario::content_hash(&text);
+            (s, p.display().to_string(), hash, text)
         }
         None => (
             scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_ORIGIN, "suiyang")?,

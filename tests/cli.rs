@@ -96,7 +96,11 @@ fn validate_accepts_good_scenarios() {
         .success()
         .stdout(predicate::str::contains("ok"));
     let root = env!("CARGO_MANIFEST_DIR");
-    for f in ["scenarios/template.toml", "scenarios/suiyang.toml"] {
+    for f in [
+        "scenarios/template.toml",
+        "scenarios/suiyang.toml",
+        "scenarios/liangshuiquan.toml",
+    ] {
         sandan().args(["validate", &format!("{root}/{f}")]).assert().success();
     }
 }
@@ -179,6 +183,28 @@ fn zero_threads_is_a_usage_error() {
         .args(["run", &fixture("tiny.toml"), "--threads", "0"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn every_shipped_scenario_runs() {
+    // The small ones in full; the county-sized default with one replicate.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(format!("{root}/scenarios")).unwrap() {
+        let path = f.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") || path.ends_with("template.toml") {
+            continue;
+        }
+        let out = dir.path().join(path.file_stem().unwrap());
+        sandan()
+            .arg("run")
+            .arg(&path)
+            .args(["--replicates", "1", "--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        assert!(out.join("trajectories.csv").is_file(), "{}", path.display());
+    }
 }
 
 #[test]

@@ -74,3 +74,35 @@ proptest! {
         prop_assert!((b.incidence - incidence).abs() <= 0.005, "{} vs {}", b.incidence, incidence);
     }
 }
+
+const TEMPLATE: &str = include_str!("../scenarios/template.toml");
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// No input, however malformed, makes reading a scenario panic: arbitrary text,
+    /// and the template with one line replaced by arbitrary text or a key set to an
+    /// arbitrary value.
+    #[test]
+    fn reading_a_scenario_never_panics(
+        text in ".{0,200}",
+        line in 0usize..400,
+        junk in "[ -~]{0,40}",
+        value in prop_oneof![Just("-1".to_string()), Just("nan".to_string()), Just("inf".to_string()), Just("1e308".to_string()), Just("\"x\"".to_string()), Just("[]".to_string()), Just("{}".to_string()), Just("0".to_string()), Just("99999999999".to_string())],
+    ) {
+        let _ = scenario::parse(&text, "fuzz.toml", "fuzz");
+        let lines: Vec<&str> = TEMPLATE.lines().collect();
+        let k = line % lines.len();
+        let mut replaced = lines.clone();
+        replaced[k] = &junk;
+        let _ = scenario::parse(&replaced.join("\n"), "fuzz.toml", "fuzz");
+        if let Some((key, _)) = lines[k].split_once('=')
+            && !key.trim_start().starts_with('#')
+        {
+            let mut set = lines.clone();
+            let new_line = format!("{key}= {value}");
+            set[k] = &new_line;
+            let _ = scenario::parse(&set.join("\n"), "fuzz.toml", "fuzz");
+        }
+    }
+}

@@ -188,12 +188,4 @@ impl Households {
     pub fn population(&self) -> u64 {
         self.fixed.size.iter().map(|&s| u64::from(s)).sum()
     }
-
-    /// Bytes of heap memory per household held by one `Households` plus the second
-    /// `State` buffer of the engine (the benchmark reports the measured figure).
-    pub const fn bytes_per_household() -> usize {
-        let fixed = 4 + 1 + 1 + 1 + 4 + 4 + 1 + 4;
-        let state = 1 + 1 + 1 + 4 + 4 + 8 + 1 + 1 + 1 + 2 + 4 + 1 + 1 + 1 + 4 + 4;
-        fixed + 2 * state
-    }
 }

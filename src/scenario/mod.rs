@@ -60,6 +60,11 @@ pub enum ScenarioError {
 
 /// Read and validate a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_text(path).map(|(s, _)| s)
+}
+
+/// Read and validate a scenario file; also return its text (for hashing and reports).
+pub fn load_with_text(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         file: file.clone(),
@@ -74,7 +79,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".to_string());
-    parse(&text, &file, &stem)
+    let scenario = parse(&text, &file, &stem)?;
+    Ok((scenario, text))
 }
 
 /// Validate scenario text; `file` names it in messages, `default_name` is used when
