@@ -52,6 +52,8 @@ pub enum SweepError {
     Strategies { design: String, message: String },
     #[error("{dir} holds a different sweep: {why}. Use another --out, or delete the directory to start over")]
     Mismatch { dir: PathBuf, why: String },
+    #[error("{0}: another sandan process is writing this sweep directory now; wait for it, or stop it first")]
+    Busy(PathBuf),
     #[error("cannot merge: {0}")]
     Merge(String),
     #[error("--metric {0}: no such metric; choose one of the results' columns: {1}")]
@@ -406,13 +408,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest, SweepError> {
         .clone();
     let count = first.shard.count as usize;
     for (m, d) in &shards {
-        let mut a = m.clone();
-        a.shard = first.shard;
-        a.runs = first.runs;
-        let mut b = first.clone();
-        b.design_file = a.design_file.clone();
-        b.scenario_file = a.scenario_file.clone();
-        if let Some(why) = b.mismatch(&a) {
+        if let Some(why) = first.same_sweep(m) {
             return Err(SweepError::Merge(format!(
                 "{} is from another sweep than {}: {why}",
                 d.display(),

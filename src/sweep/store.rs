@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST: &str = "sweep.json";
 pub const RESULTS: &str = "results.csv";
 pub const PROGRESS: &str = "progress.log";
+/// Held (an advisory lock) while a process writes the directory.
+pub const LOCK: &str = ".lock";
 
 /// A deterministic K-th of N parts of a sweep: a contiguous range of run indices,
 /// so that the shards' results concatenated in shard order are the whole sweep's.
@@ -79,24 +81,52 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Why `other` (the sweep being started) cannot continue in a directory made for
-    /// `self`, if it cannot.
-    pub fn mismatch(&self, other: &Manifest) -> Option<String> {
-        let differ = |what: &str, a: &str, b: &str| Some(format!("the {what} changed ({a} then, {b} now)"));
+    /// Why `other` is not the same sweep as `self`, if it is not. File paths may
+    /// differ (a sweep can be resumed from another directory); contents may not.
+    pub fn same_sweep(&self, other: &Manifest) -> Option<String> {
+        let differ = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
+            Some(format!("the {what} changed ({a} then, {b} now)"))
+        };
         if self.design_hash != other.design_hash {
             return differ("design", &self.design_hash, &other.design_hash);
         }
         if self.scenario_hash != other.scenario_hash {
             return differ("scenario", &self.scenario_hash, &other.scenario_hash);
         }
-        if self.shard != other.shard {
-            let s = |m: &Manifest| format!("shard {}/{}", m.shard.index, m.shard.count);
-            return differ("shard", &s(self), &s(other));
+        if self.sandan_version != other.sandan_version || self.metrics != other.metrics {
+            return differ(
+                "sandan version or its metrics",
+                &self.sandan_version,
+                &other.sandan_version,
+            );
         }
-        if self.metrics != other.metrics || self != other {
-            return Some("the sweep settings or the program's metrics changed".to_string());
+        let shape = |m: &Manifest| {
+            (
+                m.method.clone(),
+                m.parameters.clone(),
+                m.points,
+                m.replicates,
+                m.strategies.clone(),
+                m.seed,
+            )
+        };
+        if shape(self) != shape(other) {
+            return Some("the sweep's points, replicates, strategies or seed changed".to_string());
         }
         None
+    }
+
+    /// Why `other` (the sweep being started) cannot continue in a directory made for
+    /// `self`, if it cannot.
+    pub fn mismatch(&self, other: &Manifest) -> Option<String> {
+        self.same_sweep(other).or_else(|| {
+            (self.shard != other.shard || self.runs != other.runs).then(|| {
+                format!(
+                    "the shard changed ({}/{} then, {}/{} now)",
+                    self.shard.index, self.shard.count, other.shard.index, other.shard.count
+                )
+            })
+        })
     }
 
     pub fn read(dir: &Path) -> Result<Manifest, SweepError> {
@@ -196,6 +226,8 @@ pub fn intact(dir: &Path, header: &[u8], first_run: u64) -> Result<(Vec<Record>,
 /// An open sweep directory, appending completed runs.
 pub struct Store {
     dir: PathBuf,
+    /// Keeps the directory's lock until the store is dropped (or the process dies).
+    _lock: File,
     results: File,
     progress: File,
     end: u64,
@@ -208,6 +240,11 @@ impl Store {
     /// Returns the store; [`Store::next_run`] tells where to continue.
     pub fn open(dir: &Path, manifest: &Manifest, header: &[u8]) -> Result<Store, SweepError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let lock_path = dir.join(LOCK);
+        let lock = File::create(&lock_path).map_err(io(&lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(SweepError::Busy(dir.to_path_buf()));
+        }
         let manifest_path = dir.join(MANIFEST);
         let first = manifest.runs.0;
         let (records, end) = if manifest_path.exists() {
@@ -256,6 +293,7 @@ impl Store {
             .map_err(io(&progress_path))?;
         Ok(Store {
             dir: dir.to_path_buf(),
+            _lock: lock,
             results,
             progress,
             end,
@@ -405,5 +443,22 @@ mod tests {
         other.design_hash = "h3".into();
         let e = Store::open(dir.path(), &other, b"h\n").err().unwrap().to_string();
         assert!(e.contains("the design changed"), "{e}");
+    }
+
+    #[test]
+    fn two_writers_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path(), &manifest(), b"h\n").unwrap();
+        let e = Store::open(dir.path(), &manifest(), b"h\n").err().unwrap().to_string();
+        assert!(e.contains("another sandan process is writing this sweep directory"), "{e}");
+    }
+
+    #[test]
+    fn a_sweep_resumed_from_elsewhere_is_the_same_sweep() {
+        let mut moved = manifest();
+        moved.scenario_file = "../s".into();
+        assert_eq!(manifest().mismatch(&moved), None);
+        moved.shard = Shard { index: 1, count: 2 };
+        assert!(manifest().mismatch(&moved).unwrap().contains("shard changed"));
     }
 }
