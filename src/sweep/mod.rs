@@ -272,12 +272,22 @@ impl Plan {
         csv_line(cols.iter().copied())
     }
 
+    /// The point a run belongs to.
+    pub fn point_of(&self, run: u64) -> u64 {
+        run / u64::from(self.replicates)
+    }
+
     /// Simulate run `run` (every chosen strategy) and return its CSV rows.
     pub fn run_block(&self, run: u64) -> Result<Vec<u8>, SweepError> {
+        Ok(self.run_block_at(run, &self.point_scenario(self.point_of(run) as usize)?))
+    }
+
+    /// As [`Plan::run_block`], given the point's scenario (from [`Plan::point_scenario`]).
+    pub fn run_block_at(&self, run: u64, point_scenario: &Scenario) -> Vec<u8> {
         let reps = u64::from(self.replicates);
         let (point, replicate) = (run / reps, (run % reps) as u32);
         let seed = self.run_seed(point, replicate);
-        let mut scenario = self.point_scenario(point as usize)?;
+        let mut scenario = point_scenario.clone();
         scenario.seed = seed;
         let params: Vec<String> = self.design.points[point as usize].values.iter().map(cell).collect();
         let mut out = Vec::new();
@@ -298,7 +308,7 @@ impl Plan {
                 out.extend(csv_line(row.iter().map(String::as_str)));
             }
         }
-        Ok(out)
+        out
     }
 }
 
@@ -376,14 +386,20 @@ pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -
     let mut next = store.next_run();
     while next < end {
         let upto = (next + window).min(end);
+        // Each point's scenario is built once per window, not once per run.
+        let points: Vec<u64> = (plan.point_of(next)..=plan.point_of(upto - 1)).collect();
+        let scenarios: Vec<Scenario> = points
+            .par_iter()
+            .map(|&p| plan.point_scenario(p as usize))
+            .collect::<Result<_, _>>()?;
         let blocks: Vec<Vec<u8>> = (next..upto)
             .into_par_iter()
             .map(|run| {
-                let b = plan.run_block(run);
+                let b = plan.run_block_at(run, &scenarios[(plan.point_of(run) - points[0]) as usize]);
                 observer.run_done();
                 b
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
         store.append(&blocks)?;
         next = upto;
     }

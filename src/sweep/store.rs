@@ -450,7 +450,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let _first = Store::open(dir.path(), &manifest(), b"h\n").unwrap();
         let e = Store::open(dir.path(), &manifest(), b"h\n").err().unwrap().to_string();
-        assert!(e.contains("another sandan process is writing this sweep directory"), "{e}");
+        assert!(
+            e.contains("another sandan process is writing this sweep directory"),
+            "{e}"
+        );
     }
 
     #[test]
