@@ -77,7 +77,8 @@ fn main() {
     if let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM")) {
         println!("sweep: process {hwm}");
     }
-    let mut c = Criterion::default().configure_from_args();
+    // No criterion plots: they need system fonts, which CI machines lack.
+    let mut c = Criterion::default().without_plots().configure_from_args();
     let mut group = c.benchmark_group("sweep");
     group.throughput(Throughput::Elements(1000));
     group.sample_size(10).measurement_time(Duration::from_secs(15));
