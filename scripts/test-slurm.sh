@@ -61,7 +61,7 @@ if ! timeout 5 sh -c 'munge -n | unmunge' >/dev/null 2>&1; then
     fi
     mkdir -p /run/munge /var/log/munge /var/lib/munge
     chown munge:munge /run/munge /var/log/munge /var/lib/munge
-    runuser -u munge -- /usr/sbin/munged
+    timeout 10 runuser -u munge -- /usr/sbin/munged
     started_munge=1
     timeout 10 sh -c 'until munge -n | unmunge >/dev/null 2>&1; do sleep 0.2; done'
 fi
@@ -95,8 +95,8 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1000 State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$work/slurm.conf"
-/usr/sbin/slurmctld -f "$SLURM_CONF"
-/usr/sbin/slurmd -f "$SLURM_CONF"
+timeout 20 /usr/sbin/slurmctld -f "$SLURM_CONF"
+timeout 20 /usr/sbin/slurmd -f "$SLURM_CONF"
 timeout 60 sh -c 'until sinfo -h -o %t 2>/dev/null | grep -qx idle; do sleep 0.5; done'
 sinfo
 
