@@ -51,6 +51,8 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
+# A timeout's SIGTERM (or Ctrl-C) must still stop the daemons: exit, which runs cleanup.
+trap 'exit 143' TERM INT
 
 echo "== starting munge"
 if ! timeout 5 sh -c 'munge -n | unmunge' >/dev/null 2>&1; then

@@ -283,6 +283,11 @@ fn design_mistakes_are_reported_before_any_run() {
     sweep("sweep_grid.toml", &out, &["--metric", "happiness"])
         .code(2)
         .stderr(predicate::str::contains("--metric happiness: no such metric"));
+    sweep("sweep_grid.toml", &out, &["--by", "dibao.generosity"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--by dibao.generosity: not a parameter of the design",
+        ));
     sweep("sweep_grid.toml", &out, &["--shard", "3/3"])
         .code(2)
         .stderr(predicate::str::contains("K/N"));
