@@ -54,6 +54,9 @@ pub enum SweepError {
     Mismatch { dir: PathBuf, why: String },
     #[error("{0}: another sandan process is writing this sweep directory now; wait for it, or stop it first")]
     Busy(PathBuf),
+    /// A sweep directory's files are not what sandan wrote.
+    #[error("{0}")]
+    Damaged(String),
     #[error("cannot merge: {0}")]
     Merge(String),
     #[error("--metric {0}: no such metric; choose one of the results' columns: {1}")]
@@ -485,7 +488,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest, SweepError> {
     let mut whole = first.clone();
     whole.shard = Shard::WHOLE;
     whole.runs = (0, whole.points * u64::from(whole.replicates));
-    let json = serde_json::to_vec_pretty(&whole).map_err(|e| SweepError::Merge(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&whole).map_err(|e| SweepError::Damaged(e.to_string()))?;
     crate::output::write_atomic(&out.join(store::MANIFEST), &json)?;
     Ok(whole)
 }

@@ -133,7 +133,7 @@ impl Manifest {
         let path = dir.join(MANIFEST);
         let bytes = std::fs::read(&path).map_err(io(&path))?;
         serde_json::from_slice(&bytes)
-            .map_err(|e| SweepError::Merge(format!("{}: not a sweep manifest: {e}", path.display())))
+            .map_err(|e| SweepError::Damaged(format!("{}: not a sweep manifest: {e}", path.display())))
     }
 }
 
@@ -278,7 +278,7 @@ impl Store {
             end
         };
         if !manifest_path.exists() {
-            let json = serde_json::to_vec_pretty(manifest).map_err(|e| SweepError::Merge(e.to_string()))?;
+            let json = serde_json::to_vec_pretty(manifest).map_err(|e| SweepError::Damaged(e.to_string()))?;
             write_atomic(&manifest_path, &json)?;
         }
         sync_dir(dir);

@@ -47,7 +47,7 @@ struct Group {
 /// final-year summaries for the plot.
 pub fn summarise(dir: &Path, metric: &str) -> Result<SweepSummary, SweepError> {
     let path = dir.join(store::RESULTS);
-    let bad = |m: String| SweepError::Merge(format!("{}: {m}", path.display()));
+    let bad = |m: String| SweepError::Damaged(format!("{}: {m}", path.display()));
     let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
     let header: Vec<String> = reader
         .headers()
