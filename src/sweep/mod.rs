@@ -197,10 +197,15 @@ impl Plan {
             design,
             strategies,
         };
-        for p in 0..plan.design.points.len() {
-            plan.point_scenario(p)?;
+        // In parallel, but the error reported is always the first bad point's.
+        let first_bad = (0..plan.design.points.len())
+            .into_par_iter()
+            .filter_map(|p| plan.point_scenario(p).err())
+            .find_first(|_| true);
+        match first_bad {
+            Some(e) => Err(e),
+            None => Ok(plan),
         }
-        Ok(plan)
     }
 
     /// Runs in the whole sweep: points × replicates.
@@ -574,6 +579,19 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("must be between 0 and 1, got 1.5"), "{e}");
+        let many_bad: Vec<String> = (0..64)
+            .map(|i| if i % 2 == 1 { "1.5".into() } else { "0.1".into() })
+            .collect();
+        let e = plan(&format!(
+            "[grid]\n\"identification.exclusion_error\" = [{}]\n",
+            many_bad.join(", ")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("d.toml: point 1 "),
+            "the first bad point, whatever the threads: {e}"
+        );
         let e = plan("[grid]\n\"dibao.generosity\" = [1.0]\n").unwrap_err().to_string();
         assert!(e.contains("unknown field `generosity`"), "{e}");
         let e = plan("strategies = [\"nope\"]\n[grid]\n\"dibao.take_up_other\" = [0.5]\n")
