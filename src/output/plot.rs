@@ -30,7 +30,7 @@ pub fn strategy_colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
-fn ensure_font() {
+pub(crate) fn ensure_font() {
     static FONT_ONCE: Once = Once::new();
     FONT_ONCE.call_once(|| {
         // The font is compiled in and known to be valid; a failure here would only
@@ -39,7 +39,7 @@ fn ensure_font() {
     });
 }
 
-fn plot_error(what: &str) -> impl Fn(String) -> OutputError + '_ {
+pub(crate) fn plot_error(what: &str) -> impl Fn(String) -> OutputError + '_ {
     move |message| OutputError::Plot {
         what: what.to_string(),
         message,
