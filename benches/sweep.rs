@@ -9,27 +9,11 @@
 use criterion::{Criterion, Throughput};
 use sandan::scenario;
 use sandan::sweep::{self, Plan, Quiet, store::Shard};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Counts live heap bytes and their peak.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed) + layout.size() as isize;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::Counting;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -50,12 +34,12 @@ fn plan(points: usize) -> Plan {
 /// Run a sweep into a fresh directory; return (seconds, peak heap bytes above the start).
 fn measured(plan: &Plan) -> (f64, isize) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = counting_alloc::live();
+    counting_alloc::reset_peak();
     let t = Instant::now();
     sweep::execute(plan, dir.path(), Shard::WHOLE, &Quiet).expect("sweep runs");
     let secs = t.elapsed().as_secs_f64();
-    (secs, PEAK.load(Ordering::Relaxed) - before)
+    (secs, counting_alloc::peak() - before)
 }
 
 fn main() {

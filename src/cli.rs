@@ -229,11 +229,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             scenario.years_reported(),
             scenario.strategies[0].model.household_count(),
             started.elapsed().as_secs_f64(),
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths(&written)
         );
     }
     Ok(())
@@ -291,11 +287,7 @@ fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
             end - start,
             outcome.resumed,
             started.elapsed().as_secs_f64(),
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths(&written)
         );
         if shard != Shard::WHOLE {
             println!(
@@ -315,11 +307,7 @@ fn merge(args: &MergeArgs) -> Result<(), CliError> {
             "merged {} shards: {} runs; wrote {}",
             args.dirs.len(),
             m.runs.1,
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths(&written)
         );
     }
     Ok(())
@@ -371,4 +359,13 @@ impl sweep::Observer for Progress {
     fn run_done(&self) {
         self.tick();
     }
+}
+
+/// Paths as a comma-separated list, for messages.
+fn paths(written: &[PathBuf]) -> String {
+    written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

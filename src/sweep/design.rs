@@ -12,15 +12,7 @@ use std::collections::BTreeMap;
 
 /// Scenario keys a design cannot vary: they frame the whole comparison, or have
 /// their own place in the design (`seed`, `replicates`, `strategies`).
-const FRAME_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "start_year",
-    "end_year",
-    "seed",
-    "replicates",
-    "strategy",
-];
+use crate::scenario::SHARED_KEYS as FRAME_KEYS;
 
 /// Why a design could not be read.
 #[derive(Debug, thiserror::Error)]
