@@ -8,27 +8,11 @@
 use criterion::{Criterion, Throughput};
 use sandan::engine::Simulation;
 use sandan::scenario;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
-/// Counts live heap bytes, to measure memory per household exactly.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed) + layout.size() as isize;
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::Counting;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -41,15 +25,15 @@ fn county() -> scenario::Scenario {
 }
 
 fn report_memory(s: &scenario::Scenario) {
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = counting_alloc::live();
+    counting_alloc::reset_peak();
     let mut sim = Simulation::new(&s.strategies[0], 1, 0, 2016);
     sim.baseline();
     for _ in 0..4 {
         sim.step();
     }
-    let live = LIVE.load(Ordering::Relaxed) - before;
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let live = counting_alloc::live() - before;
+    let peak = counting_alloc::peak() - before;
     println!(
         "memory: {:.0} bytes per household live after 4 years, {:.0} at peak (synthesis included); target ≤ 256",
         live as f64 / HOUSEHOLDS as f64,

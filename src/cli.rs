@@ -8,6 +8,7 @@ use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
 use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
 use crate::scenario::{self, Scenario, ScenarioError};
+use crate::sweep::{self, SweepError, store::Shard};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -38,6 +39,59 @@ pub enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Run a scenario at every point of a design, with replicates, streaming tidy
+    /// results; run the same command again to resume an interrupted sweep.
+    Sweep(SweepArgs),
+    /// Join the shard directories of a `sweep --shard` into one, as one machine would write it.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The design file (TOML): what to vary, how, and how many replicates.
+    #[arg(long)]
+    pub design: PathBuf,
+    /// Output directory [default: outputs/<scenario>-<design>, plus /shard-K with --shard].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only the K-th of N equal parts (0 ≤ K < N), e.g. one Slurm array task.
+    #[arg(long, value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The shard directories (all N of them).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged sweep.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlotArgs {
+    /// The metric to plot, in the final year.
+    #[arg(long, default_value = "incidence")]
+    pub metric: String,
+    /// The parameter(s) to plot against (give once or twice) [default: the first one or two].
+    #[arg(long)]
+    pub by: Vec<String>,
 }
 
 #[derive(Debug, Clone, clap::Args, Default)]
@@ -107,6 +161,8 @@ pub enum CliError {
     Font(#[from] FontError),
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
 }
 
 impl CliError {
@@ -117,6 +173,7 @@ impl CliError {
             CliError::Font(_) => 2,
             CliError::Output(output::OutputError::Input { .. }) => 2,
             CliError::Output(_) | CliError::Threads { .. } => 1,
+            CliError::Sweep(e) => e.exit_code(),
         }
     }
 }
@@ -135,6 +192,8 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run(&args),
         Some(Command::Report(args)) => report(&args),
         Some(Command::Validate { scenario }) => validate(&scenario),
+        Some(Command::Sweep(args)) => run_sweep(&args),
+        Some(Command::Merge(args)) => merge(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -169,17 +228,9 @@ fn report(args: &ReportArgs) -> Result<(), CliError> {
     let files = output::rebuild_pictures(&args.dir, &style, &command)?;
     let written = output::write_files(&args.dir, files)?;
     if !args.quiet {
-        println!("wrote {}", list(&written));
+        println!("wrote {}", paths(&written));
     }
     Ok(())
-}
-
-fn list(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn validate(path: &Path) -> Result<(), CliError> {
@@ -209,20 +260,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     // Before simulating, so that a missing font stops the run at once.
     let style = args.style.resolve()?;
     let scenario = scenario.with_run_settings(args.replicates, args.seed);
-    let threads = args
-        .threads
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
+    let (threads, pool) = pool(args.threads)?;
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
-    let progress = Progress::new(jobs, args.quiet);
+    let progress = Progress::new(jobs, args.quiet, "simulations");
     let records = pool.install(|| engine::run(&scenario, &|| progress.tick()));
     progress.finish();
 
@@ -248,7 +289,85 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             scenario.years_reported(),
             scenario.strategies[0].model.household_count(),
             started.elapsed().as_secs_f64(),
-            list(&written)
+            paths(&written)
+        );
+    }
+    Ok(())
+}
+
+fn pool(threads: Option<u16>) -> Result<(usize, rayon::ThreadPool), CliError> {
+    let threads = threads
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
+    Ok((threads, pool))
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let plan = sweep::Plan::load(&args.scenario, &args.design)?;
+    sweep::plot_axes(&plan.design.keys, &args.plot.metric, &args.plot.by)?;
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let base = Path::new("outputs").join(format!("{}-{}", stem(&args.scenario), stem(&args.design)));
+        if args.shard.is_some() {
+            base.join(format!("shard-{}", shard.index))
+        } else {
+            base
+        }
+    });
+    let (_, pool) = pool(args.threads)?;
+    let (start, end) = shard.range(plan.total_runs());
+    let progress = Progress::new(end - start, args.quiet, "runs");
+    let outcome = pool.install(|| sweep::execute(&plan, &dir, shard, &progress));
+    progress.finish();
+    let outcome = outcome?;
+    let written = if shard == Shard::WHOLE {
+        sweep::report(&dir, &args.plot.metric, &args.plot.by)?
+    } else {
+        vec![dir.join(sweep::store::RESULTS)]
+    };
+    if !args.quiet {
+        println!(
+            "{} points × {} replicates: {} runs done ({} resumed) in {:.1} s; wrote {}",
+            plan.design.points.len(),
+            plan.replicates,
+            end - start,
+            outcome.resumed,
+            started.elapsed().as_secs_f64(),
+            paths(&written)
+        );
+        if shard != Shard::WHOLE {
+            println!(
+                "shard {}/{}: join all shards with `sandan merge DIR... --out DIR`",
+                shard.index, shard.count
+            );
+        }
+    }
+    Ok(())
+}
+
+fn merge(args: &MergeArgs) -> Result<(), CliError> {
+    let m = sweep::merge(&args.dirs, &args.out)?;
+    let written = sweep::report(&args.out, &args.plot.metric, &args.plot.by)?;
+    if !args.quiet {
+        println!(
+            "merged {} shards: {} runs; wrote {}",
+            args.dirs.len(),
+            m.runs.1,
+            paths(&written)
         );
     }
     Ok(())
@@ -264,11 +383,10 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64, quiet: bool) -> Self {
+    fn new(total: u64, quiet: bool, unit: &str) -> Self {
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} simulations, {elapsed} elapsed, ETA {eta}")
-        {
+        let template = format!("{{bar:40}} {{pos}}/{{len}} {unit}, {{per_sec}}, {{elapsed}} elapsed, ETA {{eta}}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
             bar.set_style(style);
         }
         Progress {
@@ -290,4 +408,24 @@ impl Progress {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+impl sweep::Observer for Progress {
+    fn resumed(&self, runs: u64) {
+        self.bar.set_position(runs);
+        self.bar.reset_eta();
+    }
+
+    fn run_done(&self) {
+        self.tick();
+    }
+}
+
+/// Paths as a comma-separated list, for messages.
+fn paths(written: &[PathBuf]) -> String {
+    written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -11,7 +11,8 @@
 //! * [`engine`] — the yearly cycle and the replicate runner;
 //! * [`metrics`] — what is measured and how replicates are summarised;
 //! * [`output`] — CSV, plots (PNG, SVG), `report.html`, the manifest and the final table;
-//! * [`rng`] — randomness derived from (seed, replicate, stream, entity, year).
+//! * [`rng`] — randomness derived from (seed, replicate, stream, entity, year);
+//! * [`sweep`] — parameter sweeps: designs, resumable results, shards and merging.
 
 pub mod agents;
 pub mod cli;
@@ -22,3 +23,4 @@ pub mod programs;
 pub mod rng;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;

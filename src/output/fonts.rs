@@ -117,7 +117,7 @@ pub fn resolve(lang: Lang, font: Option<&Path>) -> Result<PlotFont, FontError> {
 /// often ASCII), and a few of the Han characters in our labels.
 const SAMPLE_ZH: &str = "0A%贫困率年元";
 
-fn ensure_latin() {
+pub(crate) fn ensure_latin() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Compiled in and known to be valid; failure would only mean missing text.

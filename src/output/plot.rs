@@ -119,6 +119,20 @@ pub fn figure_svg(fig: &Figure, family: &str) -> Result<Vec<u8>, String> {
     Ok(out.into_bytes())
 }
 
+/// Register the embedded Latin font as "sans-serif" (for plots drawn elsewhere, such
+/// as the sweep's, that name that family directly).
+pub(crate) fn ensure_font() {
+    super::fonts::ensure_latin();
+}
+
+/// An error maker for plotters failures while drawing `what`.
+pub(crate) fn plot_error(what: &str) -> impl Fn(String) -> super::OutputError + '_ {
+    move |message| super::OutputError::Plot {
+        what: what.to_string(),
+        message,
+    }
+}
+
 fn text_style(family: &str, size: i32, colour: RGBColor) -> TextStyle<'_> {
     TextStyle {
         font: (family, size).into_font(),

@@ -27,8 +27,9 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/suiyang.toml");
 /// The name the embedded default is reported under.
 pub const DEFAULT_ORIGIN: &str = "<embedded default: scenarios/suiyang.toml>";
 
-/// Keys that belong to the whole comparison and so cannot differ by strategy.
-const SHARED_KEYS: &[&str] = &[
+/// Keys that belong to the whole comparison and so cannot differ by strategy (or
+/// by sweep point).
+pub const SHARED_KEYS: &[&str] = &[
     "name",
     "description",
     "start_year",

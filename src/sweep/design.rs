@@ -1,0 +1,365 @@
+//! Sweep designs: which scenario keys vary, over which values, how many replicates.
+//!
+//! A design is a small TOML file next to the scenario, so that the scenario stays the
+//! one description of the model and the design only says what to vary. It expands to
+//! an ordered list of [`Point`]s; the order is part of the reproducibility contract
+//! (point ids, seeds and shard boundaries all derive from it), so it depends only on
+//! the design text: grid and hypercube keys are taken in sorted order (a TOML table
+//! has no order of its own), an explicit `[points]` table keeps the order of `keys`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Scenario keys a design cannot vary: they frame the whole comparison, or have
+/// their own place in the design (`seed`, `replicates`, `strategies`).
+use crate::scenario::SHARED_KEYS as FRAME_KEYS;
+
+/// Why a design could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{location}: {message}")]
+pub struct DesignError {
+    pub file: String,
+    /// `:line:column`, or empty when the problem is not at one place in the file.
+    pub location: String,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDesign {
+    seed: Option<u64>,
+    replicates: Option<u32>,
+    strategies: Option<Vec<String>>,
+    grid: Option<BTreeMap<String, Vec<toml::Value>>>,
+    latin_hypercube: Option<RawLhs>,
+    points: Option<RawPoints>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLhs {
+    points: u32,
+    /// Each key's `[low, high]`; keys are taken in sorted order.
+    bounds: BTreeMap<String, [f64; 2]>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPoints {
+    keys: Vec<String>,
+    values: Vec<Vec<toml::Value>>,
+}
+
+/// How the points were chosen (recorded in the sweep manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Grid,
+    LatinHypercube,
+    Table,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Grid => "grid",
+            Method::LatinHypercube => "latin_hypercube",
+            Method::Table => "points",
+        }
+    }
+}
+
+/// One point of the design: a value for every varied key, in [`Design::keys`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub values: Vec<toml::Value>,
+}
+
+/// A parsed design, expanded into its points.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub method: Method,
+    /// The varied scenario keys, as dotted paths.
+    pub keys: Vec<String>,
+    pub points: Vec<Point>,
+    /// Sweep seed; `None` means the scenario's seed.
+    pub seed: Option<u64>,
+    /// Replicates per point; `None` means the scenario's replicates.
+    pub replicates: Option<u32>,
+    /// Strategy names to run; `None` means all of the scenario's.
+    pub strategies: Option<Vec<String>>,
+}
+
+/// At most this many points: a typo in a grid should fail fast, not fill a disk.
+pub const MAX_POINTS: usize = 1_000_000;
+
+impl Design {
+    /// Parse design text; `file` names it in messages.
+    pub fn parse(text: &str, file: &str) -> Result<Design, DesignError> {
+        let fail = |location: String, message: String| DesignError {
+            file: file.to_string(),
+            location,
+            message,
+        };
+        let raw: RawDesign = toml::from_str(text).map_err(|e| {
+            let location = e.span().map(|s| line_col(text, s.start)).unwrap_or_default();
+            fail(location, e.message().trim().to_string())
+        })?;
+        let whole = |m: String| fail(String::new(), m);
+        let chosen = [raw.grid.is_some(), raw.latin_hypercube.is_some(), raw.points.is_some()];
+        if chosen.iter().filter(|&&c| c).count() != 1 {
+            return Err(whole(
+                "a design needs exactly one of [grid], [latin_hypercube] or [points]".to_string(),
+            ));
+        }
+        if raw.replicates == Some(0) {
+            return Err(whole("replicates must be at least 1, got 0".to_string()));
+        }
+        let base_seed = raw.seed.unwrap_or(0);
+        let (method, keys, points) = if let Some(grid) = raw.grid {
+            let keys: Vec<String> = grid.keys().cloned().collect();
+            let mut total: usize = 1;
+            for (k, vs) in &grid {
+                if vs.is_empty() {
+                    return Err(whole(format!("grid.\"{k}\" lists no values; give at least one")));
+                }
+                total = total.saturating_mul(vs.len());
+            }
+            if total > MAX_POINTS {
+                return Err(whole(format!(
+                    "the grid has {total} points; at most {MAX_POINTS} are allowed"
+                )));
+            }
+            let lists: Vec<&Vec<toml::Value>> = grid.values().collect();
+            (Method::Grid, keys, grid_points(&lists))
+        } else if let Some(lhs) = raw.latin_hypercube {
+            if lhs.points == 0 || lhs.points as usize > MAX_POINTS {
+                return Err(whole(format!(
+                    "latin_hypercube.points must be between 1 and {MAX_POINTS}, got {}",
+                    lhs.points
+                )));
+            }
+            if lhs.bounds.is_empty() {
+                return Err(whole("latin_hypercube.bounds names no keys".to_string()));
+            }
+            for (k, [lo, hi]) in &lhs.bounds {
+                if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                    return Err(whole(format!(
+                        "latin_hypercube.bounds.\"{k}\" must be [low, high] with low ≤ high, got [{lo}, {hi}]"
+                    )));
+                }
+            }
+            let keys: Vec<String> = lhs.bounds.keys().cloned().collect();
+            let bounds: Vec<[f64; 2]> = lhs.bounds.values().copied().collect();
+            let unit = latin_hypercube(lhs.points as usize, bounds.len(), base_seed);
+            let points = unit
+                .into_iter()
+                .map(|u| Point {
+                    values: u
+                        .iter()
+                        .zip(&bounds)
+                        .map(|(x, [lo, hi])| toml::Value::Float(lo + x * (hi - lo)))
+                        .collect(),
+                })
+                .collect();
+            (Method::LatinHypercube, keys, points)
+        } else if let Some(table) = raw.points {
+            if table.keys.is_empty() || table.values.is_empty() {
+                return Err(whole(
+                    "points.keys and points.values must both be non-empty".to_string(),
+                ));
+            }
+            for (i, row) in table.values.iter().enumerate() {
+                if row.len() != table.keys.len() {
+                    return Err(whole(format!(
+                        "points.values[{i}] has {} values but points.keys names {} keys",
+                        row.len(),
+                        table.keys.len()
+                    )));
+                }
+            }
+            let points = table.values.into_iter().map(|values| Point { values }).collect();
+            (Method::Table, table.keys, points)
+        } else {
+            unreachable!("exactly one method was checked above")
+        };
+        for (i, k) in keys.iter().enumerate() {
+            let top = k.split('.').next().unwrap_or_default();
+            if FRAME_KEYS.contains(&top) {
+                return Err(whole(format!(
+                    "'{k}' cannot be varied: '{top}' frames the whole sweep (set seed, replicates and strategies at the top of the design)"
+                )));
+            }
+            if k.split('.').any(|p| p.trim().is_empty()) {
+                return Err(whole(format!("'{k}' has an empty part; write keys joined by dots")));
+            }
+            if keys[..i].contains(k) {
+                return Err(whole(format!("'{k}' is listed twice")));
+            }
+        }
+        Ok(Design {
+            method,
+            keys,
+            points,
+            seed: raw.seed,
+            replicates: raw.replicates,
+            strategies: raw.strategies,
+        })
+    }
+}
+
+/// Every combination of the lists, the last key varying fastest.
+fn grid_points(lists: &[&Vec<toml::Value>]) -> Vec<Point> {
+    let total: usize = lists.iter().map(|l| l.len()).product();
+    (0..total)
+        .map(|mut i| {
+            let mut values = vec![toml::Value::Boolean(false); lists.len()];
+            for (j, list) in lists.iter().enumerate().rev() {
+                values[j] = list[i % list.len()].clone();
+                i /= list.len();
+            }
+            Point { values }
+        })
+        .collect()
+}
+
+/// A Latin hypercube in the unit cube: `n` points in `dims` dimensions, with exactly
+/// one point in each of the `n` equal strata of every dimension. Stratum order is a
+/// Fisher–Yates shuffle and the position within a stratum uniform, both drawn from a
+/// SplitMix64 sequence seeded by the sweep seed, so the points are reproducible.
+pub fn latin_hypercube(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut state = seed ^ 0x4c48_5343_5357_4550; // "LHSCSWEP"
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix64(state)
+    };
+    let mut out = vec![vec![0.0; dims]; n];
+    for d in 0..dims {
+        let mut perm: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = (next() % (i as u64 + 1)) as usize;
+            perm.swap(i, j);
+        }
+        for (i, row) in out.iter_mut().enumerate() {
+            let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            row[d] = (perm[i] as f64 + u) / n as f64;
+        }
+    }
+    out
+}
+
+/// SplitMix64's output mixer (bijective on 64-bit words).
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// 1-based `:line:column` of a byte offset.
+fn line_col(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    format!(":{line}:{}", before[start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(text: &str) -> Result<Design, String> {
+        Design::parse(text, "d.toml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn grid_expands_every_combination_last_key_fastest() {
+        let d = parse("replicates = 2\n[grid]\n\"a.x\" = [1, 2]\n\"b.y\" = [0.1, 0.2, 0.3]\n").unwrap();
+        assert_eq!(d.method, Method::Grid);
+        assert_eq!(d.keys, vec!["a.x", "b.y"]);
+        assert_eq!(d.points.len(), 6);
+        assert_eq!(
+            d.points[1].values,
+            vec![toml::Value::Integer(1), toml::Value::Float(0.2)]
+        );
+        assert_eq!(
+            d.points[3].values,
+            vec![toml::Value::Integer(2), toml::Value::Float(0.1)]
+        );
+        assert_eq!(d.replicates, Some(2));
+    }
+
+    #[test]
+    fn explicit_points_keep_their_order() {
+        let d = parse("[points]\nkeys = [\"b\", \"a\"]\nvalues = [[1, 2], [3, 4]]\n").unwrap();
+        assert_eq!(d.keys, vec!["b", "a"]);
+        assert_eq!(
+            d.points[1].values,
+            vec![toml::Value::Integer(3), toml::Value::Integer(4)]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_located_and_named() {
+        let e = parse("seed = 1\nreplicate = 3\n[grid]\na = [1]\n").unwrap_err();
+        assert!(e.starts_with("d.toml:2:1: "), "{e}");
+        assert!(e.contains("unknown field `replicate`"), "{e}");
+        let e = parse("[latin_hypercube]\npoints = 3\nbound = {}\n").unwrap_err();
+        assert!(e.contains("unknown field `bound`"), "{e}");
+    }
+
+    #[test]
+    fn design_mistakes_are_refused_with_the_key() {
+        assert!(parse("seed = 1\n").unwrap_err().contains("exactly one of"));
+        assert!(
+            parse("[grid]\na = []\n")
+                .unwrap_err()
+                .contains("grid.\"a\" lists no values")
+        );
+        assert!(
+            parse("[grid]\nseed = [1, 2]\n")
+                .unwrap_err()
+                .contains("'seed' cannot be varied")
+        );
+        assert!(
+            parse("[points]\nkeys = [\"a\"]\nvalues = [[1, 2]]\n")
+                .unwrap_err()
+                .contains("points.values[0] has 2 values")
+        );
+        assert!(
+            parse("[latin_hypercube]\npoints = 3\nbounds = { a = [2.0, 1.0] }\n")
+                .unwrap_err()
+                .contains("low ≤ high")
+        );
+        assert!(
+            parse("replicates = 0\n[grid]\na = [1]\n")
+                .unwrap_err()
+                .contains("at least 1")
+        );
+    }
+
+    #[test]
+    fn latin_hypercube_is_reproducible_and_within_bounds() {
+        let text = "seed = 9\n[latin_hypercube]\npoints = 7\nbounds = { a = [1.0, 2.0], b = [-1.0, 0.0] }\n";
+        let (x, y) = (parse(text).unwrap(), parse(text).unwrap());
+        assert_eq!(x.points, y.points);
+        for p in &x.points {
+            let a = p.values[0].as_float().unwrap();
+            let b = p.values[1].as_float().unwrap();
+            assert!((1.0..=2.0).contains(&a) && (-1.0..=0.0).contains(&b));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn latin_hypercube_has_one_point_in_each_stratum(n in 1usize..60, dims in 1usize..5, seed: u64) {
+            let pts = latin_hypercube(n, dims, seed);
+            prop_assert_eq!(pts.len(), n);
+            for d in 0..dims {
+                let mut strata: Vec<usize> = pts.iter().map(|p| (p[d] * n as f64).floor() as usize).collect();
+                strata.sort_unstable();
+                prop_assert_eq!(strata, (0..n).collect::<Vec<_>>());
+            }
+        }
+    }
+}

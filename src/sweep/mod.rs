@@ -1,0 +1,628 @@
+//! Parameter sweeps: one scenario run at many points of its parameter space, with
+//! replicates, for researchers who want response surfaces rather than one comparison.
+//!
+//! Why a module of its own: a sweep is many `sandan run`s, but it must keep memory
+//! bounded whatever its size, survive being killed, and split across machines —
+//! concerns the single run does not have. The pieces:
+//! * [`design`] — the design file and its points (grid, Latin hypercube, table);
+//! * [`Plan`] — scenario × design, every point validated before anything runs;
+//! * [`store`] — the crash-safe, resumable results directory;
+//! * [`summary`] and [`plot`] — per-point summaries and the response plot, both read
+//!   back from `results.csv` in one streaming pass;
+//! * [`merge`] — shards from a cluster joined into what one machine would have written.
+//!
+//! Every run is one (point, replicate) and simulates all chosen strategies with the
+//! same seed, so strategies at a point share their shocks as in `sandan run`. The
+//! seed derives from (sweep seed, point, replicate) alone, and is written with the
+//! rows: `sandan run` of the point's scenario with `--seed SEED --replicates 1`
+//! reproduces them.
+
+pub mod design;
+pub mod plot;
+pub mod store;
+pub mod summary;
+
+use crate::engine;
+use crate::metrics::YearMetrics;
+use crate::output::OutputError;
+use crate::scenario::{self, Scenario, ScenarioError};
+use design::{Design, DesignError, mix64};
+use rayon::prelude::*;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use store::{Manifest, Shard, Store};
+
+/// Why a sweep or a merge failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    /// A point of the design gives an invalid scenario.
+    #[error("{design}: point {point} ({assignment}): {message}")]
+    Point {
+        design: String,
+        point: usize,
+        assignment: String,
+        message: String,
+    },
+    #[error("{design}: strategies: {message}")]
+    Strategies { design: String, message: String },
+    #[error("{dir} holds a different sweep: {why}. Use another --out, or delete the directory to start over")]
+    Mismatch { dir: PathBuf, why: String },
+    #[error("{0}: another sandan process is writing this sweep directory now; wait for it, or stop it first")]
+    Busy(PathBuf),
+    /// A sweep directory's files are not what sandan wrote.
+    #[error("{0}")]
+    Damaged(String),
+    #[error("cannot merge: {0}")]
+    Merge(String),
+    #[error("--metric {0}: no such metric; choose one of the results' columns: {1}")]
+    Metric(String, String),
+    #[error("--by {0}: {1}")]
+    By(String, String),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+impl SweepError {
+    /// 2 when the user can fix the input, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SweepError::Io { .. } | SweepError::Output(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// A scenario and a design, checked against each other.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    scenario_file: String,
+    scenario_hash: String,
+    default_name: String,
+    base: toml::Table,
+    design_file: String,
+    design_hash: String,
+    pub design: Design,
+    pub seed: u64,
+    pub replicates: u32,
+    /// The chosen strategies' indices in the scenario, and their names.
+    strategies: Vec<(usize, String)>,
+}
+
+impl Plan {
+    /// Read both files and validate every point of the design (so that a bad value
+    /// is reported before hours of computing, not after).
+    pub fn load(scenario_path: &Path, design_path: &Path) -> Result<Plan, SweepError> {
+        let base_scenario = scenario::load(scenario_path)?;
+        let scenario_text = std::fs::read_to_string(scenario_path).map_err(|source| ScenarioError::Read {
+            file: scenario_path.display().to_string(),
+            source,
+        })?;
+        let design_file = design_path.display().to_string();
+        let design_text = std::fs::read_to_string(design_path).map_err(|e| DesignError {
+            file: design_file.clone(),
+            location: String::new(),
+            message: format!("cannot read the design: {e}"),
+        })?;
+        let stem = scenario_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".to_string());
+        Plan::new(
+            &base_scenario,
+            &scenario_text,
+            &scenario_path.display().to_string(),
+            &stem,
+            &design_text,
+            &design_file,
+        )
+    }
+
+    /// As [`Plan::load`], from text (`base` is `scenario_text` already validated).
+    pub fn new(
+        base: &Scenario,
+        scenario_text: &str,
+        scenario_file: &str,
+        default_name: &str,
+        design_text: &str,
+        design_file: &str,
+    ) -> Result<Plan, SweepError> {
+        let design = Design::parse(design_text, design_file)?;
+        let tree: toml::Table = toml::from_str(scenario_text).map_err(|e| ScenarioError::Invalid {
+            file: scenario_file.to_string(),
+            line: 1,
+            column: 1,
+            message: e.message().to_string(),
+        })?;
+        let strategies =
+            match &design.strategies {
+                None => base
+                    .strategies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i, s.name.clone()))
+                    .collect(),
+                Some(names) => {
+                    let mut chosen = Vec::new();
+                    for n in names {
+                        let i = base.strategies.iter().position(|s| &s.name == n).ok_or_else(|| {
+                            SweepError::Strategies {
+                                design: design_file.to_string(),
+                                message: format!(
+                                    "the scenario has no strategy '{n}'; it has: {}",
+                                    base.strategies
+                                        .iter()
+                                        .map(|s| s.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            }
+                        })?;
+                        if chosen.iter().any(|(j, _)| *j == i) {
+                            return Err(SweepError::Strategies {
+                                design: design_file.to_string(),
+                                message: format!("'{n}' is listed twice"),
+                            });
+                        }
+                        chosen.push((i, n.clone()));
+                    }
+                    if chosen.is_empty() {
+                        return Err(SweepError::Strategies {
+                            design: design_file.to_string(),
+                            message: "the list is empty; leave it out to run every strategy".to_string(),
+                        });
+                    }
+                    chosen
+                }
+            };
+        let plan = Plan {
+            scenario_file: scenario_file.to_string(),
+            scenario_hash: scenario::content_hash(scenario_text),
+            default_name: default_name.to_string(),
+            base: tree,
+            design_file: design_file.to_string(),
+            design_hash: scenario::content_hash(design_text),
+            seed: design.seed.unwrap_or(base.seed),
+            replicates: design.replicates.unwrap_or(base.replicates),
+            design,
+            strategies,
+        };
+        // In parallel, but the error reported is always the first bad point's.
+        let first_bad = (0..plan.design.points.len())
+            .into_par_iter()
+            .filter_map(|p| plan.point_scenario(p).err())
+            .find_first(|_| true);
+        match first_bad {
+            Some(e) => Err(e),
+            None => Ok(plan),
+        }
+    }
+
+    /// Runs in the whole sweep: points × replicates.
+    pub fn total_runs(&self) -> u64 {
+        self.design.points.len() as u64 * u64::from(self.replicates)
+    }
+
+    /// The seed of run (point, replicate): a mix of the sweep seed and both indices,
+    /// so no two runs of a sweep share one (SplitMix64 steps are bijective).
+    pub fn run_seed(&self, point: u64, replicate: u32) -> u64 {
+        run_seed(self.seed, point, replicate)
+    }
+
+    /// "key = value, …" for a point, as messages and CSV cells show it.
+    pub fn assignment(&self, point: usize) -> String {
+        self.design
+            .keys
+            .iter()
+            .zip(&self.design.points[point].values)
+            .map(|(k, v)| format!("{k} = {}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The scenario at a point: the point's values set in the scenario tree (the
+    /// strategies' own overrides then apply on top), validated as a file would be.
+    pub fn point_scenario(&self, point: usize) -> Result<Scenario, SweepError> {
+        let fail = |message: String| SweepError::Point {
+            design: self.design_file.clone(),
+            point,
+            assignment: self.assignment(point),
+            message,
+        };
+        let mut tree = self.base.clone();
+        for (k, v) in self.design.keys.iter().zip(&self.design.points[point].values) {
+            scenario::apply_override(&mut tree, k, v.clone()).map_err(|m| fail(format!("'{k}': {m}")))?;
+        }
+        let text = toml::to_string(&tree).map_err(|e| fail(e.to_string()))?;
+        scenario::parse(&text, &self.scenario_file, &self.default_name).map_err(|e| match e {
+            // The location would point into the generated text: keep the message only.
+            ScenarioError::Invalid { message, .. } => fail(message),
+            other => fail(other.to_string()),
+        })
+    }
+
+    /// The manifest of this plan's part `shard`.
+    pub fn manifest(&self, shard: Shard) -> Manifest {
+        Manifest {
+            sandan_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario_file: self.scenario_file.clone(),
+            scenario_hash: self.scenario_hash.clone(),
+            design_file: self.design_file.clone(),
+            design_hash: self.design_hash.clone(),
+            method: self.design.method.name().to_string(),
+            parameters: self.design.keys.clone(),
+            points: self.design.points.len() as u64,
+            replicates: self.replicates,
+            strategies: self.strategies.iter().map(|(_, n)| n.clone()).collect(),
+            seed: self.seed,
+            metrics: YearMetrics::NAMES.iter().map(|s| s.to_string()).collect(),
+            shard,
+            runs: shard.range(self.total_runs()),
+        }
+    }
+
+    /// The header line of `results.csv`.
+    pub fn header(&self) -> Vec<u8> {
+        let mut cols: Vec<&str> = vec!["run", "point"];
+        cols.extend(self.design.keys.iter().map(String::as_str));
+        cols.extend(["strategy", "replicate", "seed", "year"]);
+        cols.extend_from_slice(YearMetrics::NAMES);
+        csv_line(cols.iter().copied())
+    }
+
+    /// The point a run belongs to.
+    pub fn point_of(&self, run: u64) -> u64 {
+        run / u64::from(self.replicates)
+    }
+
+    /// Simulate run `run` (every chosen strategy) and return its CSV rows.
+    pub fn run_block(&self, run: u64) -> Result<Vec<u8>, SweepError> {
+        Ok(self.run_block_at(run, &self.point_scenario(self.point_of(run) as usize)?))
+    }
+
+    /// As [`Plan::run_block`], given the point's scenario (from [`Plan::point_scenario`]).
+    pub fn run_block_at(&self, run: u64, point_scenario: &Scenario) -> Vec<u8> {
+        let reps = u64::from(self.replicates);
+        let (point, replicate) = (run / reps, (run % reps) as u32);
+        let seed = self.run_seed(point, replicate);
+        let mut scenario = point_scenario.clone();
+        scenario.seed = seed;
+        let params: Vec<String> = self.design.points[point as usize].values.iter().map(cell).collect();
+        let mut out = Vec::new();
+        for (s, name) in &self.strategies {
+            // Replicate 0 of a scenario whose seed is the run's seed: the pair
+            // (seed, 0) names the run's random numbers completely.
+            let rec = engine::simulate(&scenario, *s, 0);
+            for m in &rec.years {
+                let mut row: Vec<String> = vec![run.to_string(), point.to_string()];
+                row.extend(params.iter().cloned());
+                row.extend([
+                    name.clone(),
+                    replicate.to_string(),
+                    seed.to_string(),
+                    m.year.to_string(),
+                ]);
+                row.extend(m.values().into_iter().map(num));
+                out.extend(csv_line(row.iter().map(String::as_str)));
+            }
+        }
+        out
+    }
+}
+
+/// See [`Plan::run_seed`].
+pub fn run_seed(sweep_seed: u64, point: u64, replicate: u32) -> u64 {
+    let k = mix64(sweep_seed ^ 0x5357_4545_5053_4545);
+    let k = mix64(k ^ point.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    mix64(k ^ u64::from(replicate).wrapping_mul(0xd6e8_feb8_6659_fd93))
+}
+
+/// A number as CSV text: the shortest form that reads back to the same value.
+pub fn num(x: f64) -> String {
+    if x.is_nan() { "NA".to_string() } else { format!("{x}") }
+}
+
+/// A design value as a CSV cell.
+pub fn cell(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => num(*f),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// One CSV line, quoting only the cells that need it.
+pub fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    let mut line = String::new();
+    for (i, c) in cells.enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if c.contains([',', '"', '\n', '\r']) {
+            let _ = write!(line, "\"{}\"", c.replace('"', "\"\""));
+        } else {
+            line.push_str(c);
+        }
+    }
+    line.push('\n');
+    line.into_bytes()
+}
+
+/// How far a sweep got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Runs already complete when this invocation started (resumed).
+    pub resumed: u64,
+    /// Runs this invocation simulated.
+    pub ran: u64,
+}
+
+/// Watches a sweep's progress (the progress bar), kept out of the run loop.
+pub trait Observer: Sync {
+    /// `runs` were already complete in the directory.
+    fn resumed(&self, _runs: u64) {}
+    /// One more run finished (called from worker threads).
+    fn run_done(&self) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Run the plan's part `shard` into `dir`, resuming whatever is complete there.
+/// Runs are simulated in parallel on the current rayon pool, in windows of a few
+/// runs per thread, and appended in run order; memory is bounded by the window.
+pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -> Result<Outcome, SweepError> {
+    let manifest = plan.manifest(shard);
+    let mut store = Store::open(dir, &manifest, &plan.header())?;
+    let (start, end) = manifest.runs;
+    let resumed = store.next_run() - start;
+    observer.resumed(resumed);
+    let window = (rayon::current_num_threads() as u64 * 4).max(1);
+    let mut next = store.next_run();
+    while next < end {
+        let upto = (next + window).min(end);
+        // Each point's scenario is built once per window, not once per run.
+        let points: Vec<u64> = (plan.point_of(next)..=plan.point_of(upto - 1)).collect();
+        let scenarios: Vec<Scenario> = points
+            .par_iter()
+            .map(|&p| plan.point_scenario(p as usize))
+            .collect::<Result<_, _>>()?;
+        let blocks: Vec<Vec<u8>> = (next..upto)
+            .into_par_iter()
+            .map(|run| {
+                let b = plan.run_block_at(run, &scenarios[(plan.point_of(run) - points[0]) as usize]);
+                observer.run_done();
+                b
+            })
+            .collect();
+        store.append(&blocks)?;
+        next = upto;
+    }
+    Ok(Outcome {
+        resumed,
+        ran: end - start - resumed,
+    })
+}
+
+/// Join finished shard directories into `out`, byte for byte what the unsharded
+/// sweep writes: `results.csv` is the shards' rows in shard order (each shard is a
+/// contiguous range of runs), `progress.log` their records with offsets moved.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest, SweepError> {
+    let mut shards: Vec<(Manifest, &PathBuf)> = Vec::new();
+    for d in dirs {
+        shards.push((Manifest::read(d)?, d));
+    }
+    let first = shards
+        .first()
+        .ok_or_else(|| SweepError::Merge("no directories given".to_string()))?
+        .0
+        .clone();
+    let count = first.shard.count as usize;
+    for (m, d) in &shards {
+        if let Some(why) = first.same_sweep(m) {
+            return Err(SweepError::Merge(format!(
+                "{} is from another sweep than {}: {why}",
+                d.display(),
+                dirs[0].display()
+            )));
+        }
+        if m.shard.count as usize != count {
+            return Err(SweepError::Merge(format!(
+                "{} is a shard of {} parts, not {count}",
+                d.display(),
+                m.shard.count
+            )));
+        }
+    }
+    shards.sort_by_key(|(m, _)| m.shard.index);
+    let have: Vec<u32> = shards.iter().map(|(m, _)| m.shard.index).collect();
+    if have != (0..count as u32).collect::<Vec<_>>() {
+        return Err(SweepError::Merge(format!(
+            "need each of the {count} shards exactly once, got shards {have:?}"
+        )));
+    }
+    let header = results_header(shards[0].1)?;
+    std::fs::create_dir_all(out).map_err(store::io(out))?;
+    let rtmp = out.join(".results.csv.merge.tmp");
+    let mut results = std::io::BufWriter::new(std::fs::File::create(&rtmp).map_err(store::io(&rtmp))?);
+    results.write_all(&header).map_err(store::io(&rtmp))?;
+    let mut progress = String::new();
+    let mut offset = header.len() as u64;
+    for (m, d) in &shards {
+        let records = store::complete_records(d, m, &header)?;
+        let path = d.join(store::RESULTS);
+        let mut f = std::fs::File::open(&path).map_err(store::io(&path))?;
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(header.len() as u64)).map_err(store::io(&path))?;
+        let body = records.last().map(|r| r.end - header.len() as u64).unwrap_or(0);
+        let copied = std::io::copy(&mut std::io::Read::take(f, body), &mut results).map_err(store::io(&rtmp))?;
+        if copied != body {
+            return Err(SweepError::Merge(format!(
+                "{} is shorter than its progress log",
+                path.display()
+            )));
+        }
+        for r in &records {
+            progress.push_str(
+                &store::Record {
+                    end: r.end - header.len() as u64 + offset,
+                    ..*r
+                }
+                .line(),
+            );
+        }
+        offset += body;
+    }
+    let f = results.into_inner().map_err(|e| store::io(&rtmp)(e.into_error()))?;
+    f.sync_all().map_err(store::io(&rtmp))?;
+    let final_path = out.join(store::RESULTS);
+    std::fs::rename(&rtmp, &final_path).map_err(store::io(&final_path))?;
+    crate::output::write_atomic(&out.join(store::PROGRESS), progress.as_bytes())?;
+    let mut whole = first.clone();
+    whole.shard = Shard::WHOLE;
+    whole.runs = (0, whole.points * u64::from(whole.replicates));
+    let json = serde_json::to_vec_pretty(&whole).map_err(|e| SweepError::Damaged(e.to_string()))?;
+    crate::output::write_atomic(&out.join(store::MANIFEST), &json)?;
+    Ok(whole)
+}
+
+/// Check plot options before any run: the metric exists, and `by` names one or
+/// two of the design's parameters. Returns the parameters' indices (by default the
+/// first one or two).
+pub fn plot_axes(parameters: &[String], metric: &str, by: &[String]) -> Result<Vec<usize>, SweepError> {
+    if !YearMetrics::NAMES.contains(&metric) {
+        return Err(SweepError::Metric(metric.to_string(), YearMetrics::NAMES.join(", ")));
+    }
+    if by.is_empty() {
+        return Ok((0..parameters.len().min(2)).collect());
+    }
+    if by.len() > 2 {
+        return Err(SweepError::By(
+            by.join(","),
+            "plot against one or two parameters".to_string(),
+        ));
+    }
+    by.iter()
+        .map(|b| {
+            parameters.iter().position(|p| p == b).ok_or_else(|| {
+                SweepError::By(
+                    b.clone(),
+                    format!("not a parameter of the design; it varies: {}", parameters.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Write `summary.csv` and `response.png` for a complete sweep directory.
+pub fn report(dir: &Path, metric: &str, by: &[String]) -> Result<Vec<PathBuf>, SweepError> {
+    let s = summary::summarise(dir, metric)?;
+    let axes = plot_axes(&s.parameters, metric, by)?;
+    let png = dir.join("response.png");
+    crate::output::write_atomic(&png, &plot::response_png(&s, &axes)?)?;
+    Ok(vec![dir.join(store::RESULTS), dir.join("summary.csv"), png])
+}
+
+/// The first line of a directory's `results.csv`, with its newline.
+fn results_header(dir: &Path) -> Result<Vec<u8>, SweepError> {
+    let path = dir.join(store::RESULTS);
+    let first = store::lines(&path)?
+        .next()
+        .transpose()
+        .map_err(store::io(&path))?
+        .ok_or_else(|| SweepError::Merge(format!("{} is empty", path.display())))?;
+    Ok(format!("{first}\n").into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    const SCENARIO: &str = "name = \"t\"\nstart_year = 2016\nend_year = 2018\nseed = 5\nreplicates = 3\n[[village]]\nname = \"a\"\nhouseholds = 30\n[[strategy]]\nname = \"base\"\n[[strategy]]\nname = \"generous\"\noverrides = { \"dibao.take_up_registered\" = 1.0 }\n";
+
+    fn plan(design: &str) -> Result<Plan, SweepError> {
+        let base = scenario::parse(SCENARIO, "s.toml", "s").unwrap();
+        Plan::new(&base, SCENARIO, "s.toml", "s", design, "d.toml")
+    }
+
+    #[test]
+    fn replicates_and_points_never_share_a_seed() {
+        let mut seen = HashSet::new();
+        for p in 0..200 {
+            for r in 0..200 {
+                assert!(seen.insert(run_seed(7, p, r)), "seed of ({p}, {r}) repeats");
+            }
+        }
+        assert_ne!(run_seed(7, 0, 0), run_seed(8, 0, 0));
+    }
+
+    #[test]
+    fn a_bad_point_is_reported_before_running_with_its_values() {
+        let e = plan("[grid]\n\"identification.exclusion_error\" = [0.1, 1.5]\n").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = e.to_string();
+        assert!(
+            e.starts_with("d.toml: point 1 (identification.exclusion_error = 1.5): "),
+            "{e}"
+        );
+        assert!(e.contains("must be between 0 and 1, got 1.5"), "{e}");
+        let many_bad: Vec<String> = (0..64)
+            .map(|i| if i % 2 == 1 { "1.5".into() } else { "0.1".into() })
+            .collect();
+        let e = plan(&format!(
+            "[grid]\n\"identification.exclusion_error\" = [{}]\n",
+            many_bad.join(", ")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("d.toml: point 1 "),
+            "the first bad point, whatever the threads: {e}"
+        );
+        let e = plan("[grid]\n\"dibao.generosity\" = [1.0]\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `generosity`"), "{e}");
+        let e = plan("strategies = [\"nope\"]\n[grid]\n\"dibao.take_up_other\" = [0.5]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no strategy 'nope'; it has: base, generous"), "{e}");
+    }
+
+    #[test]
+    fn point_values_reach_every_strategy_under_their_own_overrides() {
+        let p = plan("[grid]\n\"dibao.take_up_registered\" = [0.3]\n\"dibao.take_up_other\" = [0.7]\n").unwrap();
+        let s = p.point_scenario(0).unwrap();
+        assert_eq!(s.strategies[0].model.dibao.take_up_registered, 0.3);
+        assert_eq!(s.strategies[0].model.dibao.take_up_other, 0.7);
+        // The strategy's own override wins over the point's value of the same key…
+        assert_eq!(s.strategies[1].model.dibao.take_up_registered, 1.0);
+        // …and the point's other values still reach it.
+        assert_eq!(s.strategies[1].model.dibao.take_up_other, 0.7);
+    }
+
+    #[test]
+    fn a_run_block_is_reproduced_by_its_seed() {
+        let p = plan("replicates = 2\n[grid]\n\"dibao.take_up_other\" = [0.2, 0.9]\n").unwrap();
+        let block = String::from_utf8(p.run_block(3).unwrap()).unwrap();
+        let seed = p.run_seed(1, 1);
+        let mut s = p.point_scenario(1).unwrap();
+        s.seed = seed;
+        let rec = engine::simulate(&s, 1, 0);
+        let last = block.lines().last().unwrap();
+        assert!(last.starts_with(&format!("3,1,0.9,generous,1,{seed},2018,")), "{last}");
+        assert!(last.ends_with(&num(*rec.years[2].values().last().unwrap())));
+        assert_eq!(block.lines().count(), 2 * 3);
+    }
+}

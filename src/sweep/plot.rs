@@ -1,0 +1,314 @@
+//! The response plot of a sweep: a chosen metric in the final year against one
+//! parameter (per strategy, the mean over replicates as a line and the 5–95% band)
+//! or two (one heatmap of the mean per strategy).
+//!
+//! Points that share the plotted coordinates (other parameters varied too) are
+//! averaged, which the caption says. Drawn with the embedded font of
+//! [`crate::output::plot`], so it looks the same on any machine.
+
+use super::summary::SweepSummary;
+use crate::output::OutputError;
+use crate::output::plot::{encode_png, ensure_font, plot_error, strategy_colour};
+use plotters::prelude::*;
+use plotters::style::text_anchor as text;
+
+const WIDTH: u32 = 1000;
+const HEIGHT: u32 = 620;
+
+/// Means of (mean, p05, p95) per strategy at each distinct plotted coordinate.
+struct Cell {
+    at: Vec<f64>,
+    /// Per strategy: (mean, p05, p95), summed then divided by `n`.
+    stats: Vec<(f64, f64, f64)>,
+    n: f64,
+}
+
+/// Parameter values as numbers: numbers as themselves, anything else by its rank
+/// among the distinct values (so a categorical parameter still has an axis).
+fn numeric_column(s: &SweepSummary, p: usize) -> Vec<f64> {
+    let raw: Vec<&str> = s.points.iter().map(|pt| pt.params[p].as_str()).collect();
+    if raw.iter().all(|v| v.parse::<f64>().is_ok()) {
+        return raw.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect();
+    }
+    let mut distinct: Vec<&str> = raw.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    raw.iter()
+        .map(|v| distinct.iter().position(|d| d == v).unwrap_or(0) as f64)
+        .collect()
+}
+
+fn cells(s: &SweepSummary, by: &[usize]) -> Vec<Cell> {
+    let cols: Vec<Vec<f64>> = by.iter().map(|&p| numeric_column(s, p)).collect();
+    let mut out: Vec<Cell> = Vec::new();
+    for (i, pt) in s.points.iter().enumerate() {
+        let at: Vec<f64> = cols.iter().map(|c| c[i]).collect();
+        let idx = match out.iter().position(|c| c.at == at) {
+            Some(j) => j,
+            None => {
+                out.push(Cell {
+                    at,
+                    stats: vec![(0.0, 0.0, 0.0); s.strategies.len()],
+                    n: 0.0,
+                });
+                out.len() - 1
+            }
+        };
+        let c = &mut out[idx];
+        c.n += 1.0;
+        for (name, sm) in &pt.by_strategy {
+            if let Some(k) = s.strategies.iter().position(|x| x == name) {
+                c.stats[k].0 += sm.mean;
+                c.stats[k].1 += sm.p05;
+                c.stats[k].2 += sm.p95;
+            }
+        }
+    }
+    for c in &mut out {
+        for st in &mut c.stats {
+            *st = (st.0 / c.n, st.1 / c.n, st.2 / c.n);
+        }
+    }
+    out.sort_by(|a, b| a.at.partial_cmp(&b.at).unwrap_or(std::cmp::Ordering::Equal));
+    out
+}
+
+fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        (0.0, 1.0)
+    } else if hi - lo < 1e-12 {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Draw the plot against the parameters at indices `by` (one or two).
+pub fn response_png(s: &SweepSummary, by: &[usize]) -> Result<Vec<u8>, OutputError> {
+    let what = "response.png";
+    let err = plot_error(what);
+    ensure_font();
+    let averaged = s.points.len() > cells(s, by).len();
+    let note = if averaged { "; other parameters averaged" } else { "" };
+    let mut rgb = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        match by {
+            [x] => line_with_band(&root, s, *x, note).map_err(|e| err(e.to_string()))?,
+            [x, y] => heatmaps(&root, s, *x, *y, note).map_err(|e| err(e.to_string()))?,
+            _ => return Err(err("plot against one or two parameters".to_string())),
+        }
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    encode_png(&rgb, WIDTH, HEIGHT).map_err(err)
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+fn line_with_band(root: &Area, s: &SweepSummary, x: usize, note: &str) -> DrawResult {
+    let cs = cells(s, &[x]);
+    let (x0, x1) = span(cs.iter().map(|c| c.at[0]));
+    let (y0, y1) = span(cs.iter().flat_map(|c| c.stats.iter().flat_map(|t| [t.1, t.2, t.0])));
+    let pad = (y1 - y0) * 0.08;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!(
+                "{} in {} against {} (line: mean, band: 5–95%{note})",
+                s.metric, s.year, s.parameters[x]
+            ),
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
+    chart
+        .configure_mesh()
+        .x_desc(s.parameters[x].as_str())
+        .y_desc(s.metric.as_str())
+        .label_style(("sans-serif", 16))
+        .axis_desc_style(("sans-serif", 18))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    for (k, name) in s.strategies.iter().enumerate() {
+        let colour = strategy_colour(k);
+        let pts: Vec<(f64, f64, f64, f64)> = cs
+            .iter()
+            .map(|c| (c.at[0], c.stats[k].0, c.stats[k].1, c.stats[k].2))
+            .collect();
+        let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+        band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.18).filled())))?;
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), colour.stroke_width(3)))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3)));
+        chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, colour.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(("sans-serif", 16))
+        .draw()?;
+    Ok(())
+}
+
+/// Light yellow (low) to dark blue (high).
+fn shade(t: f64) -> RGBColor {
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let lerp = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * t).round() as u8;
+    RGBColor(lerp(255, 8), lerp(247, 48), lerp(188, 107))
+}
+
+fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> DrawResult {
+    let cs = cells(s, &[x, y]);
+    let (lo, hi) = span(cs.iter().flat_map(|c| c.stats.iter().map(|t| t.0)));
+    let title = format!(
+        "Mean {} in {} (light {:.4} → dark {:.4}{note})",
+        s.metric, s.year, lo, hi
+    );
+    let inner = root.titled(&title, ("sans-serif", 20))?;
+    let panels = inner.split_evenly((1, s.strategies.len().max(1)));
+    let mut xs: Vec<f64> = cs.iter().map(|c| c.at[0]).collect();
+    let mut ys: Vec<f64> = cs.iter().map(|c| c.at[1]).collect();
+    for v in [&mut xs, &mut ys] {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v.dedup();
+    }
+    let is_grid = xs.len() * ys.len() == cs.len();
+    for (k, (panel, name)) in panels.iter().zip(&s.strategies).enumerate() {
+        if is_grid {
+            // Segmented (categorical) axes: one rectangle per grid cell, labelled
+            // with its mean when the cells are large enough to hold the text.
+            let (nx, ny) = (xs.len() as i32, ys.len() as i32);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(name.as_str(), ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .build_cartesian_2d((0..nx - 1).into_segmented(), (0..ny - 1).into_segmented())?;
+            let (xl, yl) = (xs.clone(), ys.clone());
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(s.parameters[x].as_str())
+                .y_desc(s.parameters[y].as_str())
+                .x_labels(xs.len().min(12))
+                .y_labels(ys.len().min(12))
+                .x_label_formatter(&move |v| label_at(&xl, v))
+                .y_label_formatter(&move |v| label_at(&yl, v))
+                .label_style(("sans-serif", 13))
+                .axis_desc_style(("sans-serif", 15))
+                .draw()?;
+            for c in &cs {
+                let i = xs.iter().position(|v| *v == c.at[0]).unwrap_or(0) as i32;
+                let j = ys.iter().position(|v| *v == c.at[1]).unwrap_or(0) as i32;
+                let t = (c.stats[k].0 - lo) / (hi - lo);
+                let corners = [
+                    (SegmentValue::Exact(i), SegmentValue::Exact(j)),
+                    (SegmentValue::Exact(i + 1), SegmentValue::Exact(j + 1)),
+                ];
+                chart.draw_series(std::iter::once(Rectangle::new(corners, shade(t).filled())))?;
+                if xs.len() <= 10 && ys.len() <= 12 {
+                    let ink = if t > 0.5 { WHITE } else { BLACK };
+                    let style = ("sans-serif", 14)
+                        .into_font()
+                        .color(&ink)
+                        .pos(text::Pos::new(text::HPos::Center, text::VPos::Center));
+                    chart.draw_series(std::iter::once(Text::new(
+                        format!("{:.3}", c.stats[k].0),
+                        (SegmentValue::CenterOf(i), SegmentValue::CenterOf(j)),
+                        style,
+                    )))?;
+                }
+            }
+        } else {
+            let (x0, x1) = span(xs.iter().copied());
+            let (y0, y1) = span(ys.iter().copied());
+            let mut chart = ChartBuilder::on(panel)
+                .caption(name.as_str(), ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(45)
+                .y_label_area_size(70)
+                .build_cartesian_2d(x0..x1, y0..y1)?;
+            chart
+                .configure_mesh()
+                .x_desc(s.parameters[x].as_str())
+                .y_desc(s.parameters[y].as_str())
+                .label_style(("sans-serif", 13))
+                .axis_desc_style(("sans-serif", 15))
+                .draw()?;
+            chart.draw_series(
+                cs.iter()
+                    .map(|c| Circle::new((c.at[0], c.at[1]), 7, shade((c.stats[k].0 - lo) / (hi - lo)).filled())),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The grid value of a segment, as an axis label.
+fn label_at(values: &[f64], v: &SegmentValue<i32>) -> String {
+    match v {
+        SegmentValue::CenterOf(i) => values.get(*i as usize).map(|x| format!("{x}")).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Summary;
+    use crate::sweep::summary::PointSummary;
+
+    fn summary(params: &[&[&str]]) -> SweepSummary {
+        let sm = |m: f64| Summary {
+            mean: m,
+            p05: m - 0.01,
+            p50: m,
+            p95: m + 0.01,
+        };
+        SweepSummary {
+            parameters: (0..params[0].len()).map(|i| format!("p{i}")).collect(),
+            metric: "incidence".into(),
+            year: 2020,
+            strategies: vec!["a".into(), "b".into()],
+            points: params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PointSummary {
+                    point: i as u64,
+                    params: p.iter().map(|s| s.to_string()).collect(),
+                    by_strategy: vec![("a".into(), sm(0.1 + i as f64 * 0.01)), ("b".into(), sm(0.05))],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn plots_one_and_two_parameters_as_png() {
+        let one = summary(&[&["0.1"], &["0.5"], &["0.9"]]);
+        assert_eq!(&response_png(&one, &[0]).unwrap()[..4], b"\x89PNG");
+        let two = summary(&[&["1", "x"], &["1", "y"], &["2", "x"], &["2", "y"]]);
+        assert_eq!(&response_png(&two, &[0, 1]).unwrap()[..4], b"\x89PNG");
+        let single_column = summary(&[&["1", "x"], &["1", "y"]]);
+        assert_eq!(&response_png(&single_column, &[0, 1]).unwrap()[..4], b"\x89PNG");
+        let scattered = summary(&[&["1", "3"], &["2", "4"], &["1.5", "3.5"]]);
+        assert_eq!(&response_png(&scattered, &[0, 1]).unwrap()[..4], b"\x89PNG");
+    }
+
+    #[test]
+    fn points_sharing_coordinates_are_averaged() {
+        let s = summary(&[&["1", "a"], &["1", "b"], &["2", "a"]]);
+        let cs = cells(&s, &[0]);
+        assert_eq!(cs.len(), 2);
+        assert!((cs[0].stats[0].0 - 0.105).abs() < 1e-12);
+    }
+}

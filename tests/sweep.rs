@@ -1,0 +1,295 @@
+//! End-to-end tests of `sandan sweep` and `sandan merge` (issue 6): shards merge to
+//! the single-machine result, a killed sweep resumes with every run exactly once,
+//! and design mistakes are reported before anything runs.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn sandan() -> Command {
+    Command::cargo_bin("sandan").unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sweep(design: &str, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    sandan()
+        .args([
+            "sweep",
+            &fixture("tiny.toml"),
+            "--design",
+            &fixture(design),
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
+fn read(p: PathBuf) -> String {
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Data rows sorted, so that comparisons do not depend on row order.
+fn sorted_rows(csv: &str) -> Vec<&str> {
+    let mut rows: Vec<&str> = csv.lines().skip(1).collect();
+    rows.sort_unstable();
+    rows
+}
+
+/// `run` ids of the rows, each run once per strategy × year.
+fn run_ids(csv: &str) -> Vec<u64> {
+    let mut ids: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    ids.dedup();
+    ids
+}
+
+#[test]
+fn sweep_writes_tidy_results_summary_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sandan()
+        .args([
+            "sweep",
+            &fixture("tiny.toml"),
+            "--design",
+            &fixture("sweep_grid.toml"),
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("12 runs done (0 resumed)"));
+    let results = read(out.join("results.csv"));
+    assert!(results.starts_with(
+        "run,point,dibao.take_up_other,identification.exclusion_error,strategy,replicate,seed,year,population,"
+    ));
+    // 4 points × 3 replicates × 2 strategies × 3 years.
+    assert_eq!(results.lines().count(), 1 + 4 * 3 * 2 * 3);
+    assert_eq!(run_ids(&results), (0..12).collect::<Vec<_>>());
+    let summary = read(out.join("summary.csv"));
+    assert!(summary.starts_with(
+        "point,dibao.take_up_other,identification.exclusion_error,strategy,year,metric,mean,p05,p50,p95\n"
+    ));
+    assert!(summary.contains("\n3,0.6,0.3,full_dibao,2018,incidence,"));
+    assert_eq!(&std::fs::read(out.join("response.png")).unwrap()[..4], b"\x89PNG");
+    let manifest: serde_json::Value = serde_json::from_str(&read(out.join("sweep.json"))).unwrap();
+    assert_eq!(manifest["points"], 4);
+    assert!(manifest["design_hash"].as_str().unwrap().starts_with("fnv1a64:"));
+}
+
+#[test]
+fn two_replicates_of_a_point_never_share_a_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep("sweep_lhs.toml", &out, &[]).success();
+    let results = read(out.join("results.csv"));
+    let mut seeds = HashSet::new();
+    let mut strata = HashSet::new();
+    for l in results.lines().skip(1) {
+        let c: Vec<&str> = l.split(',').collect();
+        // Only the chosen strategy runs.
+        assert_eq!(c[3], "full_dibao");
+        seeds.insert((c[0].to_string(), c[5].to_string()));
+        // One point in each fifth of [0, 0.4].
+        strata.insert((c[2].parse::<f64>().unwrap() / 0.08).floor() as i64);
+    }
+    assert_eq!(strata, (0..5).collect());
+    let distinct: HashSet<&String> = seeds.iter().map(|(_, s)| s).collect();
+    assert_eq!(seeds.len(), 5 * 2, "one seed per run");
+    assert_eq!(distinct.len(), 5 * 2, "no two runs share a seed");
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    sweep("sweep_grid.toml", &whole, &["--threads", "2"]).success();
+    let shards: Vec<PathBuf> = (0..3).map(|k| dir.path().join(format!("shard-{k}"))).collect();
+    // Shards in a scrambled order, with different thread counts.
+    for k in [2, 0, 1] {
+        sweep(
+            "sweep_grid.toml",
+            &shards[k],
+            &["--shard", &format!("{k}/3"), "--threads", "1"],
+        )
+        .success();
+        assert!(
+            !shards[k].join("summary.csv").exists(),
+            "a shard leaves the summary to merge"
+        );
+    }
+    let merged = dir.path().join("merged");
+    sandan()
+        .arg("merge")
+        .args([&shards[1], &shards[2], &shards[0]])
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("merged 3 shards: 12 runs"));
+    let (a, b) = (read(whole.join("results.csv")), read(merged.join("results.csv")));
+    assert_eq!(sorted_rows(&a), sorted_rows(&b));
+    for f in ["results.csv", "progress.log", "summary.csv", "response.png"] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn merge_refuses_missing_or_foreign_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s0, s1) = (dir.path().join("s0"), dir.path().join("s1"));
+    sweep("sweep_grid.toml", &s0, &["--shard", "0/2"]).success();
+    sandan()
+        .arg("merge")
+        .arg(&s0)
+        .arg("--out")
+        .arg(dir.path().join("m"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("need each of the 2 shards exactly once"));
+    sweep("sweep_lhs.toml", &s1, &["--shard", "1/2"]).success();
+    sandan()
+        .arg("merge")
+        .args([&s0, &s1])
+        .arg("--out")
+        .arg(dir.path().join("m"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("from another sweep"));
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_the_sweep_finished_with_every_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, torn) = (dir.path().join("ref"), dir.path().join("torn"));
+    sweep("sweep_grid.toml", &reference, &[]).success();
+    sweep("sweep_grid.toml", &torn, &[]).success();
+    // As if power failed during run 8: the last four progress records were never
+    // written, one is half written, and run 8's rows are half on disk.
+    let progress = read(torn.join("progress.log"));
+    let kept: Vec<&str> = progress.lines().take(8).collect();
+    let end: u64 = kept[7].split(' ').nth(1).unwrap().parse().unwrap();
+    std::fs::write(torn.join("progress.log"), format!("{}\n8 99", kept.join("\n"))).unwrap();
+    let results = std::fs::read(torn.join("results.csv")).unwrap();
+    std::fs::write(torn.join("results.csv"), &results[..end as usize + 40]).unwrap();
+    std::fs::remove_file(torn.join("summary.csv")).unwrap();
+    sandan()
+        .args([
+            "sweep",
+            &fixture("tiny.toml"),
+            "--design",
+            &fixture("sweep_grid.toml"),
+            "--out",
+        ])
+        .arg(&torn)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("12 runs done (8 resumed)"));
+    for f in ["results.csv", "progress.log", "summary.csv"] {
+        assert_eq!(read(reference.join(f)), read(torn.join(f)), "{f} differs");
+    }
+}
+
+#[test]
+fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, killed) = (dir.path().join("ref"), dir.path().join("killed"));
+    let args = |out: &Path| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sandan"));
+        c.args([
+            "sweep",
+            &fixture("tiny.toml"),
+            "--design",
+            &fixture("sweep_long.toml"),
+            "--quiet",
+            "--threads",
+            "1",
+        ])
+        .arg("--out")
+        .arg(out);
+        c
+    };
+    let mut child = args(&killed).spawn().unwrap();
+    let started = Instant::now();
+    let total = 200;
+    let mut done_at_kill = 0;
+    loop {
+        let done = std::fs::read_to_string(killed.join("progress.log"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if done >= 10 || started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap(); // SIGKILL: no chance to clean up.
+            done_at_kill = done;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait().unwrap();
+    assert!(
+        done_at_kill >= 10 && done_at_kill < total,
+        "killed after {done_at_kill} of {total} runs"
+    );
+    assert!(args(&killed).status().unwrap().success());
+    assert!(args(&reference).status().unwrap().success());
+    let (a, b) = (read(reference.join("results.csv")), read(killed.join("results.csv")));
+    assert_eq!(
+        run_ids(&b),
+        (0..total as u64).collect::<Vec<_>>(),
+        "every run exactly once, in order"
+    );
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_changed_design_is_not_resumed_into_old_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep("sweep_grid.toml", &out, &[]).success();
+    sweep("sweep_lhs.toml", &out, &[])
+        .code(2)
+        .stderr(predicate::str::contains("holds a different sweep: the design changed"))
+        .stderr(predicate::str::contains("Use another --out"));
+}
+
+#[test]
+fn design_mistakes_are_reported_before_any_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep("sweep_bad_value.toml", &out, &[]).code(2).stderr(predicate::str::contains(
+        "sweep_bad_value.toml: point 2 (identification.exclusion_error = 1.2): identification.exclusion_error must be between 0 and 1, got 1.2",
+    ));
+    sweep("sweep_unknown_key.toml", &out, &[])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "sweep_unknown_key.toml:2:1: unknown field `repliactes`",
+        ));
+    sweep("sweep_grid.toml", &out, &["--metric", "happiness"])
+        .code(2)
+        .stderr(predicate::str::contains("--metric happiness: no such metric"));
+    sweep("sweep_grid.toml", &out, &["--by", "dibao.generosity"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--by dibao.generosity: not a parameter of the design",
+        ));
+    sweep("sweep_grid.toml", &out, &["--shard", "3/3"])
+        .code(2)
+        .stderr(predicate::str::contains("K/N"));
+    assert!(!out.exists(), "nothing is written for a refused sweep");
+}
