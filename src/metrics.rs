@@ -111,6 +111,26 @@ metrics! {
     spending_total,
     /// All spending since the baseline per person exited since the baseline, yuan (NA before any exit).
     cost_per_person_exited,
+    /// Farm income per person this year, yuan (the baseline year reports none by source).
+    income_farm,
+    /// Land rent per person this year, yuan.
+    income_rent,
+    /// Local wages per person this year, yuan.
+    income_wages,
+    /// Remitted migrant earnings per person this year, yuan.
+    income_remittances,
+    /// Project income (net of losses on failure) per person this year, yuan.
+    income_projects,
+    /// Income from kept enterprises and stakes per person this year, yuan.
+    income_assets,
+    /// Dibao, medical assistance and cash transfers per person this year, yuan.
+    income_transfers,
+    /// Other income (pensions, small transfers) per person this year, yuan.
+    income_other,
+    /// Out-of-pocket health spending per person this year, yuan (subtracted from net income).
+    health_spending,
+    /// Interest on debt per person this year, yuan (subtracted from net income).
+    interest_paid,
 }
 
 /// Summary of one metric over replicates.

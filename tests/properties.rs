@@ -106,3 +106,26 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+
+    /// Income by source adds up: the sources, less health spending and interest,
+    /// equal mean per-capita income, with and without a program.
+    #[test]
+    fn income_sources_add_up_to_mean_income(households in 50u32..300, seed in any::<u64>(), budget in prop_oneof![Just(0.0), 100_000.0f64..2_000_000.0]) {
+        let text = format!(
+            "{}\n[[strategy]]\nname = \"s\"\nmenu = \"needs_based\"\nbudget = {budget}\n",
+            scenario_text(&[(households, 0.3)], 0.1, 0.8, 0.0)
+        );
+        let s = scenario::parse(&text, "p.toml", "p").unwrap();
+        let mut sim = Simulation::new(&s.strategies[0], seed, 0, 2016);
+        sim.baseline();
+        for _ in 0..4 {
+            let m = sim.step().metrics;
+            let sources = m.income_farm + m.income_rent + m.income_wages + m.income_remittances + m.income_projects
+                + m.income_assets + m.income_transfers + m.income_other - m.health_spending - m.interest_paid;
+            prop_assert!((sources - m.mean_income).abs() < 1e-6 * m.mean_income.abs().max(1.0), "{sources} vs {}", m.mean_income);
+        }
+    }
+}

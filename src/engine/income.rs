@@ -108,6 +108,13 @@ pub struct Earnings {
     pub scaled: f64,
     /// Land rent (when no member farms) and other income.
     pub unscaled: f64,
+    /// The parts of `scaled` by source, for reporting income by source.
+    pub farm: f64,
+    pub local_wages: f64,
+    pub remittances: f64,
+    /// The parts of `unscaled`.
+    pub rent: f64,
+    pub other: f64,
 }
 
 /// The household's labour and land this year.
@@ -161,17 +168,28 @@ pub fn draw_earnings(
     for _ in 0..w.labourers - migrants {
         wages += local_days(model, rng) * local_wage;
     }
+    let local = wages;
     let migrant_wage = rates.migrant_per_month;
     for _ in 0..migrants {
         let months = migrant_months(model, rng);
         wages += inc.remittance_share * months * migrant_wage * rng.mean_one_lognormal(inc.migrant_wage_sd);
     }
-    if w.labourers > 0 {
-        wages *= 1.0 - model.health.lost_work_share * f64::from(illness.ill_labourers) / f64::from(w.labourers);
-    }
+    let remitted = wages - local;
+    let worked = if w.labourers > 0 {
+        1.0 - model.health.lost_work_share * f64::from(illness.ill_labourers) / f64::from(w.labourers)
+    } else {
+        1.0
+    };
+    wages *= worked;
+    let other = inc.other_income_per_capita * f64::from(w.size);
     Earnings {
         scaled: (farm + wages) * w.ability,
-        unscaled: rent + inc.other_income_per_capita * f64::from(w.size),
+        unscaled: rent + other,
+        farm: farm * w.ability,
+        local_wages: local * worked * w.ability,
+        remittances: remitted * worked * w.ability,
+        rent,
+        other,
     }
 }
 

@@ -184,6 +184,7 @@ pub(crate) fn step(
     };
     let keep_rate = 1.0 - m.program.project.enterprise_loss_rate;
     let (mut projects_run, mut projects_succeeded) = (0.0, 0.0);
+    let mut by_source = [0.0f64; 10];
 
     let mut tally = Tally::new(line, keys);
     let mut out = YearMetrics::default();
@@ -233,7 +234,9 @@ pub(crate) fn step(
             ability: ability(m, skill, motivation),
         };
         let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
-        let mut market = earnings.unscaled + f64::from(f.productivity[i]) * earnings.scaled;
+        let productivity = f64::from(f.productivity[i]);
+        let mut market = earnings.unscaled + productivity * earnings.scaled;
+        let mut project_income = 0.0;
 
         // Transfers.
         let insured = f.insured[i] || is_supported;
@@ -263,6 +266,7 @@ pub(crate) fn step(
                 projects_run += 1.0;
                 projects_succeeded += f64::from(u8::from(y.succeeded));
                 market += y.income;
+                project_income = y.income;
                 skill = y.skill;
                 motivation = y.motivation;
                 kept += y.kept as f32;
@@ -369,6 +373,20 @@ pub(crate) fn step(
         out.spending_medical += assistance;
         ledger.market_income += market;
         ledger.transfers += dibao + assistance + cash;
+        for (acc, x) in by_source.iter_mut().zip([
+            productivity * earnings.farm,
+            earnings.rent,
+            productivity * earnings.local_wages,
+            productivity * earnings.remittances,
+            project_income,
+            if program_on { f64::from(kept) } else { 0.0 },
+            dibao + assistance + cash,
+            earnings.other,
+            out_of_pocket,
+            interest,
+        ]) {
+            *acc += x;
+        }
         out.spending_cash += cash;
         ledger.health_spending += out_of_pocket;
         ledger.interest += interest;
@@ -413,5 +431,18 @@ pub(crate) fn step(
         metrics.program_social,
     ] = *k;
     metrics.spending_program = k.iter().sum();
+    let persons = metrics.population.max(1.0);
+    [
+        metrics.income_farm,
+        metrics.income_rent,
+        metrics.income_wages,
+        metrics.income_remittances,
+        metrics.income_projects,
+        metrics.income_assets,
+        metrics.income_transfers,
+        metrics.income_other,
+        metrics.health_spending,
+        metrics.interest_paid,
+    ] = by_source.map(|x| x / persons);
     YearOutcome { metrics, ledger }
 }

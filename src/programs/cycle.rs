@@ -324,3 +324,146 @@ pub fn run_project(
     }
     y
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agents::synthesis::synthesize;
+    use crate::programs::ItemKind;
+    use crate::scenario;
+
+    fn setup() -> (crate::scenario::Model, Households) {
+        let text = "[population]\nstarting_incidence = 0.4\n[[village]]\nname = \"a\"\nhouseholds = 60\n";
+        let model = scenario::parse(text, "t.toml", "t").unwrap().strategies.remove(0).model;
+        let hh = synthesize(&model, 1, 0, 2016);
+        (model, hh)
+    }
+
+    fn with_project(hh: &Households, i: usize, item: u8, years: u8) -> State {
+        let mut s = hh.state.clone();
+        s.project[i] = item;
+        s.project_years[i] = years;
+        s.project_chosen[i] = true;
+        s
+    }
+
+    fn item_index(model: &crate::scenario::Model, name: &str) -> u8 {
+        model.program.items.iter().position(|it| it.name == name).unwrap() as u8
+    }
+
+    /// Find a cell whose first uniform is below (succeed) or above (fail) `p`.
+    fn rng_where(succeed: bool, p: f64) -> CellRng {
+        (0..10_000)
+            .map(|e| CellRng::new(9, 0, Stream::Projects, e, 2017))
+            .find(|r| {
+                let u = r.clone().uniform();
+                if succeed { u < p } else { u >= p }
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn success_pays_and_teaches_failure_costs_and_ends() {
+        let (model, hh) = setup();
+        let p = &model.program;
+        let k = item_index(&model, "beef_cattle");
+        let i = (0..hh.len()).find(|&i| hh.state.labourers[i] > 0).unwrap();
+        let alloc = with_project(&hh, i, k, 3);
+        let members = Members::default();
+
+        let ok = run_project(p, &members, &hh, &hh.state, &alloc, i, 0.0, &mut rng_where(true, 0.01));
+        assert!(ok.succeeded && ok.continues);
+        assert!(ok.income > 0.0);
+        assert!(ok.motivation > hh.state.motivation[i] || hh.state.motivation[i] >= 1.0);
+        assert!(ok.skill >= hh.state.skill[i]);
+        assert_eq!(ok.kept, 0.0, "nothing is kept before the project completes");
+
+        let bad = run_project(
+            p,
+            &members,
+            &hh,
+            &hh.state,
+            &alloc,
+            i,
+            0.0,
+            &mut rng_where(false, 0.999),
+        );
+        assert!(!bad.succeeded && !bad.continues);
+        assert!((bad.income + p.project.failure_loss * p.items[k as usize].unit_cost).abs() < 1e-9);
+        assert!(bad.motivation <= hh.state.motivation[i]);
+    }
+
+    #[test]
+    fn a_completed_project_is_kept() {
+        let (model, hh) = setup();
+        let k = item_index(&model, "beef_cattle");
+        let i = (0..hh.len()).find(|&i| hh.state.labourers[i] > 0).unwrap();
+        let last_year = with_project(&hh, i, k, 1);
+        let y = run_project(
+            &model.program,
+            &Members::default(),
+            &hh,
+            &hh.state,
+            &last_year,
+            i,
+            0.0,
+            &mut rng_where(true, 0.01),
+        );
+        assert!(y.succeeded && !y.continues);
+        assert!(y.kept > 0.0);
+    }
+
+    #[test]
+    fn medical_help_pays_at_most_the_health_bill() {
+        let (model, hh) = setup();
+        let k = item_index(&model, "medical_help");
+        assert_eq!(model.program.items[k as usize].kind, ItemKind::Medical);
+        let alloc = with_project(&hh, 0, k, 1);
+        let y = run_project(
+            &model.program,
+            &Members::default(),
+            &hh,
+            &hh.state,
+            &alloc,
+            0,
+            350.0,
+            &mut rng_where(true, 0.5),
+        );
+        assert_eq!(y.income, 350.0);
+    }
+
+    #[test]
+    fn assigned_households_get_the_county_list_in_order() {
+        let (model, hh) = setup();
+        let members = Members::synthesize(&model.program, 1, 1, 0);
+        let mut prev = hh.state.clone();
+        for s in prev.status.iter_mut() {
+            *s = Status::Registered;
+        }
+        let plan = Plan {
+            menu: MenuMode::CountyFixed,
+            ordering: OrderingMode::Assigned,
+            matching: MatchingMode::None,
+            delivery: Delivery::Projects,
+            budget: 1e9,
+        };
+        let ctx = Context {
+            program: &model.program,
+            plan: &plan,
+            members: &members,
+            quality: &[0],
+            villages: 1,
+            seed: 1,
+            replicate: 0,
+            year: 2017,
+        };
+        let mut next = prev.clone();
+        let out = allocate(&ctx, &hh, &prev, &mut next);
+        // The first item (beef cattle, 12 slots) fills before any later one is used
+        // by a household eligible for it.
+        let cattle = (0..hh.len()).filter(|&i| next.project[i] == 0).count();
+        assert_eq!(cattle, 12);
+        assert_eq!(out.orders_supported, 0.0);
+        assert!((0..hh.len()).all(|i| !next.project_chosen[i]));
+    }
+}
