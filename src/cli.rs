@@ -5,7 +5,8 @@
 //! input); 1 anything else (a file could not be written, …).
 
 use crate::engine;
-use crate::output::{self, RunInfo, table::final_year_table, tables::summarise};
+use crate::output::fonts::{self, FontError, Lang};
+use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sweep::{self, SweepError, store::Shard};
 use clap::{Parser, Subcommand};
@@ -29,8 +30,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a scenario and write trajectories, a summary, a plot and a manifest.
+    /// Simulate a scenario and write trajectories, a summary, plots, a manifest and report.html.
     Run(RunArgs),
+    /// Redraw the plots and report.html of a finished run from its files, without simulating.
+    Report(ReportArgs),
     /// Check a scenario file and report the first problem, with its line and column.
     Validate {
         /// The scenario file (TOML).
@@ -110,6 +113,41 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub style: StyleArgs,
+}
+
+/// Language and font of the plots and the report.
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct StyleArgs {
+    /// Language of plot text and the report.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// Font file for plot text (.ttf, .otf or .ttc); with `--lang zh` it must have
+    /// Chinese glyphs [default: a CJK font found on the system].
+    #[arg(long, value_name = "PATH")]
+    pub font: Option<PathBuf>,
+}
+
+impl StyleArgs {
+    fn resolve(&self) -> Result<Style, CliError> {
+        Ok(Style {
+            lang: self.lang,
+            font: fonts::resolve(self.lang, self.font.as_deref())?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// The output directory of a finished `sandan run` (with trajectories.csv,
+    /// summary.csv and manifest.json).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub style: StyleArgs,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -119,6 +157,8 @@ pub enum CliError {
     Scenario(#[from] ScenarioError),
     #[error(transparent)]
     Output(#[from] output::OutputError),
+    #[error(transparent)]
+    Font(#[from] FontError),
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
     #[error(transparent)]
@@ -130,6 +170,8 @@ impl CliError {
         match self {
             CliError::Scenario(ScenarioError::Invalid { .. }) => 2,
             CliError::Scenario(ScenarioError::Read { .. }) => 2,
+            CliError::Font(_) => 2,
+            CliError::Output(output::OutputError::Input { .. }) => 2,
             CliError::Output(_) | CliError::Threads { .. } => 1,
             CliError::Sweep(e) => e.exit_code(),
         }
@@ -148,6 +190,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => run(&RunArgs::default()),
         Some(Command::Run(args)) => run(&args),
+        Some(Command::Report(args)) => report(&args),
         Some(Command::Validate { scenario }) => validate(&scenario),
         Some(Command::Sweep(args)) => run_sweep(&args),
         Some(Command::Merge(args)) => merge(&args),
@@ -162,18 +205,32 @@ pub fn main() -> ExitCode {
 }
 
 /// Load the scenario a run asks for: a file, or the embedded default.
-fn load(path: Option<&Path>) -> Result<(Scenario, String, String), CliError> {
+/// Returns the scenario, where it came from, its content hash and its text.
+fn load(path: Option<&Path>) -> Result<(Scenario, String, String, String), CliError> {
     Ok(match path {
         Some(p) => {
             let (s, text) = scenario::load_with_text(p)?;
-            (s, p.display().to_string(), scenario::content_hash(&text))
+            let hash = scenario::content_hash(&text);
+            (s, p.display().to_string(), hash, text)
         }
         None => (
             scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_ORIGIN, "suiyang")?,
             scenario::DEFAULT_ORIGIN.to_string(),
             scenario::content_hash(scenario::DEFAULT_SCENARIO),
+            scenario::DEFAULT_SCENARIO.to_string(),
         ),
     })
+}
+
+fn report(args: &ReportArgs) -> Result<(), CliError> {
+    let style = args.style.resolve()?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let files = output::rebuild_pictures(&args.dir, &style, &command)?;
+    let written = output::write_files(&args.dir, files)?;
+    if !args.quiet {
+        println!("wrote {}", paths(&written));
+    }
+    Ok(())
 }
 
 fn validate(path: &Path) -> Result<(), CliError> {
@@ -199,7 +256,9 @@ fn validate(path: &Path) -> Result<(), CliError> {
 
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let (scenario, origin, hash) = load(args.scenario.as_deref())?;
+    let (scenario, origin, hash, text) = load(args.scenario.as_deref())?;
+    // Before simulating, so that a missing font stops the run at once.
+    let style = args.style.resolve()?;
     let scenario = scenario.with_run_settings(args.replicates, args.seed);
     let (threads, pool) = pool(args.threads)?;
 
@@ -215,11 +274,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let info = RunInfo {
         scenario_path: origin,
         scenario_hash: hash,
+        scenario_text: text,
         threads,
         wall_seconds: started.elapsed().as_secs_f64(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let written = output::write_run(&dir, &scenario, &records, &info)?;
+    let written = output::write_run(&dir, &scenario, &records, &info, &style)?;
     if !args.quiet {
         println!("{}", final_year_table(&summarise(&scenario, &records)));
         println!(

@@ -10,7 +10,7 @@
 //! * [`agents`] — households and their synthesis;
 //! * [`engine`] — the yearly cycle and the replicate runner;
 //! * [`metrics`] — what is measured and how replicates are summarised;
-//! * [`output`] — CSV, plots, the manifest and the final table;
+//! * [`output`] — CSV, plots (PNG, SVG), `report.html`, the manifest and the final table;
 //! * [`rng`] — randomness derived from (seed, replicate, stream, entity, year);
 //! * [`sweep`] — parameter sweeps: designs, resumable results, shards and merging.
 

@@ -2,9 +2,17 @@
 //! testable without a disk); [`write_run`] is the one place that writes them, each
 //! atomically: to a temporary file in the same directory, then renamed, so that an
 //! interrupted run never leaves a half-written file under a final name.
+//!
+//! The pictures and the report are drawn from the run's files as they are on disk
+//! ([`render_pictures`] takes `trajectories.csv` bytes and the manifest), whether just
+//! after a run or later by `sandan report`, so the two always agree.
 
+pub mod figures;
+pub mod fonts;
 pub mod manifest;
 pub mod plot;
+pub mod report;
+pub mod results;
 pub mod table;
 pub mod tables;
 
@@ -26,6 +34,9 @@ pub enum OutputError {
     Plot { what: String, message: String },
     #[error("cannot format {what}: {message}")]
     Format { what: String, message: String },
+    /// A file of a finished run is missing or not what `sandan run` writes.
+    #[error("{path}: {message}")]
+    Input { path: PathBuf, message: String },
 }
 
 /// Write `bytes` to `path` atomically (temporary file in the same directory, flushed
@@ -61,34 +72,130 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 pub struct RunInfo {
     pub scenario_path: String,
     pub scenario_hash: String,
+    /// The scenario file's text, saved beside the results as `scenario.toml`.
+    pub scenario_text: String,
     pub threads: usize,
     pub wall_seconds: f64,
     pub command: String,
 }
 
-/// The files of a finished run, as bytes, keyed by file name.
+/// How pictures and the report are written: language and plot font.
+#[derive(Debug, Clone)]
+pub struct Style {
+    pub lang: fonts::Lang,
+    pub font: fonts::PlotFont,
+}
+
+/// A file to write: its name in the output directory and its bytes.
+pub type OutputFile = (String, Vec<u8>);
+
+/// The files of a finished run, as bytes, keyed by file name: the tables, the
+/// manifest and the scenario text, then the pictures and the report drawn from them.
 pub fn render_run(
     scenario: &Scenario,
     records: &[RunRecord],
     info: &RunInfo,
-) -> Result<Vec<(&'static str, Vec<u8>)>, OutputError> {
+    style: &Style,
+) -> Result<Vec<OutputFile>, OutputError> {
     let summary = tables::summarise(scenario, records);
-    Ok(vec![
-        ("trajectories.csv", tables::trajectories_csv(scenario, records)?),
-        ("summary.csv", tables::summary_csv(&summary)?),
-        ("incidence.png", plot::incidence_png(scenario, &summary)?),
-        ("manifest.json", manifest::manifest_json(scenario, info)?),
-    ])
+    let trajectories = tables::trajectories_csv(scenario, records)?;
+    let manifest = manifest::Manifest::of(scenario, info);
+    let mut files = vec![
+        ("summary.csv".to_string(), tables::summary_csv(&summary)?),
+        ("manifest.json".to_string(), manifest::manifest_json(scenario, info)?),
+        ("scenario.toml".to_string(), info.scenario_text.clone().into_bytes()),
+    ];
+    let pictures = render_pictures(&trajectories, &manifest, Some(&info.scenario_text), style, None)?;
+    files.insert(0, ("trajectories.csv".to_string(), trajectories));
+    files.extend(pictures);
+    Ok(files)
 }
 
-/// Render and write a run's files into `dir` (created if needed). Returns the paths.
-pub fn write_run(
-    dir: &Path,
-    scenario: &Scenario,
-    records: &[RunRecord],
-    info: &RunInfo,
-) -> Result<Vec<PathBuf>, OutputError> {
-    let files = render_run(scenario, records, info)?;
+/// The plots (PNG and SVG) and `report.html`, from `trajectories.csv` bytes and the
+/// manifest. `rebuilt_by` is the `sandan report` command line, when there was one.
+pub fn render_pictures(
+    trajectories_csv: &[u8],
+    manifest: &manifest::Manifest,
+    scenario_toml: Option<&str>,
+    style: &Style,
+    rebuilt_by: Option<&str>,
+) -> Result<Vec<OutputFile>, OutputError> {
+    let results = results::RunResults::from_trajectories_csv(trajectories_csv).map_err(|e| OutputError::Input {
+        path: PathBuf::from("trajectories.csv"),
+        message: e.to_string(),
+    })?;
+    let ctx = figures::FigureContext {
+        lang: style.lang,
+        scenario_name: &manifest.scenario_name,
+    };
+    let family = style.font.family.as_str();
+    let mut files = Vec::new();
+    let mut drawn = Vec::new();
+    for fig in figures::figures(&results, &ctx) {
+        let err = |ext: &str| {
+            let what = format!("{}.{ext}", fig.stem);
+            move |message| OutputError::Plot { what, message }
+        };
+        let png = plot::figure_png(&fig, family).map_err(err("png"))?;
+        let svg = plot::figure_svg(&fig, family).map_err(err("svg"))?;
+        files.push((format!("{}.png", fig.stem), png.clone()));
+        files.push((format!("{}.svg", fig.stem), svg));
+        drawn.push((fig, png));
+    }
+    let totals = figures::strategy_totals(&results);
+    let html = report::report_html(&report::ReportInput {
+        lang: style.lang,
+        manifest,
+        scenario_toml,
+        results: &results,
+        totals: &totals,
+        figures: &drawn,
+        rebuilt_by,
+    });
+    files.push(("report.html".to_string(), html));
+    Ok(files)
+}
+
+/// Read a file of a finished run: a missing or unreadable file is an input error
+/// naming it (the directory is probably not a run's output), other failures are I/O.
+fn read_run_file(dir: &Path, name: &str) -> Result<Vec<u8>, OutputError> {
+    let path = dir.join(name);
+    std::fs::read(&path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => OutputError::Input {
+            path: path.clone(),
+            message: "not found; is this the output directory of a finished `sandan run`?".to_string(),
+        },
+        _ => OutputError::Io { path, source },
+    })
+}
+
+/// Redraw the plots and the report of a finished run in `dir` from its files, without
+/// simulating again. Returns the files, to be written by [`write_files`].
+pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Vec<OutputFile>, OutputError> {
+    let input = |name: &str, message: String| OutputError::Input {
+        path: dir.join(name),
+        message,
+    };
+    let manifest = manifest::Manifest::from_json(&read_run_file(dir, "manifest.json")?)
+        .map_err(|m| input("manifest.json", format!("not a sandan manifest: {m}")))?;
+    let trajectories = read_run_file(dir, "trajectories.csv")?;
+    // The summary is not drawn from, but a damaged one means a damaged run: say so.
+    tables::check_summary_csv(&read_run_file(dir, "summary.csv")?).map_err(|m| input("summary.csv", m))?;
+    let scenario_text = match std::fs::read(dir.join("scenario.toml")) {
+        Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Err(_) => None,
+    };
+    render_pictures(&trajectories, &manifest, scenario_text.as_deref(), style, Some(command)).map_err(|e| match e {
+        OutputError::Input { path, message } if path == Path::new("trajectories.csv") => OutputError::Input {
+            path: dir.join(path),
+            message,
+        },
+        other => other,
+    })
+}
+
+/// Write files into `dir` (created if needed), each atomically. Returns the paths.
+pub fn write_files(dir: &Path, files: Vec<OutputFile>) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
@@ -102,9 +209,67 @@ pub fn write_run(
     Ok(written)
 }
 
+/// Render and write a run's files into `dir` (created if needed). Returns the paths.
+pub fn write_run(
+    dir: &Path,
+    scenario: &Scenario,
+    records: &[RunRecord],
+    info: &RunInfo,
+    style: &Style,
+) -> Result<Vec<PathBuf>, OutputError> {
+    write_files(dir, render_run(scenario, records, info, style)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn manifest() -> manifest::Manifest {
+        manifest::Manifest::from_json(
+            br#"{"sandan_version":"0.1.0","scenario_name":"t & <u>","scenario_path":"p","scenario_hash":"h",
+            "seed":1,"replicates":2,"start_year":2016,"end_year":2017,"strategies":["a","b"],"households":5,
+            "threads":1,"wall_seconds":0.1,"command":"sandan run"}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn pictures_and_report_render_to_bytes_without_a_disk() {
+        let csv = "strategy,replicate,year,incidence,exits\n\
+            a,0,2016,0.2,0\na,0,2017,0.1,3\na,1,2016,0.3,0\na,1,2017,0.2,1\n\
+            b,0,2016,0.2,0\nb,0,2017,0.15,2\nb,1,2016,0.2,0\nb,1,2017,0.05,4\n";
+        let style = Style {
+            lang: fonts::Lang::En,
+            font: fonts::resolve(fonts::Lang::En, None).unwrap(),
+        };
+        let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None).unwrap();
+        let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+        // Only what this run has metrics for is drawn: no official incidence, no spending.
+        assert_eq!(
+            names,
+            [
+                "incidence.png",
+                "incidence.svg",
+                "exits_reentries.png",
+                "exits_reentries.svg",
+                "report.html"
+            ]
+        );
+        let html = String::from_utf8(files[4].1.clone()).unwrap();
+        assert!(html.contains("<h1>t &amp; &lt;u&gt;</h1>"));
+        assert!(html.contains("data-chart=\"incidence\""));
+    }
+
+    #[test]
+    fn garbled_trajectories_are_an_input_error() {
+        let style = Style {
+            lang: fonts::Lang::En,
+            font: fonts::resolve(fonts::Lang::En, None).unwrap(),
+        };
+        let e = render_pictures(b"nonsense", &manifest(), None, &style, None).unwrap_err();
+        assert!(matches!(e, OutputError::Input { .. }));
+        assert!(e.to_string().starts_with("trajectories.csv: "), "{e}");
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temporary() {

@@ -1,18 +1,15 @@
-//! Trajectory plots, drawn with plotters into memory and encoded as PNG bytes.
+//! Drawing figures: one or more panels of per-strategy trajectories (mean line, 5–95%
+//! band) with a shared legend beside them, rendered with plotters into memory as PNG
+//! or SVG bytes.
 //!
-//! Text is rendered with a font embedded in the binary (DejaVu Sans, see
-//! `assets/fonts/`), so plots draw the same on a machine with no system fonts.
+//! What goes into a figure is decided in [`super::figures`]; this module only knows how
+//! to draw a [`Figure`], so every chart looks alike: the same colour per strategy, the
+//! legend outside the plotting area (it never hides data) and ordered as the lines end,
+//! highest first, so that the ranking reads at a glance.
 
-use super::OutputError;
-use super::tables::SummaryTable;
-use crate::scenario::Scenario;
+use crate::metrics::Summary;
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
-use std::sync::Once;
-
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const WIDTH: u32 = 1000;
-const HEIGHT: u32 = 620;
 
 /// Colour-blind-safe colours (Okabe & Ito), one per strategy, in scenario order,
 /// used for that strategy in every plot.
@@ -30,105 +27,373 @@ pub fn strategy_colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
-pub(crate) fn ensure_font() {
-    static FONT_ONCE: Once = Once::new();
-    FONT_ONCE.call_once(|| {
-        // The font is compiled in and known to be valid; a failure here would only
-        // mean text is missing from the plot, never a crash.
-        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
-    });
+/// Values beyond this are not drawn (nothing real comes near: 10¹⁵ yuan).
+const MAX_VALUE: f64 = 1e15;
+/// Years outside this range are not drawn (only a damaged file has them).
+const YEARS: std::ops::RangeInclusive<i32> = 1000..=9999;
+
+/// Width of every figure, in pixels.
+pub const WIDTH: u32 = 1200;
+const LEGEND_WIDTH: u32 = 300;
+const HEADER_HEIGHT: u32 = 64;
+const ROW_HEIGHT: u32 = 440;
+const COLUMNS: usize = 2;
+
+/// One strategy's line in a panel: per year, the summary over replicates (already in
+/// the panel's unit). NaN values leave a gap.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub strategy: usize,
+    pub points: Vec<(i32, Summary)>,
+    /// Drawn dashed and without a band (a secondary measure beside a solid one).
+    pub dashed: bool,
 }
 
-pub(crate) fn plot_error(what: &str) -> impl Fn(String) -> OutputError + '_ {
-    move |message| OutputError::Plot {
+/// One set of axes.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    pub title: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+}
+
+/// One legend line: a strategy and its ranking value.
+#[derive(Debug, Clone)]
+pub struct LegendEntry {
+    pub strategy: usize,
+    pub name: String,
+    pub value: String,
+}
+
+/// A picture: a title, panels laid out two to a row, and one legend.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File name without extension (`incidence` → `incidence.png`, `incidence.svg`).
+    pub stem: &'static str,
+    /// One or two sentences on what the figure shows, for the report (not drawn).
+    pub caption: String,
+    pub title: String,
+    pub subtitle: String,
+    pub x_label: String,
+    pub panels: Vec<Panel>,
+    pub legend_title: String,
+    pub legend: Vec<LegendEntry>,
+    /// How to read the lines (mean, band, dashed), printed under the legend.
+    pub notes: Vec<String>,
+}
+
+impl Figure {
+    pub fn size(&self) -> (u32, u32) {
+        let rows = self.panels.len().div_ceil(COLUMNS).max(1) as u32;
+        (WIDTH, HEADER_HEIGHT + rows * ROW_HEIGHT)
+    }
+}
+
+/// Render a figure as PNG bytes, text in the plotters font family `family`.
+pub fn figure_png(fig: &Figure, family: &str) -> Result<Vec<u8>, String> {
+    let (w, h) = fig.size();
+    let mut rgb = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw(&root, fig, family)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    encode_png(&rgb, w, h)
+}
+
+/// Render a figure as SVG text. Glyphs are not embedded: the viewer's fonts draw the
+/// text, with the same family fallbacks as the report page.
+pub fn figure_svg(fig: &Figure, family: &str) -> Result<Vec<u8>, String> {
+    let (w, h) = fig.size();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
+        draw(&root, fig, family)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    // Name real fonts for viewers: plotters writes the family we registered under.
+    let out = out.replace(
+        &format!("font-family=\"{family}\""),
+        "font-family=\"DejaVu Sans, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif\"",
+    );
+    Ok(out.into_bytes())
+}
+
+/// Register the embedded Latin font as "sans-serif" (for plots drawn elsewhere, such
+/// as the sweep's, that name that family directly).
+pub(crate) fn ensure_font() {
+    super::fonts::ensure_latin();
+}
+
+/// An error maker for plotters failures while drawing `what`.
+pub(crate) fn plot_error(what: &str) -> impl Fn(String) -> super::OutputError + '_ {
+    move |message| super::OutputError::Plot {
         what: what.to_string(),
         message,
     }
 }
 
-/// Measured poverty incidence by year: per strategy, the mean over replicates as a
-/// line and the 5–95% range as a band.
-pub fn incidence_png(scenario: &Scenario, t: &SummaryTable) -> Result<Vec<u8>, OutputError> {
-    let what = "incidence.png";
-    let err = plot_error(what);
-    ensure_font();
-    let mut rgb = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        let (first, last) = (t.years[0], *t.years.last().unwrap_or(&t.years[0]));
-        let mut top: f64 = 0.0;
-        for s in 0..t.strategies.len() {
-            for y in 0..t.years.len() {
-                if let Some(c) = t.get(s, y, "incidence") {
-                    top = top.max(c.p95 * 100.0).max(c.mean * 100.0);
-                }
+fn text_style(family: &str, size: i32, colour: RGBColor) -> TextStyle<'_> {
+    TextStyle {
+        font: (family, size).into_font(),
+        color: colour.to_backend_color(),
+        pos: Default::default(),
+    }
+}
+
+fn e<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, family: &str) -> Result<(), String> {
+    root.fill(&WHITE).map_err(e)?;
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    let text = |size: i32, colour: RGBColor| text_style(family, size, colour);
+    header
+        .draw(&Text::new(fig.title.clone(), (16, 10), text(26, BLACK)))
+        .map_err(e)?;
+    header
+        .draw(&Text::new(
+            fig.subtitle.clone(),
+            (16, 40),
+            text(16, RGBColor(90, 90, 90)),
+        ))
+        .map_err(e)?;
+    let (w, _) = body.dim_in_pixel();
+    let (plots, legend) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+    draw_legend(&legend, fig, family)?;
+    let rows = fig.panels.len().div_ceil(COLUMNS).max(1);
+    let columns = fig.panels.len().clamp(1, COLUMNS);
+    let cells = plots.split_evenly((rows, columns));
+    for (panel, area) in fig.panels.iter().zip(cells.iter()) {
+        draw_panel(area, panel, &fig.x_label, family)?;
+    }
+    Ok(())
+}
+
+fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, family: &str) -> Result<(), String> {
+    let text = |size: i32, colour: RGBColor| text_style(family, size, colour);
+    let mut y = 40;
+    for line in wrap(&fig.legend_title, 30) {
+        area.draw(&Text::new(line, (8, y), text(16, BLACK))).map_err(e)?;
+        y += 21;
+    }
+    y += 8;
+    // Name above value while everything fits; with many strategies, one line each.
+    let note_lines: i32 = fig.notes.iter().map(|n| wrap(n, 36).len() as i32 * 18 + 4).sum();
+    let room = area.dim_in_pixel().1 as i32 - y - note_lines - 12;
+    let entries = fig.legend.len().max(1) as i32;
+    let (two_lines, step) = if entries * 50 <= room {
+        (true, 50)
+    } else if entries * 42 <= room {
+        (true, 42)
+    } else {
+        (false, (room / entries).clamp(18, 26))
+    };
+    for entry in &fig.legend {
+        let colour = strategy_colour(entry.strategy);
+        area.draw(&Rectangle::new([(8, y + 3), (30, y + 15)], colour.mix(0.25).filled()))
+            .map_err(e)?;
+        area.draw(&PathElement::new(vec![(8, y + 9), (30, y + 9)], colour.stroke_width(3)))
+            .map_err(e)?;
+        if two_lines {
+            area.draw(&Text::new(shorten(&entry.name, 26), (38, y), text(17, BLACK)))
+                .map_err(e)?;
+            area.draw(&Text::new(
+                entry.value.clone(),
+                (38, y + 21),
+                text(15, RGBColor(70, 70, 70)),
+            ))
+            .map_err(e)?;
+        } else {
+            let line = format!("{}  {}", shorten(&entry.name, 16), entry.value);
+            area.draw(&Text::new(line, (38, y), text(15, BLACK))).map_err(e)?;
+        }
+        y += step;
+    }
+    y += 6;
+    for note in &fig.notes {
+        for line in wrap(note, 36) {
+            area.draw(&Text::new(line, (8, y), text(14, RGBColor(90, 90, 90))))
+                .map_err(e)?;
+            y += 18;
+        }
+        y += 4;
+    }
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    x_label: &str,
+    family: &str,
+) -> Result<(), String> {
+    // Larger values (only from a damaged file) overflow plotters' tick arithmetic.
+    let finite = |v: f64| (v.abs() <= MAX_VALUE).then_some(v);
+    let all = panel.series.iter().flat_map(|s| s.points.iter());
+    let years: Vec<i32> = all.clone().map(|p| p.0).filter(|y| YEARS.contains(y)).collect();
+    let values: Vec<f64> = all
+        .filter(|(y, _)| YEARS.contains(y))
+        .flat_map(|(_, c)| [c.mean, c.p05, c.p95])
+        .filter_map(finite)
+        .collect();
+    let first = years.iter().copied().min().unwrap_or(0);
+    let last = years.iter().copied().max().unwrap_or(first);
+    let x_end = if last > first { last } else { first.saturating_add(1) };
+    let first = if x_end > first { first } else { x_end - 1 };
+    let lo = values.iter().copied().fold(0.0f64, f64::min);
+    let hi = values.iter().copied().fold(0.0f64, f64::max);
+    let (lo, hi) = if hi > lo {
+        (
+            lo - (hi - lo) * 0.04 * f64::from(u8::from(lo < 0.0)),
+            hi + (hi - lo) * 0.08,
+        )
+    } else {
+        (lo, lo + 1.0)
+    };
+    // Values near f64::MAX (from a damaged file) would overflow the padding; an axis
+    // must have a finite, non-empty range.
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title.clone(), (family, 20))
+        .margin(10)
+        .margin_right(24)
+        .x_label_area_size(44)
+        .y_label_area_size(84)
+        .build_cartesian_2d(f64::from(first)..f64::from(x_end), lo..hi)
+        .map_err(e)?;
+    let span = hi - lo;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(panel.y_label.clone())
+        .x_labels((i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize)
+        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .y_label_formatter(&|y| axis_number(*y, span))
+        .label_style((family, 16))
+        .axis_desc_style((family, 17))
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(e)?;
+    // Bands first, so that no band covers another strategy's line.
+    for s in panel.series.iter().filter(|s| !s.dashed) {
+        let colour = strategy_colour(s.strategy);
+        for seg in segments(&s.points, |c| c.p05.abs() <= MAX_VALUE && c.p95.abs() <= MAX_VALUE) {
+            let mut band: Vec<(f64, f64)> = seg.iter().map(|(y, c)| (f64::from(*y), c.p95)).collect();
+            band.extend(seg.iter().rev().map(|(y, c)| (f64::from(*y), c.p05)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, colour.mix(0.16).filled())))
+                .map_err(e)?;
+        }
+    }
+    for s in &panel.series {
+        let colour = strategy_colour(s.strategy);
+        for seg in segments(&s.points, |c| c.mean.abs() <= MAX_VALUE) {
+            let pts: Vec<(f64, f64)> = seg.iter().map(|(y, c)| (f64::from(*y), c.mean)).collect();
+            if s.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(pts.clone(), 8, 6, colour.stroke_width(2)))
+                    .map_err(e)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(3)))
+                    .map_err(e)?;
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new(*p, 3, colour.filled())))
+                    .map_err(e)?;
             }
         }
-        let top = if top.is_finite() && top > 0.0 { top * 1.1 } else { 1.0 };
-        let x_end = if last > first {
-            f64::from(last)
-        } else {
-            f64::from(first) + 1.0
-        };
-        let caption = format!(
-            "Poverty incidence — {} ({} replicates; line: mean, band: 5–95%)",
-            scenario.name, scenario.replicates
-        );
-        let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 22))
-            .margin(16)
-            .margin_right(40)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(f64::from(first)..x_end, 0.0..top)
-            .map_err(|e| err(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("Year")
-            .y_desc("Persons below the poverty line (%)")
-            .x_labels(t.years.len().min(12))
-            .x_label_formatter(&|x| format!("{}", x.round() as i64))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 18))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
-
-        for (s, name) in t.strategies.iter().enumerate() {
-            let colour = strategy_colour(s);
-            let pts: Vec<(f64, f64, f64, f64)> = (0..t.years.len())
-                .filter_map(|y| {
-                    t.get(s, y, "incidence")
-                        .map(|c| (f64::from(t.years[y]), c.mean * 100.0, c.p05 * 100.0, c.p95 * 100.0))
-                })
-                .collect();
-            let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-            band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, colour.mix(0.18).filled())))
-                .map_err(|e| err(e.to_string()))?;
-            chart
-                .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), colour.stroke_width(3)))
-                .map_err(|e| err(e.to_string()))?
-                .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3)));
-            chart
-                .draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, colour.filled())))
-                .map_err(|e| err(e.to_string()))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .label_font(("sans-serif", 16))
-            .draw()
-            .map_err(|e| err(e.to_string()))?;
-        root.present().map_err(|e| err(e.to_string()))?;
     }
-    encode_png(&rgb, WIDTH, HEIGHT).map_err(err)
+    Ok(())
+}
+
+/// Runs of consecutive drawable points that satisfy `ok`, so that gaps are not bridged.
+fn segments(points: &[(i32, Summary)], ok: impl Fn(&Summary) -> bool) -> Vec<Vec<(i32, Summary)>> {
+    let mut out: Vec<Vec<(i32, Summary)>> = vec![Vec::new()];
+    for p in points {
+        if YEARS.contains(&p.0) && ok(&p.1) {
+            if let Some(last) = out.last_mut() {
+                last.push(*p);
+            }
+        } else if out.last().is_some_and(|l| !l.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Axis tick text: thousands separated, decimals only where the axis needs them.
+pub fn axis_number(v: f64, span: f64) -> String {
+    let decimals = if span >= 20.0 {
+        0
+    } else if span >= 2.0 {
+        1
+    } else {
+        2
+    };
+    group_thousands(&format!("{v:.decimals$}"))
+}
+
+/// `1234567.5` → `1,234,567.5`.
+pub fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Break text into lines of at most about `width` characters, at spaces where there
+/// are any (Chinese text has none and is broken anywhere; its characters are wider,
+/// so its lines are halved).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let wide = text.chars().any(|c| c as u32 >= 0x2E80);
+    let width = if wide { width * 6 / 10 + 1 } else { width };
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let words: Vec<&str> = if wide { vec![text] } else { text.split(' ').collect() };
+    for word in words {
+        for chunk in word.chars().collect::<Vec<_>>().chunks(width.max(1)) {
+            let chunk: String = chunk.iter().collect();
+            let len = line.chars().count();
+            if len > 0 && len + 1 + chunk.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() && !wide {
+                line.push(' ');
+            }
+            line.push_str(&chunk);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Encode an RGB buffer as PNG bytes.
@@ -142,4 +407,112 @@ pub fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String
         w.write_image_data(rgb).map_err(|e| e.to_string())?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::fonts::{LATIN_FAMILY, Lang, resolve};
+
+    fn summary(m: f64) -> Summary {
+        Summary {
+            mean: m,
+            p05: m - 1.0,
+            p50: m,
+            p95: m + 1.0,
+        }
+    }
+
+    fn figure(panels: usize) -> Figure {
+        let series = |s: usize, dashed| Series {
+            strategy: s,
+            points: vec![
+                (2016, summary(10.0)),
+                (2017, summary(f64::NAN)),
+                (2018, summary(5.0 + s as f64)),
+            ],
+            dashed,
+        };
+        Figure {
+            stem: "test",
+            caption: String::new(),
+            title: "Title".into(),
+            subtitle: "Subtitle".into(),
+            x_label: "Year".into(),
+            panels: (0..panels)
+                .map(|i| Panel {
+                    title: format!("Panel {i}"),
+                    y_label: "Persons (%)".into(),
+                    series: vec![series(0, false), series(1, false), series(1, true)],
+                })
+                .collect(),
+            legend_title: "Final year 2018, highest first".into(),
+            legend: vec![],
+            notes: vec!["Line: mean; band: 5–95%.".into()],
+        }
+    }
+
+    #[test]
+    fn png_has_the_figure_size() {
+        resolve(Lang::En, None).unwrap();
+        for panels in [1, 2, 3] {
+            let fig = figure(panels);
+            let bytes = figure_png(&fig, LATIN_FAMILY).unwrap();
+            let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+            let reader = decoder.read_info().unwrap();
+            let info = reader.info();
+            assert_eq!((info.width, info.height), fig.size());
+        }
+        assert_eq!(figure(3).size().1, HEADER_HEIGHT + 2 * ROW_HEIGHT);
+    }
+
+    #[test]
+    fn svg_is_well_formed_and_sized() {
+        resolve(Lang::En, None).unwrap();
+        let fig = figure(2);
+        let svg = String::from_utf8(figure_svg(&fig, LATIN_FAMILY).unwrap()).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+        assert!(svg.contains(&format!("width=\"{}\" height=\"{}\"", WIDTH, fig.size().1)));
+        assert!(svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("Panel 1"));
+        assert!(!svg.contains("NaN"));
+    }
+
+    #[test]
+    fn extreme_values_and_years_do_not_panic() {
+        resolve(Lang::En, None).unwrap();
+        let mut fig = figure(1);
+        for (year, v) in [(i32::MAX, f64::MAX), (i32::MIN, -f64::MAX), (0, f64::MIN_POSITIVE)] {
+            fig.panels[0].series[0].points = vec![(year, summary(v)), (year, summary(-v))];
+            figure_png(&fig, LATIN_FAMILY).unwrap();
+        }
+        fig.panels[0].series.clear();
+        figure_svg(&fig, LATIN_FAMILY).unwrap();
+    }
+
+    #[test]
+    fn a_crowded_legend_still_draws() {
+        resolve(Lang::En, None).unwrap();
+        let mut fig = figure(1);
+        fig.legend = (0..9)
+            .map(|s| LegendEntry {
+                strategy: s,
+                name: format!("a_rather_long_strategy_name_{s}"),
+                value: "12.3%".into(),
+            })
+            .collect();
+        fig.notes
+            .extend((0..3).map(|_| "A long note that wraps over several lines of the legend.".to_string()));
+        figure_png(&fig, LATIN_FAMILY).unwrap();
+    }
+
+    #[test]
+    fn thousands_and_wrapping() {
+        assert_eq!(group_thousands("1234567.50"), "1,234,567.50");
+        assert_eq!(group_thousands("-1234"), "-1,234");
+        assert_eq!(group_thousands("999"), "999");
+        assert_eq!(axis_number(12.0, 1.0), "12.00");
+        assert_eq!(wrap("one two three", 8), ["one two", "three"]);
+        assert_eq!(shorten("abcdef", 4), "abc…");
+    }
 }

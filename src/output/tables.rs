@@ -107,3 +107,28 @@ pub fn summary_csv(t: &SummaryTable) -> Result<Vec<u8>, OutputError> {
     }
     finish(w, what)
 }
+
+/// Check that `summary.csv` text has the columns and numbers [`summary_csv`] writes.
+pub fn check_summary_csv(bytes: &[u8]) -> Result<(), String> {
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| format!("cannot read the header: {e}"))?
+        .iter()
+        .map(String::from)
+        .collect();
+    if header != ["strategy", "year", "metric", "mean", "p05", "p50", "p95"] {
+        return Err("the header is not strategy,year,metric,mean,p05,p50,p95".to_string());
+    }
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
+        let ok = rec.len() == 7
+            && rec.get(1).is_some_and(|y| y.parse::<i32>().is_ok())
+            && rec.iter().skip(3).all(|v| v == "NA" || v.parse::<f64>().is_ok());
+        if !ok {
+            return Err(format!("line {line}: expected strategy, year, metric and four numbers"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+// Checks each output directory's report.html in headless Debian chromium: no console
+// errors or page errors, no request leaving the file (the report must be
+// self-contained), one drawn chart per PNG in the directory, and a screenshot that is
+// not blank. Called by scripts/test-report-browser.sh; prints "N passed, M failed".
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules', 'playwright-core'));
+
+async function checkReport(browser, dir) {
+  const problems = [];
+  const file = path.join(dir, 'report.html');
+  const charts = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).map((f) => f.slice(0, -4)).sort();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith('file:') && !u.startsWith('data:')) problems.push(`outside request: ${u}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url().slice(0, 80)}`));
+  await page.goto('file://' + file, { waitUntil: 'load' });
+
+  const found = await page.evaluate(async () => {
+    const out = [];
+    for (const fig of document.querySelectorAll('figure.chart')) {
+      const img = fig.querySelector('img');
+      let inked = 0;
+      if (img) {
+        await img.decode().catch(() => {});
+        if (img.naturalWidth > 0) {
+          const c = document.createElement('canvas');
+          c.width = img.naturalWidth; c.height = img.naturalHeight;
+          const g = c.getContext('2d');
+          g.drawImage(img, 0, 0);
+          const d = g.getImageData(0, 0, c.width, c.height).data;
+          for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) inked++;
+          inked /= c.width * c.height;
+        }
+      }
+      out.push({ name: fig.dataset.chart, width: img ? img.naturalWidth : 0, inked });
+    }
+    return { out, title: document.title, lang: document.documentElement.lang, rows: document.querySelectorAll('table.results tbody tr').length };
+  });
+  const names = found.out.map((f) => f.name).sort();
+  if (JSON.stringify(names) !== JSON.stringify(charts)) problems.push(`charts in page ${names} != PNG files ${charts}`);
+  for (const f of found.out) {
+    if (f.width === 0) problems.push(`chart ${f.name} did not load`);
+    else if (f.inked < 0.01) problems.push(`chart ${f.name} looks blank (${(f.inked * 100).toFixed(2)}% inked)`);
+  }
+  if (found.rows < 1) problems.push('no rows in the results table');
+
+  const shot = await page.screenshot({ fullPage: true });
+  const shotFile = path.join(os.tmpdir(), `sandan-report-${path.basename(dir)}.png`);
+  fs.writeFileSync(shotFile, shot);
+  // Measure the screenshot in the browser itself: share of non-white pixels, colours.
+  const stats = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let ink = 0; const colours = new Set();
+    for (let i = 0; i < d.length; i += 16) {
+      if (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240) ink++;
+      colours.add((d[i] >> 4) * 256 + (d[i + 1] >> 4) * 16 + (d[i + 2] >> 4));
+    }
+    return { ink: ink / (d.length / 16), colours: colours.size, height: c.height };
+  }, shot.toString('base64'));
+  if (stats.ink < 0.02 || stats.colours < 8) problems.push(`screenshot looks blank: ${JSON.stringify(stats)}`);
+  await page.close();
+  console.log(`${problems.length ? 'FAIL' : 'ok  '} ${file}: ${found.out.length} charts, lang ${found.lang}, ` +
+    `${(stats.ink * 100).toFixed(1)}% inked, ${stats.height}px tall; screenshot ${shotFile}`);
+  for (const p of problems) console.log('     ' + p);
+  return problems.length === 0;
+}
+
+(async () => {
+  // playwright's launch() starts chromium with a fresh, empty profile directory of its
+  // own (it refuses an explicit --user-data-dir) and removes it on close.
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let passed = 0, failed = 0;
+  try {
+    for (const dir of process.argv.slice(2)) {
+      try { (await checkReport(browser, dir)) ? passed++ : failed++; } catch (e) { console.log(`FAIL ${dir}: ${e}`); failed++; }
+    }
+  } finally {
+    await browser.close();
+  }
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+})().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,635 @@
+//! Which pictures a run gets, and what goes into each, in English or Chinese.
+//!
+//! Every figure and panel names the metrics it needs; a panel whose metrics the run
+//! does not have is left out, and a figure with no panels is not drawn. So a metric
+//! added to `metrics!` (program orders, scheme stocks…) lights up its panel without
+//! code changes here, and `sandan report` still works on runs from older versions.
+//!
+//! The derived measures (total and cumulative spending, cost per person exited) are
+//! also what the report's tables show, so they are defined once, here.
+
+use super::fonts::Lang;
+use super::plot::{Figure, LegendEntry, Panel, Series, group_thousands};
+use super::results::{Replicate, RunResults, column, cumulative};
+use crate::metrics::{Summary, YearMetrics};
+
+/// A per-replicate series: one value per year.
+type SeriesFn = Box<dyn Fn(Replicate<'_>) -> Vec<f64>>;
+
+fn tr(lang: Lang, en: &str, zh: &str) -> String {
+    match lang {
+        Lang::En => en.to_string(),
+        Lang::Zh => zh.to_string(),
+    }
+}
+
+/// A metric's column scaled by `factor` (e.g. 100 for a share shown in %).
+fn scaled(r: &RunResults, name: &str, factor: f64) -> Option<SeriesFn> {
+    let k = r.metric(name)?;
+    Some(Box::new(move |rows| {
+        column(k)(rows).into_iter().map(|v| v * factor).collect()
+    }))
+}
+
+/// Spending per year, yuan: the sum of every per-year `spending_*` column (dibao,
+/// medical, housing, and program and cash spending when the run has them).
+/// `spending_total` is a running total (since the baseline), so it is not added in.
+pub fn total_spending(r: &RunResults) -> Option<SeriesFn> {
+    let ks: Vec<usize> = (0..r.metrics.len())
+        .filter(|&k| r.metrics[k].starts_with("spending_") && r.metrics[k] != "spending_total")
+        .collect();
+    if ks.is_empty() {
+        return None;
+    }
+    Some(Box::new(move |rows| {
+        rows.iter()
+            .map(|row| ks.iter().map(|&k| row.get(k).copied().unwrap_or(0.0)).sum())
+            .collect()
+    }))
+}
+
+/// The run's own running total if it has one (`total_name`), else the running total
+/// of a per-year column (`per_year`).
+fn running_total(r: &RunResults, total_name: &str, per_year: Option<SeriesFn>) -> Option<SeriesFn> {
+    if let Some(f) = scaled(r, total_name, 1.0) {
+        return Some(f);
+    }
+    let f = per_year?;
+    Some(Box::new(move |rows| cumulative(f(rows))))
+}
+
+/// Spending since the baseline, yuan.
+pub fn cumulative_spending(r: &RunResults) -> Option<SeriesFn> {
+    running_total(r, "spending_total", total_spending(r))
+}
+
+/// Persons in households that exited the register since the baseline.
+pub fn cumulative_persons_exited(r: &RunResults) -> Option<SeriesFn> {
+    running_total(r, "persons_exited_total", scaled(r, "exits_persons", 1.0))
+}
+
+/// Re-entries since the baseline (households).
+pub fn cumulative_reentries(r: &RunResults) -> Option<SeriesFn> {
+    running_total(r, "reentries_total", scaled(r, "reentries", 1.0))
+}
+
+/// Yuan spent per person exited, both counted from the start: the run's own
+/// `cost_per_person_exited` if it has one, else cumulative spending over cumulative
+/// persons exited (undefined while nobody has exited).
+pub fn cost_per_person_exited(r: &RunResults) -> Option<SeriesFn> {
+    if let Some(f) = scaled(r, "cost_per_person_exited", 1.0) {
+        return Some(f);
+    }
+    let spent = cumulative_spending(r)?;
+    let exited = cumulative_persons_exited(r)?;
+    Some(Box::new(move |rows| {
+        spent(rows)
+            .into_iter()
+            .zip(exited(rows))
+            .map(|(s, p)| if p > 0.0 { s / p } else { f64::NAN })
+            .collect()
+    }))
+}
+
+/// Orders filled over orders placed, %.
+fn fill_rate(r: &RunResults) -> Option<SeriesFn> {
+    let (placed, filled) = (r.metric("orders_placed")?, r.metric("orders_filled")?);
+    Some(Box::new(move |rows| {
+        rows.iter()
+            .map(|row| {
+                let (p, f) = (
+                    row.get(placed).copied().unwrap_or(0.0),
+                    row.get(filled).copied().unwrap_or(0.0),
+                );
+                if p > 0.0 { 100.0 * f / p } else { f64::NAN }
+            })
+            .collect()
+    }))
+}
+
+/// Per strategy, the summaries over replicates of `f` for each year.
+fn series_of(r: &RunResults, f: &SeriesFn, from_year: usize, dashed: bool) -> Vec<Series> {
+    (0..r.strategies.len())
+        .map(|s| Series {
+            strategy: s,
+            points: r
+                .summarise_by_year(s, &|rows| f(rows))
+                .into_iter()
+                .enumerate()
+                .skip(from_year)
+                .map(|(y, c)| (r.years[y], c))
+                .collect(),
+            dashed,
+        })
+        .collect()
+}
+
+/// What a figure is made of before it is drawn.
+struct PanelSpec {
+    title: String,
+    y_label: String,
+    f: SeriesFn,
+    /// Flows (per-year counts) start after the baseline year, which has none.
+    flow: bool,
+    /// A dashed companion drawn in the same panel.
+    companion: Option<SeriesFn>,
+    /// How the legend writes this panel's values (when it is the first panel).
+    unit: Unit,
+    /// What the legend calls the ranked values, if not the panel's title.
+    legend_name: Option<String>,
+}
+
+/// How legend values are written.
+#[derive(Clone, Copy)]
+enum Unit {
+    Percent,
+    Count,
+    MillionYuan,
+    Plain,
+}
+
+fn format_value(v: f64, unit: Unit, lang: Lang) -> String {
+    if !v.is_finite() {
+        return "–".into();
+    }
+    match (unit, lang) {
+        (Unit::Percent, _) => format!("{v:.1}%"),
+        (Unit::Count, _) => group_thousands(&format!("{v:.0}")),
+        (Unit::MillionYuan, Lang::En) => format!("{v:.2} million yuan"),
+        (Unit::MillionYuan, Lang::Zh) => format!("{v:.2} 百万元"),
+        (Unit::Plain, _) => format!("{v:.2}"),
+    }
+}
+
+/// Everything a figure needs besides the data.
+pub struct FigureContext<'a> {
+    pub lang: Lang,
+    pub scenario_name: &'a str,
+}
+
+struct Builder<'a> {
+    r: &'a RunResults,
+    ctx: &'a FigureContext<'a>,
+}
+
+impl Builder<'_> {
+    fn figure(
+        &self,
+        stem: &'static str,
+        title: String,
+        panels: Vec<Option<PanelSpec>>,
+        extra_notes: Vec<String>,
+    ) -> Option<Figure> {
+        let lang = self.ctx.lang;
+        let specs: Vec<PanelSpec> = panels.into_iter().flatten().collect();
+        let first = specs.first()?;
+        let last_year = self.r.years.len().saturating_sub(1);
+        // The legend lists strategies as the first panel's lines end, highest first.
+        let mut ranked: Vec<(usize, f64)> = (0..self.r.strategies.len())
+            .map(|s| {
+                let v = self
+                    .r
+                    .summarise_by_year(s, &|rows| (first.f)(rows))
+                    .get(last_year)
+                    .map_or(f64::NAN, |c| c.mean);
+                (s, v)
+            })
+            .collect();
+        ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+            (false, false) => b.1.total_cmp(&a.1),
+            (x, y) => x.cmp(&y),
+        });
+        let legend: Vec<LegendEntry> = ranked
+            .into_iter()
+            .map(|(s, v)| LegendEntry {
+                strategy: s,
+                name: self.r.strategies[s].clone(),
+                value: format_value(v, first.unit, lang),
+            })
+            .collect();
+        // Lines that end at the same value are drawn over each other; say so, or a
+        // reader looks in vain for the one underneath.
+        let overlapping: Vec<String> = legend
+            .windows(2)
+            .filter(|w| w[0].value == w[1].value && w[0].value != "–")
+            .map(|w| match lang {
+                Lang::En => format!("{} and {} end level; their lines overlap.", w[0].name, w[1].name),
+                Lang::Zh => format!("{} 与 {} 末值相同，线条重叠。", w[0].name, w[1].name),
+            })
+            .collect();
+        let year = self.r.years.get(last_year).copied().unwrap_or_default();
+        let ranked_name = first.legend_name.as_ref().unwrap_or(&first.title);
+        let legend_title = match lang {
+            Lang::En => format!("{}, {year} (highest first):", ranked_name),
+            Lang::Zh => format!("{}，{year}年，从高到低：", ranked_name),
+        };
+        let reps = (0..self.r.strategies.len())
+            .map(|s| self.r.replicate_count(s))
+            .max()
+            .unwrap_or(0);
+        let mut notes = vec![match lang {
+            Lang::En => format!("Line: mean of {reps} replicates. Band: 5–95% of replicates."),
+            Lang::Zh => format!("实线：{reps} 次重复模拟的均值；色带：5%–95% 区间。"),
+        }];
+        notes.extend(extra_notes);
+        notes.extend(overlapping);
+        let panels = specs
+            .iter()
+            .map(|p| {
+                let mut series = series_of(self.r, &p.f, usize::from(p.flow), false);
+                if let Some(c) = &p.companion {
+                    series.extend(series_of(self.r, c, usize::from(p.flow), true));
+                }
+                Panel {
+                    title: p.title.clone(),
+                    y_label: p.y_label.clone(),
+                    series,
+                }
+            })
+            .collect();
+        Some(Figure {
+            stem,
+            caption: caption(stem, lang),
+            title,
+            subtitle: match lang {
+                Lang::En => format!("Scenario “{}”", self.ctx.scenario_name),
+                Lang::Zh => format!("情景“{}”", self.ctx.scenario_name),
+            },
+            x_label: tr(lang, "Year", "年份"),
+            panels,
+            legend_title,
+            legend,
+            notes,
+        })
+    }
+
+    fn spec(&self, title: String, y_label: String, f: Option<SeriesFn>, flow: bool, unit: Unit) -> Option<PanelSpec> {
+        Some(PanelSpec {
+            title,
+            y_label,
+            f: f?,
+            flow,
+            companion: None,
+            unit,
+            legend_name: None,
+        })
+    }
+}
+
+/// What a figure shows and how to read it, for the report's caption.
+fn caption(stem: &str, lang: Lang) -> String {
+    let (en, zh) = match stem {
+        "incidence" => (
+            "Share of persons whose household income per head is below the poverty line. Lower is better; \
+             where bands overlap, the replicates do not separate the strategies.",
+            "家庭人均收入低于贫困线的人口占比，越低越好；色带重叠处，各次模拟不足以区分策略。",
+        ),
+        "incidence_official" => (
+            "Measured poverty against the register: a dashed line below the solid one means households \
+             counted as exited whose income is still below the line.",
+            "实测贫困与建档登记对照：虚线低于实线，说明部分已退出户收入仍低于贫困线。",
+        ),
+        "poverty_gap" => (
+            "How far below the line the poor are: FGT1 is the average shortfall as a share of the line \
+             (0 for the non-poor); FGT2 weights the poorest more.",
+            "贫困人口离贫困线有多远：FGT1 为平均收入缺口占贫困线的比例（非贫困者计为 0）；FGT2 更重视最贫困者。",
+        ),
+        "exits_reentries" => (
+            "Households leaving the register each year, and exited households falling back into poverty and onto the register.",
+            "每年退出建档的户数，以及已退出户重新返贫的户数。",
+        ),
+        "spending" => (
+            "What the strategies cost: total spending since the start, and that total divided by the persons \
+             exited so far (lower is cheaper per exit).",
+            "各策略的成本：自起始年的累计支出，以及累计支出除以累计脱贫人数（越低，每脱贫一人越省）。",
+        ),
+        _ => (
+            "Program and scheme measures, drawn for the metrics this run records.",
+            "产业项目与帮扶机制的指标，按本次运行记录的指标绘制。",
+        ),
+    };
+    tr(lang, en, zh)
+}
+
+/// The run's figures, in report order; those whose metrics are missing are left out.
+pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
+    let b = Builder { r, ctx };
+    let lang = ctx.lang;
+    let t = |en: &str, zh: &str| tr(lang, en, zh);
+    let pct_persons = t("Persons below the poverty line (%)", "贫困人口占比（%）");
+    let mut out = Vec::new();
+
+    out.extend(b.figure(
+        "incidence",
+        t("Poverty incidence by strategy", "各策略的贫困发生率"),
+        vec![b.spec(
+            t("Measured incidence", "实测贫困发生率"),
+            pct_persons.clone(),
+            scaled(r, "incidence", 100.0),
+            false,
+            Unit::Percent,
+        )],
+        vec![],
+    ));
+
+    let mut measured = b.spec(
+        t("Measured incidence", "实测贫困发生率"),
+        t("Persons (%)", "人口占比（%）"),
+        scaled(r, "incidence", 100.0),
+        false,
+        Unit::Percent,
+    );
+    let official = scaled(r, "official_incidence", 100.0);
+    let has_official = official.is_some();
+    if let Some(m) = measured.as_mut() {
+        m.companion = official;
+        m.legend_name = Some(std::mem::replace(
+            &mut m.title,
+            t("Measured (solid) and official (dashed)", "实测（实线）与建档（虚线）"),
+        ));
+    }
+    if has_official {
+        out.extend(b.figure(
+            "incidence_official",
+            t("Measured vs official incidence", "实测与建档贫困发生率"),
+            vec![measured],
+            vec![t(
+                "Solid: measured (income below the line). Dashed: official (registered, not exited).",
+                "实线：实测（收入低于贫困线）；虚线：建档（已登记、未退出）。",
+            )],
+        ));
+    }
+
+    out.extend(b.figure(
+        "poverty_gap",
+        t("Depth of poverty", "贫困深度"),
+        vec![
+            b.spec(
+                t("Poverty gap (FGT1)", "贫困距指数（FGT1）"),
+                t("Mean shortfall (% of the line)", "平均缺口（占贫困线 %）"),
+                scaled(r, "fgt1", 100.0),
+                false,
+                Unit::Percent,
+            ),
+            b.spec(
+                t("Squared poverty gap (FGT2)", "平方贫困距（FGT2）"),
+                t("Severity (× 100)", "严重程度（× 100）"),
+                scaled(r, "fgt2", 100.0),
+                false,
+                Unit::Percent,
+            ),
+        ],
+        vec![],
+    ));
+
+    out.extend(b.figure(
+        "exits_reentries",
+        t("Exits and re-entries per year", "每年退出与返贫"),
+        vec![
+            b.spec(
+                t("Households exiting the register", "退出建档的户数"),
+                t("Households per year", "户 / 年"),
+                scaled(r, "exits", 1.0),
+                true,
+                Unit::Count,
+            ),
+            b.spec(
+                t("Exited households re-entering", "已退出户返贫"),
+                t("Households per year", "户 / 年"),
+                scaled(r, "reentries", 1.0),
+                true,
+                Unit::Count,
+            ),
+        ],
+        vec![],
+    ));
+
+    out.extend(b.figure(
+        "spending",
+        t("Spending and cost per person exited", "支出与每脱贫一人的成本"),
+        vec![
+                b.spec(
+                    t("Cumulative spending", "累计支出"),
+                    t("Million yuan since the start", "自起始年累计（百万元）"),
+                    cumulative_spending(r)
+                        .map(|f| -> SeriesFn { Box::new(move |rows| f(rows).into_iter().map(|v| v / 1e6).collect()) }),
+                    false,
+                    Unit::MillionYuan,
+                ),
+                b.spec(
+                    t("Cost per person exited", "每脱贫一人的成本"),
+                    t("Yuan per person (cumulative)", "元 / 人（累计）"),
+                    cost_per_person_exited(r),
+                    true,
+                    Unit::Plain,
+                ),
+            ],
+        vec![t(
+            "Spending: dibao, medical assistance, housing and programs, as the run records them.",
+            "支出：低保、医疗救助、危房改造及项目支出（以运行记录为准）。",
+        )],
+    ));
+
+    // Program and scheme panels: each appears once its metrics exist.
+    let mut program = vec![
+        b.spec(
+            t("Order fill rate", "订单完成率"),
+            t("Orders filled (%)", "已完成订单（%）"),
+            fill_rate(r),
+            true,
+            Unit::Percent,
+        ),
+        b.spec(
+            t("Project success rate", "项目成功率"),
+            t("Projects succeeding (%)", "成功项目（%）"),
+            scaled(r, "project_success_rate", 100.0),
+            true,
+            Unit::Percent,
+        ),
+        b.spec(
+            t("Member load (mean)", "党员帮扶负荷（均值）"),
+            t("Households supported per member", "每名党员帮扶户数"),
+            scaled(r, "member_load_mean", 1.0),
+            true,
+            Unit::Plain,
+        ),
+    ];
+    for (name, en, zh, en_unit, zh_unit, factor) in [
+        ("hives", "Bee hives", "蜂箱", "Hives", "箱", 1.0),
+        ("cattle", "Cattle", "牛存栏", "Head", "头", 1.0),
+        (
+            "fund_balance",
+            "Fund balance",
+            "基金余额",
+            "Million yuan",
+            "百万元",
+            1e-6,
+        ),
+    ] {
+        let found = [name.to_string(), format!("scheme_{name}"), format!("stock_{name}")]
+            .into_iter()
+            .find(|n| r.has(n));
+        if let Some(n) = found {
+            program.push(b.spec(
+                t(en, zh),
+                t(en_unit, zh_unit),
+                scaled(r, &n, factor),
+                false,
+                Unit::Plain,
+            ));
+        }
+    }
+    out.extend(b.figure(
+        "programs",
+        t("Programs and schemes", "产业项目与帮扶机制"),
+        program,
+        vec![],
+    ));
+    out
+}
+
+/// The numbers of a strategy's row in the report's table, all means over replicates
+/// except the interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrategyTotals {
+    /// Final-year measured incidence, as a share.
+    pub incidence: Summary,
+    pub persons_exited: f64,
+    pub reentries: f64,
+    /// Yuan, whole period.
+    pub spending: f64,
+    pub cost_per_person_exited: f64,
+}
+
+/// Final-year totals per strategy.
+pub fn strategy_totals(r: &RunResults) -> Vec<StrategyTotals> {
+    let last = r.years.len().saturating_sub(1);
+    let final_mean = |s: usize, f: &Option<SeriesFn>| match f {
+        Some(f) => r
+            .summarise_by_year(s, &|rows| f(rows))
+            .get(last)
+            .map_or(f64::NAN, |c| c.mean),
+        None => f64::NAN,
+    };
+    let incidence = scaled(r, "incidence", 1.0);
+    let exited = cumulative_persons_exited(r);
+    let reentries = cumulative_reentries(r);
+    let spending = cumulative_spending(r);
+    let cost = cost_per_person_exited(r);
+    (0..r.strategies.len())
+        .map(|s| StrategyTotals {
+            incidence: match &incidence {
+                Some(f) => r.summarise_by_year(s, &|rows| f(rows)).get(last).copied(),
+                None => None,
+            }
+            .unwrap_or(Summary::of(&[])),
+            persons_exited: final_mean(s, &exited),
+            reentries: final_mean(s, &reentries),
+            spending: final_mean(s, &spending),
+            cost_per_person_exited: final_mean(s, &cost),
+        })
+        .collect()
+}
+
+/// A metric's description with its unit, for metrics this build knows.
+pub fn describe(metric: &str) -> Option<&'static str> {
+    let k = YearMetrics::NAMES.iter().position(|n| *n == metric)?;
+    YearMetrics::DESCRIPTIONS.get(k).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results(header: &str) -> RunResults {
+        let n = header.split(',').count();
+        let mut text = format!("strategy,replicate,year,{header}\n");
+        for s in ["a", "b"] {
+            for rep in 0..3 {
+                for (yi, y) in [2016, 2017, 2018].iter().enumerate() {
+                    let vals: Vec<String> = (0..n).map(|k| format!("{}", (k + yi + rep) as f64 / 10.0)).collect();
+                    text.push_str(&format!("{s},{rep},{y},{}\n", vals.join(",")));
+                }
+            }
+        }
+        RunResults::from_trajectories_csv(text.as_bytes()).unwrap()
+    }
+
+    fn stems(r: &RunResults) -> Vec<&'static str> {
+        let ctx = FigureContext {
+            lang: Lang::En,
+            scenario_name: "t",
+        };
+        figures(r, &ctx).iter().map(|f| f.stem).collect()
+    }
+
+    #[test]
+    fn figures_appear_with_their_metrics() {
+        assert_eq!(stems(&results("incidence")), ["incidence"]);
+        assert_eq!(
+            stems(&results(
+                "incidence,official_incidence,fgt1,exits,exits_persons,reentries,spending_dibao"
+            )),
+            [
+                "incidence",
+                "incidence_official",
+                "poverty_gap",
+                "exits_reentries",
+                "spending"
+            ]
+        );
+        // Program metrics light up the programs figure without code changes.
+        let r = results("incidence,orders_placed,orders_filled,hives");
+        assert_eq!(stems(&r), ["incidence", "programs"]);
+        let ctx = FigureContext {
+            lang: Lang::Zh,
+            scenario_name: "t",
+        };
+        let f = figures(&r, &ctx);
+        assert_eq!(f[1].panels.len(), 2);
+        assert_eq!(f[1].panels[0].title, "订单完成率");
+    }
+
+    #[test]
+    fn legend_is_ranked_highest_first() {
+        let text =
+            "strategy,replicate,year,incidence\nlow,0,2016,0.1\nlow,0,2017,0.1\nhigh,0,2016,0.5\nhigh,0,2017,0.4\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let ctx = FigureContext {
+            lang: Lang::En,
+            scenario_name: "t",
+        };
+        let f = figures(&r, &ctx);
+        let names: Vec<_> = f[0].legend.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["high", "low"]);
+        assert_eq!(f[0].legend[0].value, "40.0%");
+        // Colours follow scenario order, not rank.
+        assert_eq!(f[0].legend[0].strategy, 1);
+    }
+
+    /// `spending_total` (a running total, as the engine writes it) is used as it is,
+    /// never summed again with the per-year columns.
+    #[test]
+    fn running_totals_from_the_run_are_not_summed_twice() {
+        let text = "strategy,replicate,year,exits_persons,spending_dibao,spending_total,persons_exited_total\n\
+            a,0,2016,0,0,0,0\na,0,2017,10,1000,1000,10\na,0,2018,5,1000,2000,15\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let t = strategy_totals(&r);
+        assert_eq!(t[0].spending, 2000.0);
+        assert_eq!(t[0].persons_exited, 15.0);
+        assert!((t[0].cost_per_person_exited - 2000.0 / 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn totals_cost_per_person_exited() {
+        let text = "strategy,replicate,year,incidence,exits_persons,reentries,spending_dibao,spending_program\n\
+            a,0,2016,0.3,0,0,0,0\na,0,2017,0.2,10,1,1000,500\na,0,2018,0.1,5,2,1000,500\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let t = strategy_totals(&r);
+        assert_eq!(t[0].persons_exited, 15.0);
+        assert_eq!(t[0].reentries, 3.0);
+        assert_eq!(t[0].spending, 3000.0);
+        assert_eq!(t[0].cost_per_person_exited, 200.0);
+        assert!((t[0].incidence.mean - 0.1).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,367 @@
+//! `report.html`: one self-contained page for planners and workshops — what was
+//! simulated, a table per strategy, every chart, the parameters, and how to reproduce
+//! the run. No scripts, external styles or fonts; charts are inline base64 PNG, so
+//! the file can be mailed, opened offline, or printed (it has print CSS).
+//!
+//! It is built only from what a run leaves on disk (the manifest, the scenario text
+//! and the results read back from `trajectories.csv`), so `sandan report` can rebuild
+//! it without re-running the simulation.
+
+use super::figures::{StrategyTotals, describe};
+use super::fonts::Lang;
+use super::manifest::Manifest;
+use super::plot::{Figure, group_thousands, strategy_colour};
+use super::results::RunResults;
+use std::fmt::Write;
+
+/// What the report shows.
+pub struct ReportInput<'a> {
+    pub lang: Lang,
+    pub manifest: &'a Manifest,
+    /// The scenario file's text, if it was saved with the run.
+    pub scenario_toml: Option<&'a str>,
+    pub results: &'a RunResults,
+    pub totals: &'a [StrategyTotals],
+    /// Each figure with its PNG bytes.
+    pub figures: &'a [(Figure, Vec<u8>)],
+    /// The command that rebuilt this report, when it was `sandan report`.
+    pub rebuilt_by: Option<&'a str>,
+}
+
+/// Escape text for HTML element content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Standard base64 (RFC 4648, with padding).
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+const CSS: &str = r#"
+:root { --ink: #1b1b1b; --muted: #5a5a5a; --rule: #d6d6d6; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif;
+  color: var(--ink); max-width: 1240px; margin: 0 auto; padding: 24px; line-height: 1.45; }
+h1 { font-size: 1.8em; margin: 0 0 .2em; }
+h2 { font-size: 1.3em; border-bottom: 2px solid var(--rule); padding-bottom: .2em; margin-top: 1.6em; }
+.lead { font-size: 1.08em; max-width: 70em; }
+.muted, figcaption, footer { color: var(--muted); }
+table { border-collapse: collapse; margin: .6em 0; }
+th, td { padding: .35em .7em; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
+table.results { width: 100%; }
+th { font-size: .92em; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, td.name, .nw { white-space: nowrap; }
+.swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
+  vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+figure { margin: 1.2em 0; }
+figure img { width: 100%; height: auto; border: 1px solid var(--rule); }
+pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: .85em; white-space: pre-wrap; }
+code { font-size: .92em; word-break: break-all; }
+footer { margin-top: 2em; border-top: 2px solid var(--rule); padding-top: .6em; font-size: .9em; }
+@media print {
+  @page { size: A4; margin: 14mm; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  h2 { break-after: avoid; }
+  figure, table, tr { break-inside: avoid; }
+  figure img { border: none; }
+  details > pre { display: none; }
+}
+"#;
+
+fn tr(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+fn num(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        group_thousands(&format!("{v:.decimals$}"))
+    } else {
+        "–".to_string()
+    }
+}
+
+/// The report page as bytes.
+pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
+    let lang = input.lang;
+    let t = |en, zh| tr(lang, en, zh);
+    let m = input.manifest;
+    let r = input.results;
+    let final_year = r.years.last().copied().unwrap_or(m.end_year);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} — {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        lang.code(),
+        escape(&m.scenario_name),
+        t("sandan report", "sandan 报告"),
+    );
+
+    // Header: what was simulated.
+    let _ = writeln!(h, "<header>\n<h1>{}</h1>", escape(&m.scenario_name));
+    if !m.scenario_description.trim().is_empty() {
+        let _ = writeln!(h, "<p class=\"lead\">{}</p>", escape(m.scenario_description.trim()));
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"muted\">{}</p>\n</header>",
+        match lang {
+            Lang::En => format!(
+                "{} strategies compared over {}–{}, {} replicates each; {} households in {} villages. \
+                 All figures are means over replicates unless an interval is given.",
+                r.strategies.len(),
+                m.start_year,
+                m.end_year,
+                m.replicates,
+                group_thousands(&m.households.to_string()),
+                m.villages
+            ),
+            Lang::Zh => format!(
+                "比较 {} 种策略，{}–{} 年，每种 {} 次重复模拟；{} 个村共 {} 户。除注明区间外，数字均为各次重复的均值。",
+                r.strategies.len(),
+                m.start_year,
+                m.end_year,
+                m.replicates,
+                m.villages,
+                group_thousands(&m.households.to_string())
+            ),
+        }
+    );
+
+    // Results table.
+    let _ = writeln!(
+        h,
+        "<section>\n<h2>{} {final_year}</h2>\n<table class=\"results\">\n<thead><tr><th>{}</th><th class=\"num\">{}</th>\
+         <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
+        t("Results by strategy, final year", "各策略结果，末年"),
+        t("Strategy", "策略"),
+        t(
+            "Poverty incidence, % <span class=\"nw\">[5–95%]</span>",
+            "贫困发生率 % <span class=\"nw\">［5–95%］</span>",
+        ),
+        t("Persons exited", "脱贫人数"),
+        t("Re-entries (households)", "返贫户数"),
+        t("Spending (million yuan)", "支出（百万元）"),
+        t("Cost per person exited (yuan)", "每脱贫一人成本（元）"),
+    );
+    // Best (lowest final-year incidence) first, so the table reads as a ranking.
+    let mut order: Vec<usize> = (0..r.strategies.len()).collect();
+    let final_incidence = |s: usize| input.totals.get(s).map_or(f64::NAN, |t| t.incidence.mean);
+    order.sort_by(
+        |&a, &b| match (final_incidence(a).is_nan(), final_incidence(b).is_nan()) {
+            (false, false) => final_incidence(a).total_cmp(&final_incidence(b)),
+            (x, y) => x.cmp(&y),
+        },
+    );
+    for s in order {
+        let name = &r.strategies[s];
+        let tot = input.totals.get(s);
+        let c = strategy_colour(s);
+        let inc = tot.map(|x| x.incidence);
+        let g = |f: fn(&StrategyTotals) -> f64| tot.map_or(f64::NAN, f);
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\"><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</td>\
+             <td class=\"num\">{} [{}, {}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            c.0,
+            c.1,
+            c.2,
+            escape(name),
+            num(inc.map_or(f64::NAN, |i| i.mean * 100.0), 1),
+            num(inc.map_or(f64::NAN, |i| i.p05 * 100.0), 1),
+            num(inc.map_or(f64::NAN, |i| i.p95 * 100.0), 1),
+            num(g(|x| x.persons_exited), 0),
+            num(g(|x| x.reentries), 0),
+            num(g(|x| x.spending / 1e6), 2),
+            num(g(|x| x.cost_per_person_exited), 0),
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</tbody>\n</table>\n<p class=\"muted\">{}</p>\n</section>",
+        t(
+            "Ranked by final-year poverty incidence, lowest first. \
+             Persons exited, re-entries and spending are totals from the first simulated year to the final year. \
+             Cost per person exited is total spending divided by persons exited (– while nobody has exited).",
+            "按末年贫困发生率从低到高排列。脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出 ÷ 累计脱贫人数（尚无人脱贫时为 –）。"
+        )
+    );
+
+    // Charts.
+    let _ = writeln!(h, "<section>\n<h2>{}</h2>", t("Charts", "图表"));
+    for (fig, png) in input.figures {
+        let (w, ht) = fig.size();
+        let _ = writeln!(
+            h,
+            "<figure class=\"chart\" id=\"chart-{stem}\" data-chart=\"{stem}\">\n\
+             <img src=\"data:image/png;base64,{}\" width=\"{w}\" height=\"{ht}\" alt=\"{}\">\n\
+             <figcaption>{} {} <code>{stem}.png</code>, <code>{stem}.svg</code></figcaption>\n</figure>",
+            base64(png),
+            escape(&fig.title),
+            escape(&fig.caption),
+            t("Also saved as", "另存为"),
+            stem = fig.stem,
+        );
+    }
+    let _ = writeln!(h, "</section>");
+
+    // Parameters.
+    let _ = writeln!(
+        h,
+        "<section>\n<h2>{}</h2>\n<table class=\"params\">\n<tbody>",
+        t("Scenario parameters", "情景参数")
+    );
+    let rows: [(&str, String); 7] = [
+        (t("Years", "年份"), format!("{}–{}", m.start_year, m.end_year)),
+        (t("Seed", "随机种子"), m.seed.to_string()),
+        (
+            t("Replicates per strategy", "每种策略重复次数"),
+            m.replicates.to_string(),
+        ),
+        (t("Villages", "村数"), m.villages.to_string()),
+        (t("Households", "户数"), group_thousands(&m.households.to_string())),
+        (t("Scenario file", "情景文件"), m.scenario_path.clone()),
+        (t("Scenario hash", "情景哈希"), m.scenario_hash.clone()),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&v));
+    }
+    let _ = writeln!(
+        h,
+        "</tbody>\n</table>\n<h3>{}</h3>\n<table class=\"strategies\">\n<tbody>",
+        t("Strategies", "策略")
+    );
+    for (s, name) in r.strategies.iter().enumerate() {
+        let c = strategy_colour(s);
+        let d = m.description_of(name);
+        let _ = writeln!(
+            h,
+            "<tr><th><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</th><td>{}</td></tr>",
+            c.0,
+            c.1,
+            c.2,
+            escape(name),
+            if d.is_empty() {
+                t("(no description)", "（无说明）").to_string()
+            } else {
+                escape(d)
+            }
+        );
+    }
+    let _ = writeln!(h, "</tbody>\n</table>");
+    if let Some(text) = input.scenario_toml {
+        let _ = writeln!(
+            h,
+            "<details>\n<summary>{}</summary>\n<pre>{}</pre>\n</details>",
+            t("The scenario file, as run", "运行所用的情景文件"),
+            escape(text)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<details>\n<summary>{}</summary>\n<table class=\"metrics\">\n<tbody>",
+        t("Metrics in trajectories.csv", "trajectories.csv 中的指标")
+    );
+    for metric in &r.metrics {
+        let _ = writeln!(
+            h,
+            "<tr><th><code>{}</code></th><td>{}</td></tr>",
+            escape(metric),
+            escape(describe(metric).unwrap_or(""))
+        );
+    }
+    let _ = writeln!(h, "</tbody>\n</table>\n</details>\n</section>");
+
+    // Footer: how to reproduce.
+    let _ = write!(
+        h,
+        "<footer>\n<p>{} sandan {} · {} {} · {} {} · {} <code>{}</code></p>\n",
+        t("Simulated with", "模拟程序"),
+        escape(&m.sandan_version),
+        t("seed", "种子"),
+        m.seed,
+        t("replicates", "重复次数"),
+        m.replicates,
+        t("command:", "命令："),
+        escape(&m.command),
+    );
+    if let Some(cmd) = input.rebuilt_by {
+        let _ = writeln!(
+            h,
+            "<p>{} sandan {}: <code>{}</code></p>",
+            t("Report rebuilt from the saved results by", "报告由已保存结果重建，使用"),
+            env!("CARGO_PKG_VERSION"),
+            escape(cmd)
+        );
+    }
+    let _ = write!(
+        h,
+        "<p>{}</p>\n</footer>\n</body>\n</html>\n",
+        t(
+            "Running the same command with the same sandan version and scenario file reproduces these results exactly, \
+             whatever the number of threads.",
+            "以相同版本的 sandan、相同的情景文件和命令重新运行，结果完全一致，与线程数无关。"
+        )
+    );
+    h.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(
+            escape("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+}
