@@ -14,6 +14,31 @@
 //! * [`rng`] — randomness derived from (seed, replicate, stream, entity, year);
 //! * [`sweep`] — parameter sweeps: designs, resumable results, shards and merging.
 
+//!
+//! # Using the library
+//!
+//! ```
+//! use sandan::{engine, scenario};
+//!
+//! let text = r#"
+//!     name = "one_village"
+//!     start_year = 2016
+//!     end_year = 2018
+//!     replicates = 2
+//!     [population]
+//!     starting_incidence = 0.2559
+//!     [[village]]
+//!     name = "Liangshuiquan"
+//!     households = 260
+//! "#;
+//! let s = scenario::parse(text, "one_village.toml", "one_village").unwrap();
+//! let records = engine::run(&s, &|| {});
+//! assert_eq!(records.len(), 2); // one strategy (no_program) x 2 replicates
+//! let baseline = &records[0].years[0];
+//! assert_eq!(baseline.year, 2016);
+//! assert!((baseline.incidence - 0.2559).abs() <= 0.005); // calibrated at synthesis
+//! ```
+
 pub mod agents;
 pub mod cli;
 pub mod engine;
