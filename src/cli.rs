@@ -53,8 +53,10 @@ pub struct SweepArgs {
     /// The design file (TOML): what to vary, how, and how many replicates.
     #[arg(long)]
     pub design: PathBuf,
-    /// Output directory [default: outputs/<scenario>-<design>, plus /shard-K with --shard].
-    #[arg(long)]
+    #[arg(
+        long,
+        help = "Output directory [default: outputs/<scenario>-<design>, plus /shard-K with --shard]."
+    )]
     pub out: Option<PathBuf>,
     /// Run only the K-th of N equal parts (0 ≤ K < N), e.g. one Slurm array task.
     #[arg(long, value_parser = Shard::parse)]
@@ -98,8 +100,7 @@ pub struct PlotArgs {
 pub struct RunArgs {
     /// The scenario file (TOML); without one, the embedded Suiyang-like default.
     pub scenario: Option<PathBuf>,
-    /// Output directory [default: outputs/<scenario name>].
-    #[arg(long)]
+    #[arg(long, help = "Output directory [default: outputs/<scenario name>].")]
     pub out: Option<PathBuf>,
     /// Replicates per strategy, overriding the scenario's `replicates`.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -1,6 +1,6 @@
 //! What is measured each year, and how replicates are summarised.
 //!
-//! The metric list is declared once, in [`metrics!`], which defines the struct, the
+//! The metric list is declared once, in the `metrics!` macro below, which defines the struct, the
 //! CSV column names and the value order together so that they cannot drift apart.
 
 use crate::stats::quantile_sorted;

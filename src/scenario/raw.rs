@@ -3,7 +3,7 @@
 //!
 //! Nothing here is trusted yet. Counts are signed so that `-3` reaches validation and
 //! gets a message in the model's words rather than serde's. [`super::validate`] turns
-//! this into the immutable [`super::Params`] the engine runs on.
+//! this into the immutable [`super::Model`] the engine runs on.
 //!
 //! Keep `scenarios/template.toml` in step with the defaults below: a test parses the
 //! template and checks that it states exactly these values.
