@@ -69,7 +69,7 @@ metrics! {
     spending_medical,
     /// Housing renovation paid this year, yuan.
     spending_housing,
-    /// Orders placed by households this year (items ordered; one per household when assigned).
+    /// Orders placed this year: households that ordered (an order lists up to `orders_per_household` items, best first).
     orders_placed,
     /// Orders filled within slots and budget (projects started) this year.
     orders_filled,

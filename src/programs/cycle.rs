@@ -122,13 +122,10 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             }
         })
         .collect();
-    out.orders_placed = orders
-        .iter()
-        .map(|o| match ctx.plan.ordering {
-            OrderingMode::Assigned => f64::from(u8::from(!o.is_empty())),
-            _ => o.len() as f64,
-        })
-        .sum();
+    // A household places one order: its list of up to `orders_per_household` items,
+    // best first (or the county's list, when assigned). Counting households rather
+    // than items keeps fill rates comparable across ordering modes.
+    out.orders_placed = orders.iter().filter(|o| !o.is_empty()).count() as f64;
 
     // The menu: slots per village and item.
     let items = p.items.len();
