@@ -103,6 +103,16 @@ metrics! {
     program_medical,
     /// Program spending on social items (welfare jobs) this year, yuan.
     program_social,
+    /// Program budget that reached households this year (cash, inputs in kind, care, an operator's liquidation), yuan.
+    funds_households,
+    /// Program budget paid to operators for services this year (training, workshops, generic stakes), yuan.
+    funds_operators,
+    /// Program budget paid to village collectives this year (public-welfare jobs), yuan.
+    funds_collective,
+    /// Program principal lost this year (operators that failed, herds that shrank), yuan.
+    funds_lost,
+    /// Program principal held by operators for households at the end of the year (calves, stakes), yuan (a stock).
+    funds_held,
     /// Persons in households that exited, summed since the baseline.
     persons_exited_total,
     /// Re-entries summed since the baseline.

@@ -129,3 +129,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Money traced: every yuan of program budget spent lands in one account. Year by
+    /// year and in total since the baseline, budget spent (projects and cash) =
+    /// households + operators + collective + losses + principal still held, to the yuan.
+    #[test]
+    fn program_budget_is_conserved(
+        households in 20u32..200,
+        incidence in 0.05f64..0.6,
+        seed in any::<u64>(),
+        budget in prop_oneof![Just(0.0), 1_000.0f64..3_000_000.0],
+        menu in prop_oneof![Just("county_fixed"), Just("needs_based")],
+        ordering in prop_oneof![Just("household_choice"), Just("assigned"), Just("lottery")],
+        delivery in prop_oneof![Just("projects"), Just("cash")],
+    ) {
+        let text = format!(
+            "{}\n[[strategy]]\nname = \"s\"\nmenu = \"{menu}\"\nordering = \"{ordering}\"\ndelivery = \"{delivery}\"\nbudget = {budget}\n",
+            scenario_text(&[(households, incidence)], 0.1, 0.8, 0.0)
+        );
+        let s = scenario::parse(&text, "p.toml", "p").unwrap();
+        let mut sim = Simulation::new(&s.strategies[0], seed, 0, 2016);
+        sim.baseline();
+        let (mut spent, mut landed) = (0.0, 0.0);
+        let mut held_before = 0.0;
+        for _ in 0..4 {
+            let o = sim.step();
+            let (m, f) = (o.metrics, o.funds);
+            prop_assert!(m.spending_program + m.spending_cash <= budget + 1e-6);
+            prop_assert!((f.spent - (m.spending_program + m.spending_cash)).abs() < 1e-6);
+            let flows = m.funds_households + m.funds_operators + m.funds_collective + m.funds_lost;
+            prop_assert!(flows >= 0.0 && m.funds_held >= 0.0);
+            prop_assert!((f.spent - (flows + m.funds_held - held_before)).abs() < 0.5, "year {}: {} vs {}", m.year, f.spent, flows + m.funds_held - held_before);
+            spent += f.spent;
+            landed += flows;
+            prop_assert!((spent - (landed + m.funds_held)).abs() < 0.5, "since the baseline: {spent} vs {}", landed + m.funds_held);
+            held_before = m.funds_held;
+        }
+    }
+}

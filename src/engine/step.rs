@@ -9,6 +9,7 @@ use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
 use crate::metrics::{Ledger, YearMetrics};
 use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
+use crate::programs::funds::{Account, Funds};
 use crate::programs::members::Members;
 use crate::programs::{Delivery, Plan};
 use crate::rng::{Stream, StreamKey};
@@ -20,6 +21,8 @@ use crate::stats::{income_key, median_and_gini};
 pub struct YearOutcome {
     pub metrics: YearMetrics,
     pub ledger: Ledger,
+    /// Where the program's budget went this year.
+    pub funds: Funds,
 }
 
 /// Accumulates the person-weighted poverty measures over households.
@@ -431,6 +434,13 @@ pub(crate) fn step(
         metrics.program_social,
     ] = *k;
     metrics.spending_program = k.iter().sum();
+    let mut funds = allocated.funds;
+    funds.book(Account::Household, out.spending_cash);
+    metrics.funds_households = funds.to_households + funds.held_to_households;
+    metrics.funds_operators = funds.to_operators;
+    metrics.funds_collective = funds.to_collective;
+    metrics.funds_lost = funds.lost;
+    metrics.funds_held = funds.held;
     let persons = metrics.population.max(1.0);
     [
         metrics.income_farm,
@@ -444,5 +454,5 @@ pub(crate) fn step(
         metrics.health_spending,
         metrics.interest_paid,
     ] = by_source.map(|x| x / persons);
-    YearOutcome { metrics, ledger }
+    YearOutcome { metrics, ledger, funds }
 }

@@ -6,6 +6,7 @@
 //! * [`run_project`], during the year, per household: the project succeeds or
 //!   fails, pays or costs, and changes the household's skill and motivation.
 
+use super::funds::{self, Funds};
 use super::matching::{self, Order};
 use super::members::Members;
 use super::{Applicant, Delivery, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
@@ -25,6 +26,8 @@ pub struct Allocated {
     pub orders_supported: f64,
     pub orders_unclaimed: f64,
     pub spending_by_kind: [f64; KINDS],
+    /// Where this year's budget landed.
+    pub funds: Funds,
     /// Cash paid per person of a registered household this year (cash delivery).
     pub cash_per_person: f64,
     /// Households supported by each member this year.
@@ -248,6 +251,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
         out.orders_filled += 1.0;
         out.spending_by_kind[it.kind.index()] += it.unit_cost;
+        out.funds.book(funds::account(it.kind), it.unit_cost);
         next.project[i] = k;
         next.project_years[i] = it.duration;
         next.project_chosen[i] = ctx.plan.ordering == OrderingMode::HouseholdChoice;

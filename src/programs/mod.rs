@@ -10,6 +10,7 @@
 //! year ([`cycle::run_project`]).
 
 pub mod cycle;
+pub mod funds;
 pub mod matching;
 pub mod members;
 
