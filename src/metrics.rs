@@ -103,6 +103,14 @@ metrics! {
     program_medical,
     /// Program spending on social items (welfare jobs) this year, yuan.
     program_social,
+    /// Program spending on cattle dividend items (calves held by an operator) this year, yuan.
+    program_cattle,
+    /// Program spending on equity-stake items (shares held for households) this year, yuan.
+    program_equity,
+    /// Cattle an operator holds for households at the end of the year: calves' principal over the calf price, head (a stock).
+    cattle,
+    /// Households whose calves or stake were liquidated this year because the operator failed.
+    holdings_liquidated,
     /// Program budget that reached households this year (cash, inputs in kind, care, an operator's liquidation), yuan.
     funds_households,
     /// Program budget paid to operators for services this year (training, workshops, generic stakes), yuan.
@@ -133,7 +141,7 @@ metrics! {
     income_projects,
     /// Income from kept enterprises and stakes per person this year, yuan.
     income_assets,
-    /// Dibao, medical assistance and cash transfers per person this year, yuan.
+    /// Dibao, medical assistance, cash transfers and principal paid back by failed scheme operators per person this year, yuan.
     income_transfers,
     /// Other income (pensions, small transfers) per person this year, yuan.
     income_other,
@@ -141,6 +149,8 @@ metrics! {
     health_spending,
     /// Interest on debt per person this year, yuan (subtracted from net income).
     interest_paid,
+    /// Scheme dividends (cattle profit share, equity returns) per person this year, yuan.
+    income_dividends,
 }
 
 /// Summary of one metric over replicates.

@@ -57,6 +57,10 @@ pub enum Stream {
     Matching = 13,
     /// Project outcomes.
     Projects = 14,
+    /// Failure of the operators of schemes (cattle farms, enterprises), per village.
+    Operators = 15,
+    /// County-wide scheme prices and returns (cattle sale price, equity return).
+    SchemePrices = 16,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

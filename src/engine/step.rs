@@ -11,6 +11,7 @@ use crate::metrics::{Ledger, YearMetrics};
 use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
 use crate::programs::funds::{Account, Funds};
 use crate::programs::members::Members;
+use crate::programs::schemes::{self, SchemeYear};
 use crate::programs::{Delivery, Plan};
 use crate::rng::{Stream, StreamKey};
 use crate::scenario::Model;
@@ -186,8 +187,15 @@ pub(crate) fn step(
         0.0
     };
     let keep_rate = 1.0 - m.program.project.enterprise_loss_rate;
+    let schemes = if program_on {
+        SchemeYear::draw(&m.program, m.villages.len(), seed, rep, t)
+    } else {
+        SchemeYear::default()
+    };
+    let mut funds = allocated.funds;
+    let (mut liquidated, mut cattle_value) = (0.0, 0.0);
     let (mut projects_run, mut projects_succeeded) = (0.0, 0.0);
-    let mut by_source = [0.0f64; 10];
+    let mut by_source = [0.0f64; 11];
 
     let mut tally = Tally::new(line, keys);
     let mut out = YearMetrics::default();
@@ -252,6 +260,7 @@ pub(crate) fn step(
         // The household's project, and what it keeps from earlier ones.
         let (mut skill, mut motivation) = (skill, motivation);
         let mut kept = prev.kept_income[i];
+        let (mut dividends, mut payback) = (0.0, 0.0);
         if program_on {
             kept *= keep_rate as f32;
             if next.project[i] != NONE_ITEM {
@@ -282,6 +291,37 @@ pub(crate) fn step(
                 }
             }
             market += f64::from(kept);
+            // Schemes: calves and stakes an operator holds for the household.
+            let (c, st) = (next.cattle[i], next.stake[i]);
+            if c > 0 || st > 0 {
+                let mut book = |h: schemes::Holding| {
+                    dividends += h.dividend;
+                    payback += f64::from(h.recovered);
+                    funds.held_to_households += f64::from(h.recovered);
+                    funds.lost += f64::from(h.lost);
+                    funds.held += f64::from(h.principal);
+                    liquidated += f64::from(u8::from(h.failed));
+                    h.principal
+                };
+                if c > 0 {
+                    next.cattle[i] = book(schemes::cattle_year(
+                        &m.program.cattle,
+                        c,
+                        schemes.cattle_price,
+                        schemes.cattle_failed[v],
+                    ));
+                    cattle_value += f64::from(next.cattle[i]);
+                }
+                if st > 0 {
+                    next.stake[i] = book(schemes::equity_year(
+                        &m.program.equity,
+                        st,
+                        schemes.equity_return,
+                        schemes.equity_failed[v],
+                    ));
+                }
+                market += dividends;
+            }
         }
         let cash = if status == Status::Registered {
             cash_pc * sz
@@ -290,7 +330,7 @@ pub(crate) fn step(
         };
         let wealth = prev.wealth[i];
         let interest = income::interest(m, wealth);
-        let before_dibao = market - out_of_pocket + assistance + cash - interest;
+        let before_dibao = market - out_of_pocket + assistance + cash + payback - interest;
         let incapable = lab == 0 || chronic > 0 || f.disabled[i] > 0;
         let eligible = before_dibao / sz < dibao_standard && (!m.dibao.require_incapacity || incapable);
         let take_up = if is_supported {
@@ -375,7 +415,7 @@ pub(crate) fn step(
         out.spending_dibao += dibao;
         out.spending_medical += assistance;
         ledger.market_income += market;
-        ledger.transfers += dibao + assistance + cash;
+        ledger.transfers += dibao + assistance + cash + payback;
         for (acc, x) in by_source.iter_mut().zip([
             productivity * earnings.farm,
             earnings.rent,
@@ -383,10 +423,11 @@ pub(crate) fn step(
             productivity * earnings.remittances,
             project_income,
             if program_on { f64::from(kept) } else { 0.0 },
-            dibao + assistance + cash,
+            dibao + assistance + cash + payback,
             earnings.other,
             out_of_pocket,
             interest,
+            dividends,
         ]) {
             *acc += x;
         }
@@ -432,9 +473,12 @@ pub(crate) fn step(
         metrics.program_dividend,
         metrics.program_medical,
         metrics.program_social,
+        metrics.program_cattle,
+        metrics.program_equity,
     ] = *k;
+    metrics.cattle = cattle_value / m.program.cattle.calf_price;
+    metrics.holdings_liquidated = liquidated;
     metrics.spending_program = k.iter().sum();
-    let mut funds = allocated.funds;
     funds.book(Account::Household, out.spending_cash);
     metrics.funds_households = funds.to_households + funds.held_to_households;
     metrics.funds_operators = funds.to_operators;
@@ -453,6 +497,7 @@ pub(crate) fn step(
         metrics.income_other,
         metrics.health_spending,
         metrics.interest_paid,
+        metrics.income_dividends,
     ] = by_source.map(|x| x / persons);
     YearOutcome { metrics, ledger, funds }
 }

@@ -9,7 +9,7 @@
 use super::funds::{self, Funds};
 use super::matching::{self, Order};
 use super::members::Members;
-use super::{Applicant, Delivery, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
+use super::{Applicant, Delivery, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
 use crate::agents::household::{Households, State, Status};
 use crate::rng::{CellRng, Stream};
 use crate::scenario::raw::Allocation;
@@ -53,6 +53,8 @@ fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
         land: f64::from(hh.fixed.land[i]),
         skill: s.skill[i],
         motivation: s.motivation[i],
+        holds_cattle: s.cattle[i] > 0,
+        holds_stake: s.stake[i] > 0,
     }
 }
 
@@ -83,6 +85,8 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.project_years[i] = prev.project_years[i];
         next.project_chosen[i] = prev.project_chosen[i];
         next.project_member[i] = prev.project_member[i];
+        next.cattle[i] = prev.cattle[i];
+        next.stake[i] = prev.stake[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
             out.member_load[prev.project_member[i] as usize] += 1;
         }
@@ -184,6 +188,16 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         r
     };
 
+    // Room left on each village's cattle farm, in yuan of calves (its capacity in
+    // head less the calves it already holds). Only counted when cattle are listed.
+    let mut cattle_room: Vec<f64> = Vec::new();
+    if p.items.iter().any(|it| it.kind == ItemKind::Cattle) {
+        cattle_room = vec![f64::from(p.cattle.capacity) * p.cattle.calf_price; ctx.villages];
+        for i in 0..n {
+            cattle_room[hh.fixed.village[i] as usize] -= f64::from(prev.cattle[i]);
+        }
+    }
+
     let mut budget = ctx.plan.budget;
     let mut filled: Vec<(usize, u8)> = Vec::new(); // (applicant index, item)
     for &a in &queue {
@@ -192,9 +206,13 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         for &k in &orders[a] {
             let it = &p.items[k as usize];
             let slot = &mut slots[v * items + k as usize];
-            if *slot > 0 && budget >= it.unit_cost {
+            let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
+            if *slot > 0 && budget >= it.unit_cost && room {
                 *slot -= 1;
                 budget -= it.unit_cost;
+                if it.kind == ItemKind::Cattle {
+                    cattle_room[v] -= it.unit_cost;
+                }
                 filled.push((a, k));
                 break;
             }
@@ -252,6 +270,21 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         out.orders_filled += 1.0;
         out.spending_by_kind[it.kind.index()] += it.unit_cost;
         out.funds.book(funds::account(it.kind), it.unit_cost);
+        if it.kind.is_scheme() {
+            // The budget becomes principal an operator holds for the household
+            // (validated to be whole yuan; the household held none of this kind).
+            let principal = it.unit_cost as u32;
+            match it.kind {
+                ItemKind::Cattle => next.cattle[i] = next.cattle[i].saturating_add(principal),
+                _ => next.stake[i] = next.stake[i].saturating_add(principal),
+            }
+            if let Some(j) = member {
+                // The member helps the household into the scheme this year.
+                out.orders_supported += 1.0;
+                out.member_load[j] += 1;
+            }
+            continue;
+        }
         next.project[i] = k;
         next.project_years[i] = it.duration;
         next.project_chosen[i] = ctx.plan.ordering == OrderingMode::HouseholdChoice;
@@ -333,7 +366,6 @@ pub fn run_project(
 mod tests {
     use super::*;
     use crate::agents::synthesis::synthesize;
-    use crate::programs::ItemKind;
     use crate::scenario;
 
     fn setup() -> (crate::scenario::Model, Households) {

@@ -30,6 +30,7 @@ pub fn account(kind: ItemKind) -> Account {
         // an enterprise that returns a fixed income and is not tracked further.
         ItemKind::Labour | ItemKind::Dividend => Account::Operator,
         ItemKind::Social => Account::Collective,
+        ItemKind::Cattle | ItemKind::Equity => Account::Held,
     }
 }
 

@@ -13,11 +13,13 @@ pub mod cycle;
 pub mod funds;
 pub mod matching;
 pub mod members;
+pub mod schemes;
 
 use crate::scenario::Dist;
 pub use crate::scenario::raw::{
-    Allocation, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects, Unclaimed,
+    Allocation, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects, ReturnMode, Unclaimed,
 };
+use schemes::{Cattle, Equity};
 
 /// Number of item kinds (fixed: spending is reported per kind).
 pub const KINDS: usize = ItemKind::ALL.len();
@@ -92,6 +94,8 @@ pub struct Program {
     /// How closely a branch of each quality fits its menu to its households' needs.
     pub branch_fit: [f64; 3],
     pub project: ProjectEffects,
+    pub cattle: Cattle,
+    pub equity: Equity,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
 }
@@ -133,6 +137,9 @@ pub struct Applicant {
     pub land: f64,
     pub skill: f32,
     pub motivation: f32,
+    /// The household already has calves or a stake held for it (one of each at most).
+    pub holds_cattle: bool,
+    pub holds_stake: bool,
 }
 
 impl Applicant {
@@ -144,6 +151,8 @@ impl Applicant {
             && f64::from(self.skill) >= item.min_skill
             && (!item.needs_illness || self.chronic > 0)
             && (item.kind != ItemKind::Labour || local_labour > 0)
+            && !(item.kind == ItemKind::Cattle && self.holds_cattle)
+            && !(item.kind == ItemKind::Equity && self.holds_stake)
     }
 }
 
@@ -222,6 +231,8 @@ mod tests {
             land: 3.0,
             skill: 0.4,
             motivation: 0.5,
+            holds_cattle: false,
+            holds_stake: false,
         }
     }
 

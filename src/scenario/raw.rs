@@ -428,10 +428,16 @@ pub enum ItemKind {
     Medical,
     /// Social-assistance services and public-welfare jobs.
     Social,
+    /// Calves bought for the household and raised by an operator for a share of the
+    /// profit (Gaoping's cattle dividend farm; `[program.cattle]`).
+    Cattle,
+    /// A share in an enterprise paying a return (Xiyuan's stake, 折股到户;
+    /// `[program.equity]`).
+    Equity,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 7] = [
+    pub const ALL: [ItemKind; 9] = [
         ItemKind::Planting,
         ItemKind::Livestock,
         ItemKind::Enterprise,
@@ -439,6 +445,8 @@ impl ItemKind {
         ItemKind::Dividend,
         ItemKind::Medical,
         ItemKind::Social,
+        ItemKind::Cattle,
+        ItemKind::Equity,
     ];
 
     pub fn index(self) -> usize {
@@ -454,7 +462,15 @@ impl ItemKind {
             ItemKind::Dividend => "dividend",
             ItemKind::Medical => "medical",
             ItemKind::Social => "social",
+            ItemKind::Cattle => "cattle",
+            ItemKind::Equity => "equity",
         }
+    }
+
+    /// Whether the item's budget becomes principal an operator holds for the
+    /// household (a scheme) rather than a project the household runs.
+    pub fn is_scheme(self) -> bool {
+        matches!(self, ItemKind::Cattle | ItemKind::Equity)
     }
 }
 
@@ -651,6 +667,88 @@ impl Default for ProjectEffects {
     }
 }
 
+/// The cattle dividend scheme (Gaoping, DOMAIN.md): program funds buy calves held
+/// for households by an operator (a large farmer or company) who fattens and sells
+/// them each year and splits the profit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCattle {
+    pub calf_price: f64,
+    pub sale_price: f64,
+    pub price_sd: f64,
+    pub feed_cost: f64,
+    pub mortality: f64,
+    pub household_share: f64,
+    pub insured: bool,
+    pub premium_rate: f64,
+    pub insurance_cover: f64,
+    pub capacity: i64,
+    pub failure_probability: f64,
+    pub recovery: f64,
+}
+
+impl Default for RawCattle {
+    fn default() -> Self {
+        RawCattle {
+            // DOMAIN.md (beef cattle, 2019): a calf of 5,000-6,000 yuan sells for
+            // 10,000-11,000 after about a year; mortality about 1.2% over a 6-month
+            // cycle; Gaoping gave households 80% of the profit and sold 400+ a year.
+            calf_price: 5500.0,
+            sale_price: 10500.0,
+            price_sd: 0.1,
+            // Our assumption: feed, vet and labour per head for a year's fattening.
+            feed_cost: 3500.0,
+            mortality: 0.024,
+            household_share: 0.8,
+            insured: false,
+            premium_rate: 0.03,
+            insurance_cover: 0.8,
+            capacity: 400,
+            // Our assumptions: a yearly chance the operator fails, and the share of
+            // the principal recovered for the households when it does.
+            failure_probability: 0.02,
+            recovery: 0.5,
+        }
+    }
+}
+
+/// How an equity stake's return is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnMode {
+    /// A fixed return on the stake every year the enterprise stands (Xiyuan: 10%).
+    Fixed,
+    /// The return varies with the enterprise's year (a county-wide shock).
+    Variable,
+}
+
+/// Equity stakes (折股到户, 三变): program funds invested as shares in an enterprise
+/// for households; dividends by shares, also to households without labour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawEquity {
+    pub return_mode: ReturnMode,
+    pub return_rate: f64,
+    pub return_sd: f64,
+    pub failure_probability: f64,
+    pub recovery: f64,
+}
+
+impl Default for RawEquity {
+    fn default() -> Self {
+        RawEquity {
+            // Xiyuan (DOMAIN.md): 500,000 yuan invested in a scenic area pays a fixed
+            // 50,000 a year, low risk.
+            return_mode: ReturnMode::Fixed,
+            return_rate: 0.1,
+            return_sd: 0.3,
+            // Our assumptions: "low risk" as a 1% yearly chance of failure.
+            failure_probability: 0.01,
+            recovery: 0.5,
+        }
+    }
+}
+
 /// Allocation of orders when demand exceeds slots or budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -679,6 +777,8 @@ pub struct RawProgram {
     pub branch_quality: BranchQuality,
     pub branch_fit: BranchQuality,
     pub project: ProjectEffects,
+    pub cattle: RawCattle,
+    pub equity: RawEquity,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -701,6 +801,8 @@ impl Default for RawProgram {
                 average: 0.4,
             },
             project: ProjectEffects::default(),
+            cattle: RawCattle::default(),
+            equity: RawEquity::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

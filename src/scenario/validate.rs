@@ -5,7 +5,8 @@
 //! found. The first failing check wins: one clear message beats a page of them.
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
-use super::raw::{BranchQuality, CauseMix, MeanSd, RawProgram, RawScenario, RawStrategy, Region};
+use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
+use crate::programs::schemes::{Cattle, Equity};
 use crate::programs::{Item, MemberKind, Plan, Program};
 
 /// A path to a key in the scenario file, e.g. `village[2].households`.
@@ -373,6 +374,8 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             format!("may list at most {} items, got {}", u8::MAX - 1, p.item.len()),
         );
     }
+    let cattle = cattle(&path.key("cattle"), &p.cattle)?;
+    let equity = equity(&path.key("equity"), &p.equity)?;
     let mut items = Vec::with_capacity(p.item.len());
     for (k, it) in p.item.iter().enumerate() {
         let ip = path.key("item").index(k);
@@ -383,6 +386,17 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             return fail(
                 &ip.key("name"),
                 format!("'{}' is listed twice; item names must differ", it.name),
+            );
+        }
+        // Scheme principal is held in whole yuan so that the money identity is exact.
+        if it.kind.is_scheme() && (it.unit_cost.fract() != 0.0 || it.unit_cost > 1e9) {
+            return fail(
+                &ip.key("unit_cost"),
+                format!(
+                    "of a {} item must be a whole number of yuan up to 1,000,000,000, got {}",
+                    it.kind.name(),
+                    it.unit_cost
+                ),
             );
         }
         items.push(Item {
@@ -422,8 +436,41 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         branch_quality_cdf: [shares[0], shares[0] + shares[1], 1.0],
         branch_fit,
         project: e.clone(),
+        cattle,
+        equity,
         items,
         member_kinds,
+    })
+}
+
+fn cattle(path: &KeyPath, c: &RawCattle) -> Checked<Cattle> {
+    let calf_price = non_negative(&path.key("calf_price"), c.calf_price)?;
+    if calf_price == 0.0 {
+        return fail(&path.key("calf_price"), "must be above 0 (head are counted in calves)");
+    }
+    Ok(Cattle {
+        calf_price,
+        sale_price: non_negative(&path.key("sale_price"), c.sale_price)?,
+        price_sd: bounded(&path.key("price_sd"), c.price_sd, 0.0, 2.0)?,
+        feed_cost: non_negative(&path.key("feed_cost"), c.feed_cost)?,
+        mortality: unit(&path.key("mortality"), c.mortality)?,
+        household_share: unit(&path.key("household_share"), c.household_share)?,
+        insured: c.insured,
+        premium_rate: unit(&path.key("premium_rate"), c.premium_rate)?,
+        insurance_cover: unit(&path.key("insurance_cover"), c.insurance_cover)?,
+        capacity: count(&path.key("capacity"), c.capacity, 0, 100_000_000)?,
+        failure_probability: unit(&path.key("failure_probability"), c.failure_probability)?,
+        recovery: unit(&path.key("recovery"), c.recovery)?,
+    })
+}
+
+fn equity(path: &KeyPath, e: &RawEquity) -> Checked<Equity> {
+    Ok(Equity {
+        return_mode: e.return_mode,
+        return_rate: bounded(&path.key("return_rate"), e.return_rate, 0.0, 10.0)?,
+        return_sd: bounded(&path.key("return_sd"), e.return_sd, 0.0, 2.0)?,
+        failure_probability: unit(&path.key("failure_probability"), e.failure_probability)?,
+        recovery: unit(&path.key("recovery"), e.recovery)?,
     })
 }
 

@@ -1,0 +1,176 @@
+//! The cattle dividend scheme and equity stakes, end to end, same seeds throughout.
+
+use sandan::engine::{Simulation, simulate};
+use sandan::scenario::{self, Scenario};
+
+/// A county whose catalogue holds only the two schemes: two calves (Gaoping) and a
+/// 5,000-yuan stake (Xiyuan) per household.
+fn county(cattle: &str, equity: &str, extra_items: &str) -> Scenario {
+    let text = format!(
+        r#"
+start_year = 2016
+end_year = 2020
+replicates = 3
+[population]
+starting_incidence = 0.35
+[[village]]
+name = "v"
+count = 2
+households = 200
+[program.cattle]
+{cattle}
+[program.equity]
+{equity}
+[[program.item]]
+name = "gaoping_cattle"
+kind = "cattle"
+unit_cost = 11000
+slots = 40
+expected_return = 3000
+risk = 0.05
+[[program.item]]
+name = "xiyuan_stake"
+kind = "equity"
+unit_cost = 5000
+slots = 40
+expected_return = 500
+risk = 0.01
+{extra_items}
+[[strategy]]
+name = "schemes"
+menu = "county_fixed"
+budget = 600000
+"#
+    );
+    scenario::parse(&text, "schemes.toml", "schemes").unwrap()
+}
+
+#[test]
+fn schemes_hold_calves_and_stakes_and_pay_dividends() {
+    let s = county("failure_probability = 0.0", "failure_probability = 0.0", "");
+    let rec = simulate(&s, 0, 0);
+    let y = &rec.years[1];
+    assert!(y.program_cattle > 0.0 && y.program_equity > 0.0, "{y:?}");
+    assert!(y.cattle > 0.0);
+    assert!(y.income_dividends > 0.0);
+    assert_eq!(y.holdings_liquidated, 0.0);
+    // No failure: the principal only grows (a loss year could shrink a herd, but not
+    // at these prices) and stays within the operator's capacity of 400 head a village.
+    for w in rec.years[1..].windows(2) {
+        assert!(w[1].funds_held >= w[0].funds_held);
+    }
+    assert!(rec.years.iter().all(|y| y.cattle <= 800.0 + 1e-9));
+}
+
+#[test]
+fn a_households_share_of_zero_gives_no_dividend() {
+    // No equity on the menu, households keep nothing of the cattle profit.
+    let s = county("household_share = 0.0", "", "");
+    let s_no_equity = {
+        let mut s = s;
+        let p = &mut s.strategies[0].model.program;
+        p.items.retain(|it| it.name != "xiyuan_stake");
+        s
+    };
+    for r in 0..s_no_equity.replicates {
+        let rec = simulate(&s_no_equity, 0, r);
+        assert!(rec.years.iter().any(|y| y.cattle > 0.0), "the test needs cattle");
+        for y in &rec.years {
+            assert_eq!(y.income_dividends, 0.0, "year {}", y.year);
+        }
+    }
+}
+
+#[test]
+fn an_operators_failure_costs_the_principal_and_the_dividends() {
+    let s = county(
+        "failure_probability = 1.0\nrecovery = 0.25",
+        "failure_probability = 1.0\nrecovery = 0.25",
+        "",
+    );
+    let mut sim = Simulation::new(&s.strategies[0], 7, 0, 2016);
+    sim.baseline();
+    let o = sim.step();
+    let m = o.metrics;
+    assert!(m.spending_program > 0.0);
+    assert!(m.holdings_liquidated > 0.0);
+    assert_eq!((m.cattle, m.funds_held, m.income_dividends), (0.0, 0.0, 0.0));
+    // A quarter comes back to the households, the rest is lost (to the yuan, up to
+    // flooring each household's quarter).
+    assert!((m.funds_lost - 0.75 * m.spending_program).abs() <= m.holdings_liquidated);
+    assert!((m.funds_households - 0.25 * m.spending_program).abs() <= m.holdings_liquidated);
+    assert!(sim.households().state.cattle.iter().all(|&c| c == 0));
+}
+
+/// Person-weighted incidence among the households given `members`, this year.
+fn incidence_among(sim: &Simulation, members: &[usize], line: f64) -> f64 {
+    let hh = sim.households();
+    let (mut poor, mut all) = (0.0, 0.0);
+    for &i in members {
+        let w = f64::from(hh.fixed.size[i]);
+        all += w;
+        if f64::from(hh.state.income_pc[i]) < line {
+            poor += w;
+        }
+    }
+    poor / all.max(1.0)
+}
+
+#[test]
+fn raising_the_households_profit_share_never_raises_participants_incidence() {
+    let low = county("household_share = 0.5\nfailure_probability = 0.0", "", "");
+    let high = county("household_share = 0.9\nfailure_probability = 0.0", "", "");
+    for seed in 0..4u64 {
+        let mut a = Simulation::new(&low.strategies[0], seed, 0, 2016);
+        let mut b = Simulation::new(&high.strategies[0], seed, 0, 2016);
+        a.baseline();
+        b.baseline();
+        let (ma, mb) = (a.step().metrics, b.step().metrics);
+        // The first year's participants are the same in both runs: orders do not
+        // depend on the share.
+        let part = |s: &Simulation| -> Vec<usize> {
+            let st = &s.households().state;
+            (0..st.len()).filter(|&i| st.cattle[i] > 0).collect()
+        };
+        let members = part(&a);
+        assert_eq!(members, part(&b), "seed {seed}");
+        assert!(!members.is_empty());
+        let line = low.strategies[0].model.poverty_line.at(2017);
+        assert!(incidence_among(&b, &members, line) <= incidence_among(&a, &members, line));
+        assert!(mb.income_dividends > ma.income_dividends);
+        for year in 2018..=2020 {
+            a.step();
+            b.step();
+            let line = low.strategies[0].model.poverty_line.at(year);
+            let (ia, ib) = (incidence_among(&a, &members, line), incidence_among(&b, &members, line));
+            assert!(ib <= ia, "seed {seed} year {year}: {ib} > {ia}");
+        }
+    }
+}
+
+#[test]
+fn households_without_labour_hold_schemes() {
+    let mut s = county("", "failure_probability = 0.0", "");
+    // Enough budget to serve every registered household: cattle (the better
+    // expected return) go first, then stakes.
+    s.strategies[0].plan.budget = 5_000_000.0;
+    let mut sim = Simulation::new(&s.strategies[0], 3, 0, 2016);
+    sim.baseline();
+    sim.step();
+    let st = &sim.households().state;
+    assert!(
+        (0..st.len()).any(|i| st.labourers[i] == 0 && (st.stake[i] > 0 || st.cattle[i] > 0)),
+        "a household without labour holds calves or a stake"
+    );
+    // The next year, households holding calves order stakes too.
+    sim.step();
+    let st = &sim.households().state;
+    assert!((0..st.len()).any(|i| st.stake[i] > 0 && st.cattle[i] > 0));
+}
+
+#[test]
+fn scheme_items_must_cost_whole_yuan() {
+    let text = "[[village]]\nname = \"v\"\nhouseholds = 5\n[[program.item]]\nname = \"c\"\nkind = \"cattle\"\nunit_cost = 5500.5\nslots = 1\nexpected_return = 1\nrisk = 0.1\n";
+    let e = scenario::parse(text, "bad.toml", "bad").unwrap_err().to_string();
+    assert!(e.contains("unit_cost") && e.contains("whole number"), "{e}");
+}
