@@ -85,7 +85,7 @@ metrics! {
     member_load_mean,
     /// Most households supported by one member this year.
     member_load_max,
-    /// Program spending on projects this year, yuan.
+    /// Program spending on projects, schemes and mutual-aid funds this year, yuan.
     spending_program,
     /// Program budget paid as cash this year, yuan.
     spending_cash,
@@ -107,6 +107,16 @@ metrics! {
     program_cattle,
     /// Program spending on equity-stake items (shares held for households) this year, yuan.
     program_equity,
+    /// Program budget paid into village mutual-aid funds this year, yuan (part of `spending_program`).
+    program_fund,
+    /// Balance of the village mutual-aid funds at the end of the year, yuan (a stock).
+    fund_balance,
+    /// Interest the mutual-aid funds received from borrowers this year, yuan (households' money, not budget).
+    fund_interest,
+    /// Mutual-aid loans settled this year.
+    loans,
+    /// Mutual-aid loans defaulted this year (the project failed).
+    loan_defaults,
     /// Cattle an operator holds for households at the end of the year: calves' principal over the calf price, head (a stock).
     cattle,
     /// Households whose calves or stake were liquidated this year because the operator failed.

@@ -134,8 +134,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
     /// Money traced: every yuan of program budget spent lands in one account. Year by
-    /// year and in total since the baseline, budget spent (projects and cash) =
-    /// households + operators + collective + losses + principal still held, to the yuan.
+    /// year and in total since the baseline, budget spent (projects and cash) + the
+    /// interest the mutual-aid funds received = households + operators + collective +
+    /// losses + principal still held + fund balances, to the yuan.
     #[test]
     fn program_budget_is_conserved(
         households in 20u32..200,
@@ -151,12 +152,14 @@ proptest! {
         recovery in 0.0f64..1.0,
         insured in any::<bool>(),
         variable in any::<bool>(),
+        fund_share in prop_oneof![Just(0.0), 0.0f64..0.5],
     ) {
         // With schemes, a catalogue of calves, stakes, a planting project and a
         // welfare job, and operators that fail, prices that crash, partial recovery.
         let catalogue = if schemes {
             format!(
                 "[program.cattle]\nfailure_probability = {failure}\nsale_price = {sale_price}\nrecovery = {recovery}\ninsured = {insured}\ncapacity = 30\n\
+                 [program.mutual_aid]\nbudget_share = {fund_share}\nloan_size = 3000\n\
                  [program.equity]\nfailure_probability = {failure}\nrecovery = {recovery}\nreturn_mode = \"{}\"\n\
                  [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\
                  [[program.item]]\nname = \"stake\"\nkind = \"equity\"\nunit_cost = 4999\nslots = 9\nexpected_return = 500\nrisk = 0.01\n\
@@ -187,11 +190,14 @@ proptest! {
             let st = &sim.households().state;
             let held: f64 = st.cattle.iter().chain(&st.stake).map(|&x| f64::from(x)).sum();
             prop_assert_eq!(held, m.funds_held);
-            prop_assert!((f.spent - (flows + m.funds_held - held_before)).abs() < 0.5, "year {}: {} vs {}", m.year, f.spent, flows + m.funds_held - held_before);
-            spent += f.spent;
+            // The funds' interest is households' money coming in.
+            let stocks = m.funds_held + m.fund_balance;
+            prop_assert!((f.spent + m.fund_interest - (flows + stocks - held_before)).abs() < 0.5, "year {}: {} vs {}", m.year, f.spent, flows + stocks - held_before);
+            spent += f.spent + m.fund_interest;
             landed += flows;
-            prop_assert!((spent - (landed + m.funds_held)).abs() < 0.5, "since the baseline: {spent} vs {}", landed + m.funds_held);
-            held_before = m.funds_held;
+            prop_assert!((spent - (landed + stocks)).abs() < 0.5, "since the baseline: {spent} vs {}", landed + stocks);
+            prop_assert!(m.fund_balance >= 0.0 && m.loan_defaults <= m.loans);
+            held_before = stocks;
         }
     }
 }

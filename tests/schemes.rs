@@ -174,3 +174,73 @@ fn scheme_items_must_cost_whole_yuan() {
     let e = scenario::parse(text, "bad.toml", "bad").unwrap_err().to_string();
     assert!(e.contains("unit_cost") && e.contains("whole number"), "{e}");
 }
+
+/// A county with one planting project of the given risk and a mutual-aid fund.
+fn fund_county(risk: f64) -> Scenario {
+    let text = format!(
+        r#"
+start_year = 2016
+end_year = 2019
+[population]
+starting_incidence = 0.35
+[[village]]
+name = "v"
+households = 300
+[program.project]
+skill_effect = 0.0
+motivation_effect = 0.0
+support_effect = 0.0
+[program.mutual_aid]
+budget_share = 0.5
+loan_size = 2000
+interest_rate = 0.1
+interest_subsidy = 0.0
+[[program.item]]
+name = "tea"
+kind = "planting"
+unit_cost = 2000
+slots = 30
+min_labourers = 1
+expected_return = 1500
+risk = {risk}
+duration = 3
+[[strategy]]
+name = "fund"
+ordering = "assigned"
+budget = 100000
+"#
+    );
+    scenario::parse(&text, "fund.toml", "fund").unwrap()
+}
+
+#[test]
+fn a_mutual_aid_fund_grows_by_its_interest_when_projects_succeed() {
+    let s = fund_county(0.0);
+    let rec = simulate(&s, 0, 0);
+    let mut expected = 0.0;
+    for y in &rec.years[1..] {
+        assert_eq!(y.program_fund, 50_000.0);
+        assert!(y.loans > 0.0, "year {}", y.year);
+        assert_eq!(y.loan_defaults, 0.0);
+        // Every loan of 2,000 pays 200 of interest.
+        assert!((y.fund_interest - 200.0 * y.loans).abs() < 1e-6);
+        expected += 50_000.0 + y.fund_interest;
+        assert!(
+            (y.fund_balance - expected).abs() < 1e-6,
+            "{} vs {expected}",
+            y.fund_balance
+        );
+    }
+}
+
+#[test]
+fn when_every_project_fails_every_loan_defaults() {
+    let s = fund_county(1.0);
+    let rec = simulate(&s, 0, 0);
+    let y = &rec.years[1];
+    assert!(y.loans > 0.0);
+    assert_eq!(y.loan_defaults, y.loans);
+    assert_eq!(y.fund_interest, 0.0);
+    assert!((y.funds_lost - 2000.0 * y.loans).abs() < 1e-6);
+    assert!((y.fund_balance - (50_000.0 - 2000.0 * y.loans)).abs() < 1e-6);
+}

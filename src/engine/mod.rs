@@ -39,6 +39,8 @@ pub struct Simulation<'m> {
     next: State,
     villages: VillageCounts,
     village_exited: Vec<bool>,
+    /// Balance of each village's mutual-aid fund, yuan.
+    fund_balances: Vec<f64>,
     keys: Vec<u64>,
 }
 
@@ -79,6 +81,7 @@ impl<'m> Simulation<'m> {
                 persons,
             },
             village_exited: vec![false; model.villages.len()],
+            fund_balances: vec![0.0; model.villages.len()],
             keys: Vec::with_capacity(n),
         }
     }
@@ -133,6 +136,7 @@ impl<'m> Simulation<'m> {
             &self.households.state,
             &mut self.next,
             &mut self.villages,
+            &mut self.fund_balances,
             &mut self.keys,
         );
         std::mem::swap(&mut self.households.state, &mut self.next);

@@ -11,6 +11,7 @@ use crate::metrics::{Ledger, YearMetrics};
 use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
 use crate::programs::funds::{Account, Funds};
 use crate::programs::members::Members;
+use crate::programs::mutual_aid;
 use crate::programs::schemes::{self, SchemeYear};
 use crate::programs::{Delivery, Plan};
 use crate::rng::{Stream, StreamKey};
@@ -143,6 +144,7 @@ pub(crate) fn step(
     prev: &State,
     next: &mut State,
     villages: &mut VillageCounts,
+    fund_balances: &mut [f64],
     keys: &mut Vec<u64>,
 ) -> YearOutcome {
     let m = ctx.model;
@@ -193,6 +195,19 @@ pub(crate) fn step(
         SchemeYear::default()
     };
     let mut funds = allocated.funds;
+    // Mutual-aid funds: this year's capital in, then loans out to projects under way.
+    let aid = &m.program.mutual_aid;
+    let mut loans: Vec<u32> = Vec::new();
+    let (mut loans_made, mut defaults) = (0.0, 0.0);
+    if program_on && ctx.plan.delivery == Delivery::Projects && mutual_aid::active(&m.program, fund_balances) {
+        let capital = ctx.plan.budget * aid.budget_share;
+        if capital > 0.0 && !fund_balances.is_empty() {
+            let per_village = capital / fund_balances.len() as f64;
+            fund_balances.iter_mut().for_each(|b| *b += per_village);
+            funds.book(Account::Fund, capital);
+        }
+        loans = mutual_aid::lend(aid, hh, prev, next, &m.program, fund_balances);
+    }
     let (mut liquidated, mut cattle_value) = (0.0, 0.0);
     let (mut projects_run, mut projects_succeeded) = (0.0, 0.0);
     let mut by_source = [0.0f64; 11];
@@ -279,6 +294,18 @@ pub(crate) fn step(
                 projects_succeeded += f64::from(u8::from(y.succeeded));
                 market += y.income;
                 project_income = y.income;
+                if let Some(&loan) = loans.get(i)
+                    && loan > 0
+                {
+                    let l = mutual_aid::settle(aid, loan, y.succeeded);
+                    market += l.income;
+                    project_income += l.income;
+                    fund_balances[v] += l.repaid;
+                    funds.fund_interest += l.interest;
+                    funds.lost += l.defaulted;
+                    loans_made += 1.0;
+                    defaults += f64::from(u8::from(!y.succeeded));
+                }
                 skill = y.skill;
                 motivation = y.motivation;
                 kept += y.kept as f32;
@@ -478,8 +505,14 @@ pub(crate) fn step(
     ] = *k;
     metrics.cattle = cattle_value / m.program.cattle.calf_price;
     metrics.holdings_liquidated = liquidated;
-    metrics.spending_program = k.iter().sum();
+    metrics.spending_program = k.iter().sum::<f64>() + funds.to_fund;
     funds.book(Account::Household, out.spending_cash);
+    funds.fund = fund_balances.iter().sum();
+    metrics.program_fund = funds.to_fund;
+    metrics.fund_balance = funds.fund;
+    metrics.fund_interest = funds.fund_interest;
+    metrics.loans = loans_made;
+    metrics.loan_defaults = defaults;
     metrics.funds_households = funds.to_households + funds.held_to_households;
     metrics.funds_operators = funds.to_operators;
     metrics.funds_collective = funds.to_collective;

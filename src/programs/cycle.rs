@@ -198,7 +198,8 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
     }
 
-    let mut budget = ctx.plan.budget;
+    // A share of the budget goes to the village mutual-aid funds (the engine pays it in).
+    let mut budget = ctx.plan.budget * (1.0 - p.mutual_aid.budget_share);
     let mut filled: Vec<(usize, u8)> = Vec::new(); // (applicant index, item)
     for &a in &queue {
         let i = applicants[a];

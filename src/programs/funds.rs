@@ -18,6 +18,8 @@ pub enum Account {
     Collective,
     /// Held by an operator for a household: calves, equity stakes (a stock).
     Held,
+    /// Paid into a village mutual-aid fund (a stock).
+    Fund,
     /// Lost: principal an operator could not return.
     Loss,
 }
@@ -50,6 +52,12 @@ pub struct Funds {
     pub lost: f64,
     /// Principal held by operators for households at the end of the year (a stock).
     pub held: f64,
+    /// Budget newly paid into mutual-aid funds this year.
+    pub to_fund: f64,
+    /// Interest the funds received from borrowers this year (households' money).
+    pub fund_interest: f64,
+    /// Balance of the mutual-aid funds at the end of the year (a stock).
+    pub fund: f64,
 }
 
 impl Funds {
@@ -61,6 +69,7 @@ impl Funds {
             Account::Operator => self.to_operators += x,
             Account::Collective => self.to_collective += x,
             Account::Held => self.to_held += x,
+            Account::Fund => self.to_fund += x,
             Account::Loss => self.lost += x,
         }
     }

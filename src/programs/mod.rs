@@ -13,6 +13,7 @@ pub mod cycle;
 pub mod funds;
 pub mod matching;
 pub mod members;
+pub mod mutual_aid;
 pub mod schemes;
 
 use crate::scenario::Dist;
@@ -96,6 +97,7 @@ pub struct Program {
     pub project: ProjectEffects,
     pub cattle: Cattle,
     pub equity: Equity,
+    pub mutual_aid: mutual_aid::MutualAid,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
 }

@@ -712,6 +712,32 @@ impl Default for RawCattle {
     }
 }
 
+/// Village mutual-aid funds (互助资金; Zhang County, DOMAIN.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMutualAid {
+    pub budget_share: f64,
+    pub loan_size: f64,
+    pub interest_rate: f64,
+    pub interest_subsidy: f64,
+    pub capital_return: f64,
+}
+
+impl Default for RawMutualAid {
+    fn default() -> Self {
+        RawMutualAid {
+            // Off unless a scenario puts budget into the funds.
+            budget_share: 0.0,
+            // Our assumptions (unverified): a 5,000-yuan loan at 6% a year with half
+            // the interest subsidised, earning 30% a year in a successful project.
+            loan_size: 5000.0,
+            interest_rate: 0.06,
+            interest_subsidy: 0.5,
+            capital_return: 0.3,
+        }
+    }
+}
+
 /// How an equity stake's return is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -779,6 +805,7 @@ pub struct RawProgram {
     pub project: ProjectEffects,
     pub cattle: RawCattle,
     pub equity: RawEquity,
+    pub mutual_aid: RawMutualAid,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -803,6 +830,7 @@ impl Default for RawProgram {
             project: ProjectEffects::default(),
             cattle: RawCattle::default(),
             equity: RawEquity::default(),
+            mutual_aid: RawMutualAid::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

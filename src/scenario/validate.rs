@@ -6,6 +6,7 @@
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
 use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
+use crate::programs::mutual_aid::MutualAid;
 use crate::programs::schemes::{Cattle, Equity};
 use crate::programs::{Item, MemberKind, Plan, Program};
 
@@ -376,6 +377,23 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
     }
     let cattle = cattle(&path.key("cattle"), &p.cattle)?;
     let equity = equity(&path.key("equity"), &p.equity)?;
+    let mp = path.key("mutual_aid");
+    let r = &p.mutual_aid;
+    unit(&mp.key("budget_share"), r.budget_share)?;
+    non_negative(&mp.key("loan_size"), r.loan_size)?;
+    if r.loan_size.fract() != 0.0 || r.loan_size > 1e9 {
+        return fail(
+            &mp.key("loan_size"),
+            format!(
+                "must be a whole number of yuan up to 1,000,000,000, got {}",
+                r.loan_size
+            ),
+        );
+    }
+    bounded(&mp.key("interest_rate"), r.interest_rate, 0.0, 1.0)?;
+    unit(&mp.key("interest_subsidy"), r.interest_subsidy)?;
+    bounded(&mp.key("capital_return"), r.capital_return, 0.0, 10.0)?;
+    let mutual_aid = MutualAid::from_raw(r, r.loan_size as u32);
     let mut items = Vec::with_capacity(p.item.len());
     for (k, it) in p.item.iter().enumerate() {
         let ip = path.key("item").index(k);
@@ -438,6 +456,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         project: e.clone(),
         cattle,
         equity,
+        mutual_aid,
         items,
         member_kinds,
     })
