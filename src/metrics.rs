@@ -117,6 +117,12 @@ metrics! {
     loans,
     /// Mutual-aid loans defaulted this year (the project failed).
     loan_defaults,
+    /// Income of the village collectives this year: their share of scheme dividends, summed over villages, yuan.
+    collective_income,
+    /// Paid by the collectives to registered households this year (last year's income), yuan.
+    collective_paid,
+    /// Share of villages whose collective earned at least its target this year.
+    collectives_on_target,
     /// Cattle an operator holds for households at the end of the year: calves' principal over the calf price, head (a stock).
     cattle,
     /// Households whose calves or stake were liquidated this year because the operator failed.

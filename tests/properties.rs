@@ -153,6 +153,8 @@ proptest! {
         insured in any::<bool>(),
         variable in any::<bool>(),
         fund_share in prop_oneof![Just(0.0), 0.0f64..0.5],
+        collective_share in prop_oneof![Just(0.0), 0.0f64..1.0],
+        collective_dividends in any::<bool>(),
     ) {
         // With schemes, a catalogue of calves, stakes, a planting project and a
         // welfare job, and operators that fail, prices that crash, partial recovery.
@@ -160,11 +162,13 @@ proptest! {
             format!(
                 "[program.cattle]\nfailure_probability = {failure}\nsale_price = {sale_price}\nrecovery = {recovery}\ninsured = {insured}\ncapacity = 30\n\
                  [program.mutual_aid]\nbudget_share = {fund_share}\nloan_size = 3000\n\
+                 [program.collective]\nscheme_share = {collective_share}\npayout = \"{}\"\n\
                  [program.equity]\nfailure_probability = {failure}\nrecovery = {recovery}\nreturn_mode = \"{}\"\n\
                  [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\
                  [[program.item]]\nname = \"stake\"\nkind = \"equity\"\nunit_cost = 4999\nslots = 9\nexpected_return = 500\nrisk = 0.01\n\
                  [[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1500\nrisk = 0.1\n\
                  [[program.item]]\nname = \"welfare\"\nkind = \"social\"\nunit_cost = 4000\nslots = 9\nexpected_return = 4000\nrisk = 0.05\n",
+                if collective_dividends { "dividends" } else { "welfare_jobs" },
                 if variable { "variable" } else { "fixed" }
             )
         } else {
@@ -197,6 +201,10 @@ proptest! {
             landed += flows;
             prop_assert!((spent - (landed + stocks)).abs() < 0.5, "since the baseline: {spent} vs {}", landed + stocks);
             prop_assert!(m.fund_balance >= 0.0 && m.loan_defaults <= m.loans);
+            // Income by source still adds up with schemes, loans and collectives.
+            let sources = m.income_farm + m.income_rent + m.income_wages + m.income_remittances + m.income_projects
+                + m.income_assets + m.income_dividends + m.income_transfers + m.income_other - m.health_spending - m.interest_paid;
+            prop_assert!((sources - m.mean_income).abs() < 1e-6 * m.mean_income.abs().max(1.0), "{sources} vs {}", m.mean_income);
             held_before = stocks;
         }
     }

@@ -244,3 +244,48 @@ fn when_every_project_fails_every_loan_defaults() {
     assert!((y.funds_lost - 2000.0 * y.loans).abs() < 1e-6);
     assert!((y.fund_balance - (50_000.0 - 2000.0 * y.loans)).abs() < 1e-6);
 }
+
+#[test]
+fn the_collective_takes_its_share_and_pays_it_out_the_next_year() {
+    // Only stakes at a fixed 10%, no failure; the collective takes a quarter.
+    let make = |collective: &str| {
+        let mut s = county(
+            "",
+            &format!("failure_probability = 0.0\n[program.collective]\n{collective}"),
+            "",
+        );
+        s.strategies[0]
+            .model
+            .program
+            .items
+            .retain(|it| it.name == "xiyuan_stake");
+        s
+    };
+    let none = make("scheme_share = 0.0");
+    let some = make("scheme_share = 0.25\npayout = \"dividends\"\ntarget = 1.0");
+    let (a, b) = (simulate(&none, 0, 0), simulate(&some, 0, 0));
+    let y1 = (&a.years[1], &b.years[1]);
+    let persons = y1.0.population;
+    assert!(y1.0.income_dividends > 0.0);
+    // In the first year the households get three quarters of what they got without it.
+    assert!((y1.1.income_dividends - 0.75 * y1.0.income_dividends).abs() < 1e-9 * persons);
+    assert!((y1.1.collective_income - 0.25 * y1.0.income_dividends * persons).abs() < 1e-6);
+    assert_eq!(y1.1.collective_paid, 0.0, "nothing to pay out in the first year");
+    assert_eq!(y1.1.collectives_on_target, 1.0);
+    assert_eq!(a.years[1].collective_income, 0.0);
+    // The next year the whole of last year's income goes to registered households.
+    for w in b.years[1..].windows(2) {
+        assert!(
+            (w[1].collective_paid - w[0].collective_income).abs() < 1e-6,
+            "{} vs {}",
+            w[1].collective_paid,
+            w[0].collective_income
+        );
+    }
+    let high = make("scheme_share = 0.25\ntarget = 1e12");
+    assert!(
+        simulate(&high, 0, 0).years[1..]
+            .iter()
+            .all(|y| y.collectives_on_target == 0.0)
+    );
+}

@@ -20,7 +20,7 @@ use crate::programs::members::Members;
 use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
 use rayon::prelude::*;
-use step::{StepContext, Tally, VillageCounts};
+use step::{StepContext, Tally, VillageCounts, VillageStocks};
 
 /// One county under one strategy in one replicate.
 pub struct Simulation<'m> {
@@ -39,8 +39,8 @@ pub struct Simulation<'m> {
     next: State,
     villages: VillageCounts,
     village_exited: Vec<bool>,
-    /// Balance of each village's mutual-aid fund, yuan.
-    fund_balances: Vec<f64>,
+    /// Mutual-aid fund balances and collective income, per village.
+    stocks: VillageStocks,
     keys: Vec<u64>,
 }
 
@@ -81,7 +81,10 @@ impl<'m> Simulation<'m> {
                 persons,
             },
             village_exited: vec![false; model.villages.len()],
-            fund_balances: vec![0.0; model.villages.len()],
+            stocks: VillageStocks {
+                fund_balances: vec![0.0; model.villages.len()],
+                collective_income: vec![0.0; model.villages.len()],
+            },
             keys: Vec::with_capacity(n),
         }
     }
@@ -136,7 +139,7 @@ impl<'m> Simulation<'m> {
             &self.households.state,
             &mut self.next,
             &mut self.villages,
-            &mut self.fund_balances,
+            &mut self.stocks,
             &mut self.keys,
         );
         std::mem::swap(&mut self.households.state, &mut self.next);

@@ -8,6 +8,7 @@
 use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
 use crate::metrics::{Ledger, YearMetrics};
+use crate::programs::collective::{self, CollectivePayout};
 use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
 use crate::programs::funds::{Account, Funds};
 use crate::programs::members::Members;
@@ -137,6 +138,14 @@ pub(crate) struct VillageCounts {
     pub registered_persons: Vec<u64>,
 }
 
+/// What villages carry from one year to the next besides their households.
+pub(crate) struct VillageStocks {
+    /// Balance of each village's mutual-aid fund, yuan.
+    pub fund_balances: Vec<f64>,
+    /// Each village collective's income last year, yuan (paid out this year).
+    pub collective_income: Vec<f64>,
+}
+
 /// Run one year for every household: read `prev`, write `next`.
 pub(crate) fn step(
     ctx: &StepContext<'_>,
@@ -144,9 +153,14 @@ pub(crate) fn step(
     prev: &State,
     next: &mut State,
     villages: &mut VillageCounts,
-    fund_balances: &mut [f64],
+    stocks: &mut VillageStocks,
     keys: &mut Vec<u64>,
 ) -> YearOutcome {
+    let VillageStocks {
+        fund_balances,
+        collective_income,
+    } = stocks;
+    let (fund_balances, collective_income) = (fund_balances.as_mut_slice(), collective_income.as_mut_slice());
     let m = ctx.model;
     let t = ctx.year;
     let (seed, rep) = (ctx.seed, ctx.replicate);
@@ -195,6 +209,29 @@ pub(crate) fn step(
         SchemeYear::default()
     };
     let mut funds = allocated.funds;
+    // The village collectives: last year's income paid out this year, per person
+    // (dividends) or per household with labour (welfare jobs), to registered households.
+    let coll = &m.program.collective;
+    let coll_on = program_on && coll.active();
+    let (mut coll_new, mut coll_unit) = (Vec::new(), Vec::new());
+    let mut coll_paid = 0.0;
+    if coll_on {
+        coll_new = vec![0.0; collective_income.len()];
+        let mut units = vec![0.0f64; collective_income.len()];
+        for i in 0..hh.len() {
+            if prev.status[i] == Status::Registered && coll.pays(prev.labourers[i]) {
+                units[f.village[i] as usize] += match coll.payout {
+                    CollectivePayout::Dividends => f64::from(f.size[i]),
+                    CollectivePayout::WelfareJobs => 1.0,
+                };
+            }
+        }
+        coll_unit = collective_income
+            .iter()
+            .zip(&units)
+            .map(|(&inc, &u)| if u > 0.0 { inc * coll.payout_share / u } else { 0.0 })
+            .collect();
+    }
     // Mutual-aid funds: this year's capital in, then loans out to projects under way.
     let aid = &m.program.mutual_aid;
     let mut loans: Vec<u32> = Vec::new();
@@ -275,7 +312,7 @@ pub(crate) fn step(
         // The household's project, and what it keeps from earlier ones.
         let (mut skill, mut motivation) = (skill, motivation);
         let mut kept = prev.kept_income[i];
-        let (mut dividends, mut payback) = (0.0, 0.0);
+        let (mut dividends, mut payback, mut coll_wages) = (0.0, 0.0, 0.0);
         if program_on {
             kept *= keep_rate as f32;
             if next.project[i] != NONE_ITEM {
@@ -318,11 +355,30 @@ pub(crate) fn step(
                 }
             }
             market += f64::from(kept);
+            if coll_on && status == Status::Registered && coll.pays(lab) {
+                let x = match coll.payout {
+                    CollectivePayout::Dividends => coll_unit[v] * sz,
+                    CollectivePayout::WelfareJobs => coll_unit[v],
+                };
+                match coll.payout {
+                    CollectivePayout::Dividends => dividends += x,
+                    CollectivePayout::WelfareJobs => coll_wages += x,
+                }
+                market += x;
+                coll_paid += x;
+            }
             // Schemes: calves and stakes an operator holds for the household.
             let (c, st) = (next.cattle[i], next.stake[i]);
             if c > 0 || st > 0 {
+                let before = dividends;
                 let mut book = |h: schemes::Holding| {
-                    dividends += h.dividend;
+                    if coll_on {
+                        let (to_collective, to_household) = collective::split(coll, h.dividend);
+                        coll_new[v] += to_collective;
+                        dividends += to_household;
+                    } else {
+                        dividends += h.dividend;
+                    }
                     payback += f64::from(h.recovered);
                     funds.held_to_households += f64::from(h.recovered);
                     funds.lost += f64::from(h.lost);
@@ -347,7 +403,7 @@ pub(crate) fn step(
                         schemes.equity_failed[v],
                     ));
                 }
-                market += dividends;
+                market += dividends - before;
             }
         }
         let cash = if status == Status::Registered {
@@ -446,7 +502,7 @@ pub(crate) fn step(
         for (acc, x) in by_source.iter_mut().zip([
             productivity * earnings.farm,
             earnings.rent,
-            productivity * earnings.local_wages,
+            productivity * earnings.local_wages + coll_wages,
             productivity * earnings.remittances,
             project_income,
             if program_on { f64::from(kept) } else { 0.0 },
@@ -507,6 +563,13 @@ pub(crate) fn step(
     metrics.holdings_liquidated = liquidated;
     metrics.spending_program = k.iter().sum::<f64>() + funds.to_fund;
     funds.book(Account::Household, out.spending_cash);
+    if coll_on {
+        metrics.collective_income = coll_new.iter().sum();
+        metrics.collective_paid = coll_paid;
+        metrics.collectives_on_target =
+            coll_new.iter().filter(|&&x| x >= coll.target).count() as f64 / coll_new.len().max(1) as f64;
+        collective_income.copy_from_slice(&coll_new);
+    }
     funds.fund = fund_balances.iter().sum();
     metrics.program_fund = funds.to_fund;
     metrics.fund_balance = funds.fund;

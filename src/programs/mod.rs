@@ -9,6 +9,7 @@
 //! from last year's state ([`cycle::allocate`]); projects then produce during the
 //! year ([`cycle::run_project`]).
 
+pub mod collective;
 pub mod cycle;
 pub mod funds;
 pub mod matching;
@@ -98,6 +99,7 @@ pub struct Program {
     pub cattle: Cattle,
     pub equity: Equity,
     pub mutual_aid: mutual_aid::MutualAid,
+    pub collective: collective::Collective,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
 }

@@ -738,6 +738,39 @@ impl Default for RawMutualAid {
     }
 }
 
+/// How a village collective pays out its income.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectivePayout {
+    /// Equally per person to the village's registered households.
+    Dividends,
+    /// As wages for public-welfare jobs, equally to registered households with labour.
+    WelfareJobs,
+}
+
+/// The village collective economy (村集体经济).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCollective {
+    pub scheme_share: f64,
+    pub payout_share: f64,
+    pub payout: CollectivePayout,
+    pub target: f64,
+}
+
+impl Default for RawCollective {
+    fn default() -> Self {
+        RawCollective {
+            // Off unless a scenario gives the collective a share of the schemes.
+            scheme_share: 0.0,
+            payout_share: 1.0,
+            payout: CollectivePayout::WelfareJobs,
+            // Tibet (DOMAIN.md): every village collective to earn at least 50,000 a year.
+            target: 50000.0,
+        }
+    }
+}
+
 /// How an equity stake's return is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -806,6 +839,7 @@ pub struct RawProgram {
     pub cattle: RawCattle,
     pub equity: RawEquity,
     pub mutual_aid: RawMutualAid,
+    pub collective: RawCollective,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -831,6 +865,7 @@ impl Default for RawProgram {
             cattle: RawCattle::default(),
             equity: RawEquity::default(),
             mutual_aid: RawMutualAid::default(),
+            collective: RawCollective::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

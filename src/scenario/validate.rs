@@ -6,6 +6,7 @@
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
 use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
+use crate::programs::collective::Collective;
 use crate::programs::mutual_aid::MutualAid;
 use crate::programs::schemes::{Cattle, Equity};
 use crate::programs::{Item, MemberKind, Plan, Program};
@@ -394,6 +395,11 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
     unit(&mp.key("interest_subsidy"), r.interest_subsidy)?;
     bounded(&mp.key("capital_return"), r.capital_return, 0.0, 10.0)?;
     let mutual_aid = MutualAid::from_raw(r, r.loan_size as u32);
+    let cp = path.key("collective");
+    unit(&cp.key("scheme_share"), p.collective.scheme_share)?;
+    unit(&cp.key("payout_share"), p.collective.payout_share)?;
+    non_negative(&cp.key("target"), p.collective.target)?;
+    let collective = Collective::from_raw(&p.collective);
     let mut items = Vec::with_capacity(p.item.len());
     for (k, it) in p.item.iter().enumerate() {
         let ip = path.key("item").index(k);
@@ -457,6 +463,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         cattle,
         equity,
         mutual_aid,
+        collective,
         items,
         member_kinds,
     })
