@@ -107,6 +107,12 @@ metrics! {
     program_cattle,
     /// Program spending on equity-stake items (shares held for households) this year, yuan.
     program_equity,
+    /// Program budget spent training one person in every registered family this year, yuan (part of `spending_program`).
+    program_training,
+    /// Households with a person trained this year under the every-family rule.
+    trained,
+    /// Trained labourers placed in outside work this year.
+    placements,
     /// Program budget paid into village mutual-aid funds this year, yuan (part of `spending_program`).
     program_fund,
     /// Balance of the village mutual-aid funds at the end of the year, yuan (a stock).

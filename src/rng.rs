@@ -61,6 +61,8 @@ pub enum Stream {
     Operators = 15,
     /// County-wide scheme prices and returns (cattle sale price, equity return).
     SchemePrices = 16,
+    /// Placement of trained labourers in outside work.
+    Training = 17,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

@@ -162,6 +162,7 @@ proptest! {
             format!(
                 "[program.cattle]\nfailure_probability = {failure}\nsale_price = {sale_price}\nrecovery = {recovery}\ninsured = {insured}\ncapacity = 30\n\
                  [program.mutual_aid]\nbudget_share = {fund_share}\nloan_size = 3000\n\
+                 [program.training]\nevery_family = {collective_dividends}\n\
                  [program.collective]\nscheme_share = {collective_share}\npayout = \"{}\"\n\
                  [program.equity]\nfailure_probability = {failure}\nrecovery = {recovery}\nreturn_mode = \"{}\"\n\
                  [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\

@@ -289,3 +289,39 @@ fn the_collective_takes_its_share_and_pays_it_out_the_next_year() {
             .all(|y| y.collectives_on_target == 0.0)
     );
 }
+
+#[test]
+fn every_registered_family_gets_someone_trained() {
+    let make = |placement: f64| {
+        let mut s = county("", "", "");
+        let t = &mut s.strategies[0].model.program.training;
+        t.every_family = true;
+        t.placement_rate = placement;
+        s.strategies[0].plan.budget = 5_000_000.0;
+        s
+    };
+    let s = make(1.0);
+    let mut sim = Simulation::new(&s.strategies[0], 4, 0, 2016);
+    sim.baseline();
+    let before = sim.households().state.clone();
+    let with_labour = (0..before.len())
+        .filter(|&i| before.status[i] == sandan::agents::household::Status::Registered && before.labourers[i] > 0)
+        .count() as f64;
+    let m = sim.step().metrics;
+    assert_eq!(m.trained, with_labour);
+    assert_eq!(m.program_training, 1000.0 * with_labour);
+    let after = &sim.households().state;
+    for i in 0..after.len() {
+        if after.trained[i] {
+            assert!(after.skill[i] >= before.skill[i]);
+        }
+    }
+    assert!(m.placements > 0.0 && m.placements <= m.trained);
+    // Nobody is trained twice.
+    let m2 = sim.step().metrics;
+    assert!(m2.trained < m.trained);
+    let none = make(0.0);
+    let mut sim = Simulation::new(&none.strategies[0], 4, 0, 2016);
+    sim.baseline();
+    assert_eq!(sim.step().metrics.placements, 0.0);
+}

@@ -96,6 +96,8 @@ pub struct State {
     pub cattle: Vec<u32>,
     /// Program principal in equity stakes held for the household, whole yuan.
     pub stake: Vec<u32>,
+    /// Whether a member of the household has been trained under `every_family`.
+    pub trained: Vec<bool>,
 }
 
 impl State {
@@ -119,6 +121,7 @@ impl State {
             kept_income: Vec::with_capacity(n),
             cattle: Vec::with_capacity(n),
             stake: Vec::with_capacity(n),
+            trained: Vec::with_capacity(n),
         }
     }
 
@@ -153,6 +156,7 @@ impl State {
             self.kept_income.len(),
             self.cattle.len(),
             self.stake.len(),
+            self.trained.len(),
         ]
         .iter()
         .all(|&l| l == n)

@@ -209,6 +209,9 @@ pub(crate) fn step(
         SchemeYear::default()
     };
     let mut funds = allocated.funds;
+    let training = &m.program.training;
+    let training_stream = StreamKey::new(seed, rep, Stream::Training);
+    let mut placements = 0.0;
     // The village collectives: last year's income paid out this year, per person
     // (dividends) or per household with labour (welfare jobs), to registered households.
     let coll = &m.program.collective;
@@ -484,6 +487,14 @@ pub(crate) fn step(
 
         next.labourers[i] = next_lab;
         next.migrants[i] = mig.min(next_lab);
+        if program_on && next.trained[i] && !prev.trained[i] {
+            // Trained this year: a skill gain, and perhaps a placement in outside work.
+            skill = (skill + training.skill_gain as f32).min(1.0);
+            if next.migrants[i] < next_lab && training_stream.rng(entity, t).chance(training.placement_rate) {
+                next.migrants[i] += 1;
+                placements += 1.0;
+            }
+        }
         next.chronic[i] = next_chronic;
         next.skill[i] = skill;
         next.motivation[i] = motivation;
@@ -561,7 +572,10 @@ pub(crate) fn step(
     ] = *k;
     metrics.cattle = cattle_value / m.program.cattle.calf_price;
     metrics.holdings_liquidated = liquidated;
-    metrics.spending_program = k.iter().sum::<f64>() + funds.to_fund;
+    metrics.spending_program = k.iter().sum::<f64>() + funds.to_fund + allocated.spending_training;
+    metrics.program_training = allocated.spending_training;
+    metrics.trained = allocated.trained;
+    metrics.placements = placements;
     funds.book(Account::Household, out.spending_cash);
     if coll_on {
         metrics.collective_income = coll_new.iter().sum();

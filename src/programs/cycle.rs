@@ -6,7 +6,7 @@
 //! * [`run_project`], during the year, per household: the project succeeds or
 //!   fails, pays or costs, and changes the household's skill and motivation.
 
-use super::funds::{self, Funds};
+use super::funds::{self, Account, Funds};
 use super::matching::{self, Order};
 use super::members::Members;
 use super::{Applicant, Delivery, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
@@ -28,6 +28,9 @@ pub struct Allocated {
     pub spending_by_kind: [f64; KINDS],
     /// Where this year's budget landed.
     pub funds: Funds,
+    /// Households trained this year under `every_family`, and what it cost.
+    pub trained: f64,
+    pub spending_training: f64,
     /// Cash paid per person of a registered household this year (cash delivery).
     pub cash_per_person: f64,
     /// Households supported by each member this year.
@@ -87,6 +90,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.project_member[i] = prev.project_member[i];
         next.cattle[i] = prev.cattle[i];
         next.stake[i] = prev.stake[i];
+        next.trained[i] = prev.trained[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
             out.member_load[prev.project_member[i] as usize] += 1;
         }
@@ -200,6 +204,25 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
 
     // A share of the budget goes to the village mutual-aid funds (the engine pays it in).
     let mut budget = ctx.plan.budget * (1.0 - p.mutual_aid.budget_share);
+
+    // Every registered family has someone trained: before any order, poorest first,
+    // as far as the budget goes.
+    if p.training.every_family {
+        let mut untrained: Vec<usize> = (0..n)
+            .filter(|&i| prev.status[i] == Status::Registered && prev.labourers[i] > 0 && !prev.trained[i])
+            .collect();
+        untrained.sort_by(|&a, &b| prev.income_pc[a].total_cmp(&prev.income_pc[b]).then(a.cmp(&b)));
+        for i in untrained {
+            if budget < p.training.cost {
+                break;
+            }
+            budget -= p.training.cost;
+            next.trained[i] = true;
+            out.trained += 1.0;
+            out.spending_training += p.training.cost;
+            out.funds.book(Account::Operator, p.training.cost);
+        }
+    }
     let mut filled: Vec<(usize, u8)> = Vec::new(); // (applicant index, item)
     for &a in &queue {
         let i = applicants[a];

@@ -100,8 +100,22 @@ pub struct Program {
     pub equity: Equity,
     pub mutual_aid: mutual_aid::MutualAid,
     pub collective: collective::Collective,
+    pub training: Training,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
+}
+
+/// Validated `[program.training]`: train one person in every registered family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Training {
+    /// Train a labourer of every registered household not trained yet, before orders.
+    pub every_family: bool,
+    /// Program cost of training one household's labourer, yuan (paid to the school).
+    pub cost: f64,
+    /// Skill the household gains.
+    pub skill_gain: f64,
+    /// Chance that the trained labourer, if not already away, is placed in outside work.
+    pub placement_rate: f64,
 }
 
 /// A strategy's program design.

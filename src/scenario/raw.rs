@@ -738,6 +738,30 @@ impl Default for RawMutualAid {
     }
 }
 
+/// Training for every registered family (Tibet: at least one person trained in
+/// every registered family; Zhang County's three tiers; Ziyang's five free trades).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawTraining {
+    pub every_family: bool,
+    pub cost: f64,
+    pub skill_gain: f64,
+    pub placement_rate: f64,
+}
+
+impl Default for RawTraining {
+    fn default() -> Self {
+        RawTraining {
+            every_family: false,
+            // Our assumptions (unverified): the skills_training item's cost and gain,
+            // and a chance that a trained labourer is placed in outside work.
+            cost: 1000.0,
+            skill_gain: 0.15,
+            placement_rate: 0.2,
+        }
+    }
+}
+
 /// How a village collective pays out its income.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -840,6 +864,7 @@ pub struct RawProgram {
     pub equity: RawEquity,
     pub mutual_aid: RawMutualAid,
     pub collective: RawCollective,
+    pub training: RawTraining,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -866,6 +891,7 @@ impl Default for RawProgram {
             equity: RawEquity::default(),
             mutual_aid: RawMutualAid::default(),
             collective: RawCollective::default(),
+            training: RawTraining::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

@@ -6,6 +6,7 @@
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
 use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
+use crate::programs::Training;
 use crate::programs::collective::Collective;
 use crate::programs::mutual_aid::MutualAid;
 use crate::programs::schemes::{Cattle, Equity};
@@ -400,6 +401,13 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
     unit(&cp.key("payout_share"), p.collective.payout_share)?;
     non_negative(&cp.key("target"), p.collective.target)?;
     let collective = Collective::from_raw(&p.collective);
+    let tp = path.key("training");
+    let training = Training {
+        every_family: p.training.every_family,
+        cost: non_negative(&tp.key("cost"), p.training.cost)?,
+        skill_gain: unit(&tp.key("skill_gain"), p.training.skill_gain)?,
+        placement_rate: unit(&tp.key("placement_rate"), p.training.placement_rate)?,
+    };
     let mut items = Vec::with_capacity(p.item.len());
     for (k, it) in p.item.iter().enumerate() {
         let ip = path.key("item").index(k);
@@ -464,6 +472,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         equity,
         mutual_aid,
         collective,
+        training,
         items,
         member_kinds,
     })
