@@ -325,3 +325,16 @@ fn every_registered_family_gets_someone_trained() {
     sim.baseline();
     assert_eq!(sim.step().metrics.placements, 0.0);
 }
+
+#[test]
+fn a_strategy_changes_a_schemes_terms_by_override() {
+    let text = "[[village]]\nname = \"v\"\nhouseholds = 10\n[[strategy]]\nname = \"a\"\n[[strategy]]\nname = \"b\"\noverrides = { \"program.cattle.household_share\" = 0.6, \"program.cattle.insured\" = true, \"program.equity.return_mode\" = \"variable\" }\n";
+    let s = scenario::parse(text, "o.toml", "o").unwrap();
+    let (a, b) = (&s.strategies[0].model.program, &s.strategies[1].model.program);
+    assert_eq!((a.cattle.household_share, a.cattle.insured), (0.8, false));
+    assert_eq!((b.cattle.household_share, b.cattle.insured), (0.6, true));
+    assert_eq!(b.equity.return_mode, sandan::programs::ReturnMode::Variable);
+    let bad = text.replace("0.6", "1.6");
+    let e = scenario::parse(&bad, "o.toml", "o").unwrap_err().to_string();
+    assert!(e.contains("household_share"), "{e}");
+}
