@@ -107,6 +107,8 @@ metrics! {
     program_cattle,
     /// Program spending on equity-stake items (shares held for households) this year, yuan.
     program_equity,
+    /// Program spending on bees this year: starter colonies for households and the demonstration apiaries' seed colonies, yuan.
+    program_bees,
     /// Program budget spent training one person in every registered family this year, yuan (part of `spending_program`).
     program_training,
     /// Households with a person trained this year under the every-family rule.
@@ -129,6 +131,16 @@ metrics! {
     collective_paid,
     /// Share of villages whose collective earned at least its target this year.
     collectives_on_target,
+    /// Bee colonies in households' own apiaries at the end of the year (a stock).
+    hives,
+    /// Bee colonies members keep as their pay (their share of new colonies) at the end of the year (a stock).
+    hives_members,
+    /// Bee colonies in the villages' demonstration apiaries at the end of the year (the collectives'; a stock).
+    hives_apiary,
+    /// Members' honey income from the hives they claim and keep this year, yuan.
+    bee_income_members,
+    /// The demonstration apiaries' honey income net of running costs and the members' share this year, yuan (to the collective).
+    apiary_income,
     /// Cattle an operator holds for households at the end of the year: calves' principal over the calf price, head (a stock).
     cattle,
     /// Households whose calves or stake were liquidated this year because the operator failed.

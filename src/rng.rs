@@ -63,6 +63,10 @@ pub enum Stream {
     SchemePrices = 16,
     /// Placement of trained labourers in outside work.
     Training = 17,
+    /// Household apiaries: colony losses and swarms.
+    Bees = 18,
+    /// The villages' demonstration apiaries and members' hives.
+    Apiaries = 19,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

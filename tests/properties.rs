@@ -168,6 +168,8 @@ proptest! {
                  [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\
                  [[program.item]]\nname = \"stake\"\nkind = \"equity\"\nunit_cost = 4999\nslots = 9\nexpected_return = 500\nrisk = 0.01\n\
                  [[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1500\nrisk = 0.1\n\
+                 [program.bees]\nwinter_loss = {recovery}\n\
+                 [[program.item]]\nname = \"bees\"\nkind = \"bees\"\nunit_cost = 2200.5\nslots = 9\nexpected_return = 2000\nrisk = 0.1\n\
                  [[program.item]]\nname = \"welfare\"\nkind = \"social\"\nunit_cost = 4000\nslots = 9\nexpected_return = 4000\nrisk = 0.05\n",
                 if collective_dividends { "dividends" } else { "welfare_jobs" },
                 if variable { "variable" } else { "fixed" }
@@ -191,6 +193,7 @@ proptest! {
             prop_assert!((f.spent - (m.spending_program + m.spending_cash)).abs() < 1e-6);
             let flows = m.funds_households + m.funds_operators + m.funds_collective + m.funds_lost;
             prop_assert!(flows >= 0.0 && m.funds_held >= 0.0 && m.cattle >= 0.0);
+            prop_assert!(m.hives >= 0.0 && m.hives_members >= 0.0 && m.hives_apiary >= 0.0);
             // Stocks in the state agree with the reported stocks.
             let st = &sim.households().state;
             let held: f64 = st.cattle.iter().chain(&st.stake).map(|&x| f64::from(x)).sum();

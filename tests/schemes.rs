@@ -338,3 +338,104 @@ fn a_strategy_changes_a_schemes_terms_by_override() {
     let e = scenario::parse(&bad, "o.toml", "o").unwrap_err().to_string();
     assert!(e.contains("household_share"), "{e}");
 }
+
+/// A county whose menu holds only Honghe's bees: starter colonies (4 at 550).
+fn bee_county(bees: &str) -> Scenario {
+    let text = format!(
+        r#"
+start_year = 2016
+end_year = 2019
+replicates = 2
+[population]
+starting_incidence = 0.35
+[[village]]
+name = "v"
+count = 2
+households = 200
+[program.bees]
+{bees}
+[[program.item]]
+name = "honghe_bees"
+kind = "bees"
+unit_cost = 2200
+slots = 40
+min_labourers = 1
+expected_return = 2000
+risk = 0.1
+[[strategy]]
+name = "bees"
+budget = 400000
+"#
+    );
+    scenario::parse(&text, "bees.toml", "bees").unwrap()
+}
+
+#[test]
+fn the_bee_cooperative_seeds_apiaries_and_households_keep_bees() {
+    let s = bee_county("");
+    let rec = simulate(&s, 0, 0);
+    let y = &rec.years[1];
+    // Two villages' seed colonies (86 each at 550) and starter colonies for households.
+    assert!(y.program_bees >= 2.0 * 86.0 * 550.0);
+    assert!((y.funds_collective - 2.0 * 86.0 * 550.0).abs() < 1e-6);
+    assert!(y.hives > 0.0 && y.hives_apiary > 0.0 && y.hives_members > 0.0);
+    assert!(y.bee_income_members > 0.0);
+    // Seeded once only.
+    assert!(rec.years[2..].iter().all(|y| y.funds_collective == 0.0));
+    let st = simulate(&s, 0, 1);
+    assert!(
+        st.years
+            .iter()
+            .all(|y| y.hives >= 0.0 && y.hives_apiary >= 0.0 && y.hives_members >= 0.0)
+    );
+}
+
+#[test]
+fn a_total_colony_loss_leaves_no_hives() {
+    let s = bee_county("winter_loss = 1.0");
+    for r in 0..s.replicates {
+        for y in &simulate(&s, 0, r).years[1..] {
+            assert_eq!(
+                (y.hives, y.hives_apiary, y.hives_members),
+                (0.0, 0.0, 0.0),
+                "year {}",
+                y.year
+            );
+        }
+    }
+}
+
+#[test]
+fn coaching_never_lowers_the_first_years_hives_or_honey() {
+    let bare = bee_county("coached_per_member = 0");
+    let coached = bee_county("coached_per_member = 3");
+    for seed in 0..6u64 {
+        let mut a = Simulation::new(&bare.strategies[0], seed, 0, 2016);
+        let mut b = Simulation::new(&coached.strategies[0], seed, 0, 2016);
+        a.baseline();
+        b.baseline();
+        let (ma, mb) = (a.step().metrics, b.step().metrics);
+        assert!(mb.hives >= ma.hives, "seed {seed}: {} < {}", mb.hives, ma.hives);
+        assert!(mb.income_projects >= ma.income_projects, "seed {seed}");
+    }
+}
+
+#[test]
+fn households_keep_at_most_the_cap_per_labourer() {
+    // A cap of 0: every colony is sold at the colony price at the end of the year.
+    let s = bee_county("max_hives_per_labourer = 0");
+    let mut sim = Simulation::new(&s.strategies[0], 1, 0, 2016);
+    sim.baseline();
+    let m = sim.step().metrics;
+    assert!(m.program_bees > 0.0);
+    assert_eq!(m.hives, 0.0);
+    assert!(sim.households().state.hives.iter().all(|&h| h == 0));
+    let capped = bee_county("max_hives_per_labourer = 1\nswarm_rate = 2.0\nwinter_loss = 0.0\nabscond_rate = 0.0");
+    let mut sim = Simulation::new(&capped.strategies[0], 1, 0, 2016);
+    sim.baseline();
+    let before = sim.households().state.labourers.clone();
+    sim.step();
+    let st = &sim.households().state;
+    assert!((0..st.len()).all(|i| st.hives[i] <= before[i].into()));
+    assert!(st.hives.iter().any(|&h| h > 0));
+}

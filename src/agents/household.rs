@@ -98,6 +98,8 @@ pub struct State {
     pub stake: Vec<u32>,
     /// Whether a member of the household has been trained under `every_family`.
     pub trained: Vec<bool>,
+    /// Bee colonies in the household's own apiary.
+    pub hives: Vec<u16>,
 }
 
 impl State {
@@ -122,6 +124,7 @@ impl State {
             cattle: Vec::with_capacity(n),
             stake: Vec::with_capacity(n),
             trained: Vec::with_capacity(n),
+            hives: Vec::with_capacity(n),
         }
     }
 
@@ -157,6 +160,7 @@ impl State {
             self.cattle.len(),
             self.stake.len(),
             self.trained.len(),
+            self.hives.len(),
         ]
         .iter()
         .all(|&l| l == n)

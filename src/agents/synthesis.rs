@@ -229,6 +229,7 @@ fn push_household(
     s.cattle.push(0);
     s.stake.push(0);
     s.trained.push(false);
+    s.hives.push(0);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

@@ -82,6 +82,9 @@ impl<'m> Simulation<'m> {
             },
             village_exited: vec![false; model.villages.len()],
             stocks: VillageStocks {
+                apiary: vec![0; model.villages.len()],
+                member_hives: vec![0; model.villages.len()],
+                seeded: vec![false; model.villages.len()],
                 fund_balances: vec![0.0; model.villages.len()],
                 collective_income: vec![0.0; model.villages.len()],
             },

@@ -8,6 +8,8 @@
 use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
 use crate::metrics::{Ledger, YearMetrics};
+use crate::programs::ItemKind;
+use crate::programs::bees::apiary_year as bee_year;
 use crate::programs::collective::{self, CollectivePayout};
 use crate::programs::cycle::{self as program, Allocated, NONE_ITEM, NONE_MEMBER};
 use crate::programs::funds::{Account, Funds};
@@ -15,6 +17,7 @@ use crate::programs::members::Members;
 use crate::programs::mutual_aid;
 use crate::programs::schemes::{self, SchemeYear};
 use crate::programs::{Delivery, Plan};
+use crate::rng::CellRng;
 use crate::rng::{Stream, StreamKey};
 use crate::scenario::Model;
 use crate::stats::{income_key, median_and_gini};
@@ -140,6 +143,12 @@ pub(crate) struct VillageCounts {
 
 /// What villages carry from one year to the next besides their households.
 pub(crate) struct VillageStocks {
+    /// Colonies in each village's demonstration apiaries (the collective's).
+    pub apiary: Vec<u32>,
+    /// Colonies the members of each village keep as their pay.
+    pub member_hives: Vec<u32>,
+    /// Whether each village's demonstration apiaries have been seeded.
+    pub seeded: Vec<bool>,
     /// Balance of each village's mutual-aid fund, yuan.
     pub fund_balances: Vec<f64>,
     /// Each village collective's income last year, yuan (paid out this year).
@@ -159,6 +168,9 @@ pub(crate) fn step(
     let VillageStocks {
         fund_balances,
         collective_income,
+        apiary,
+        member_hives,
+        seeded,
     } = stocks;
     let (fund_balances, collective_income) = (fund_balances.as_mut_slice(), collective_income.as_mut_slice());
     let m = ctx.model;
@@ -182,7 +194,27 @@ pub(crate) fn step(
 
     // The program's start-of-year phase: menus, orders, allocation, matching.
     let program_on = ctx.plan.active();
-    let allocated = if program_on {
+    // The bee cooperative: villages without demonstration apiaries get their seed
+    // colonies in the first program year the budget allows, paid before any order.
+    let bees = &m.program.bees;
+    let bees_on = program_on
+        && ctx.plan.delivery == Delivery::Projects
+        && m.program.items.iter().any(|it| it.kind == ItemKind::Bees);
+    let mut seed_cost = 0.0;
+    if bees_on {
+        let unseeded = seeded.iter().filter(|&&s| !s).count() as f64;
+        let cost = unseeded * f64::from(bees.seed_hives) * bees.colony_price;
+        if cost > 0.0 && cost <= ctx.plan.budget * (1.0 - m.program.mutual_aid.budget_share) {
+            seed_cost = cost;
+            for (a, s) in apiary.iter_mut().zip(seeded.iter_mut()) {
+                if !*s {
+                    *a += bees.seed_hives;
+                    *s = true;
+                }
+            }
+        }
+    }
+    let mut allocated = if program_on {
         let pctx = program::Context {
             program: &m.program,
             plan: ctx.plan,
@@ -192,6 +224,7 @@ pub(crate) fn step(
             seed,
             replicate: rep,
             year: t,
+            reserved: seed_cost,
         };
         program::allocate(&pctx, hh, prev, next)
     } else {
@@ -208,7 +241,34 @@ pub(crate) fn step(
     } else {
         SchemeYear::default()
     };
+    allocated.spending_by_kind[ItemKind::Bees.index()] += seed_cost;
+    allocated.funds.book(Account::Collective, seed_cost);
     let mut funds = allocated.funds;
+    // Coaching: each member claiming hives in the demonstration apiary coaches
+    // households keeping bees, poorest first.
+    let mut coached: Vec<bool> = Vec::new();
+    let claims: Vec<u32> = if bees_on {
+        (0..m.villages.len())
+            .map(|v| (ctx.members.of_village(v).len() as u32).min(apiary[v] / bees.member_hives))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if bees_on {
+        coached = vec![false; hh.len()];
+        let mut room: Vec<u32> = claims.iter().map(|&c| c * bees.coached_per_member).collect();
+        let mut keepers: Vec<usize> = (0..hh.len()).filter(|&i| next.hives[i] > 0).collect();
+        keepers.sort_by(|&a, &b| prev.income_pc[a].total_cmp(&prev.income_pc[b]).then(a.cmp(&b)));
+        for i in keepers {
+            let r = &mut room[f.village[i] as usize];
+            if *r > 0 {
+                *r -= 1;
+                coached[i] = true;
+            }
+        }
+    }
+    let bees_stream = StreamKey::new(seed, rep, Stream::Bees);
+    let mut household_hives = 0.0;
     let training = &m.program.training;
     let training_stream = StreamKey::new(seed, rep, Stream::Training);
     let mut placements = 0.0;
@@ -369,6 +429,26 @@ pub(crate) fn step(
                 }
                 market += x;
                 coll_paid += x;
+            }
+            // The household's apiary.
+            let h = next.hives[i];
+            if h > 0 {
+                let coach = coached.get(i).copied().unwrap_or(false);
+                let y = bee_year(
+                    bees,
+                    u32::from(h),
+                    coach,
+                    schemes.honey_price,
+                    &mut bees_stream.rng(entity, t),
+                );
+                let total = y.survivors + y.new_colonies;
+                let cap = (bees.max_hives_per_labourer * u32::from(lab)).min(u32::from(u16::MAX));
+                let kept_hives = total.min(cap);
+                let income = y.honey - y.costs + f64::from(total - kept_hives) * bees.colony_price;
+                next.hives[i] = kept_hives as u16;
+                household_hives += f64::from(kept_hives);
+                market += income;
+                project_income += income;
             }
             // Schemes: calves and stakes an operator holds for the household.
             let (c, st) = (next.cattle[i], next.stake[i]);
@@ -569,6 +649,7 @@ pub(crate) fn step(
         metrics.program_social,
         metrics.program_cattle,
         metrics.program_equity,
+        metrics.program_bees,
     ] = *k;
     metrics.cattle = cattle_value / m.program.cattle.calf_price;
     metrics.holdings_liquidated = liquidated;
@@ -577,6 +658,35 @@ pub(crate) fn step(
     metrics.trained = allocated.trained;
     metrics.placements = placements;
     funds.book(Account::Household, out.spending_cash);
+    // The demonstration apiaries and the members' own hives.
+    if bees_on {
+        let (mut member_income, mut apiary_income) = (0.0, 0.0);
+        for v in 0..m.villages.len() {
+            let a = apiary[v];
+            let mut r = CellRng::new(seed, rep, Stream::Apiaries, v as u64 * 2, t);
+            let y = bee_year(bees, a, true, schemes.honey_price, &mut r);
+            let claimed = f64::from(claims[v] * bees.member_hives);
+            let frac = if a > 0 { claimed / f64::from(a) } else { 0.0 };
+            let to_members =
+                ((bees.member_share * frac * f64::from(y.new_colonies)).floor() as u32).min(y.new_colonies);
+            let members_honey = bees.member_share * frac * y.honey;
+            apiary[v] = y.survivors + y.new_colonies - to_members;
+            let net = y.honey - members_honey - y.costs;
+            apiary_income += net;
+            if coll_on {
+                coll_new[v] += net;
+            }
+            let mut r = CellRng::new(seed, rep, Stream::Apiaries, v as u64 * 2 + 1, t);
+            let ym = bee_year(bees, member_hives[v], true, schemes.honey_price, &mut r);
+            member_hives[v] = ym.survivors + ym.new_colonies + to_members;
+            member_income += members_honey + ym.honey - ym.costs;
+        }
+        metrics.hives_apiary = apiary.iter().map(|&x| f64::from(x)).sum();
+        metrics.hives_members = member_hives.iter().map(|&x| f64::from(x)).sum();
+        metrics.bee_income_members = member_income;
+        metrics.apiary_income = apiary_income;
+    }
+    metrics.hives = household_hives;
     if coll_on {
         metrics.collective_income = coll_new.iter().sum();
         metrics.collective_paid = coll_paid;

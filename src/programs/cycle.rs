@@ -58,6 +58,7 @@ fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
         motivation: s.motivation[i],
         holds_cattle: s.cattle[i] > 0,
         holds_stake: s.stake[i] > 0,
+        keeps_bees: s.hives[i] > 0,
     }
 }
 
@@ -71,6 +72,8 @@ pub struct Context<'a> {
     pub seed: u64,
     pub replicate: u32,
     pub year: i32,
+    /// Budget the engine spends itself this year before orders (demonstration apiaries).
+    pub reserved: f64,
 }
 
 /// The start-of-year program phase. Reads `prev`, writes the project fields of `next`.
@@ -91,6 +94,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.cattle[i] = prev.cattle[i];
         next.stake[i] = prev.stake[i];
         next.trained[i] = prev.trained[i];
+        next.hives[i] = prev.hives[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
             out.member_load[prev.project_member[i] as usize] += 1;
         }
@@ -203,7 +207,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
     }
 
     // A share of the budget goes to the village mutual-aid funds (the engine pays it in).
-    let mut budget = ctx.plan.budget * (1.0 - p.mutual_aid.budget_share);
+    let mut budget = ctx.plan.budget * (1.0 - p.mutual_aid.budget_share) - ctx.reserved;
 
     // Every registered family has someone trained: before any order, poorest first,
     // as far as the budget goes.
@@ -294,6 +298,16 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         out.orders_filled += 1.0;
         out.spending_by_kind[it.kind.index()] += it.unit_cost;
         out.funds.book(funds::account(it.kind), it.unit_cost);
+        if it.kind == ItemKind::Bees {
+            // Starter colonies for the household's own apiary.
+            let colonies = (it.unit_cost / p.bees.colony_price).floor().min(f64::from(u16::MAX)) as u16;
+            next.hives[i] = next.hives[i].saturating_add(colonies);
+            if let Some(j) = member {
+                out.orders_supported += 1.0;
+                out.member_load[j] += 1;
+            }
+            continue;
+        }
         if it.kind.is_scheme() {
             // The budget becomes principal an operator holds for the household
             // (validated to be whole yuan; the household held none of this kind).
@@ -516,6 +530,7 @@ mod tests {
             seed: 1,
             replicate: 0,
             year: 2017,
+            reserved: 0.0,
         };
         let mut next = prev.clone();
         let out = allocate(&ctx, &hh, &prev, &mut next);

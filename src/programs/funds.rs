@@ -27,7 +27,9 @@ pub enum Account {
 /// Where the budget of a menu item of each kind lands when the project starts.
 pub fn account(kind: ItemKind) -> Account {
     match kind {
-        ItemKind::Planting | ItemKind::Livestock | ItemKind::Enterprise | ItemKind::Medical => Account::Household,
+        ItemKind::Planting | ItemKind::Livestock | ItemKind::Enterprise | ItemKind::Medical | ItemKind::Bees => {
+            Account::Household
+        }
         // A training school or workshop is paid; a generic stake is capital handed to
         // an enterprise that returns a fixed income and is not tracked further.
         ItemKind::Labour | ItemKind::Dividend => Account::Operator,

@@ -9,6 +9,7 @@
 //! from last year's state ([`cycle::allocate`]); projects then produce during the
 //! year ([`cycle::run_project`]).
 
+pub mod bees;
 pub mod collective;
 pub mod cycle;
 pub mod funds;
@@ -101,6 +102,7 @@ pub struct Program {
     pub mutual_aid: mutual_aid::MutualAid,
     pub collective: collective::Collective,
     pub training: Training,
+    pub bees: bees::Bees,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
 }
@@ -158,6 +160,8 @@ pub struct Applicant {
     /// The household already has calves or a stake held for it (one of each at most).
     pub holds_cattle: bool,
     pub holds_stake: bool,
+    /// The household keeps bees already.
+    pub keeps_bees: bool,
 }
 
 impl Applicant {
@@ -171,6 +175,7 @@ impl Applicant {
             && (item.kind != ItemKind::Labour || local_labour > 0)
             && !(item.kind == ItemKind::Cattle && self.holds_cattle)
             && !(item.kind == ItemKind::Equity && self.holds_stake)
+            && !(item.kind == ItemKind::Bees && self.keeps_bees)
     }
 }
 
@@ -251,6 +256,7 @@ mod tests {
             motivation: 0.5,
             holds_cattle: false,
             holds_stake: false,
+            keeps_bees: false,
         }
     }
 

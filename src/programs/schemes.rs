@@ -61,6 +61,8 @@ pub struct SchemeYear {
     pub cattle_price: f64,
     /// This year's return on equity stakes.
     pub equity_return: f64,
+    /// This year's farm-gate honey price, yuan per kg.
+    pub honey_price: f64,
     pub cattle_failed: Vec<bool>,
     pub equity_failed: Vec<bool>,
 }
@@ -82,6 +84,7 @@ impl SchemeYear {
                 ReturnMode::Fixed => e.return_rate,
                 ReturnMode::Variable => e.return_rate * shock(1, e.return_sd),
             },
+            honey_price: program.bees.honey_price * shock(2, program.bees.price_sd),
             cattle_failed: failed(0, c.failure_probability),
             equity_failed: failed(1, e.failure_probability),
         }

@@ -434,10 +434,13 @@ pub enum ItemKind {
     /// A share in an enterprise paying a return (Xiyuan's stake, 折股到户;
     /// `[program.equity]`).
     Equity,
+    /// Starter bee colonies for a household apiary, with the bee cooperative's
+    /// demonstration apiaries and coaching (Honghe; `[program.bees]`).
+    Bees,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 9] = [
+    pub const ALL: [ItemKind; 10] = [
         ItemKind::Planting,
         ItemKind::Livestock,
         ItemKind::Enterprise,
@@ -447,6 +450,7 @@ impl ItemKind {
         ItemKind::Social,
         ItemKind::Cattle,
         ItemKind::Equity,
+        ItemKind::Bees,
     ];
 
     pub fn index(self) -> usize {
@@ -464,12 +468,14 @@ impl ItemKind {
             ItemKind::Social => "social",
             ItemKind::Cattle => "cattle",
             ItemKind::Equity => "equity",
+            ItemKind::Bees => "bees",
         }
     }
 
     /// Whether the item's budget becomes principal an operator holds for the
     /// household (a scheme) rather than a project the household runs.
     pub fn is_scheme(self) -> bool {
+        // Bees are not held by an operator: the colonies are the household's.
         matches!(self, ItemKind::Cattle | ItemKind::Equity)
     }
 }
@@ -738,6 +744,56 @@ impl Default for RawMutualAid {
     }
 }
 
+/// The bee cooperative (Honghe village, DOMAIN.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawBees {
+    pub colony_price: f64,
+    pub seed_hives: i64,
+    pub member_hives: i64,
+    pub member_share: f64,
+    pub coached_per_member: i64,
+    pub honey_yield: f64,
+    pub honey_price: f64,
+    pub price_sd: f64,
+    pub running_cost: f64,
+    pub swarm_rate: f64,
+    pub winter_loss: f64,
+    pub abscond_rate: f64,
+    pub max_hives_per_labourer: i64,
+    pub coaching_yield_gain: f64,
+    pub coaching_loss_cut: f64,
+}
+
+impl Default for RawBees {
+    fn default() -> Self {
+        RawBees {
+            // DOMAIN.md (Chinese honeybee): a colony costs 400-700 yuan; 5-15 kg of
+            // honey a hive a year in box hives; 80-120 yuan/kg; running cost 30-120
+            // a hive a year; 1-2 swarms a year per managed colony; winter loss about
+            // 12.8%. Honghe: 86 seed colonies in 2 demonstration apiaries, 3 hives per
+            // member without a post, who keeps 60% of the honey and the new colonies
+            // and coaches 3 poor households; a trained household aimed at 20 hives.
+            colony_price: 550.0,
+            seed_hives: 86,
+            member_hives: 3,
+            member_share: 0.6,
+            coached_per_member: 3,
+            honey_yield: 10.0,
+            honey_price: 100.0,
+            price_sd: 0.15,
+            running_cost: 75.0,
+            swarm_rate: 1.5,
+            winter_loss: 0.128,
+            // Our assumptions: absconding, the cap per labourer, and coaching's effects.
+            abscond_rate: 0.05,
+            max_hives_per_labourer: 20,
+            coaching_yield_gain: 0.3,
+            coaching_loss_cut: 0.5,
+        }
+    }
+}
+
 /// Training for every registered family (Tibet: at least one person trained in
 /// every registered family; Zhang County's three tiers; Ziyang's five free trades).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -865,6 +921,7 @@ pub struct RawProgram {
     pub mutual_aid: RawMutualAid,
     pub collective: RawCollective,
     pub training: RawTraining,
+    pub bees: RawBees,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -892,6 +949,7 @@ impl Default for RawProgram {
             mutual_aid: RawMutualAid::default(),
             collective: RawCollective::default(),
             training: RawTraining::default(),
+            bees: RawBees::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

@@ -7,6 +7,7 @@
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
 use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
 use crate::programs::Training;
+use crate::programs::bees::Bees;
 use crate::programs::collective::Collective;
 use crate::programs::mutual_aid::MutualAid;
 use crate::programs::schemes::{Cattle, Equity};
@@ -401,6 +402,40 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
     unit(&cp.key("payout_share"), p.collective.payout_share)?;
     non_negative(&cp.key("target"), p.collective.target)?;
     let collective = Collective::from_raw(&p.collective);
+    let bp = path.key("bees");
+    let rb = &p.bees;
+    let colony_price = non_negative(&bp.key("colony_price"), rb.colony_price)?;
+    if colony_price == 0.0 {
+        return fail(
+            &bp.key("colony_price"),
+            "must be above 0 (an item's cost buys colonies at this price)",
+        );
+    }
+    for (k, x) in [
+        ("member_share", rb.member_share),
+        ("winter_loss", rb.winter_loss),
+        ("abscond_rate", rb.abscond_rate),
+        ("coaching_loss_cut", rb.coaching_loss_cut),
+    ] {
+        unit(&bp.key(k), x)?;
+    }
+    for (k, x) in [
+        ("honey_yield", rb.honey_yield),
+        ("honey_price", rb.honey_price),
+        ("running_cost", rb.running_cost),
+    ] {
+        non_negative(&bp.key(k), x)?;
+    }
+    bounded(&bp.key("price_sd"), rb.price_sd, 0.0, 2.0)?;
+    bounded(&bp.key("swarm_rate"), rb.swarm_rate, 0.0, 2.0)?;
+    bounded(&bp.key("coaching_yield_gain"), rb.coaching_yield_gain, 0.0, 10.0)?;
+    let bees = Bees::from_raw(
+        rb,
+        count(&bp.key("seed_hives"), rb.seed_hives, 0, 1_000_000)?,
+        count(&bp.key("member_hives"), rb.member_hives, 1, 10_000)?,
+        count(&bp.key("coached_per_member"), rb.coached_per_member, 0, 1_000)?,
+        count(&bp.key("max_hives_per_labourer"), rb.max_hives_per_labourer, 0, 1_000)?,
+    );
     let tp = path.key("training");
     let training = Training {
         every_family: p.training.every_family,
@@ -473,6 +508,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         mutual_aid,
         collective,
         training,
+        bees,
         items,
         member_kinds,
     })
