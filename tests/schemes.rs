@@ -439,3 +439,20 @@ fn households_keep_at_most_the_cap_per_labourer() {
     assert!((0..st.len()).all(|i| st.hives[i] <= before[i].into()));
     assert!(st.hives.iter().any(|&h| h > 0));
 }
+
+#[test]
+fn demonstration_apiaries_and_members_hives_stay_bounded() {
+    let s = bee_county("winter_loss = 0.0\nabscond_rate = 0.0\nswarm_rate = 2.0");
+    let rec = simulate(&s, 0, 0);
+    let members_per_village = 8.0 + 3.0 + 1.0; // the default member kinds
+    for y in &rec.years[1..] {
+        assert!(y.hives_apiary <= 2.0 * 86.0, "{}", y.hives_apiary);
+        assert!(
+            y.hives_members <= 2.0 * members_per_village * 20.0,
+            "{}",
+            y.hives_members
+        );
+    }
+    // Honey and sold surplus colonies give the apiaries an income.
+    assert!(rec.years[2].apiary_income > 0.0);
+}

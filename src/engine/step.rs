@@ -670,16 +670,22 @@ pub(crate) fn step(
             let to_members =
                 ((bees.member_share * frac * f64::from(y.new_colonies)).floor() as u32).min(y.new_colonies);
             let members_honey = bees.member_share * frac * y.honey;
-            apiary[v] = y.survivors + y.new_colonies - to_members;
-            let net = y.honey - members_honey - y.costs;
+            // The demonstration apiaries keep at most their seed size; the members at
+            // most `max_hives_per_labourer` each. Colonies beyond are sold.
+            let kept = y.survivors + y.new_colonies - to_members;
+            apiary[v] = kept.min(bees.seed_hives);
+            let net = y.honey - members_honey - y.costs + f64::from(kept - apiary[v]) * bees.colony_price;
             apiary_income += net;
             if coll_on {
                 coll_new[v] += net;
             }
             let mut r = CellRng::new(seed, rep, Stream::Apiaries, v as u64 * 2 + 1, t);
             let ym = bee_year(bees, member_hives[v], true, schemes.honey_price, &mut r);
-            member_hives[v] = ym.survivors + ym.new_colonies + to_members;
-            member_income += members_honey + ym.honey - ym.costs;
+            let held = ym.survivors + ym.new_colonies + to_members;
+            let cap = (ctx.members.of_village(v).len() as u32).saturating_mul(bees.max_hives_per_labourer);
+            member_hives[v] = held.min(cap);
+            member_income +=
+                members_honey + ym.honey - ym.costs + f64::from(held - member_hives[v]) * bees.colony_price;
         }
         metrics.hives_apiary = apiary.iter().map(|&x| f64::from(x)).sum();
         metrics.hives_members = member_hives.iter().map(|&x| f64::from(x)).sum();
