@@ -456,3 +456,54 @@ fn demonstration_apiaries_and_members_hives_stay_bounded() {
     // Honey and sold surplus colonies give the apiaries an income.
     assert!(rec.years[2].apiary_income > 0.0);
 }
+
+#[test]
+fn a_strategy_grants_calves_directly_without_orders() {
+    // No slots: nobody can order calves; only the grant gives them.
+    let text = r#"
+start_year = 2016
+end_year = 2018
+[population]
+starting_incidence = 0.35
+[[village]]
+name = "v"
+count = 3
+households = 200
+[program.cattle]
+failure_probability = 0.0
+[[program.item]]
+name = "gaoping_cattle"
+kind = "cattle"
+unit_cost = 11000
+slots = 0
+expected_return = 2800
+risk = 0.02
+[[strategy]]
+name = "orders_only"
+budget = 1000000
+[[strategy]]
+name = "granted"
+budget = 1000000
+overrides = { "program.grant.item" = "gaoping_cattle", "program.grant.per_village" = 17 }
+"#;
+    let s = scenario::parse(text, "g.toml", "g").unwrap();
+    let mut a = Simulation::new(&s.strategies[0], 1, 0, 2016);
+    let mut b = Simulation::new(&s.strategies[1], 1, 0, 2016);
+    a.baseline();
+    b.baseline();
+    let (ma, mb) = (a.step().metrics, b.step().metrics);
+    assert_eq!(ma.program_cattle, 0.0);
+    assert_eq!(mb.program_cattle, 3.0 * 17.0 * 11_000.0);
+    let holders = b.households().state.cattle.iter().filter(|&&c| c > 0).count();
+    assert_eq!(holders, 3 * 17);
+    // The next year the holders cannot be granted again; 17 more a village are.
+    let mb2 = b.step().metrics;
+    assert_eq!(mb2.program_cattle, 3.0 * 17.0 * 11_000.0);
+    assert_eq!(b.households().state.cattle.iter().filter(|&&c| c > 0).count(), 6 * 17);
+    let bad = text.replace(
+        "\"program.grant.item\" = \"gaoping_cattle\"",
+        "\"program.grant.item\" = \"unicorns\"",
+    );
+    let e = scenario::parse(&bad, "g.toml", "g").unwrap_err().to_string();
+    assert!(e.contains("unicorns") && e.contains("grant"), "{e}");
+}

@@ -228,7 +228,41 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
     }
     let mut filled: Vec<(usize, u8)> = Vec::new(); // (applicant index, item)
+
+    // A grant: the item given without orders to the poorest eligible registered
+    // households of each village, before any order is filled.
+    let mut granted = vec![false; applicants.len()];
+    if let Some(g) = p.grant {
+        let it = &p.items[g.item as usize];
+        let mut left = vec![g.per_village; ctx.villages];
+        let mut poorest: Vec<usize> = (0..applicants.len()).collect();
+        poorest.sort_by(|&a, &b| {
+            prev.income_pc[applicants[a]]
+                .total_cmp(&prev.income_pc[applicants[b]])
+                .then(a.cmp(&b))
+        });
+        for a in poorest {
+            let i = applicants[a];
+            let v = hh.fixed.village[i] as usize;
+            let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
+            if left[v] == 0 || budget < it.unit_cost || !room || !applicant(hh, prev, i).eligible(it) {
+                continue;
+            }
+            left[v] -= 1;
+            budget -= it.unit_cost;
+            if it.kind == ItemKind::Cattle {
+                cattle_room[v] -= it.unit_cost;
+            }
+            granted[a] = true;
+            filled.push((a, g.item));
+        }
+    }
+    let grants = filled.len();
+
     for &a in &queue {
+        if granted[a] {
+            continue;
+        }
         let i = applicants[a];
         let v = hh.fixed.village[i] as usize;
         for &k in &orders[a] {
@@ -325,7 +359,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
         next.project[i] = k;
         next.project_years[i] = it.duration;
-        next.project_chosen[i] = ctx.plan.ordering == OrderingMode::HouseholdChoice;
+        next.project_chosen[i] = f >= grants && ctx.plan.ordering == OrderingMode::HouseholdChoice;
         next.project_member[i] = match member {
             Some(j) => {
                 out.orders_supported += 1.0;

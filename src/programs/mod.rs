@@ -103,8 +103,19 @@ pub struct Program {
     pub collective: collective::Collective,
     pub training: Training,
     pub bees: bees::Bees,
+    /// An item granted directly each year, without orders (`None`: no grant).
+    pub grant: Option<Grant>,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
+}
+
+/// Validated `[program.grant]`: an item given without orders.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grant {
+    /// Index of the item in the catalogue.
+    pub item: u8,
+    /// Households granted the item per village and year.
+    pub per_village: u32,
 }
 
 /// Validated `[program.training]`: train one person in every registered family.

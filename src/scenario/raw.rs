@@ -794,6 +794,16 @@ impl Default for RawBees {
     }
 }
 
+/// A menu item a strategy grants directly, without orders: each year, to the
+/// poorest registered households of every village that are eligible for it.
+/// By default nothing is granted (`item = ""`, `per_village = 0`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawGrant {
+    pub item: String,
+    pub per_village: i64,
+}
+
 /// Training for every registered family (Tibet: at least one person trained in
 /// every registered family; Zhang County's three tiers; Ziyang's five free trades).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -922,6 +932,7 @@ pub struct RawProgram {
     pub collective: RawCollective,
     pub training: RawTraining,
     pub bees: RawBees,
+    pub grant: RawGrant,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -950,6 +961,7 @@ impl Default for RawProgram {
             collective: RawCollective::default(),
             training: RawTraining::default(),
             bees: RawBees::default(),
+            grant: RawGrant::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

@@ -6,11 +6,11 @@
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
 use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
-use crate::programs::Training;
 use crate::programs::bees::Bees;
 use crate::programs::collective::Collective;
 use crate::programs::mutual_aid::MutualAid;
 use crate::programs::schemes::{Cattle, Equity};
+use crate::programs::{Grant, Training};
 use crate::programs::{Item, MemberKind, Plan, Program};
 
 /// A path to a key in the scenario file, e.g. `village[2].households`.
@@ -482,6 +482,24 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
         });
     }
+    let gp = path.key("grant");
+    let per_village = count(&gp.key("per_village"), p.grant.per_village, 0, 1_000_000)?;
+    let grant = if p.grant.item.is_empty() || per_village == 0 {
+        None
+    } else {
+        match items.iter().position(|it| it.name == p.grant.item) {
+            Some(k) => Some(Grant {
+                item: k as u8,
+                per_village,
+            }),
+            None => {
+                return fail(
+                    &gp.key("item"),
+                    format!("'{}' names no item of [[program.item]]", p.grant.item),
+                );
+            }
+        }
+    };
     let mut member_kinds = Vec::with_capacity(p.member_kind.len());
     for (k, m) in p.member_kind.iter().enumerate() {
         let mp = path.key("member_kind").index(k);
@@ -509,6 +527,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         collective,
         training,
         bees,
+        grant,
         items,
         member_kinds,
     })
