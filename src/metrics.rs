@@ -85,7 +85,7 @@ metrics! {
     member_load_mean,
     /// Most households supported by one member this year.
     member_load_max,
-    /// Program spending on projects this year, yuan.
+    /// Program spending on projects, schemes and mutual-aid funds this year, yuan.
     spending_program,
     /// Program budget paid as cash this year, yuan.
     spending_cash,
@@ -103,6 +103,58 @@ metrics! {
     program_medical,
     /// Program spending on social items (welfare jobs) this year, yuan.
     program_social,
+    /// Program spending on cattle dividend items (calves held by an operator) this year, yuan.
+    program_cattle,
+    /// Program spending on equity-stake items (shares held for households) this year, yuan.
+    program_equity,
+    /// Program spending on bees this year: starter colonies for households and the demonstration apiaries' seed colonies, yuan.
+    program_bees,
+    /// Program budget spent training one person in every registered family this year, yuan (part of `spending_program`).
+    program_training,
+    /// Households with a person trained this year under the every-family rule.
+    trained,
+    /// Trained labourers placed in outside work this year.
+    placements,
+    /// Program budget paid into village mutual-aid funds this year, yuan (part of `spending_program`).
+    program_fund,
+    /// Balance of the village mutual-aid funds at the end of the year, yuan (a stock).
+    fund_balance,
+    /// Interest the mutual-aid funds received from borrowers this year, yuan (households' money, not budget).
+    fund_interest,
+    /// Mutual-aid loans settled this year.
+    loans,
+    /// Mutual-aid loans defaulted this year (the project failed).
+    loan_defaults,
+    /// Income of the village collectives this year: their share of scheme dividends, summed over villages, yuan.
+    collective_income,
+    /// Paid by the collectives to registered households this year (last year's income), yuan.
+    collective_paid,
+    /// Share of villages whose collective earned at least its target this year.
+    collectives_on_target,
+    /// Bee colonies in households' own apiaries at the end of the year (a stock).
+    hives,
+    /// Bee colonies members keep as their pay (their share of new colonies) at the end of the year (a stock).
+    hives_members,
+    /// Bee colonies in the villages' demonstration apiaries at the end of the year (the collectives'; a stock).
+    hives_apiary,
+    /// Members' honey income from the hives they claim and keep this year, yuan.
+    bee_income_members,
+    /// The demonstration apiaries' honey income net of running costs and the members' share this year, yuan (to the collective).
+    apiary_income,
+    /// Cattle an operator holds for households at the end of the year: calves' principal over the calf price, head (a stock).
+    cattle,
+    /// Households whose calves or stake were liquidated this year because the operator failed.
+    holdings_liquidated,
+    /// Program budget that reached households this year (cash, inputs in kind, care, an operator's liquidation), yuan.
+    funds_households,
+    /// Program budget paid to operators for services this year (training, workshops, generic stakes), yuan.
+    funds_operators,
+    /// Program budget paid to village collectives this year (public-welfare jobs), yuan.
+    funds_collective,
+    /// Program principal lost this year (operators that failed, herds that shrank), yuan.
+    funds_lost,
+    /// Program principal held by operators for households at the end of the year (calves, stakes), yuan (a stock).
+    funds_held,
     /// Persons in households that exited, summed since the baseline.
     persons_exited_total,
     /// Re-entries summed since the baseline.
@@ -123,7 +175,7 @@ metrics! {
     income_projects,
     /// Income from kept enterprises and stakes per person this year, yuan.
     income_assets,
-    /// Dibao, medical assistance and cash transfers per person this year, yuan.
+    /// Dibao, medical assistance, cash transfers and principal paid back by failed scheme operators per person this year, yuan.
     income_transfers,
     /// Other income (pensions, small transfers) per person this year, yuan.
     income_other,
@@ -131,6 +183,8 @@ metrics! {
     health_spending,
     /// Interest on debt per person this year, yuan (subtracted from net income).
     interest_paid,
+    /// Scheme dividends (cattle profit share, equity returns) per person this year, yuan.
+    income_dividends,
 }
 
 /// Summary of one metric over replicates.

@@ -57,6 +57,16 @@ pub enum Stream {
     Matching = 13,
     /// Project outcomes.
     Projects = 14,
+    /// Failure of the operators of schemes (cattle farms, enterprises), per village.
+    Operators = 15,
+    /// County-wide scheme prices and returns (cattle sale price, equity return).
+    SchemePrices = 16,
+    /// Placement of trained labourers in outside work.
+    Training = 17,
+    /// Household apiaries: colony losses and swarms.
+    Bees = 18,
+    /// The villages' demonstration apiaries and members' hives.
+    Apiaries = 19,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

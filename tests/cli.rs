@@ -217,3 +217,43 @@ fn readme_documents_every_metric() {
         );
     }
 }
+
+/// Issue 4: a scenario per report, each validating and carrying the schemes its
+/// comments cite (they also run, in `every_shipped_scenario_runs`).
+#[test]
+fn issue_4_each_report_has_a_scenario_with_its_schemes() {
+    use sandan::programs::{ItemKind, ReturnMode};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let load = |name: &str| {
+        let path = format!("{root}/scenarios/{name}.toml");
+        sandan().args(["validate", &path]).assert().success();
+        sandan::scenario::load(Path::new(&path)).unwrap()
+    };
+    let kinds = |s: &sandan::scenario::Scenario| -> Vec<ItemKind> {
+        s.strategies[0].model.program.items.iter().map(|it| it.kind).collect()
+    };
+    let suiyang = load("suiyang");
+    assert!(kinds(&suiyang).contains(&ItemKind::Cattle) && kinds(&suiyang).contains(&ItemKind::Equity));
+    assert_eq!(suiyang.strategies[0].model.program.cattle.household_share, 0.8);
+    let zhangxian = load("zhangxian");
+    assert!(kinds(&zhangxian).contains(&ItemKind::Cattle));
+    assert!(zhangxian.strategies[0].model.program.mutual_aid.budget_share > 0.0);
+    let ziyang = load("ziyang");
+    assert!(kinds(&ziyang).contains(&ItemKind::Equity));
+    assert_eq!(
+        ziyang.strategies[0].model.program.equity.return_mode,
+        ReturnMode::Variable
+    );
+    assert!(
+        ziyang.strategies[0]
+            .model
+            .program
+            .member_kinds
+            .iter()
+            .any(|m| m.capacity == 10)
+    );
+    let tibet = load("tibet");
+    assert!(kinds(&tibet).contains(&ItemKind::Equity) && kinds(&tibet).contains(&ItemKind::Labour));
+    let liangshuiquan = load("liangshuiquan");
+    assert!(kinds(&liangshuiquan).contains(&ItemKind::Cattle));
+}

@@ -124,8 +124,92 @@ proptest! {
         for _ in 0..4 {
             let m = sim.step().metrics;
             let sources = m.income_farm + m.income_rent + m.income_wages + m.income_remittances + m.income_projects
-                + m.income_assets + m.income_transfers + m.income_other - m.health_spending - m.interest_paid;
+                + m.income_assets + m.income_dividends + m.income_transfers + m.income_other - m.health_spending - m.interest_paid;
             prop_assert!((sources - m.mean_income).abs() < 1e-6 * m.mean_income.abs().max(1.0), "{sources} vs {}", m.mean_income);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Money traced: every yuan of program budget spent lands in one account. Year by
+    /// year and in total since the baseline, budget spent (projects and cash) + the
+    /// interest the mutual-aid funds received = households + operators + collective +
+    /// losses + principal still held + fund balances, to the yuan.
+    #[test]
+    fn program_budget_is_conserved(
+        households in 20u32..200,
+        incidence in 0.05f64..0.6,
+        seed in any::<u64>(),
+        budget in prop_oneof![Just(0.0), 1_000.0f64..3_000_000.0],
+        menu in prop_oneof![Just("county_fixed"), Just("needs_based")],
+        ordering in prop_oneof![Just("household_choice"), Just("assigned"), Just("lottery")],
+        delivery in prop_oneof![Just("projects"), Just("cash")],
+        schemes in any::<bool>(),
+        failure in 0.0f64..1.0,
+        sale_price in 0.0f64..20_000.0,
+        recovery in 0.0f64..1.0,
+        insured in any::<bool>(),
+        variable in any::<bool>(),
+        fund_share in prop_oneof![Just(0.0), 0.0f64..0.5],
+        collective_share in prop_oneof![Just(0.0), 0.0f64..1.0],
+        collective_dividends in any::<bool>(),
+    ) {
+        // With schemes, a catalogue of calves, stakes, a planting project and a
+        // welfare job, and operators that fail, prices that crash, partial recovery.
+        let catalogue = if schemes {
+            format!(
+                "[program.cattle]\nfailure_probability = {failure}\nsale_price = {sale_price}\nrecovery = {recovery}\ninsured = {insured}\ncapacity = 30\n\
+                 [program.mutual_aid]\nbudget_share = {fund_share}\nloan_size = 3000\n\
+                 [program.training]\nevery_family = {collective_dividends}\n\
+                 [program.collective]\nscheme_share = {collective_share}\npayout = \"{}\"\n\
+                 [program.equity]\nfailure_probability = {failure}\nrecovery = {recovery}\nreturn_mode = \"{}\"\n\
+                 [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\
+                 [[program.item]]\nname = \"stake\"\nkind = \"equity\"\nunit_cost = 4999\nslots = 9\nexpected_return = 500\nrisk = 0.01\n\
+                 [[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1500\nrisk = 0.1\n\
+                 [program.bees]\nwinter_loss = {recovery}\n\
+                 [[program.item]]\nname = \"bees\"\nkind = \"bees\"\nunit_cost = 2200.5\nslots = 9\nexpected_return = 2000\nrisk = 0.1\n\
+                 [[program.item]]\nname = \"welfare\"\nkind = \"social\"\nunit_cost = 4000\nslots = 9\nexpected_return = 4000\nrisk = 0.05\n",
+                if collective_dividends { "dividends" } else { "welfare_jobs" },
+                if variable { "variable" } else { "fixed" }
+            )
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "{}\n{catalogue}\n[[strategy]]\nname = \"s\"\nmenu = \"{menu}\"\nordering = \"{ordering}\"\ndelivery = \"{delivery}\"\nbudget = {budget}\n",
+            scenario_text(&[(households, incidence)], 0.1, 0.8, 0.0)
+        );
+        let s = scenario::parse(&text, "p.toml", "p").unwrap();
+        let mut sim = Simulation::new(&s.strategies[0], seed, 0, 2016);
+        sim.baseline();
+        let (mut spent, mut landed) = (0.0, 0.0);
+        let mut held_before = 0.0;
+        for _ in 0..4 {
+            let o = sim.step();
+            let (m, f) = (o.metrics, o.funds);
+            prop_assert!(m.spending_program + m.spending_cash <= budget + 1e-6);
+            prop_assert!((f.spent - (m.spending_program + m.spending_cash)).abs() < 1e-6);
+            let flows = m.funds_households + m.funds_operators + m.funds_collective + m.funds_lost;
+            prop_assert!(flows >= 0.0 && m.funds_held >= 0.0 && m.cattle >= 0.0);
+            prop_assert!(m.hives >= 0.0 && m.hives_members >= 0.0 && m.hives_apiary >= 0.0);
+            // Stocks in the state agree with the reported stocks.
+            let st = &sim.households().state;
+            let held: f64 = st.cattle.iter().chain(&st.stake).map(|&x| f64::from(x)).sum();
+            prop_assert_eq!(held, m.funds_held);
+            // The funds' interest is households' money coming in.
+            let stocks = m.funds_held + m.fund_balance;
+            prop_assert!((f.spent + m.fund_interest - (flows + stocks - held_before)).abs() < 0.5, "year {}: {} vs {}", m.year, f.spent, flows + stocks - held_before);
+            spent += f.spent + m.fund_interest;
+            landed += flows;
+            prop_assert!((spent - (landed + stocks)).abs() < 0.5, "since the baseline: {spent} vs {}", landed + stocks);
+            prop_assert!(m.fund_balance >= 0.0 && m.loan_defaults <= m.loans);
+            // Income by source still adds up with schemes, loans and collectives.
+            let sources = m.income_farm + m.income_rent + m.income_wages + m.income_remittances + m.income_projects
+                + m.income_assets + m.income_dividends + m.income_transfers + m.income_other - m.health_spending - m.interest_paid;
+            prop_assert!((sources - m.mean_income).abs() < 1e-6 * m.mean_income.abs().max(1.0), "{sources} vs {}", m.mean_income);
+            held_before = stocks;
         }
     }
 }

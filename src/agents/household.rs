@@ -91,6 +91,15 @@ pub struct State {
     pub project_member: Vec<u32>,
     /// Yearly income from enterprises and stakes the household has kept, yuan.
     pub kept_income: Vec<f32>,
+    /// Program principal in calves an operator holds for the household, whole yuan
+    /// (whole yuan so that the money identity holds exactly).
+    pub cattle: Vec<u32>,
+    /// Program principal in equity stakes held for the household, whole yuan.
+    pub stake: Vec<u32>,
+    /// Whether a member of the household has been trained under `every_family`.
+    pub trained: Vec<bool>,
+    /// Bee colonies in the household's own apiary.
+    pub hives: Vec<u16>,
 }
 
 impl State {
@@ -112,6 +121,10 @@ impl State {
             project_chosen: Vec::with_capacity(n),
             project_member: Vec::with_capacity(n),
             kept_income: Vec::with_capacity(n),
+            cattle: Vec::with_capacity(n),
+            stake: Vec::with_capacity(n),
+            trained: Vec::with_capacity(n),
+            hives: Vec::with_capacity(n),
         }
     }
 
@@ -144,6 +157,10 @@ impl State {
             self.project_chosen.len(),
             self.project_member.len(),
             self.kept_income.len(),
+            self.cattle.len(),
+            self.stake.len(),
+            self.trained.len(),
+            self.hives.len(),
         ]
         .iter()
         .all(|&l| l == n)

@@ -226,6 +226,10 @@ fn push_household(
     s.project_chosen.push(false);
     s.project_member.push(crate::programs::cycle::NONE_MEMBER);
     s.kept_income.push(0.0);
+    s.cattle.push(0);
+    s.stake.push(0);
+    s.trained.push(false);
+    s.hives.push(0);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

@@ -20,7 +20,7 @@ use crate::programs::members::Members;
 use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
 use rayon::prelude::*;
-use step::{StepContext, Tally, VillageCounts};
+use step::{StepContext, Tally, VillageCounts, VillageStocks};
 
 /// One county under one strategy in one replicate.
 pub struct Simulation<'m> {
@@ -39,6 +39,8 @@ pub struct Simulation<'m> {
     next: State,
     villages: VillageCounts,
     village_exited: Vec<bool>,
+    /// Mutual-aid fund balances and collective income, per village.
+    stocks: VillageStocks,
     keys: Vec<u64>,
 }
 
@@ -79,6 +81,13 @@ impl<'m> Simulation<'m> {
                 persons,
             },
             village_exited: vec![false; model.villages.len()],
+            stocks: VillageStocks {
+                apiary: vec![0; model.villages.len()],
+                member_hives: vec![0; model.villages.len()],
+                seeded: vec![false; model.villages.len()],
+                fund_balances: vec![0.0; model.villages.len()],
+                collective_income: vec![0.0; model.villages.len()],
+            },
             keys: Vec::with_capacity(n),
         }
     }
@@ -133,6 +142,7 @@ impl<'m> Simulation<'m> {
             &self.households.state,
             &mut self.next,
             &mut self.villages,
+            &mut self.stocks,
             &mut self.keys,
         );
         std::mem::swap(&mut self.households.state, &mut self.next);

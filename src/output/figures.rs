@@ -430,7 +430,8 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
         )],
     ));
 
-    // Program and scheme panels: each appears once its metrics exist.
+    // Program and scheme panels: each appears once its metrics exist (a scheme's
+    // stock once it is non-zero somewhere: every run writes the column).
     let mut program = vec![
         b.spec(
             t("Order fill rate", "订单完成率"),
@@ -468,7 +469,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
     ] {
         let found = [name.to_string(), format!("scheme_{name}"), format!("stock_{name}")]
             .into_iter()
-            .find(|n| r.has(n));
+            .find(|n| r.any_nonzero(n));
         if let Some(n) = found {
             program.push(b.spec(
                 t(en, zh),
@@ -588,6 +589,12 @@ mod tests {
         let f = figures(&r, &ctx);
         assert_eq!(f[1].panels.len(), 2);
         assert_eq!(f[1].panels[0].title, "订单完成率");
+        // A stock that stays zero (a run without the scheme) draws no panel.
+        let text = "strategy,replicate,year,orders_placed,orders_filled,cattle,fund_balance\na,0,2016,1,1,0,0\na,0,2017,2,1,0,5\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let f = figures(&r, &ctx);
+        let programs = f.iter().find(|f| f.stem == "programs").unwrap();
+        assert_eq!(programs.panels.len(), 2, "fill rate and fund balance, no cattle");
     }
 
     #[test]

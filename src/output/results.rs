@@ -159,6 +159,18 @@ impl RunResults {
         self.metric(name).is_some()
     }
 
+    /// Whether the run has the metric and it is non-zero somewhere (a scheme's stock
+    /// column is written by every run, but only runs with the scheme fill it).
+    pub fn any_nonzero(&self, name: &str) -> bool {
+        self.metric(name).is_some_and(|k| {
+            self.values
+                .iter()
+                .flatten()
+                .flatten()
+                .any(|row| row.get(k).is_some_and(|&x| x != 0.0 && x.is_finite()))
+        })
+    }
+
     /// Replicates of one strategy.
     pub fn replicates(&self, strategy: usize) -> impl Iterator<Item = Replicate<'_>> {
         self.values.get(strategy).into_iter().flatten().map(|r| r.as_slice())

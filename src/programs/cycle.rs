@@ -6,9 +6,10 @@
 //! * [`run_project`], during the year, per household: the project succeeds or
 //!   fails, pays or costs, and changes the household's skill and motivation.
 
+use super::funds::{self, Account, Funds};
 use super::matching::{self, Order};
 use super::members::Members;
-use super::{Applicant, Delivery, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
+use super::{Applicant, Delivery, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
 use crate::agents::household::{Households, State, Status};
 use crate::rng::{CellRng, Stream};
 use crate::scenario::raw::Allocation;
@@ -25,6 +26,11 @@ pub struct Allocated {
     pub orders_supported: f64,
     pub orders_unclaimed: f64,
     pub spending_by_kind: [f64; KINDS],
+    /// Where this year's budget landed.
+    pub funds: Funds,
+    /// Households trained this year under `every_family`, and what it cost.
+    pub trained: f64,
+    pub spending_training: f64,
     /// Cash paid per person of a registered household this year (cash delivery).
     pub cash_per_person: f64,
     /// Households supported by each member this year.
@@ -50,6 +56,9 @@ fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
         land: f64::from(hh.fixed.land[i]),
         skill: s.skill[i],
         motivation: s.motivation[i],
+        holds_cattle: s.cattle[i] > 0,
+        holds_stake: s.stake[i] > 0,
+        keeps_bees: s.hives[i] > 0,
     }
 }
 
@@ -63,6 +72,8 @@ pub struct Context<'a> {
     pub seed: u64,
     pub replicate: u32,
     pub year: i32,
+    /// Budget the engine spends itself this year before orders (demonstration apiaries).
+    pub reserved: f64,
 }
 
 /// The start-of-year program phase. Reads `prev`, writes the project fields of `next`.
@@ -80,6 +91,10 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.project_years[i] = prev.project_years[i];
         next.project_chosen[i] = prev.project_chosen[i];
         next.project_member[i] = prev.project_member[i];
+        next.cattle[i] = prev.cattle[i];
+        next.stake[i] = prev.stake[i];
+        next.trained[i] = prev.trained[i];
+        next.hives[i] = prev.hives[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
             out.member_load[prev.project_member[i] as usize] += 1;
         }
@@ -178,17 +193,85 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         r
     };
 
-    let mut budget = ctx.plan.budget;
+    // Room left on each village's cattle farm, in yuan of calves (its capacity in
+    // head less the calves it already holds). Only counted when cattle are listed.
+    let mut cattle_room: Vec<f64> = Vec::new();
+    if p.items.iter().any(|it| it.kind == ItemKind::Cattle) {
+        cattle_room = vec![f64::from(p.cattle.capacity) * p.cattle.calf_price; ctx.villages];
+        for i in 0..n {
+            cattle_room[hh.fixed.village[i] as usize] -= f64::from(prev.cattle[i]);
+        }
+    }
+
+    // A share of the budget goes to the village mutual-aid funds (the engine pays it in).
+    let mut budget = ctx.plan.budget * (1.0 - p.mutual_aid.budget_share) - ctx.reserved;
+
+    // Every registered family has someone trained: before any order, poorest first,
+    // as far as the budget goes.
+    if p.training.every_family {
+        let mut untrained: Vec<usize> = (0..n)
+            .filter(|&i| prev.status[i] == Status::Registered && prev.labourers[i] > 0 && !prev.trained[i])
+            .collect();
+        untrained.sort_by(|&a, &b| prev.income_pc[a].total_cmp(&prev.income_pc[b]).then(a.cmp(&b)));
+        for i in untrained {
+            if budget < p.training.cost {
+                break;
+            }
+            budget -= p.training.cost;
+            next.trained[i] = true;
+            out.trained += 1.0;
+            out.spending_training += p.training.cost;
+            out.funds.book(Account::Operator, p.training.cost);
+        }
+    }
     let mut filled: Vec<(usize, u8)> = Vec::new(); // (applicant index, item)
+
+    // A grant: the item given without orders to the poorest eligible registered
+    // households of each village, before any order is filled.
+    let mut granted = vec![false; applicants.len()];
+    if let Some(g) = p.grant {
+        let it = &p.items[g.item as usize];
+        let mut left = vec![g.per_village; ctx.villages];
+        let mut poorest: Vec<usize> = (0..applicants.len()).collect();
+        poorest.sort_by(|&a, &b| {
+            prev.income_pc[applicants[a]]
+                .total_cmp(&prev.income_pc[applicants[b]])
+                .then(a.cmp(&b))
+        });
+        for a in poorest {
+            let i = applicants[a];
+            let v = hh.fixed.village[i] as usize;
+            let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
+            if left[v] == 0 || budget < it.unit_cost || !room || !applicant(hh, prev, i).eligible(it) {
+                continue;
+            }
+            left[v] -= 1;
+            budget -= it.unit_cost;
+            if it.kind == ItemKind::Cattle {
+                cattle_room[v] -= it.unit_cost;
+            }
+            granted[a] = true;
+            filled.push((a, g.item));
+        }
+    }
+    let grants = filled.len();
+
     for &a in &queue {
+        if granted[a] {
+            continue;
+        }
         let i = applicants[a];
         let v = hh.fixed.village[i] as usize;
         for &k in &orders[a] {
             let it = &p.items[k as usize];
             let slot = &mut slots[v * items + k as usize];
-            if *slot > 0 && budget >= it.unit_cost {
+            let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
+            if *slot > 0 && budget >= it.unit_cost && room {
                 *slot -= 1;
                 budget -= it.unit_cost;
+                if it.kind == ItemKind::Cattle {
+                    cattle_room[v] -= it.unit_cost;
+                }
                 filled.push((a, k));
                 break;
             }
@@ -245,9 +328,35 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
         out.orders_filled += 1.0;
         out.spending_by_kind[it.kind.index()] += it.unit_cost;
+        out.funds.book(funds::account(it.kind), it.unit_cost);
+        if it.kind == ItemKind::Bees {
+            // Starter colonies for the household's own apiary.
+            let colonies = (it.unit_cost / p.bees.colony_price).floor().min(f64::from(u16::MAX)) as u16;
+            next.hives[i] = next.hives[i].saturating_add(colonies);
+            if let Some(j) = member {
+                out.orders_supported += 1.0;
+                out.member_load[j] += 1;
+            }
+            continue;
+        }
+        if it.kind.is_scheme() {
+            // The budget becomes principal an operator holds for the household
+            // (validated to be whole yuan; the household held none of this kind).
+            let principal = it.unit_cost as u32;
+            match it.kind {
+                ItemKind::Cattle => next.cattle[i] = next.cattle[i].saturating_add(principal),
+                _ => next.stake[i] = next.stake[i].saturating_add(principal),
+            }
+            if let Some(j) = member {
+                // The member helps the household into the scheme this year.
+                out.orders_supported += 1.0;
+                out.member_load[j] += 1;
+            }
+            continue;
+        }
         next.project[i] = k;
         next.project_years[i] = it.duration;
-        next.project_chosen[i] = ctx.plan.ordering == OrderingMode::HouseholdChoice;
+        next.project_chosen[i] = f >= grants && ctx.plan.ordering == OrderingMode::HouseholdChoice;
         next.project_member[i] = match member {
             Some(j) => {
                 out.orders_supported += 1.0;
@@ -326,7 +435,6 @@ pub fn run_project(
 mod tests {
     use super::*;
     use crate::agents::synthesis::synthesize;
-    use crate::programs::ItemKind;
     use crate::scenario;
 
     fn setup() -> (crate::scenario::Model, Households) {
@@ -453,6 +561,7 @@ mod tests {
             seed: 1,
             replicate: 0,
             year: 2017,
+            reserved: 0.0,
         };
         let mut next = prev.clone();
         let out = allocate(&ctx, &hh, &prev, &mut next);

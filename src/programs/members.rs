@@ -22,6 +22,9 @@ pub struct Members {
     pub village_start: Vec<usize>,
 }
 
+/// Item kinds that existed before the schemes (planting to social).
+const FIRST_KINDS: usize = 7;
+
 impl Members {
     pub fn synthesize(program: &Program, villages: usize, seed: u64, replicate: u32) -> Members {
         let mut m = Members::default();
@@ -34,18 +37,26 @@ impl Members {
                     let entity = ((v as u64) << 32) | ((k as u64) << 20) | u64::from(j);
                     let mut r = CellRng::new(seed, replicate, Stream::Members, entity, 0);
                     let mut skills = [0f32; KINDS];
-                    for s in skills.iter_mut() {
+                    let draw_skill = |s: &mut f32, r: &mut CellRng| {
                         if r.chance(kind.skill_share) {
-                            *s = kind.skill.sample(&mut r).clamp(0.01, 1.0) as f32;
+                            *s = kind.skill.sample(r).clamp(0.01, 1.0) as f32;
                         }
+                    };
+                    for s in skills[..FIRST_KINDS].iter_mut() {
+                        draw_skill(s, &mut r);
                     }
                     let spare = kind.spare_time.sample(&mut r).clamp(0.0, 1.0);
+                    let effectiveness = kind.effectiveness.sample(&mut r).clamp(0.0, 1.0) as f32;
+                    // Kinds added later (the schemes) draw after the rest, so that
+                    // adding them changed no existing member.
+                    for s in skills[FIRST_KINDS..].iter_mut() {
+                        draw_skill(s, &mut r);
+                    }
                     m.village.push(v as u32);
                     m.kind.push(k as u8);
                     m.capacity.push((f64::from(kind.capacity) * spare).round() as u32);
                     m.skill.push(skills);
-                    m.effectiveness
-                        .push(kind.effectiveness.sample(&mut r).clamp(0.0, 1.0) as f32);
+                    m.effectiveness.push(effectiveness);
                 }
             }
         }

@@ -9,14 +9,20 @@
 //! from last year's state ([`cycle::allocate`]); projects then produce during the
 //! year ([`cycle::run_project`]).
 
+pub mod bees;
+pub mod collective;
 pub mod cycle;
+pub mod funds;
 pub mod matching;
 pub mod members;
+pub mod mutual_aid;
+pub mod schemes;
 
 use crate::scenario::Dist;
 pub use crate::scenario::raw::{
-    Allocation, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects, Unclaimed,
+    Allocation, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects, ReturnMode, Unclaimed,
 };
+use schemes::{Cattle, Equity};
 
 /// Number of item kinds (fixed: spending is reported per kind).
 pub const KINDS: usize = ItemKind::ALL.len();
@@ -91,8 +97,38 @@ pub struct Program {
     /// How closely a branch of each quality fits its menu to its households' needs.
     pub branch_fit: [f64; 3],
     pub project: ProjectEffects,
+    pub cattle: Cattle,
+    pub equity: Equity,
+    pub mutual_aid: mutual_aid::MutualAid,
+    pub collective: collective::Collective,
+    pub training: Training,
+    pub bees: bees::Bees,
+    /// An item granted directly each year, without orders (`None`: no grant).
+    pub grant: Option<Grant>,
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
+}
+
+/// Validated `[program.grant]`: an item given without orders.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grant {
+    /// Index of the item in the catalogue.
+    pub item: u8,
+    /// Households granted the item per village and year.
+    pub per_village: u32,
+}
+
+/// Validated `[program.training]`: train one person in every registered family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Training {
+    /// Train a labourer of every registered household not trained yet, before orders.
+    pub every_family: bool,
+    /// Program cost of training one household's labourer, yuan (paid to the school).
+    pub cost: f64,
+    /// Skill the household gains.
+    pub skill_gain: f64,
+    /// Chance that the trained labourer, if not already away, is placed in outside work.
+    pub placement_rate: f64,
 }
 
 /// A strategy's program design.
@@ -132,6 +168,11 @@ pub struct Applicant {
     pub land: f64,
     pub skill: f32,
     pub motivation: f32,
+    /// The household already has calves or a stake held for it (one of each at most).
+    pub holds_cattle: bool,
+    pub holds_stake: bool,
+    /// The household keeps bees already.
+    pub keeps_bees: bool,
 }
 
 impl Applicant {
@@ -143,6 +184,9 @@ impl Applicant {
             && f64::from(self.skill) >= item.min_skill
             && (!item.needs_illness || self.chronic > 0)
             && (item.kind != ItemKind::Labour || local_labour > 0)
+            && !(item.kind == ItemKind::Cattle && self.holds_cattle)
+            && !(item.kind == ItemKind::Equity && self.holds_stake)
+            && !(item.kind == ItemKind::Bees && self.keeps_bees)
     }
 }
 
@@ -221,6 +265,9 @@ mod tests {
             land: 3.0,
             skill: 0.4,
             motivation: 0.5,
+            holds_cattle: false,
+            holds_stake: false,
+            keeps_bees: false,
         }
     }
 

@@ -428,10 +428,19 @@ pub enum ItemKind {
     Medical,
     /// Social-assistance services and public-welfare jobs.
     Social,
+    /// Calves bought for the household and raised by an operator for a share of the
+    /// profit (Gaoping's cattle dividend farm; `[program.cattle]`).
+    Cattle,
+    /// A share in an enterprise paying a return (Xiyuan's stake, 折股到户;
+    /// `[program.equity]`).
+    Equity,
+    /// Starter bee colonies for a household apiary, with the bee cooperative's
+    /// demonstration apiaries and coaching (Honghe; `[program.bees]`).
+    Bees,
 }
 
 impl ItemKind {
-    pub const ALL: [ItemKind; 7] = [
+    pub const ALL: [ItemKind; 10] = [
         ItemKind::Planting,
         ItemKind::Livestock,
         ItemKind::Enterprise,
@@ -439,6 +448,9 @@ impl ItemKind {
         ItemKind::Dividend,
         ItemKind::Medical,
         ItemKind::Social,
+        ItemKind::Cattle,
+        ItemKind::Equity,
+        ItemKind::Bees,
     ];
 
     pub fn index(self) -> usize {
@@ -454,7 +466,17 @@ impl ItemKind {
             ItemKind::Dividend => "dividend",
             ItemKind::Medical => "medical",
             ItemKind::Social => "social",
+            ItemKind::Cattle => "cattle",
+            ItemKind::Equity => "equity",
+            ItemKind::Bees => "bees",
         }
+    }
+
+    /// Whether the item's budget becomes principal an operator holds for the
+    /// household (a scheme) rather than a project the household runs.
+    pub fn is_scheme(self) -> bool {
+        // Bees are not held by an operator: the colonies are the household's.
+        matches!(self, ItemKind::Cattle | ItemKind::Equity)
     }
 }
 
@@ -651,6 +673,231 @@ impl Default for ProjectEffects {
     }
 }
 
+/// The cattle dividend scheme (Gaoping, DOMAIN.md): program funds buy calves held
+/// for households by an operator (a large farmer or company) who fattens and sells
+/// them each year and splits the profit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCattle {
+    pub calf_price: f64,
+    pub sale_price: f64,
+    pub price_sd: f64,
+    pub feed_cost: f64,
+    pub mortality: f64,
+    pub household_share: f64,
+    pub insured: bool,
+    pub premium_rate: f64,
+    pub insurance_cover: f64,
+    pub capacity: i64,
+    pub failure_probability: f64,
+    pub recovery: f64,
+}
+
+impl Default for RawCattle {
+    fn default() -> Self {
+        RawCattle {
+            // DOMAIN.md (beef cattle, 2019): a calf of 5,000-6,000 yuan sells for
+            // 10,000-11,000 after about a year; mortality about 1.2% over a 6-month
+            // cycle; Gaoping gave households 80% of the profit and sold 400+ a year.
+            calf_price: 5500.0,
+            sale_price: 10500.0,
+            price_sd: 0.1,
+            // Our assumption: feed, vet and labour per head for a year's fattening.
+            feed_cost: 3500.0,
+            mortality: 0.024,
+            household_share: 0.8,
+            insured: false,
+            premium_rate: 0.03,
+            insurance_cover: 0.8,
+            capacity: 400,
+            // Our assumptions: a yearly chance the operator fails, and the share of
+            // the principal recovered for the households when it does.
+            failure_probability: 0.02,
+            recovery: 0.5,
+        }
+    }
+}
+
+/// Village mutual-aid funds (互助资金; Zhang County, DOMAIN.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMutualAid {
+    pub budget_share: f64,
+    pub loan_size: f64,
+    pub interest_rate: f64,
+    pub interest_subsidy: f64,
+    pub capital_return: f64,
+}
+
+impl Default for RawMutualAid {
+    fn default() -> Self {
+        RawMutualAid {
+            // Off unless a scenario puts budget into the funds.
+            budget_share: 0.0,
+            // Our assumptions (unverified): a 5,000-yuan loan at 6% a year with half
+            // the interest subsidised, earning 30% a year in a successful project.
+            loan_size: 5000.0,
+            interest_rate: 0.06,
+            interest_subsidy: 0.5,
+            capital_return: 0.3,
+        }
+    }
+}
+
+/// The bee cooperative (Honghe village, DOMAIN.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawBees {
+    pub colony_price: f64,
+    pub seed_hives: i64,
+    pub member_hives: i64,
+    pub member_share: f64,
+    pub coached_per_member: i64,
+    pub honey_yield: f64,
+    pub honey_price: f64,
+    pub price_sd: f64,
+    pub running_cost: f64,
+    pub swarm_rate: f64,
+    pub winter_loss: f64,
+    pub abscond_rate: f64,
+    pub max_hives_per_labourer: i64,
+    pub coaching_yield_gain: f64,
+    pub coaching_loss_cut: f64,
+}
+
+impl Default for RawBees {
+    fn default() -> Self {
+        RawBees {
+            // DOMAIN.md (Chinese honeybee): a colony costs 400-700 yuan; 5-15 kg of
+            // honey a hive a year in box hives; 80-120 yuan/kg; running cost 30-120
+            // a hive a year; 1-2 swarms a year per managed colony; winter loss about
+            // 12.8%. Honghe: 86 seed colonies in 2 demonstration apiaries, 3 hives per
+            // member without a post, who keeps 60% of the honey and the new colonies
+            // and coaches 3 poor households; a trained household aimed at 20 hives.
+            colony_price: 550.0,
+            seed_hives: 86,
+            member_hives: 3,
+            member_share: 0.6,
+            coached_per_member: 3,
+            honey_yield: 10.0,
+            honey_price: 100.0,
+            price_sd: 0.15,
+            running_cost: 75.0,
+            swarm_rate: 1.5,
+            winter_loss: 0.128,
+            // Our assumptions: absconding, the cap per labourer, and coaching's effects.
+            abscond_rate: 0.05,
+            max_hives_per_labourer: 20,
+            coaching_yield_gain: 0.3,
+            coaching_loss_cut: 0.5,
+        }
+    }
+}
+
+/// A menu item a strategy grants directly, without orders: each year, to the
+/// poorest registered households of every village that are eligible for it.
+/// By default nothing is granted (`item = ""`, `per_village = 0`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawGrant {
+    pub item: String,
+    pub per_village: i64,
+}
+
+/// Training for every registered family (Tibet: at least one person trained in
+/// every registered family; Zhang County's three tiers; Ziyang's five free trades).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawTraining {
+    pub every_family: bool,
+    pub cost: f64,
+    pub skill_gain: f64,
+    pub placement_rate: f64,
+}
+
+impl Default for RawTraining {
+    fn default() -> Self {
+        RawTraining {
+            every_family: false,
+            // Our assumptions (unverified): the skills_training item's cost and gain,
+            // and a chance that a trained labourer is placed in outside work.
+            cost: 1000.0,
+            skill_gain: 0.15,
+            placement_rate: 0.2,
+        }
+    }
+}
+
+/// How a village collective pays out its income.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectivePayout {
+    /// Equally per person to the village's registered households.
+    Dividends,
+    /// As wages for public-welfare jobs, equally to registered households with labour.
+    WelfareJobs,
+}
+
+/// The village collective economy (村集体经济).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCollective {
+    pub scheme_share: f64,
+    pub payout_share: f64,
+    pub payout: CollectivePayout,
+    pub target: f64,
+}
+
+impl Default for RawCollective {
+    fn default() -> Self {
+        RawCollective {
+            // Off unless a scenario gives the collective a share of the schemes.
+            scheme_share: 0.0,
+            payout_share: 1.0,
+            payout: CollectivePayout::WelfareJobs,
+            // Tibet (DOMAIN.md): every village collective to earn at least 50,000 a year.
+            target: 50000.0,
+        }
+    }
+}
+
+/// How an equity stake's return is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnMode {
+    /// A fixed return on the stake every year the enterprise stands (Xiyuan: 10%).
+    Fixed,
+    /// The return varies with the enterprise's year (a county-wide shock).
+    Variable,
+}
+
+/// Equity stakes (折股到户, 三变): program funds invested as shares in an enterprise
+/// for households; dividends by shares, also to households without labour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawEquity {
+    pub return_mode: ReturnMode,
+    pub return_rate: f64,
+    pub return_sd: f64,
+    pub failure_probability: f64,
+    pub recovery: f64,
+}
+
+impl Default for RawEquity {
+    fn default() -> Self {
+        RawEquity {
+            // Xiyuan (DOMAIN.md): 500,000 yuan invested in a scenic area pays a fixed
+            // 50,000 a year, low risk.
+            return_mode: ReturnMode::Fixed,
+            return_rate: 0.1,
+            return_sd: 0.3,
+            // Our assumptions: "low risk" as a 1% yearly chance of failure.
+            failure_probability: 0.01,
+            recovery: 0.5,
+        }
+    }
+}
+
 /// Allocation of orders when demand exceeds slots or budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -679,6 +926,13 @@ pub struct RawProgram {
     pub branch_quality: BranchQuality,
     pub branch_fit: BranchQuality,
     pub project: ProjectEffects,
+    pub cattle: RawCattle,
+    pub equity: RawEquity,
+    pub mutual_aid: RawMutualAid,
+    pub collective: RawCollective,
+    pub training: RawTraining,
+    pub bees: RawBees,
+    pub grant: RawGrant,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -701,6 +955,13 @@ impl Default for RawProgram {
                 average: 0.4,
             },
             project: ProjectEffects::default(),
+            cattle: RawCattle::default(),
+            equity: RawEquity::default(),
+            mutual_aid: RawMutualAid::default(),
+            collective: RawCollective::default(),
+            training: RawTraining::default(),
+            bees: RawBees::default(),
+            grant: RawGrant::default(),
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }

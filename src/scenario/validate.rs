@@ -5,7 +5,12 @@
 //! found. The first failing check wins: one clear message beats a page of them.
 
 use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
-use super::raw::{BranchQuality, CauseMix, MeanSd, RawProgram, RawScenario, RawStrategy, Region};
+use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
+use crate::programs::bees::Bees;
+use crate::programs::collective::Collective;
+use crate::programs::mutual_aid::MutualAid;
+use crate::programs::schemes::{Cattle, Equity};
+use crate::programs::{Grant, Training};
 use crate::programs::{Item, MemberKind, Plan, Program};
 
 /// A path to a key in the scenario file, e.g. `village[2].households`.
@@ -373,6 +378,71 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             format!("may list at most {} items, got {}", u8::MAX - 1, p.item.len()),
         );
     }
+    let cattle = cattle(&path.key("cattle"), &p.cattle)?;
+    let equity = equity(&path.key("equity"), &p.equity)?;
+    let mp = path.key("mutual_aid");
+    let r = &p.mutual_aid;
+    unit(&mp.key("budget_share"), r.budget_share)?;
+    non_negative(&mp.key("loan_size"), r.loan_size)?;
+    if r.loan_size.fract() != 0.0 || r.loan_size > 1e9 {
+        return fail(
+            &mp.key("loan_size"),
+            format!(
+                "must be a whole number of yuan up to 1,000,000,000, got {}",
+                r.loan_size
+            ),
+        );
+    }
+    bounded(&mp.key("interest_rate"), r.interest_rate, 0.0, 1.0)?;
+    unit(&mp.key("interest_subsidy"), r.interest_subsidy)?;
+    bounded(&mp.key("capital_return"), r.capital_return, 0.0, 10.0)?;
+    let mutual_aid = MutualAid::from_raw(r, r.loan_size as u32);
+    let cp = path.key("collective");
+    unit(&cp.key("scheme_share"), p.collective.scheme_share)?;
+    unit(&cp.key("payout_share"), p.collective.payout_share)?;
+    non_negative(&cp.key("target"), p.collective.target)?;
+    let collective = Collective::from_raw(&p.collective);
+    let bp = path.key("bees");
+    let rb = &p.bees;
+    let colony_price = non_negative(&bp.key("colony_price"), rb.colony_price)?;
+    if colony_price == 0.0 {
+        return fail(
+            &bp.key("colony_price"),
+            "must be above 0 (an item's cost buys colonies at this price)",
+        );
+    }
+    for (k, x) in [
+        ("member_share", rb.member_share),
+        ("winter_loss", rb.winter_loss),
+        ("abscond_rate", rb.abscond_rate),
+        ("coaching_loss_cut", rb.coaching_loss_cut),
+    ] {
+        unit(&bp.key(k), x)?;
+    }
+    for (k, x) in [
+        ("honey_yield", rb.honey_yield),
+        ("honey_price", rb.honey_price),
+        ("running_cost", rb.running_cost),
+    ] {
+        non_negative(&bp.key(k), x)?;
+    }
+    bounded(&bp.key("price_sd"), rb.price_sd, 0.0, 2.0)?;
+    bounded(&bp.key("swarm_rate"), rb.swarm_rate, 0.0, 2.0)?;
+    bounded(&bp.key("coaching_yield_gain"), rb.coaching_yield_gain, 0.0, 10.0)?;
+    let bees = Bees::from_raw(
+        rb,
+        count(&bp.key("seed_hives"), rb.seed_hives, 0, 1_000_000)?,
+        count(&bp.key("member_hives"), rb.member_hives, 1, 10_000)?,
+        count(&bp.key("coached_per_member"), rb.coached_per_member, 0, 1_000)?,
+        count(&bp.key("max_hives_per_labourer"), rb.max_hives_per_labourer, 0, 1_000)?,
+    );
+    let tp = path.key("training");
+    let training = Training {
+        every_family: p.training.every_family,
+        cost: non_negative(&tp.key("cost"), p.training.cost)?,
+        skill_gain: unit(&tp.key("skill_gain"), p.training.skill_gain)?,
+        placement_rate: unit(&tp.key("placement_rate"), p.training.placement_rate)?,
+    };
     let mut items = Vec::with_capacity(p.item.len());
     for (k, it) in p.item.iter().enumerate() {
         let ip = path.key("item").index(k);
@@ -383,6 +453,17 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             return fail(
                 &ip.key("name"),
                 format!("'{}' is listed twice; item names must differ", it.name),
+            );
+        }
+        // Scheme principal is held in whole yuan so that the money identity is exact.
+        if it.kind.is_scheme() && (it.unit_cost.fract() != 0.0 || it.unit_cost > 1e9) {
+            return fail(
+                &ip.key("unit_cost"),
+                format!(
+                    "of a {} item must be a whole number of yuan up to 1,000,000,000, got {}",
+                    it.kind.name(),
+                    it.unit_cost
+                ),
             );
         }
         items.push(Item {
@@ -401,6 +482,24 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
         });
     }
+    let gp = path.key("grant");
+    let per_village = count(&gp.key("per_village"), p.grant.per_village, 0, 1_000_000)?;
+    let grant = if p.grant.item.is_empty() || per_village == 0 {
+        None
+    } else {
+        match items.iter().position(|it| it.name == p.grant.item) {
+            Some(k) => Some(Grant {
+                item: k as u8,
+                per_village,
+            }),
+            None => {
+                return fail(
+                    &gp.key("item"),
+                    format!("'{}' names no item of [[program.item]]", p.grant.item),
+                );
+            }
+        }
+    };
     let mut member_kinds = Vec::with_capacity(p.member_kind.len());
     for (k, m) in p.member_kind.iter().enumerate() {
         let mp = path.key("member_kind").index(k);
@@ -422,8 +521,46 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         branch_quality_cdf: [shares[0], shares[0] + shares[1], 1.0],
         branch_fit,
         project: e.clone(),
+        cattle,
+        equity,
+        mutual_aid,
+        collective,
+        training,
+        bees,
+        grant,
         items,
         member_kinds,
+    })
+}
+
+fn cattle(path: &KeyPath, c: &RawCattle) -> Checked<Cattle> {
+    let calf_price = non_negative(&path.key("calf_price"), c.calf_price)?;
+    if calf_price == 0.0 {
+        return fail(&path.key("calf_price"), "must be above 0 (head are counted in calves)");
+    }
+    Ok(Cattle {
+        calf_price,
+        sale_price: non_negative(&path.key("sale_price"), c.sale_price)?,
+        price_sd: bounded(&path.key("price_sd"), c.price_sd, 0.0, 2.0)?,
+        feed_cost: non_negative(&path.key("feed_cost"), c.feed_cost)?,
+        mortality: unit(&path.key("mortality"), c.mortality)?,
+        household_share: unit(&path.key("household_share"), c.household_share)?,
+        insured: c.insured,
+        premium_rate: unit(&path.key("premium_rate"), c.premium_rate)?,
+        insurance_cover: unit(&path.key("insurance_cover"), c.insurance_cover)?,
+        capacity: count(&path.key("capacity"), c.capacity, 0, 100_000_000)?,
+        failure_probability: unit(&path.key("failure_probability"), c.failure_probability)?,
+        recovery: unit(&path.key("recovery"), c.recovery)?,
+    })
+}
+
+fn equity(path: &KeyPath, e: &RawEquity) -> Checked<Equity> {
+    Ok(Equity {
+        return_mode: e.return_mode,
+        return_rate: bounded(&path.key("return_rate"), e.return_rate, 0.0, 10.0)?,
+        return_sd: bounded(&path.key("return_sd"), e.return_sd, 0.0, 2.0)?,
+        failure_probability: unit(&path.key("failure_probability"), e.failure_probability)?,
+        recovery: unit(&path.key("recovery"), e.recovery)?,
     })
 }
 
