@@ -1,16 +1,10 @@
 //! End-to-end tests of the `sandan` command on tiny fixture scenarios.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;
 
-fn sandan() -> Command {
-    Command::cargo_bin("sandan").unwrap()
-}
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{fixture, sandan};
 
 fn run_tiny(out: &Path, extra: &[&str]) {
     sandan()

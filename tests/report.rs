@@ -2,17 +2,11 @@
 //! through the `sandan` command on the tiny fixture. The browser check of the page is
 //! `scripts/test-report-browser.sh`.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn sandan() -> Command {
-    Command::cargo_bin("sandan").unwrap()
-}
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{fixture, sandan};
 
 fn run_tiny(out: &Path, extra: &[&str]) {
     sandan()

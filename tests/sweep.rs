@@ -2,19 +2,13 @@
 //! the single-machine result, a killed sweep resumes with every run exactly once,
 //! and design mistakes are reported before anything runs.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-fn sandan() -> Command {
-    Command::cargo_bin("sandan").unwrap()
-}
-
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{fixture, sandan};
 
 fn sweep(design: &str, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     sandan()
