@@ -295,14 +295,13 @@ pub fn interest(model: &Model, wealth: f64) -> f64 {
     model.finance.debt_interest_rate * (-wealth).max(0.0)
 }
 
-/// The dibao top-up a household would receive, given its per-capita income before
-/// dibao, if it is eligible and has applied.
+/// The dibao top-up a household would receive under the year's `standard`, given its
+/// per-capita income before dibao, if it is eligible and has applied.
 #[inline]
-pub fn dibao_top_up(model: &Model, year: i32, size: u8, income_pc: f64) -> f64 {
-    let d = &model.dibao;
-    let gap = d.standard.at(year) - income_pc;
+pub fn dibao_top_up(model: &Model, standard: f64, size: u8, income_pc: f64) -> f64 {
+    let gap = standard - income_pc;
     if gap > 0.0 {
-        d.top_up_share * gap * f64::from(size)
+        model.dibao.top_up_share * gap * f64::from(size)
     } else {
         0.0
     }
@@ -391,8 +390,8 @@ mod tests {
     fn dibao_tops_up_to_the_standard() {
         let m = model();
         let std2016 = m.dibao.standard.at(2016);
-        assert!((dibao_top_up(&m, 2016, 3, std2016 - 100.0) - 300.0).abs() < 1e-9);
-        assert_eq!(dibao_top_up(&m, 2016, 3, std2016 + 1.0), 0.0);
+        assert!((dibao_top_up(&m, std2016, 3, std2016 - 100.0) - 300.0).abs() < 1e-9);
+        assert_eq!(dibao_top_up(&m, std2016, 3, std2016 + 1.0), 0.0);
     }
 
     #[test]

@@ -420,13 +420,15 @@ pub(crate) fn step(
             market += f64::from(kept);
             if coll_on && status == Status::Registered && coll.pays(lab) {
                 let x = match coll.payout {
-                    CollectivePayout::Dividends => coll_unit[v] * sz,
-                    CollectivePayout::WelfareJobs => coll_unit[v],
+                    CollectivePayout::Dividends => {
+                        dividends += coll_unit[v] * sz;
+                        coll_unit[v] * sz
+                    }
+                    CollectivePayout::WelfareJobs => {
+                        coll_wages += coll_unit[v];
+                        coll_unit[v]
+                    }
                 };
-                match coll.payout {
-                    CollectivePayout::Dividends => dividends += x,
-                    CollectivePayout::WelfareJobs => coll_wages += x,
-                }
                 market += x;
                 coll_paid += x;
             }
@@ -505,7 +507,7 @@ pub(crate) fn step(
             m.dibao.take_up_other
         };
         let dibao = if eligible && f64::from(f.dibao_draw[i]) < take_up {
-            income::dibao_top_up(m, t, size, before_dibao / sz)
+            income::dibao_top_up(m, dibao_standard, size, before_dibao / sz)
         } else {
             0.0
         };
