@@ -10,19 +10,16 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{fixture, sandan};
 
+/// `sandan sweep tiny.toml --design DESIGN --out OUT`, printing its summary line.
+fn sweep_command(design: &str, out: &Path) -> assert_cmd::Command {
+    let mut c = sandan();
+    c.args(["sweep", &fixture("tiny.toml"), "--design", &fixture(design), "--out"])
+        .arg(out);
+    c
+}
+
 fn sweep(design: &str, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    sandan()
-        .args([
-            "sweep",
-            &fixture("tiny.toml"),
-            "--design",
-            &fixture(design),
-            "--quiet",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .assert()
+    sweep_command(design, out).arg("--quiet").args(extra).assert()
 }
 
 fn read(p: PathBuf) -> String {
@@ -51,15 +48,7 @@ fn run_ids(csv: &str) -> Vec<u64> {
 fn sweep_writes_tidy_results_summary_and_plot() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    sandan()
-        .args([
-            "sweep",
-            &fixture("tiny.toml"),
-            "--design",
-            &fixture("sweep_grid.toml"),
-            "--out",
-        ])
-        .arg(&out)
+    sweep_command("sweep_grid.toml", &out)
         .assert()
         .success()
         .stdout(predicate::str::contains("12 runs done (0 resumed)"));
@@ -181,15 +170,7 @@ fn a_torn_tail_is_cut_and_the_sweep_finished_with_every_run_once() {
     let results = std::fs::read(torn.join("results.csv")).unwrap();
     std::fs::write(torn.join("results.csv"), &results[..end as usize + 40]).unwrap();
     std::fs::remove_file(torn.join("summary.csv")).unwrap();
-    sandan()
-        .args([
-            "sweep",
-            &fixture("tiny.toml"),
-            "--design",
-            &fixture("sweep_grid.toml"),
-            "--out",
-        ])
-        .arg(&torn)
+    sweep_command("sweep_grid.toml", &torn)
         .assert()
         .success()
         .stdout(predicate::str::contains("12 runs done (8 resumed)"));
