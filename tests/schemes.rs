@@ -120,6 +120,7 @@ fn incidence_among(sim: &Simulation, members: &[usize], line: f64) -> f64 {
 fn raising_the_households_profit_share_never_raises_participants_incidence() {
     let low = county("household_share = 0.5\nfailure_probability = 0.0", "", "");
     let high = county("household_share = 0.9\nfailure_probability = 0.0", "", "");
+    let mut higher_dividends = 0;
     for seed in 0..4u64 {
         let mut a = Simulation::new(&low.strategies[0], seed, 0, 2016);
         let mut b = Simulation::new(&high.strategies[0], seed, 0, 2016);
@@ -137,7 +138,9 @@ fn raising_the_households_profit_share_never_raises_participants_incidence() {
         assert!(!members.is_empty());
         let line = low.strategies[0].model.poverty_line.at(2017);
         assert!(incidence_among(&b, &members, line) <= incidence_among(&a, &members, line));
-        assert!(mb.income_dividends > ma.income_dividends);
+        // In a year of losses (a low sale price) neither share pays a cattle dividend.
+        assert!(mb.income_dividends >= ma.income_dividends, "seed {seed}");
+        higher_dividends += usize::from(mb.income_dividends > ma.income_dividends);
         for year in 2018..=2020 {
             a.step();
             b.step();
@@ -146,6 +149,7 @@ fn raising_the_households_profit_share_never_raises_participants_incidence() {
             assert!(ib <= ia, "seed {seed} year {year}: {ib} > {ia}");
         }
     }
+    assert!(higher_dividends > 0, "the larger share never paid more");
 }
 
 #[test]

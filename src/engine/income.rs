@@ -75,22 +75,22 @@ pub struct Illness {
 #[inline]
 pub fn draw_illness(model: &Model, size: u8, chronic: u8, labourers: u8, rng: &mut CellRng) -> Illness {
     let hl = &model.health;
-    let costs = &model.health_costs;
+    let draws = &model.health_draws;
     let mut cost = 0.0;
     for _ in 0..chronic {
-        cost += costs.chronic.sample(rng);
+        cost += draws.chronic.sample(rng);
         if rng.chance(hl.chronic_acute_rate) {
-            cost += costs.episode.sample(rng);
+            cost += draws.episode.sample(rng);
         }
     }
     // Acute episodes among the other members: the count from one uniform, then
     // which of them are labourers (the first `labourers` members) without replacement.
     let others = size.saturating_sub(chronic);
-    let episodes = rng.binomial(u32::from(others), hl.acute_rate);
+    let episodes = draws.acute.draw(rng, u32::from(others));
     let mut ill_labourers = 0u8;
     let (mut left_lab, mut left) = (labourers.min(others), others);
     for _ in 0..episodes {
-        cost += costs.episode.sample(rng);
+        cost += draws.episode.sample(rng);
         if left_lab > 0 && rng.index(usize::from(left)) < usize::from(left_lab) {
             ill_labourers += 1;
             left_lab -= 1;
@@ -261,10 +261,10 @@ pub fn expected(model: &Model, year: i32, w: &Work, chronic: u8, insured: bool, 
     };
     let scaled = (farm + (local + migrant) * (1.0 - sick)) * w.ability;
 
-    let episode = model.health_costs.episode.mean();
+    let episode = model.health_draws.episode.mean();
     let chronic_f = f64::from(chronic);
     let others = f64::from(w.size.saturating_sub(chronic));
-    let cost = chronic_f * (model.health_costs.chronic.mean() + hl.chronic_acute_rate * episode)
+    let cost = chronic_f * (model.health_draws.chronic.mean() + hl.chronic_acute_rate * episode)
         + others * hl.acute_rate * episode;
     let unscaled = rent + i.other_income_per_capita * f64::from(w.size)
         - out_of_pocket(model, cost, insured)

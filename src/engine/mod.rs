@@ -17,10 +17,11 @@ use crate::metrics::YearMetrics;
 use crate::programs::Plan;
 use crate::programs::cycle::branch_quality;
 use crate::programs::members::Members;
+use crate::programs::year::VillageStocks;
 use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
 use rayon::prelude::*;
-use step::{StepContext, Tally, VillageCounts, VillageStocks};
+use step::{StepContext, Tally, VillageCounts};
 
 /// One county under one strategy in one replicate.
 pub struct Simulation<'m> {
@@ -81,13 +82,7 @@ impl<'m> Simulation<'m> {
                 persons,
             },
             village_exited: vec![false; model.villages.len()],
-            stocks: VillageStocks {
-                apiary: vec![0; model.villages.len()],
-                member_hives: vec![0; model.villages.len()],
-                seeded: vec![false; model.villages.len()],
-                fund_balances: vec![0.0; model.villages.len()],
-                collective_income: vec![0.0; model.villages.len()],
-            },
+            stocks: VillageStocks::new(model.villages.len()),
             keys: Vec::with_capacity(n),
         }
     }

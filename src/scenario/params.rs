@@ -6,7 +6,7 @@
 
 use super::raw::{CauseMix, Finance, Health, Housing, Identification, MedicalAssistance, Region, Shocks};
 use crate::programs::{Plan, Program};
-use crate::rng::CellRng;
+use crate::rng::{CellRng, SmallBinomial};
 use rand_distr::{Beta, Distribution};
 
 /// A scenario ready to run: shared settings and one model per strategy.
@@ -64,7 +64,7 @@ pub struct Model {
     pub income: Income,
     pub shocks: Shocks,
     pub health: Health,
-    pub health_costs: HealthCosts,
+    pub health_draws: HealthDraws,
     pub finance: Finance,
     pub dibao: Dibao,
     pub medical_assistance: MedicalAssistance,
@@ -156,26 +156,38 @@ impl Dist {
         }
     }
 
+    #[inline]
     pub fn sample(&self, rng: &mut CellRng) -> f64 {
         match *self {
             Dist::Constant(v) => v,
-            Dist::Beta { alpha, beta } => match Beta::new(alpha, beta) {
-                Ok(d) => d.sample(rng),
-                // Unreachable after validation; the mean is the honest fallback.
-                Err(_) => alpha / (alpha + beta),
-            },
-            Dist::LogNormal { mu, sigma } => (mu + sigma * rng.normal()).exp(),
+            Dist::Beta { alpha, beta } => sample_beta(alpha, beta, rng),
+            Dist::LogNormal { mu, sigma } => rng.lognormal(mu, sigma),
         }
     }
 }
 
-/// Cost distributions of illness, yuan (from `[health]`).
+/// A beta deviate, out of line: synthesis draws them, the yearly cycle's lognormal
+/// health costs share [`Dist::sample`] and should not carry this code.
+#[inline(never)]
+fn sample_beta(alpha: f64, beta: f64, rng: &mut CellRng) -> f64 {
+    match Beta::new(alpha, beta) {
+        Ok(d) => d.sample(rng),
+        // Unreachable after validation; the mean is the honest fallback.
+        Err(_) => alpha / (alpha + beta),
+    }
+}
+
+/// The distributions illness is drawn from, derived once from `[health]`.
 #[derive(Debug, Clone)]
-pub struct HealthCosts {
-    /// One acute episode (a hospital stay).
+pub struct HealthDraws {
+    /// Cost of one acute episode (a hospital stay), yuan.
     pub episode: Dist,
-    /// A year of treatment of one chronically ill person.
+    /// Cost of a year of treatment of one chronically ill person, yuan.
     pub chronic: Dist,
+    /// Acute episodes among a household's members who are not chronically ill.
+    pub acute: SmallBinomial,
+    /// Onsets of chronic illness among them.
+    pub onset: SmallBinomial,
 }
 
 /// County-wide synthesis distributions (see `[population]` in the template).

@@ -4,7 +4,7 @@
 //! the caller can point at the line; the message says what is allowed and what was
 //! found. The first failing check wins: one clear message beats a page of them.
 
-use super::params::{Dibao, Dist, Exit, HealthCosts, Income, Model, Population, Village, YearTable};
+use super::params::{Dibao, Dist, Exit, HealthDraws, Income, Model, Population, Village, YearTable};
 use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
 use crate::programs::bees::Bees;
 use crate::programs::collective::Collective;
@@ -12,6 +12,7 @@ use crate::programs::mutual_aid::MutualAid;
 use crate::programs::schemes::{Cattle, Equity};
 use crate::programs::{Grant, Training};
 use crate::programs::{Item, MemberKind, Plan, Program};
+use crate::rng::SmallBinomial;
 
 /// A path to a key in the scenario file, e.g. `village[2].households`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -246,14 +247,16 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     let h = &raw.health;
     unit(&hp.key("acute_rate"), h.acute_rate)?;
     unit(&hp.key("chronic_acute_rate"), h.chronic_acute_rate)?;
-    let health_costs = HealthCosts {
+    unit(&hp.key("chronic_onset_rate"), h.chronic_onset_rate)?;
+    let health_draws = HealthDraws {
         episode: positive_dist(&hp.key("episode_cost"), h.episode_cost)?,
         chronic: positive_dist(&hp.key("chronic_cost"), h.chronic_cost)?,
+        acute: SmallBinomial::new(h.acute_rate),
+        onset: SmallBinomial::new(h.chronic_onset_rate),
     };
     unit(&hp.key("insured_share"), h.insured_share)?;
     unit(&hp.key("reimbursement_rate"), h.reimbursement_rate)?;
     unit(&hp.key("lost_work_share"), h.lost_work_share)?;
-    unit(&hp.key("chronic_onset_rate"), h.chronic_onset_rate)?;
     unit(&hp.key("onset_incapacity"), h.onset_incapacity)?;
 
     let fp = root.key("finance");
@@ -329,7 +332,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         income,
         shocks: raw.shocks.clone(),
         health: raw.health.clone(),
-        health_costs,
+        health_draws,
         finance: raw.finance.clone(),
         dibao,
         medical_assistance: raw.medical_assistance.clone(),

@@ -1,0 +1,591 @@
+//! The program's part of one year, beside the household model's: what happens at
+//! the start of the year (seed colonies for the demonstration apiaries, menus,
+//! orders, allocation and matching, coaching, mutual-aid capital and loans, the
+//! collectives' payout), what each household's projects and holdings add to its
+//! year, and what the villages' apiaries, collectives and funds do at its end.
+//!
+//! Why a type of its own: the safety-net cycle runs for every household of every
+//! strategy and is the hot loop of a run. The engine's step is generic over
+//! [`HouseholdProgram`]: without a program ([`NoProgram`]) the compiler removes
+//! every program branch and its state from that loop; with one ([`ProgramYear`]) the
+//! scheme code lives here, next to the schemes, instead of inline in the engine.
+
+use crate::agents::household::{Households, State, Status};
+use crate::metrics::YearMetrics;
+use crate::programs::bees::{Bees, apiary_year as bee_year};
+use crate::programs::collective::{self, Collective, CollectivePayout};
+use crate::programs::cycle::{self, Allocated, NONE_ITEM, NONE_MEMBER};
+use crate::programs::funds::{Account, Funds};
+use crate::programs::members::Members;
+use crate::programs::mutual_aid;
+use crate::programs::schemes::{self, SchemeYear};
+use crate::programs::{Delivery, ItemKind, Plan, Training};
+use crate::rng::{CellRng, Stream, StreamKey};
+use crate::scenario::Model;
+
+/// What villages carry from one year to the next besides their households.
+#[derive(Debug, Clone)]
+pub(crate) struct VillageStocks {
+    /// Colonies in each village's demonstration apiaries (the collective's).
+    pub apiary: Vec<u32>,
+    /// Colonies the members of each village keep as their pay.
+    pub member_hives: Vec<u32>,
+    /// Whether each village's demonstration apiaries have been seeded.
+    pub seeded: Vec<bool>,
+    /// Balance of each village's mutual-aid fund, yuan.
+    pub fund_balances: Vec<f64>,
+    /// Each village collective's income last year, yuan (paid out this year).
+    pub collective_income: Vec<f64>,
+}
+
+impl VillageStocks {
+    /// Empty stocks for `villages` villages.
+    pub fn new(villages: usize) -> VillageStocks {
+        VillageStocks {
+            apiary: vec![0; villages],
+            member_hives: vec![0; villages],
+            seeded: vec![false; villages],
+            fund_balances: vec![0.0; villages],
+            collective_income: vec![0.0; villages],
+        }
+    }
+}
+
+/// What the household model knows of one household's year when the program's
+/// part of it runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HouseholdYear {
+    pub index: usize,
+    pub village: usize,
+    pub size: f64,
+    /// Status at the start of the year.
+    pub status: Status,
+    pub labourers: u8,
+    /// This year's health spending after insurance and medical assistance, yuan.
+    pub unreimbursed: f64,
+    pub skill: f32,
+    pub motivation: f32,
+}
+
+/// What the program adds to one household's year, yuan unless said otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Support {
+    /// Everything below that counts as the household's market income.
+    pub market: f64,
+    /// Income of projects, loans and the household's apiary (may be negative).
+    pub projects: f64,
+    /// Income the household keeps from earlier enterprises and stakes (assets).
+    pub assets: f64,
+    /// Scheme and collective dividends.
+    pub dividends: f64,
+    /// The collective's public-welfare jobs.
+    pub collective_wages: f64,
+    /// Transfers: principal paid back when an operator fails, and cash delivery.
+    pub payback: f64,
+    pub cash: f64,
+    /// The household's kept income carried to next year, and its skill and
+    /// motivation after its project.
+    pub kept: f32,
+    pub skill: f32,
+    pub motivation: f32,
+}
+
+/// The program's part of the yearly cycle, as the engine's step calls it.
+pub(crate) trait HouseholdProgram {
+    /// Run household `h.index`'s projects and holdings for the year; writes the
+    /// program fields of `next`.
+    fn household(&mut self, h: &HouseholdYear, hh: &Households, prev: &State, next: &mut State) -> Support;
+
+    /// After the household's labour for next year is known: training taken this
+    /// year raises skill and may place a labourer in outside work. Returns the skill.
+    fn train(&mut self, i: usize, prev: &State, next: &mut State, skill: f32) -> f32;
+
+    /// Write the year's program metrics and return where the budget went.
+    fn finish(self, metrics: &mut YearMetrics) -> Funds;
+}
+
+/// A strategy without a program: the safety net alone.
+pub(crate) struct NoProgram;
+
+impl HouseholdProgram for NoProgram {
+    #[inline(always)]
+    fn household(&mut self, h: &HouseholdYear, _: &Households, prev: &State, _: &mut State) -> Support {
+        Support {
+            kept: prev.kept_income[h.index],
+            skill: h.skill,
+            motivation: h.motivation,
+            ..Support::default()
+        }
+    }
+
+    #[inline(always)]
+    fn train(&mut self, _: usize, _: &State, _: &mut State, skill: f32) -> f32 {
+        skill
+    }
+
+    fn finish(self, metrics: &mut YearMetrics) -> Funds {
+        metrics.project_success_rate = f64::NAN;
+        Funds::default()
+    }
+}
+
+/// The coordinates of the year's random cells.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cells {
+    pub seed: u64,
+    pub replicate: u32,
+    pub year: i32,
+}
+
+/// One year of an active program: its start-of-year decisions, its running totals
+/// over households, and the village stocks it updates.
+pub(crate) struct ProgramYear<'a> {
+    model: &'a Model,
+    members: &'a Members,
+    stocks: &'a mut VillageStocks,
+    cells: Cells,
+    allocated: Allocated,
+    funds: Funds,
+    schemes: SchemeYear,
+    keep_rate: f32,
+    cash_per_person: f64,
+    bees_on: bool,
+    /// Members claiming hives in each village's demonstration apiary.
+    claims: Vec<u32>,
+    /// Households coached by a member this year (empty without bees).
+    coached: Vec<bool>,
+    collective_on: bool,
+    /// The collectives' payout per unit (person or job) and their income this year.
+    collective_unit: Vec<f64>,
+    collective_new: Vec<f64>,
+    /// Each household's mutual-aid loan this year, yuan (empty without loans).
+    loans: Vec<u32>,
+    projects: StreamKey,
+    bees: StreamKey,
+    training: StreamKey,
+    totals: Totals,
+}
+
+/// Running totals of the program over the year's households.
+#[derive(Debug, Clone, Copy, Default)]
+struct Totals {
+    projects_run: f64,
+    projects_succeeded: f64,
+    loans: f64,
+    defaults: f64,
+    household_hives: f64,
+    cattle_value: f64,
+    liquidated: f64,
+    collective_paid: f64,
+    placements: f64,
+    cash: f64,
+}
+
+impl<'a> ProgramYear<'a> {
+    /// The start-of-year phase: reads `prev`, writes the program fields of `next`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn begin(
+        model: &'a Model,
+        plan: &'a Plan,
+        members: &'a Members,
+        quality: &'a [u8],
+        stocks: &'a mut VillageStocks,
+        cells: Cells,
+        hh: &Households,
+        prev: &State,
+        next: &mut State,
+    ) -> ProgramYear<'a> {
+        let p = &model.program;
+        let villages = model.villages.len();
+        let Cells { seed, replicate, year } = cells;
+        // The bee cooperative: villages without demonstration apiaries get their seed
+        // colonies in the first program year the budget allows, paid before any order.
+        let bees_on = plan.delivery == Delivery::Projects && p.items.iter().any(|it| it.kind == ItemKind::Bees);
+        let seed_cost = if bees_on {
+            seed_apiaries(&p.bees, plan, p.mutual_aid.budget_share, stocks)
+        } else {
+            0.0
+        };
+        let ctx = cycle::Context {
+            program: p,
+            plan,
+            members,
+            quality,
+            villages,
+            seed,
+            replicate,
+            year,
+            reserved: seed_cost,
+        };
+        let mut allocated = cycle::allocate(&ctx, hh, prev, next);
+        allocated.spending_by_kind[ItemKind::Bees.index()] += seed_cost;
+        allocated.funds.book(Account::Collective, seed_cost);
+        let mut funds = allocated.funds;
+        let cash_per_person = if plan.delivery == Delivery::Cash {
+            allocated.cash_per_person
+        } else {
+            0.0
+        };
+
+        // Coaching: each member claiming hives in the demonstration apiary coaches
+        // households keeping bees, poorest first.
+        let (claims, coached) = if bees_on {
+            let claims: Vec<u32> = (0..villages)
+                .map(|v| (members.of_village(v).len() as u32).min(stocks.apiary[v] / p.bees.member_hives))
+                .collect();
+            let coached = coach(&p.bees, &claims, hh, prev, next);
+            (claims, coached)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+
+        // The village collectives: last year's income paid out this year, per person
+        // (dividends) or per household with labour (welfare jobs), to registered households.
+        let coll = &p.collective;
+        let collective_on = coll.active();
+        let (collective_unit, collective_new) = if collective_on {
+            (
+                payout_units(coll, hh, prev, &stocks.collective_income),
+                vec![0.0; villages],
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+
+        // Mutual-aid funds: this year's capital in, then loans out to projects under way.
+        let balances = &mut stocks.fund_balances;
+        let loans = if plan.delivery == Delivery::Projects && mutual_aid::active(p, balances) {
+            let capital = plan.budget * p.mutual_aid.budget_share;
+            if capital > 0.0 && !balances.is_empty() {
+                let per_village = capital / balances.len() as f64;
+                balances.iter_mut().for_each(|b| *b += per_village);
+                funds.book(Account::Fund, capital);
+            }
+            mutual_aid::lend(&p.mutual_aid, hh, prev, next, p, balances)
+        } else {
+            Vec::new()
+        };
+
+        ProgramYear {
+            model,
+            members,
+            stocks,
+            cells,
+            allocated,
+            funds,
+            schemes: SchemeYear::draw(p, villages, seed, replicate, year),
+            keep_rate: (1.0 - p.project.enterprise_loss_rate) as f32,
+            cash_per_person,
+            bees_on,
+            claims,
+            coached,
+            collective_on,
+            collective_unit,
+            collective_new,
+            loans,
+            projects: StreamKey::new(seed, replicate, Stream::Projects),
+            bees: StreamKey::new(seed, replicate, Stream::Bees),
+            training: StreamKey::new(seed, replicate, Stream::Training),
+            totals: Totals::default(),
+        }
+    }
+}
+
+/// Seed the demonstration apiaries of villages that have none, if the budget left
+/// after the mutual-aid share allows; returns the cost.
+fn seed_apiaries(bees: &Bees, plan: &Plan, fund_share: f64, stocks: &mut VillageStocks) -> f64 {
+    let unseeded = stocks.seeded.iter().filter(|&&s| !s).count() as f64;
+    let cost = unseeded * f64::from(bees.seed_hives) * bees.colony_price;
+    if cost <= 0.0 || cost > plan.budget * (1.0 - fund_share) {
+        return 0.0;
+    }
+    for (a, s) in stocks.apiary.iter_mut().zip(stocks.seeded.iter_mut()) {
+        if !*s {
+            *a += bees.seed_hives;
+            *s = true;
+        }
+    }
+    cost
+}
+
+/// Which households keeping bees a member coaches this year: within each village's
+/// room (claiming members × households each), poorest first.
+fn coach(bees: &Bees, claims: &[u32], hh: &Households, prev: &State, next: &State) -> Vec<bool> {
+    let mut coached = vec![false; hh.len()];
+    let mut room: Vec<u32> = claims.iter().map(|&c| c * bees.coached_per_member).collect();
+    let mut keepers: Vec<usize> = (0..hh.len()).filter(|&i| next.hives[i] > 0).collect();
+    keepers.sort_by(|&a, &b| prev.income_pc[a].total_cmp(&prev.income_pc[b]).then(a.cmp(&b)));
+    for i in keepers {
+        let r = &mut room[hh.fixed.village[i] as usize];
+        if *r > 0 {
+            *r -= 1;
+            coached[i] = true;
+        }
+    }
+    coached
+}
+
+/// Each village collective's payout per unit (person or welfare job) this year.
+fn payout_units(coll: &Collective, hh: &Households, prev: &State, income: &[f64]) -> Vec<f64> {
+    let mut units = vec![0.0f64; income.len()];
+    for i in 0..hh.len() {
+        if prev.status[i] == Status::Registered && coll.pays(prev.labourers[i]) {
+            units[hh.fixed.village[i] as usize] += match coll.payout {
+                CollectivePayout::Dividends => f64::from(hh.fixed.size[i]),
+                CollectivePayout::WelfareJobs => 1.0,
+            };
+        }
+    }
+    income
+        .iter()
+        .zip(&units)
+        .map(|(&inc, &u)| if u > 0.0 { inc * coll.payout_share / u } else { 0.0 })
+        .collect()
+}
+
+impl HouseholdProgram for ProgramYear<'_> {
+    fn household(&mut self, h: &HouseholdYear, hh: &Households, prev: &State, next: &mut State) -> Support {
+        let (i, v) = (h.index, h.village);
+        let entity = i as u64;
+        let t = self.cells.year;
+        let p = &self.model.program;
+        let mut s = Support {
+            skill: h.skill,
+            motivation: h.motivation,
+            ..Support::default()
+        };
+        let mut kept = prev.kept_income[i] * self.keep_rate;
+
+        // The household's project, and its mutual-aid loan.
+        if next.project[i] != NONE_ITEM {
+            let mut rng = self.projects.rng(entity, t);
+            let y = cycle::run_project(p, self.members, hh, prev, next, i, h.unreimbursed, &mut rng);
+            self.totals.projects_run += 1.0;
+            self.totals.projects_succeeded += f64::from(u8::from(y.succeeded));
+            s.projects += y.income;
+            if let Some(&loan) = self.loans.get(i)
+                && loan > 0
+            {
+                let l = mutual_aid::settle(&p.mutual_aid, loan, y.succeeded);
+                s.projects += l.income;
+                self.stocks.fund_balances[v] += l.repaid;
+                self.funds.fund_interest += l.interest;
+                self.funds.lost += l.defaulted;
+                self.totals.loans += 1.0;
+                self.totals.defaults += f64::from(u8::from(!y.succeeded));
+            }
+            s.skill = y.skill;
+            s.motivation = y.motivation;
+            kept += y.kept as f32;
+            if y.continues {
+                next.project_years[i] -= 1;
+            } else {
+                next.project[i] = NONE_ITEM;
+                next.project_years[i] = 0;
+                next.project_member[i] = NONE_MEMBER;
+            }
+        }
+        s.kept = kept;
+        s.assets = f64::from(kept);
+
+        // The collective's payout to registered households.
+        let coll = &p.collective;
+        if self.collective_on && h.status == Status::Registered && coll.pays(h.labourers) {
+            match coll.payout {
+                CollectivePayout::Dividends => s.dividends += self.collective_unit[v] * h.size,
+                CollectivePayout::WelfareJobs => s.collective_wages += self.collective_unit[v],
+            }
+            self.totals.collective_paid += s.dividends + s.collective_wages;
+        }
+
+        // The household's apiary.
+        let hives = next.hives[i];
+        if hives > 0 {
+            let bees = &p.bees;
+            let coached = self.coached.get(i).copied().unwrap_or(false);
+            let mut rng = self.bees.rng(entity, t);
+            let y = bee_year(bees, u32::from(hives), coached, self.schemes.honey_price, &mut rng);
+            let total = y.survivors + y.new_colonies;
+            let cap = (bees.max_hives_per_labourer * u32::from(h.labourers)).min(u32::from(u16::MAX));
+            let kept_hives = total.min(cap);
+            next.hives[i] = kept_hives as u16;
+            self.totals.household_hives += f64::from(kept_hives);
+            s.projects += y.honey - y.costs + f64::from(total - kept_hives) * bees.colony_price;
+        }
+
+        // Schemes: calves and stakes an operator holds for the household.
+        let (calves, stake) = (next.cattle[i], next.stake[i]);
+        if calves > 0 {
+            let y = schemes::cattle_year(
+                &p.cattle,
+                calves,
+                self.schemes.cattle_price,
+                self.schemes.cattle_failed[v],
+            );
+            next.cattle[i] = self.book(&mut s, v, y);
+            self.totals.cattle_value += f64::from(next.cattle[i]);
+        }
+        if stake > 0 {
+            let y = schemes::equity_year(
+                &p.equity,
+                stake,
+                self.schemes.equity_return,
+                self.schemes.equity_failed[v],
+            );
+            next.stake[i] = self.book(&mut s, v, y);
+        }
+
+        if h.status == Status::Registered {
+            s.cash = self.cash_per_person * h.size;
+            self.totals.cash += s.cash;
+        }
+        s.market = s.projects + s.assets + s.dividends + s.collective_wages;
+        s
+    }
+
+    fn train(&mut self, i: usize, prev: &State, next: &mut State, skill: f32) -> f32 {
+        if !next.trained[i] || prev.trained[i] {
+            return skill;
+        }
+        // Trained this year: a skill gain, and perhaps a placement in outside work.
+        let training: &Training = &self.model.program.training;
+        if next.migrants[i] < next.labourers[i]
+            && self
+                .training
+                .rng(i as u64, self.cells.year)
+                .chance(training.placement_rate)
+        {
+            next.migrants[i] += 1;
+            self.totals.placements += 1.0;
+        }
+        (skill + training.skill_gain as f32).min(1.0)
+    }
+
+    fn finish(mut self, metrics: &mut YearMetrics) -> Funds {
+        let m = self.model;
+        let a = &self.allocated;
+        let t = self.totals;
+        metrics.orders_placed = a.orders_placed;
+        metrics.orders_filled = a.orders_filled;
+        metrics.orders_supported = a.orders_supported;
+        metrics.orders_unclaimed = a.orders_unclaimed;
+        metrics.active_projects = t.projects_run;
+        metrics.project_success_rate = if t.projects_run > 0.0 {
+            t.projects_succeeded / t.projects_run
+        } else {
+            f64::NAN
+        };
+        let load = &a.member_load;
+        if !load.is_empty() {
+            metrics.member_load_mean = load.iter().map(|&x| f64::from(x)).sum::<f64>() / load.len() as f64;
+            metrics.member_load_max = f64::from(load.iter().copied().max().unwrap_or(0));
+        }
+        let k = &a.spending_by_kind;
+        [
+            metrics.program_planting,
+            metrics.program_livestock,
+            metrics.program_enterprise,
+            metrics.program_labour,
+            metrics.program_dividend,
+            metrics.program_medical,
+            metrics.program_social,
+            metrics.program_cattle,
+            metrics.program_equity,
+            metrics.program_bees,
+        ] = *k;
+        metrics.cattle = t.cattle_value / m.program.cattle.calf_price;
+        metrics.holdings_liquidated = t.liquidated;
+        metrics.spending_program = k.iter().sum::<f64>() + self.funds.to_fund + a.spending_training;
+        metrics.program_training = a.spending_training;
+        metrics.trained = a.trained;
+        metrics.placements = t.placements;
+        metrics.spending_cash = t.cash;
+        metrics.hives = t.household_hives;
+        self.funds.book(Account::Household, t.cash);
+        if self.bees_on {
+            self.village_apiaries(metrics);
+        }
+        if self.collective_on {
+            let coll = &m.program.collective;
+            let new = &self.collective_new;
+            metrics.collective_income = new.iter().sum();
+            metrics.collective_paid = t.collective_paid;
+            metrics.collectives_on_target =
+                new.iter().filter(|&&x| x >= coll.target).count() as f64 / new.len().max(1) as f64;
+            self.stocks.collective_income.copy_from_slice(new);
+        }
+        let funds = &mut self.funds;
+        funds.fund = self.stocks.fund_balances.iter().sum();
+        metrics.program_fund = funds.to_fund;
+        metrics.fund_balance = funds.fund;
+        metrics.fund_interest = funds.fund_interest;
+        metrics.loans = t.loans;
+        metrics.loan_defaults = t.defaults;
+        metrics.funds_households = funds.to_households + funds.held_to_households;
+        metrics.funds_operators = funds.to_operators;
+        metrics.funds_collective = funds.to_collective;
+        metrics.funds_lost = funds.lost;
+        metrics.funds_held = funds.held;
+        self.funds
+    }
+}
+
+impl ProgramYear<'_> {
+    /// Book a year of a holding (calves or a stake): its dividend to the household
+    /// (less the collective's share), principal paid back or lost on failure.
+    /// Returns the principal still held.
+    fn book(&mut self, s: &mut Support, village: usize, h: schemes::Holding) -> u32 {
+        if self.collective_on {
+            let (to_collective, to_household) = collective::split(&self.model.program.collective, h.dividend);
+            self.collective_new[village] += to_collective;
+            s.dividends += to_household;
+        } else {
+            s.dividends += h.dividend;
+        }
+        s.payback += f64::from(h.recovered);
+        let f = &mut self.funds;
+        f.held_to_households += f64::from(h.recovered);
+        f.lost += f64::from(h.lost);
+        f.held += f64::from(h.principal);
+        self.totals.liquidated += f64::from(u8::from(h.failed));
+        h.principal
+    }
+
+    /// The demonstration apiaries and the members' own hives at the end of the year.
+    fn village_apiaries(&mut self, metrics: &mut YearMetrics) {
+        let bees = &self.model.program.bees;
+        let Cells { seed, replicate, year } = self.cells;
+        let price = self.schemes.honey_price;
+        let (mut member_income, mut apiary_income) = (0.0, 0.0);
+        for v in 0..self.model.villages.len() {
+            let a = self.stocks.apiary[v];
+            let mut r = CellRng::new(seed, replicate, Stream::Apiaries, v as u64 * 2, year);
+            let y = bee_year(bees, a, true, price, &mut r);
+            let claimed = f64::from(self.claims[v] * bees.member_hives);
+            let frac = if a > 0 { claimed / f64::from(a) } else { 0.0 };
+            let to_members =
+                ((bees.member_share * frac * f64::from(y.new_colonies)).floor() as u32).min(y.new_colonies);
+            let members_honey = bees.member_share * frac * y.honey;
+            // The demonstration apiaries keep at most their seed size; the members at
+            // most `max_hives_per_labourer` each. Colonies beyond are sold.
+            let kept = y.survivors + y.new_colonies - to_members;
+            self.stocks.apiary[v] = kept.min(bees.seed_hives);
+            let net = y.honey - members_honey - y.costs + f64::from(kept - self.stocks.apiary[v]) * bees.colony_price;
+            apiary_income += net;
+            if self.collective_on {
+                self.collective_new[v] += net;
+            }
+            let mut r = CellRng::new(seed, replicate, Stream::Apiaries, v as u64 * 2 + 1, year);
+            let ym = bee_year(bees, self.stocks.member_hives[v], true, price, &mut r);
+            let held = ym.survivors + ym.new_colonies + to_members;
+            let cap = (self.members.of_village(v).len() as u32).saturating_mul(bees.max_hives_per_labourer);
+            self.stocks.member_hives[v] = held.min(cap);
+            member_income +=
+                members_honey + ym.honey - ym.costs + f64::from(held - self.stocks.member_hives[v]) * bees.colony_price;
+        }
+        metrics.hives_apiary = self.stocks.apiary.iter().map(|&x| f64::from(x)).sum();
+        metrics.hives_members = self.stocks.member_hives.iter().map(|&x| f64::from(x)).sum();
+        metrics.bee_income_members = member_income;
+        metrics.apiary_income = apiary_income;
+    }
+}
