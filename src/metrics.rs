@@ -155,6 +155,18 @@ metrics! {
     funds_lost,
     /// Program principal held by operators for households at the end of the year (calves, stakes), yuan (a stock).
     funds_held,
+    /// Principal of equity stakes households hold from their own savings or from their collective's income at the end of the year, yuan (a stock; not program budget).
+    stakes_own,
+    /// Households' savings put into equity stakes this year, yuan.
+    stakes_bought,
+    /// Village collectives' income converted into equity stakes quantified to registered households this year, yuan.
+    collective_invested,
+    /// Dividends on own-money stakes this year, yuan (part of `income_dividends`).
+    stakes_own_dividends,
+    /// Own-money principal paid back to households' savings this year because the enterprise failed, yuan.
+    stakes_own_returned,
+    /// Own-money principal lost this year because the enterprise failed, yuan (households' money, not in `funds_lost`).
+    stakes_own_lost,
     /// Persons in households that exited, summed since the baseline.
     persons_exited_total,
     /// Re-entries summed since the baseline.
@@ -183,7 +195,7 @@ metrics! {
     health_spending,
     /// Interest on debt per person this year, yuan (subtracted from net income).
     interest_paid,
-    /// Scheme dividends (cattle profit share, equity returns) per person this year, yuan.
+    /// Scheme dividends (cattle profit share, equity returns on the program's and own-money shares, collective dividends) per person this year, yuan.
     income_dividends,
 }
 
@@ -219,7 +231,7 @@ impl Summary {
 
 /// Money flows of one simulated year, summed over households. The engine's ledger
 /// test checks that they balance: net income = market income + transfers − health
-/// spending − interest, and wealth change = net income − consumption.
+/// spending − interest, and wealth change = net income − consumption − invested.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Ledger {
     pub market_income: f64,
@@ -228,6 +240,10 @@ pub struct Ledger {
     pub interest: f64,
     pub net_income: f64,
     pub consumption: f64,
+    /// Savings households moved into equity stakes, less own principal paid back to
+    /// their savings by a failed enterprise: wealth (savings) turned into shares, not
+    /// spent, so it is not consumption.
+    pub invested: f64,
     pub wealth_change: f64,
 }
 

@@ -299,7 +299,8 @@ starting_incidence = 0.1
             let l = sim.step().ledger;
             let net = l.market_income + l.transfers - l.health_spending - l.interest;
             assert!((net - l.net_income).abs() < 1e-6 * l.net_income.abs().max(1.0));
-            assert!((l.wealth_change - (l.net_income - l.consumption)).abs() < 1e-6 * l.net_income.abs().max(1.0));
+            let saved = l.net_income - l.consumption - l.invested;
+            assert!((l.wealth_change - saved).abs() < 1e-6 * l.net_income.abs().max(1.0));
         }
     }
 

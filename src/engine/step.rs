@@ -16,6 +16,7 @@ use crate::programs::funds::{Account, Funds};
 use crate::programs::members::Members;
 use crate::programs::mutual_aid;
 use crate::programs::schemes::{self, SchemeYear};
+use crate::programs::shareholders::{self, Shareholders};
 use crate::programs::{Delivery, Plan};
 use crate::rng::CellRng;
 use crate::rng::{Stream, StreamKey};
@@ -311,6 +312,7 @@ pub(crate) fn step(
     let (mut liquidated, mut cattle_value) = (0.0, 0.0);
     let (mut projects_run, mut projects_succeeded) = (0.0, 0.0);
     let mut by_source = [0.0f64; 11];
+    let mut shares = Shareholders::new(&m.program.equity);
 
     let mut tally = Tally::new(line, keys);
     let mut out = YearMetrics::default();
@@ -491,6 +493,10 @@ pub(crate) fn step(
                 market += dividends - before;
             }
         }
+        // Shares bought with the household's or its collective's own money (三变).
+        let own = shares.hold(program_on, &schemes, v, &mut next.own_stake[i]);
+        dividends += own.dividend;
+        market += own.dividend;
         let cash = if status == Status::Registered {
             cash_pc * sz
         } else {
@@ -525,7 +531,8 @@ pub(crate) fn step(
 
         // Consumption and savings.
         let consumption = (subsistence_pc * sz).max(m.finance.consumption_share * net);
-        let new_wealth = wealth + net - consumption;
+        let invested = shares.invest(wealth + net - consumption, &own, &mut next.own_stake[i]);
+        let new_wealth = wealth + net - consumption - invested;
 
         // Identification, exit and re-entry.
         let mut new_status = status;
@@ -617,6 +624,7 @@ pub(crate) fn step(
     }
 
     let mut metrics = tally.finish(t);
+    shares.report(&mut metrics, &mut ledger);
     metrics.exits = out.exits;
     metrics.exits_persons = out.exits_persons;
     metrics.reentries = out.reentries;
@@ -700,6 +708,7 @@ pub(crate) fn step(
         metrics.collective_paid = coll_paid;
         metrics.collectives_on_target =
             coll_new.iter().filter(|&&x| x >= coll.target).count() as f64 / coll_new.len().max(1) as f64;
+        shareholders::quantify(&m.program.equity, hh, next, &mut coll_new, &mut metrics);
         collective_income.copy_from_slice(&coll_new);
     }
     funds.fund = fund_balances.iter().sum();

@@ -17,6 +17,7 @@ pub mod matching;
 pub mod members;
 pub mod mutual_aid;
 pub mod schemes;
+pub mod shareholders;
 
 use crate::scenario::Dist;
 pub use crate::scenario::raw::{
