@@ -3,6 +3,7 @@
 //! The metric list is declared once, in the `metrics!` macro below, which defines the struct, the
 //! CSV column names and the value order together so that they cannot drift apart.
 
+use crate::agents::household::{Households, Status};
 use crate::stats::quantile_sorted;
 
 macro_rules! metrics {
@@ -197,6 +198,84 @@ metrics! {
     interest_paid,
     /// Scheme dividends (cattle profit share, equity returns on the program's and own-money shares, collective dividends) per person this year, yuan.
     income_dividends,
+}
+
+/// The sources the yearly step splits each household's net income into, in the
+/// order of its `by_source` array, each named by the metric that reports it per
+/// person. Net income = the sources − `health_spending` − `interest_paid`.
+pub const INCOME_SOURCES: [&str; 11] = [
+    "income_farm",
+    "income_rent",
+    "income_wages",
+    "income_remittances",
+    "income_projects",
+    "income_assets",
+    "income_transfers",
+    "income_other",
+    "health_spending",
+    "interest_paid",
+    "income_dividends",
+];
+
+/// One household's year, as `households.csv` reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HouseholdYear {
+    pub year: i32,
+    /// The household's index in the county (stable over years and strategies).
+    pub household: u32,
+    /// Index of its village in `Model::villages`.
+    pub village: u32,
+    pub size: u8,
+    /// Registration status at the end of the year.
+    pub status: Status,
+    /// Per-capita net income this year, yuan.
+    pub income_pc: f32,
+    /// Yuan by source, in the order of [`INCOME_SOURCES`] (NaN in the baseline
+    /// year, which has no split by source).
+    pub sources: [f64; INCOME_SOURCES.len()],
+}
+
+/// Records each household's year during one simulation: the step pushes each
+/// household's sources as it accumulates them (in household order), and the
+/// simulation closes the year with the households' new state. Only a simulation
+/// asked to record has one, so the step's default path neither allocates nor
+/// records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HouseholdRecorder {
+    year: Vec<[f64; INCOME_SOURCES.len()]>,
+    rows: Vec<HouseholdYear>,
+}
+
+impl HouseholdRecorder {
+    /// This year's sources of the next household.
+    #[inline]
+    pub fn push(&mut self, sources: [f64; INCOME_SOURCES.len()]) {
+        self.year.push(sources);
+    }
+
+    /// Close `year`: one row per household, with its state at the end of the year
+    /// and the sources pushed since the last close (none in the baseline year).
+    pub fn end_year(&mut self, year: i32, hh: &Households) {
+        let (f, s) = (&hh.fixed, &hh.state);
+        self.rows.reserve(hh.len());
+        for i in 0..hh.len() {
+            self.rows.push(HouseholdYear {
+                year,
+                household: i as u32,
+                village: f.village[i],
+                size: f.size[i],
+                status: s.status[i],
+                income_pc: s.income_pc[i],
+                sources: self.year.get(i).copied().unwrap_or([f64::NAN; INCOME_SOURCES.len()]),
+            });
+        }
+        self.year.clear();
+    }
+
+    /// The rows recorded so far, year by year, households in order.
+    pub fn into_rows(self) -> Vec<HouseholdYear> {
+        self.rows
+    }
 }
 
 /// Summary of one metric over replicates.

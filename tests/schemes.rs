@@ -1,6 +1,7 @@
 //! The cattle dividend scheme and equity stakes, end to end, same seeds throughout.
 
-use sandan::engine::{Simulation, simulate};
+use sandan::engine::{Recording, Simulation, simulate, simulate_recording};
+use sandan::metrics::{INCOME_SOURCES, YearMetrics};
 use sandan::scenario::{self, Scenario};
 
 /// A county whose catalogue holds only the two schemes: two calves (Gaoping) and a
@@ -627,4 +628,40 @@ fn issue_4_the_collective_turns_income_into_households_shares() {
     }
     // The shares pay dividends from the next year.
     assert!(rec.years[2].stakes_own_dividends > 0.0);
+}
+
+/// Issue 4: each household's income by source, as the step accumulates it, adds up
+/// over households to the per-person metric of the same name times the population —
+/// in a county where every source is at work (schemes and own shares, a kept
+/// planting project, collective welfare jobs), so that a source recorded under
+/// another's name would show.
+#[test]
+fn issue_4_each_households_sources_add_up_to_the_metric_of_the_same_name() {
+    let s = county(
+        "",
+        "household_invest_share = 0.3\nhousehold_reserve = 1000\n[program.collective]\nscheme_share = 0.2",
+        "[[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000\nslots = 40\nmin_labourers = 1\n\
+         expected_return = 1500\nrisk = 0.2\nkeep = true\n",
+    );
+    let rec = simulate_recording(&s, 0, 0, Recording { households: true });
+    assert_eq!(rec.households.len(), rec.years.len() * 400);
+    for (k, name) in INCOME_SOURCES.iter().enumerate() {
+        let col = YearMetrics::NAMES.iter().position(|n| n == name).unwrap();
+        let mut at_work = false;
+        for y in &rec.years[1..] {
+            let rows = rec.households.iter().filter(|h| h.year == y.year);
+            let sum: f64 = rows.map(|h| h.sources[k]).sum();
+            let expected = y.values()[col] * y.population;
+            assert!(
+                (sum - expected).abs() <= 1e-6 * expected.abs().max(1.0),
+                "{} {name}: {sum} vs {expected}",
+                y.year
+            );
+            at_work |= sum != 0.0;
+        }
+        assert!(
+            at_work,
+            "{name} is zero every year: the test could not tell it from another source"
+        );
+    }
 }

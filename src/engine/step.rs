@@ -7,7 +7,7 @@
 
 use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
-use crate::metrics::{Ledger, YearMetrics};
+use crate::metrics::{HouseholdRecorder, Ledger, YearMetrics};
 use crate::programs::ItemKind;
 use crate::programs::bees::apiary_year as bee_year;
 use crate::programs::collective::{self, CollectivePayout};
@@ -156,7 +156,9 @@ pub(crate) struct VillageStocks {
     pub collective_income: Vec<f64>,
 }
 
-/// Run one year for every household: read `prev`, write `next`.
+/// Run one year for every household: read `prev`, write `next`; push each
+/// household's income by source into `households` when recording.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn step(
     ctx: &StepContext<'_>,
     hh: &Households,
@@ -165,6 +167,7 @@ pub(crate) fn step(
     villages: &mut VillageCounts,
     stocks: &mut VillageStocks,
     keys: &mut Vec<u64>,
+    mut households: Option<&mut HouseholdRecorder>,
 ) -> YearOutcome {
     let VillageStocks {
         fund_balances,
@@ -599,7 +602,7 @@ pub(crate) fn step(
         out.spending_medical += assistance;
         ledger.market_income += market;
         ledger.transfers += dibao + assistance + cash + payback;
-        for (acc, x) in by_source.iter_mut().zip([
+        let sources = [
             productivity * earnings.farm,
             earnings.rent,
             productivity * earnings.local_wages + coll_wages,
@@ -611,8 +614,12 @@ pub(crate) fn step(
             out_of_pocket,
             interest,
             dividends,
-        ]) {
+        ];
+        for (acc, x) in by_source.iter_mut().zip(sources) {
             *acc += x;
+        }
+        if let Some(r) = &mut households {
+            r.push(sources);
         }
         out.spending_cash += cash;
         ledger.health_spending += out_of_pocket;
