@@ -254,6 +254,11 @@ fn issue_4_each_report_has_a_scenario_with_its_schemes() {
             .iter()
             .any(|m| m.capacity == 10)
     );
+    // Ziyang's three changes with the villagers' and collectives' own money.
+    assert!(ziyang.strategies.iter().any(|s| {
+        let e = &s.model.program.equity;
+        e.household_invest_share > 0.0 && e.collective_invest_share > 0.0 && s.model.program.collective.active()
+    }));
     let tibet = load("tibet");
     assert!(kinds(&tibet).contains(&ItemKind::Equity) && kinds(&tibet).contains(&ItemKind::Labour));
     let liangshuiquan = load("liangshuiquan");
