@@ -111,6 +111,11 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    /// Also write households.csv: each household's status, income and yuan by source,
+    /// every strategy and year of replicate 0 (one row per household-year: large for
+    /// a large county).
+    #[arg(long)]
+    pub households: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -265,7 +270,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
     let progress = Progress::new(jobs, args.quiet, "simulations");
-    let records = pool.install(|| engine::run(&scenario, &|| progress.tick()));
+    let recording = engine::Recording {
+        households: args.households,
+    };
+    let records = pool.install(|| engine::run_recording(&scenario, recording, &|| progress.tick()));
     progress.finish();
 
     let dir = args

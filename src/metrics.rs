@@ -3,6 +3,7 @@
 //! The metric list is declared once, in the `metrics!` macro below, which defines the struct, the
 //! CSV column names and the value order together so that they cannot drift apart.
 
+use crate::agents::household::{Households, Status};
 use crate::stats::quantile_sorted;
 
 macro_rules! metrics {
@@ -155,6 +156,18 @@ metrics! {
     funds_lost,
     /// Program principal held by operators for households at the end of the year (calves, stakes), yuan (a stock).
     funds_held,
+    /// Principal of equity stakes households hold from their own savings or from their collective's income at the end of the year, yuan (a stock; not program budget).
+    stakes_own,
+    /// Households' savings put into equity stakes this year, yuan.
+    stakes_bought,
+    /// Village collectives' income converted into equity stakes quantified to registered households this year, yuan.
+    collective_invested,
+    /// Dividends on own-money stakes this year, yuan (part of `income_dividends`).
+    stakes_own_dividends,
+    /// Own-money principal paid back to households' savings this year because the enterprise failed, yuan.
+    stakes_own_returned,
+    /// Own-money principal lost this year because the enterprise failed, yuan (households' money, not in `funds_lost`).
+    stakes_own_lost,
     /// Persons in households that exited, summed since the baseline.
     persons_exited_total,
     /// Re-entries summed since the baseline.
@@ -183,8 +196,86 @@ metrics! {
     health_spending,
     /// Interest on debt per person this year, yuan (subtracted from net income).
     interest_paid,
-    /// Scheme dividends (cattle profit share, equity returns) per person this year, yuan.
+    /// Scheme dividends (cattle profit share, equity returns on the program's and own-money shares, collective dividends) per person this year, yuan.
     income_dividends,
+}
+
+/// The sources the yearly step splits each household's net income into, in the
+/// order of its `by_source` array, each named by the metric that reports it per
+/// person. Net income = the sources − `health_spending` − `interest_paid`.
+pub const INCOME_SOURCES: [&str; 11] = [
+    "income_farm",
+    "income_rent",
+    "income_wages",
+    "income_remittances",
+    "income_projects",
+    "income_assets",
+    "income_transfers",
+    "income_other",
+    "health_spending",
+    "interest_paid",
+    "income_dividends",
+];
+
+/// One household's year, as `households.csv` reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HouseholdYear {
+    pub year: i32,
+    /// The household's index in the county (stable over years and strategies).
+    pub household: u32,
+    /// Index of its village in `Model::villages`.
+    pub village: u32,
+    pub size: u8,
+    /// Registration status at the end of the year.
+    pub status: Status,
+    /// Per-capita net income this year, yuan.
+    pub income_pc: f32,
+    /// Yuan by source, in the order of [`INCOME_SOURCES`] (NaN in the baseline
+    /// year, which has no split by source).
+    pub sources: [f64; INCOME_SOURCES.len()],
+}
+
+/// Records each household's year during one simulation: the step pushes each
+/// household's sources as it accumulates them (in household order), and the
+/// simulation closes the year with the households' new state. Only a simulation
+/// asked to record has one, so the step's default path neither allocates nor
+/// records.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HouseholdRecorder {
+    year: Vec<[f64; INCOME_SOURCES.len()]>,
+    rows: Vec<HouseholdYear>,
+}
+
+impl HouseholdRecorder {
+    /// This year's sources of the next household.
+    #[inline]
+    pub fn push(&mut self, sources: [f64; INCOME_SOURCES.len()]) {
+        self.year.push(sources);
+    }
+
+    /// Close `year`: one row per household, with its state at the end of the year
+    /// and the sources pushed since the last close (none in the baseline year).
+    pub fn end_year(&mut self, year: i32, hh: &Households) {
+        let (f, s) = (&hh.fixed, &hh.state);
+        self.rows.reserve(hh.len());
+        for i in 0..hh.len() {
+            self.rows.push(HouseholdYear {
+                year,
+                household: i as u32,
+                village: f.village[i],
+                size: f.size[i],
+                status: s.status[i],
+                income_pc: s.income_pc[i],
+                sources: self.year.get(i).copied().unwrap_or([f64::NAN; INCOME_SOURCES.len()]),
+            });
+        }
+        self.year.clear();
+    }
+
+    /// The rows recorded so far, year by year, households in order.
+    pub fn into_rows(self) -> Vec<HouseholdYear> {
+        self.rows
+    }
 }
 
 /// Summary of one metric over replicates.
@@ -219,7 +310,7 @@ impl Summary {
 
 /// Money flows of one simulated year, summed over households. The engine's ledger
 /// test checks that they balance: net income = market income + transfers − health
-/// spending − interest, and wealth change = net income − consumption.
+/// spending − interest, and wealth change = net income − consumption − invested.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Ledger {
     pub market_income: f64,
@@ -228,6 +319,10 @@ pub struct Ledger {
     pub interest: f64,
     pub net_income: f64,
     pub consumption: f64,
+    /// Savings households moved into equity stakes, less own principal paid back to
+    /// their savings by a failed enterprise: wealth (savings) turned into shares, not
+    /// spent, so it is not consumption.
+    pub invested: f64,
     pub wealth_change: f64,
 }
 

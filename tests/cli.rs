@@ -43,9 +43,17 @@ fn run_writes_every_output() {
     assert!(summary.starts_with("strategy,year,metric,mean,p05,p50,p95\n"));
     let png = std::fs::read(out.join("incidence.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        !out.join("households.csv").exists(),
+        "households.csv is written only when asked for"
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["seed"], 42);
+    assert_eq!(
+        manifest["tables"],
+        serde_json::json!(["trajectories.csv", "summary.csv"])
+    );
     assert_eq!(manifest["replicates"], 4);
     assert!(manifest["scenario_hash"].as_str().unwrap().starts_with("fnv1a64:"));
     // No temporary file is left behind.
@@ -246,8 +254,82 @@ fn issue_4_each_report_has_a_scenario_with_its_schemes() {
             .iter()
             .any(|m| m.capacity == 10)
     );
+    // Ziyang's three changes with the villagers' and collectives' own money.
+    assert!(ziyang.strategies.iter().any(|s| {
+        let e = &s.model.program.equity;
+        e.household_invest_share > 0.0 && e.collective_invest_share > 0.0 && s.model.program.collective.active()
+    }));
     let tibet = load("tibet");
     assert!(kinds(&tibet).contains(&ItemKind::Equity) && kinds(&tibet).contains(&ItemKind::Labour));
     let liangshuiquan = load("liangshuiquan");
     assert!(kinds(&liangshuiquan).contains(&ItemKind::Cattle));
+}
+
+/// A CSV file without quoted fields as a header and rows of fields.
+fn read_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>());
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
+/// Issue 4: "each household's income by source, including the four incomes". With
+/// `--households` a run writes households.csv: one row per strategy × year ×
+/// household of replicate 0, whose sources add up to the per-person `income_*`
+/// columns of trajectories.csv times the population.
+#[test]
+fn issue_4_households_csv_splits_each_households_income_by_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tiny");
+    run_tiny(&out, &["--households", "--replicates", "2"]);
+    let (header, rows) = read_table(&out.join("households.csv"));
+    assert_eq!(
+        header.join(","),
+        "strategy,replicate,year,household,village,size,status,registered,income_pc,farm,rent,wages,\
+         remittances,projects,assets,transfers,other,health_spending,interest_paid,dividends"
+    );
+    // tiny.toml: 2 strategies × 3 years (2016–2018) × 100 households, replicate 0 only.
+    assert_eq!(rows.len(), 2 * 3 * 100);
+    assert!(rows.iter().all(|r| r[1] == "0"));
+    assert!(rows.iter().all(|r| r[4] == "upper" || r[4] == "lower"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["tables"],
+        serde_json::json!(["trajectories.csv", "summary.csv", "households.csv"])
+    );
+
+    let (th, trajectories) = read_table(&out.join("trajectories.csv"));
+    let col = |name: &str| th.iter().position(|c| c == name).unwrap();
+    let mut checked = 0;
+    for t in trajectories.iter().filter(|t| t[1] == "0" && t[2] != "2016") {
+        let population: f64 = t[col("population")].parse().unwrap();
+        let ours: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == t[0] && r[2] == t[2]).collect();
+        assert_eq!(ours.len(), 100);
+        for (k, source) in header.iter().enumerate().skip(9) {
+            let metric = if th.contains(&format!("income_{source}")) {
+                format!("income_{source}")
+            } else {
+                source.clone()
+            };
+            let per_person: f64 = t[col(&metric)].parse().unwrap();
+            let sum: f64 = ours.iter().map(|r| r[k].parse::<f64>().unwrap()).sum();
+            assert!(
+                (sum - per_person * population).abs() <= 1e-6 * sum.abs().max(1.0),
+                "{} {}: {source} sums to {sum}, trajectories say {per_person} × {population}",
+                t[0],
+                t[2]
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked,
+        2 * 2 * 11,
+        "every source of every simulated year of both strategies"
+    );
+    // The baseline year has no split by source.
+    assert!(rows.iter().filter(|r| r[2] == "2016").all(|r| r[9] == "NA"));
 }

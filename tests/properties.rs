@@ -48,7 +48,7 @@ proptest! {
             let l = o.ledger;
             let scale = l.net_income.abs().max(1.0);
             prop_assert!((l.market_income + l.transfers - l.health_spending - l.interest - l.net_income).abs() < 1e-7 * scale);
-            prop_assert!((l.wealth_change - (l.net_income - l.consumption)).abs() < 1e-7 * scale);
+            prop_assert!((l.wealth_change - (l.net_income - l.consumption - l.invested)).abs() < 1e-7 * scale);
             prop_assert!((l.transfers - m.spending_dibao - m.spending_medical).abs() < 1e-6 * scale.max(l.transfers));
             // Every household is in exactly one registration state, and the counts agree.
             let st = &sim.households().state;
@@ -155,6 +155,9 @@ proptest! {
         fund_share in prop_oneof![Just(0.0), 0.0f64..0.5],
         collective_share in prop_oneof![Just(0.0), 0.0f64..1.0],
         collective_dividends in any::<bool>(),
+        invest_share in prop_oneof![Just(0.0), 0.0f64..1.0],
+        reserve in 0.0f64..20_000.0,
+        collective_invest in prop_oneof![Just(0.0), 0.0f64..1.0],
     ) {
         // With schemes, a catalogue of calves, stakes, a planting project and a
         // welfare job, and operators that fail, prices that crash, partial recovery.
@@ -165,6 +168,7 @@ proptest! {
                  [program.training]\nevery_family = {collective_dividends}\n\
                  [program.collective]\nscheme_share = {collective_share}\npayout = \"{}\"\n\
                  [program.equity]\nfailure_probability = {failure}\nrecovery = {recovery}\nreturn_mode = \"{}\"\n\
+                 household_invest_share = {invest_share}\nhousehold_reserve = {reserve}\ncollective_invest_share = {collective_invest}\n\
                  [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\
                  [[program.item]]\nname = \"stake\"\nkind = \"equity\"\nunit_cost = 4999\nslots = 9\nexpected_return = 500\nrisk = 0.01\n\
                  [[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1500\nrisk = 0.1\n\
@@ -185,10 +189,10 @@ proptest! {
         let mut sim = Simulation::new(&s.strategies[0], seed, 0, 2016);
         sim.baseline();
         let (mut spent, mut landed) = (0.0, 0.0);
-        let mut held_before = 0.0;
+        let (mut held_before, mut own_before) = (0.0, 0.0);
         for _ in 0..4 {
             let o = sim.step();
-            let (m, f) = (o.metrics, o.funds);
+            let (m, f, l) = (o.metrics, o.funds, o.ledger);
             prop_assert!(m.spending_program + m.spending_cash <= budget + 1e-6);
             prop_assert!((f.spent - (m.spending_program + m.spending_cash)).abs() < 1e-6);
             let flows = m.funds_households + m.funds_operators + m.funds_collective + m.funds_lost;
@@ -210,6 +214,15 @@ proptest! {
                 + m.income_assets + m.income_dividends + m.income_transfers + m.income_other - m.health_spending - m.interest_paid;
             prop_assert!((sources - m.mean_income).abs() < 1e-6 * m.mean_income.abs().max(1.0), "{sources} vs {}", m.mean_income);
             held_before = stocks;
+            // Households' own money: the ledger balances with what they invested, and
+            // the stock of own-money shares (never negative) moves by its flows only.
+            let scale = l.net_income.abs().max(1.0);
+            prop_assert!((l.wealth_change - (l.net_income - l.consumption - l.invested)).abs() < 1e-7 * scale);
+            let own: f64 = st.own_stake.iter().map(|&x| f64::from(x)).sum();
+            prop_assert_eq!(own, m.stakes_own);
+            prop_assert_eq!(own, own_before + m.stakes_bought + m.collective_invested - m.stakes_own_lost - m.stakes_own_returned);
+            prop_assert!(m.stakes_bought >= 0.0 && m.collective_invested >= 0.0 && m.stakes_own_lost >= 0.0);
+            own_before = own;
         }
     }
 }

@@ -96,6 +96,10 @@ pub struct State {
     pub cattle: Vec<u32>,
     /// Program principal in equity stakes held for the household, whole yuan.
     pub stake: Vec<u32>,
+    /// Principal of equity stakes bought with the household's own savings or
+    /// quantified to it from the village collective's income, whole yuan. Kept apart
+    /// from `stake` because it is not program budget (see `programs::shareholders`).
+    pub own_stake: Vec<u32>,
     /// Whether a member of the household has been trained under `every_family`.
     pub trained: Vec<bool>,
     /// Bee colonies in the household's own apiary.
@@ -123,6 +127,7 @@ impl State {
             kept_income: Vec::with_capacity(n),
             cattle: Vec::with_capacity(n),
             stake: Vec::with_capacity(n),
+            own_stake: Vec::with_capacity(n),
             trained: Vec::with_capacity(n),
             hives: Vec::with_capacity(n),
         }
@@ -159,6 +164,7 @@ impl State {
             self.kept_income.len(),
             self.cattle.len(),
             self.stake.len(),
+            self.own_stake.len(),
             self.trained.len(),
             self.hives.len(),
         ]

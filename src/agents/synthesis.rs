@@ -228,6 +228,7 @@ fn push_household(
     s.kept_income.push(0.0);
     s.cattle.push(0);
     s.stake.push(0);
+    s.own_stake.push(0);
     s.trained.push(false);
     s.hives.push(0);
 }

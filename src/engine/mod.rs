@@ -13,7 +13,7 @@ pub use step::YearOutcome;
 
 use crate::agents::household::{Households, State, Status};
 use crate::agents::synthesis::synthesize;
-use crate::metrics::YearMetrics;
+use crate::metrics::{HouseholdRecorder, HouseholdYear, YearMetrics};
 use crate::programs::Plan;
 use crate::programs::cycle::branch_quality;
 use crate::programs::members::Members;
@@ -43,6 +43,8 @@ pub struct Simulation<'m> {
     /// Mutual-aid fund balances and collective income, per village.
     stocks: VillageStocks,
     keys: Vec<u64>,
+    /// Each household's year, when asked for ([`Simulation::record_households`]).
+    recorder: Option<HouseholdRecorder>,
 }
 
 impl<'m> Simulation<'m> {
@@ -84,7 +86,22 @@ impl<'m> Simulation<'m> {
             village_exited: vec![false; model.villages.len()],
             stocks: VillageStocks::new(model.villages.len()),
             keys: Vec::with_capacity(n),
+            recorder: None,
         }
+    }
+
+    /// Record each household's year from now on (its state and income by source),
+    /// for `households.csv`. Call before [`Self::baseline`] to include the baseline.
+    pub fn record_households(&mut self) {
+        self.recorder.get_or_insert_with(HouseholdRecorder::default);
+    }
+
+    /// The households' years recorded so far (none unless recording).
+    pub fn take_household_rows(&mut self) -> Vec<HouseholdYear> {
+        self.recorder
+            .take()
+            .map(HouseholdRecorder::into_rows)
+            .unwrap_or_default()
     }
 
     /// The households in their current state.
@@ -116,6 +133,9 @@ impl<'m> Simulation<'m> {
         m.cost_per_person_exited = f64::NAN;
         m.project_success_rate = f64::NAN;
         m.villages_exited = self.update_village_exit() as f64;
+        if let Some(r) = &mut self.recorder {
+            r.end_year(self.year, &self.households);
+        }
         m
     }
 
@@ -139,8 +159,12 @@ impl<'m> Simulation<'m> {
             &mut self.villages,
             &mut self.stocks,
             &mut self.keys,
+            self.recorder.as_mut(),
         );
         std::mem::swap(&mut self.households.state, &mut self.next);
+        if let Some(r) = &mut self.recorder {
+            r.end_year(self.year, &self.households);
+        }
         out.metrics.villages_exited = self.update_village_exit() as f64;
         self.totals.add(&mut out.metrics);
         out
@@ -210,16 +234,35 @@ pub struct RunRecord {
     pub strategy: usize,
     pub replicate: u32,
     pub years: Vec<YearMetrics>,
+    /// Each household's years, baseline first, when the run recorded them (see
+    /// [`Recording`]); empty otherwise.
+    pub households: Vec<HouseholdYear>,
+}
+
+/// What a run records besides the yearly metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recording {
+    /// Each household's year (state and income by source) in replicate 0 of every
+    /// strategy, for `households.csv`.
+    pub households: bool,
 }
 
 /// Simulate one strategy in one replicate over the scenario's years.
 pub fn simulate(scenario: &Scenario, strategy: usize, replicate: u32) -> RunRecord {
+    simulate_recording(scenario, strategy, replicate, Recording::default())
+}
+
+/// [`simulate`], recording what `recording` asks for (households only in replicate 0).
+pub fn simulate_recording(scenario: &Scenario, strategy: usize, replicate: u32, recording: Recording) -> RunRecord {
     let mut sim = Simulation::new(
         &scenario.strategies[strategy],
         scenario.seed,
         replicate,
         scenario.start_year,
     );
+    if recording.households && replicate == 0 {
+        sim.record_households();
+    }
     let mut years = Vec::with_capacity(scenario.years_reported());
     years.push(sim.baseline());
     for _ in scenario.simulated_years() {
@@ -229,6 +272,7 @@ pub fn simulate(scenario: &Scenario, strategy: usize, replicate: u32) -> RunReco
         strategy,
         replicate,
         years,
+        households: sim.take_household_rows(),
     }
 }
 
@@ -236,12 +280,17 @@ pub fn simulate(scenario: &Scenario, strategy: usize, replicate: u32) -> RunReco
 /// `on_done` is called once per finished simulation (for progress reporting).
 /// Records come back ordered by strategy, then replicate.
 pub fn run(scenario: &Scenario, on_done: &(dyn Fn() + Sync)) -> Vec<RunRecord> {
+    run_recording(scenario, Recording::default(), on_done)
+}
+
+/// [`run`], recording what `recording` asks for.
+pub fn run_recording(scenario: &Scenario, recording: Recording, on_done: &(dyn Fn() + Sync)) -> Vec<RunRecord> {
     let jobs: Vec<(usize, u32)> = (0..scenario.strategies.len())
         .flat_map(|s| (0..scenario.replicates).map(move |r| (s, r)))
         .collect();
     jobs.par_iter()
         .map(|&(s, r)| {
-            let rec = simulate(scenario, s, r);
+            let rec = simulate_recording(scenario, s, r, recording);
             on_done();
             rec
         })
@@ -294,7 +343,8 @@ starting_incidence = 0.1
             let l = sim.step().ledger;
             let net = l.market_income + l.transfers - l.health_spending - l.interest;
             assert!((net - l.net_income).abs() < 1e-6 * l.net_income.abs().max(1.0));
-            assert!((l.wealth_change - (l.net_income - l.consumption)).abs() < 1e-6 * l.net_income.abs().max(1.0));
+            let saved = l.net_income - l.consumption - l.invested;
+            assert!((l.wealth_change - saved).abs() < 1e-6 * l.net_income.abs().max(1.0));
         }
     }
 

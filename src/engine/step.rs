@@ -12,11 +12,11 @@
 
 use super::income::{self, Wages, Work, YearShocks, ability};
 use crate::agents::household::{Households, State, Status};
-use crate::metrics::{Ledger, YearMetrics};
+use crate::metrics::{HouseholdRecorder, INCOME_SOURCES, Ledger, YearMetrics};
 use crate::programs::Plan;
 use crate::programs::funds::Funds;
 use crate::programs::members::Members;
-use crate::programs::year::{Cells, HouseholdProgram, HouseholdYear, NoProgram, ProgramYear, VillageStocks};
+use crate::programs::year::{Cells, HouseholdFacts, HouseholdProgram, NoProgram, ProgramYear, VillageStocks};
 use crate::rng::{Stream, StreamKey};
 use crate::scenario::Model;
 use crate::stats::{income_key, median_and_gini};
@@ -140,7 +140,9 @@ pub(crate) struct VillageCounts {
     pub registered_persons: Vec<u64>,
 }
 
-/// Run one year for every household: read `prev`, write `next`.
+/// Run one year for every household: read `prev`, write `next`; push each
+/// household's income by source into `recorder` when recording.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn step(
     ctx: &StepContext<'_>,
     hh: &Households,
@@ -149,6 +151,7 @@ pub(crate) fn step(
     villages: &mut VillageCounts,
     stocks: &mut VillageStocks,
     keys: &mut Vec<u64>,
+    recorder: Option<&mut HouseholdRecorder>,
 ) -> YearOutcome {
     let cells = Cells {
         seed: ctx.seed,
@@ -158,9 +161,9 @@ pub(crate) fn step(
     if ctx.plan.active() {
         let (m, plan) = (ctx.model, ctx.plan);
         let program = ProgramYear::begin(m, plan, ctx.members, ctx.quality, stocks, cells, hh, prev, next);
-        households(m, cells, hh, prev, next, villages, keys, program)
+        households(m, cells, hh, prev, next, villages, keys, recorder, program)
     } else {
-        households(ctx.model, cells, hh, prev, next, villages, keys, NoProgram)
+        households(ctx.model, cells, hh, prev, next, villages, keys, recorder, NoProgram)
     }
 }
 
@@ -174,6 +177,7 @@ fn households<P: HouseholdProgram>(
     next: &mut State,
     villages: &mut VillageCounts,
     keys: &mut Vec<u64>,
+    mut recorder: Option<&mut HouseholdRecorder>,
     mut program: P,
 ) -> YearOutcome {
     let Cells {
@@ -194,7 +198,7 @@ fn households<P: HouseholdProgram>(
     let subsistence_pc = m.finance.subsistence_share * line;
     let (excl, annual_review) = (m.identification.exclusion_error, m.identification.annual_review);
     let onset = &m.health_draws.onset;
-    let mut by_source = [0.0f64; 11];
+    let mut by_source = [0.0f64; INCOME_SOURCES.len()];
 
     let mut tally = Tally::new(line, keys);
     let mut out = YearMetrics::default();
@@ -254,7 +258,7 @@ fn households<P: HouseholdProgram>(
         };
         // The program: projects, holdings, payouts, cash.
         let support = program.household(
-            &HouseholdYear {
+            &HouseholdFacts {
                 index: i,
                 village: v,
                 size: sz,
@@ -296,7 +300,8 @@ fn households<P: HouseholdProgram>(
 
         // Consumption and savings.
         let consumption = (subsistence_pc * sz).max(m.finance.consumption_share * net);
-        let new_wealth = wealth + net - consumption;
+        let invested = program.invest(i, wealth + net - consumption, &support, next);
+        let new_wealth = wealth + net - consumption - invested;
 
         // Identification, exit and re-entry.
         let mut new_status = status;
@@ -356,7 +361,7 @@ fn households<P: HouseholdProgram>(
         out.spending_medical += assistance;
         ledger.market_income += market;
         ledger.transfers += transfers;
-        for (acc, x) in by_source.iter_mut().zip([
+        let sources = [
             productivity * earnings.farm,
             earnings.rent,
             productivity * earnings.local_wages + support.collective_wages,
@@ -368,8 +373,12 @@ fn households<P: HouseholdProgram>(
             out_of_pocket,
             interest,
             support.dividends,
-        ]) {
+        ];
+        for (acc, x) in by_source.iter_mut().zip(sources) {
             *acc += x;
+        }
+        if let Some(r) = &mut recorder {
+            r.push(sources);
         }
         ledger.health_spending += out_of_pocket;
         ledger.interest += interest;
@@ -387,7 +396,7 @@ fn households<P: HouseholdProgram>(
     metrics.spending_dibao = out.spending_dibao;
     metrics.spending_medical = out.spending_medical;
     metrics.spending_housing = out.spending_housing;
-    let funds: Funds = program.finish(&mut metrics);
+    let funds: Funds = program.finish(hh, next, &mut metrics, &mut ledger);
     let persons = metrics.population.max(1.0);
     [
         metrics.income_farm,

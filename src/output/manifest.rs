@@ -37,6 +37,9 @@ pub struct Manifest {
     pub villages: usize,
     #[serde(default)]
     pub strategy_details: Vec<StrategyInfo>,
+    /// The CSV tables the run wrote (`households.csv` only when asked for).
+    #[serde(default)]
+    pub tables: Vec<String>,
 }
 
 impl Manifest {
@@ -66,6 +69,7 @@ impl Manifest {
                     description: s.description.clone(),
                 })
                 .collect(),
+            tables: vec!["trajectories.csv".to_string(), "summary.csv".to_string()],
         }
     }
 
@@ -83,8 +87,8 @@ impl Manifest {
     }
 }
 
-pub fn manifest_json(scenario: &Scenario, info: &RunInfo) -> Result<Vec<u8>, OutputError> {
-    let mut bytes = serde_json::to_vec_pretty(&Manifest::of(scenario, info)).map_err(|e| OutputError::Format {
+pub fn manifest_json(manifest: &Manifest) -> Result<Vec<u8>, OutputError> {
+    let mut bytes = serde_json::to_vec_pretty(manifest).map_err(|e| OutputError::Format {
         what: "manifest.json".into(),
         message: e.to_string(),
     })?;
@@ -103,6 +107,7 @@ mod tests {
             "threads":1,"wall_seconds":0.1,"command":"sandan run"}"#;
         let m = Manifest::from_json(old.as_bytes()).unwrap();
         assert_eq!(m.villages, 0);
+        assert!(m.tables.is_empty());
         assert_eq!(m.description_of("a"), "");
         assert!(Manifest::from_json(b"{").is_err());
     }

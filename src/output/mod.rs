@@ -9,6 +9,7 @@
 
 pub mod figures;
 pub mod fonts;
+pub mod households;
 pub mod manifest;
 pub mod plot;
 pub mod report;
@@ -99,12 +100,17 @@ pub fn render_run(
 ) -> Result<Vec<OutputFile>, OutputError> {
     let summary = tables::summarise(scenario, records);
     let trajectories = tables::trajectories_csv(scenario, records)?;
-    let manifest = manifest::Manifest::of(scenario, info);
-    let mut files = vec![
-        ("summary.csv".to_string(), tables::summary_csv(&summary)?),
-        ("manifest.json".to_string(), manifest::manifest_json(scenario, info)?),
-        ("scenario.toml".to_string(), info.scenario_text.clone().into_bytes()),
-    ];
+    let mut manifest = manifest::Manifest::of(scenario, info);
+    let mut files = vec![("summary.csv".to_string(), tables::summary_csv(&summary)?)];
+    if households::recorded(records) {
+        files.push((
+            households::FILE.to_string(),
+            households::households_csv(scenario, records)?,
+        ));
+        manifest.tables.push(households::FILE.to_string());
+    }
+    files.push(("manifest.json".to_string(), manifest::manifest_json(&manifest)?));
+    files.push(("scenario.toml".to_string(), info.scenario_text.clone().into_bytes()));
     let pictures = render_pictures(&trajectories, &manifest, Some(&info.scenario_text), style, None)?;
     files.insert(0, ("trajectories.csv".to_string(), trajectories));
     files.extend(pictures);

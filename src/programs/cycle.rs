@@ -93,6 +93,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.project_member[i] = prev.project_member[i];
         next.cattle[i] = prev.cattle[i];
         next.stake[i] = prev.stake[i];
+        next.own_stake[i] = prev.own_stake[i];
         next.trained[i] = prev.trained[i];
         next.hives[i] = prev.hives[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {

@@ -17,6 +17,7 @@ pub mod matching;
 pub mod members;
 pub mod mutual_aid;
 pub mod schemes;
+pub mod shareholders;
 pub mod year;
 
 use crate::scenario::Dist;

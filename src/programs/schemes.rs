@@ -51,6 +51,14 @@ pub struct Equity {
     pub return_sd: f64,
     pub failure_probability: f64,
     pub recovery: f64,
+    /// Share of its savings above `household_reserve` a household puts into stakes
+    /// each year (its own money; [`super::shareholders`]).
+    pub household_invest_share: f64,
+    /// Savings a household keeps before it invests, yuan.
+    pub household_reserve: f64,
+    /// Share of a village collective's yearly income converted into stakes
+    /// quantified to the village's registered households.
+    pub collective_invest_share: f64,
 }
 
 /// The scheme shocks of one year: county prices and returns, and which village
@@ -236,6 +244,9 @@ mod tests {
             return_sd: 0.0,
             failure_probability: 0.0,
             recovery: 0.0,
+            household_invest_share: 0.0,
+            household_reserve: 0.0,
+            collective_invest_share: 0.0,
         };
         assert_eq!(equity_year(&e, 500_000, 0.1, false).dividend, 50_000.0);
         let gone = equity_year(&e, 500_000, 0.1, true);

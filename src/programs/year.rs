@@ -11,7 +11,7 @@
 //! scheme code lives here, next to the schemes, instead of inline in the engine.
 
 use crate::agents::household::{Households, State, Status};
-use crate::metrics::YearMetrics;
+use crate::metrics::{Ledger, YearMetrics};
 use crate::programs::bees::{Bees, apiary_year as bee_year};
 use crate::programs::collective::{self, Collective, CollectivePayout};
 use crate::programs::cycle::{self, Allocated, NONE_ITEM, NONE_MEMBER};
@@ -19,6 +19,7 @@ use crate::programs::funds::{Account, Funds};
 use crate::programs::members::Members;
 use crate::programs::mutual_aid;
 use crate::programs::schemes::{self, SchemeYear};
+use crate::programs::shareholders::{self, OwnYear, Shareholders};
 use crate::programs::{Delivery, ItemKind, Plan, Training};
 use crate::rng::{CellRng, Stream, StreamKey};
 use crate::scenario::Model;
@@ -54,7 +55,7 @@ impl VillageStocks {
 /// What the household model knows of one household's year when the program's
 /// part of it runs.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct HouseholdYear {
+pub(crate) struct HouseholdFacts {
     pub index: usize,
     pub village: usize,
     pub size: f64,
@@ -83,6 +84,8 @@ pub(crate) struct Support {
     /// Transfers: principal paid back when an operator fails, and cash delivery.
     pub payback: f64,
     pub cash: f64,
+    /// The household's shares bought with its own money, before it saves.
+    pub own: OwnYear,
     /// The household's kept income carried to next year, and its skill and
     /// motivation after its project.
     pub kept: f32,
@@ -94,14 +97,19 @@ pub(crate) struct Support {
 pub(crate) trait HouseholdProgram {
     /// Run household `h.index`'s projects and holdings for the year; writes the
     /// program fields of `next`.
-    fn household(&mut self, h: &HouseholdYear, hh: &Households, prev: &State, next: &mut State) -> Support;
+    fn household(&mut self, h: &HouseholdFacts, hh: &Households, prev: &State, next: &mut State) -> Support;
 
     /// After the household's labour for next year is known: training taken this
     /// year raises skill and may place a labourer in outside work. Returns the skill.
     fn train(&mut self, i: usize, prev: &State, next: &mut State, skill: f32) -> f32;
 
-    /// Write the year's program metrics and return where the budget went.
-    fn finish(self, metrics: &mut YearMetrics) -> Funds;
+    /// At the year's end: what the household puts of its `savings` into shares with
+    /// its own money, net of principal paid back ([`Shareholders::invest`]).
+    fn invest(&mut self, i: usize, savings: f64, support: &Support, next: &mut State) -> f64;
+
+    /// Write the year's program metrics and the households' investment into the
+    /// ledger; return where the budget went.
+    fn finish(self, hh: &Households, next: &mut State, metrics: &mut YearMetrics, ledger: &mut Ledger) -> Funds;
 }
 
 /// A strategy without a program: the safety net alone.
@@ -109,7 +117,7 @@ pub(crate) struct NoProgram;
 
 impl HouseholdProgram for NoProgram {
     #[inline(always)]
-    fn household(&mut self, h: &HouseholdYear, _: &Households, prev: &State, _: &mut State) -> Support {
+    fn household(&mut self, h: &HouseholdFacts, _: &Households, prev: &State, _: &mut State) -> Support {
         Support {
             kept: prev.kept_income[h.index],
             skill: h.skill,
@@ -123,7 +131,12 @@ impl HouseholdProgram for NoProgram {
         skill
     }
 
-    fn finish(self, metrics: &mut YearMetrics) -> Funds {
+    #[inline(always)]
+    fn invest(&mut self, _: usize, _: f64, _: &Support, _: &mut State) -> f64 {
+        0.0
+    }
+
+    fn finish(self, _: &Households, _: &mut State, metrics: &mut YearMetrics, _: &mut Ledger) -> Funds {
         metrics.project_success_rate = f64::NAN;
         Funds::default()
     }
@@ -164,6 +177,8 @@ pub(crate) struct ProgramYear<'a> {
     bees: StreamKey,
     training: StreamKey,
     totals: Totals,
+    /// Shares households and collectives hold with their own money.
+    shares: Shareholders<'a>,
 }
 
 /// Running totals of the program over the year's households.
@@ -287,6 +302,7 @@ impl<'a> ProgramYear<'a> {
             bees: StreamKey::new(seed, replicate, Stream::Bees),
             training: StreamKey::new(seed, replicate, Stream::Training),
             totals: Totals::default(),
+            shares: Shareholders::new(&p.equity),
         }
     }
 }
@@ -344,7 +360,7 @@ fn payout_units(coll: &Collective, hh: &Households, prev: &State, income: &[f64]
 }
 
 impl HouseholdProgram for ProgramYear<'_> {
-    fn household(&mut self, h: &HouseholdYear, hh: &Households, prev: &State, next: &mut State) -> Support {
+    fn household(&mut self, h: &HouseholdFacts, hh: &Households, prev: &State, next: &mut State) -> Support {
         let (i, v) = (h.index, h.village);
         let entity = i as u64;
         let t = self.cells.year;
@@ -434,6 +450,9 @@ impl HouseholdProgram for ProgramYear<'_> {
             );
             next.stake[i] = self.book(&mut s, v, y);
         }
+        // Shares bought with the household's or its collective's own money (三变).
+        s.own = self.shares.hold(true, &self.schemes, v, &mut next.own_stake[i]);
+        s.dividends += s.own.dividend;
 
         if h.status == Status::Registered {
             s.cash = self.cash_per_person * h.size;
@@ -461,7 +480,11 @@ impl HouseholdProgram for ProgramYear<'_> {
         (skill + training.skill_gain as f32).min(1.0)
     }
 
-    fn finish(mut self, metrics: &mut YearMetrics) -> Funds {
+    fn invest(&mut self, i: usize, savings: f64, support: &Support, next: &mut State) -> f64 {
+        self.shares.invest(savings, &support.own, &mut next.own_stake[i])
+    }
+
+    fn finish(mut self, hh: &Households, next: &mut State, metrics: &mut YearMetrics, ledger: &mut Ledger) -> Funds {
         let m = self.model;
         let a = &self.allocated;
         let t = self.totals;
@@ -501,6 +524,7 @@ impl HouseholdProgram for ProgramYear<'_> {
         metrics.placements = t.placements;
         metrics.spending_cash = t.cash;
         metrics.hives = t.household_hives;
+        self.shares.report(metrics, ledger);
         self.funds.book(Account::Household, t.cash);
         if self.bees_on {
             self.village_apiaries(metrics);
@@ -512,7 +536,8 @@ impl HouseholdProgram for ProgramYear<'_> {
             metrics.collective_paid = t.collective_paid;
             metrics.collectives_on_target =
                 new.iter().filter(|&&x| x >= coll.target).count() as f64 / new.len().max(1) as f64;
-            self.stocks.collective_income.copy_from_slice(new);
+            shareholders::quantify(&m.program.equity, hh, next, &mut self.collective_new, metrics);
+            self.stocks.collective_income.copy_from_slice(&self.collective_new);
         }
         let funds = &mut self.funds;
         funds.fund = self.stocks.fund_balances.iter().sum();

@@ -378,6 +378,21 @@ households = 5
     }
 
     #[test]
+    fn own_money_shares_are_checked_where_they_are_written() {
+        let with = |kv: &str| format!("{TINY}\n[program.equity]\n{kv}\n");
+        assert_eq!(
+            err(&with("household_invest_share = 1.5")),
+            "s.toml:15:26: program.equity.household_invest_share must be between 0 and 1, got 1.5"
+        );
+        assert_eq!(
+            err(&with("household_reserve = -1")),
+            "s.toml:15:21: program.equity.household_reserve must be between 0 and 1000000000, got -1"
+        );
+        assert!(err(&with("collective_invest_share = nan")).starts_with("s.toml:15:27: "));
+        parse(&with("household_invest_share = 0.3"), "s.toml", "s").unwrap();
+    }
+
+    #[test]
     fn unknown_key_is_an_error_with_location() {
         let text = TINY.replace("households = 10", "households = 10\nhousholds = 3");
         let e = err(&text);

@@ -871,8 +871,9 @@ pub enum ReturnMode {
     Variable,
 }
 
-/// Equity stakes (折股到户, 三变): program funds invested as shares in an enterprise
-/// for households; dividends by shares, also to households without labour.
+/// Equity stakes (折股到户, 三变): program funds — and, if a scenario says so,
+/// households' savings and the village collective's income — invested as shares in
+/// an enterprise; dividends by shares, also to households without labour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawEquity {
@@ -881,6 +882,9 @@ pub struct RawEquity {
     pub return_sd: f64,
     pub failure_probability: f64,
     pub recovery: f64,
+    pub household_invest_share: f64,
+    pub household_reserve: f64,
+    pub collective_invest_share: f64,
 }
 
 impl Default for RawEquity {
@@ -894,6 +898,13 @@ impl Default for RawEquity {
             // Our assumptions: "low risk" as a 1% yearly chance of failure.
             failure_probability: 0.01,
             recovery: 0.5,
+            // Own money (三变: funds into shares, farmers into shareholders; Xiyuan's
+            // villagers and collective invested their own 500,000) is off unless a
+            // scenario turns it on. The reserve a household keeps before investing is
+            // our assumption: about half a year's net income of an average household.
+            household_invest_share: 0.0,
+            household_reserve: 10000.0,
+            collective_invest_share: 0.0,
         }
     }
 }

@@ -564,6 +564,9 @@ fn equity(path: &KeyPath, e: &RawEquity) -> Checked<Equity> {
         return_sd: bounded(&path.key("return_sd"), e.return_sd, 0.0, 2.0)?,
         failure_probability: unit(&path.key("failure_probability"), e.failure_probability)?,
         recovery: unit(&path.key("recovery"), e.recovery)?,
+        household_invest_share: unit(&path.key("household_invest_share"), e.household_invest_share)?,
+        household_reserve: bounded(&path.key("household_reserve"), e.household_reserve, 0.0, 1e9)?,
+        collective_invest_share: unit(&path.key("collective_invest_share"), e.collective_invest_share)?,
     })
 }
 
