@@ -104,14 +104,53 @@ pub fn income_key(income_pc: f32, size: u8) -> u64 {
     (u64::from(income_pc.max(0.0).to_bits()) << 8) | u64::from(size)
 }
 
+/// The per-capita incomes of one year's households, for their person-weighted
+/// median and Gini. The keys and the sort's scratch space live as long as the
+/// simulation, so that a year allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub struct IncomeKeys {
+    keys: Vec<u64>,
+    scratch: Vec<u64>,
+}
+
+impl IncomeKeys {
+    /// Room for `n` households.
+    pub fn with_capacity(n: usize) -> IncomeKeys {
+        IncomeKeys {
+            keys: Vec::with_capacity(n),
+            scratch: Vec::with_capacity(n),
+        }
+    }
+
+    /// Forget last year's incomes.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+    }
+
+    /// Add a household: its per-capita income (below zero counts as zero) and size.
+    #[inline]
+    pub fn push(&mut self, income_pc: f32, size: u8) {
+        self.keys.push(income_key(income_pc, size));
+    }
+
+    /// Person-weighted median and Gini of the incomes added since [`Self::clear`].
+    pub fn median_and_gini(&mut self) -> (f64, f64) {
+        median_and_gini_with(&mut self.keys, &mut self.scratch)
+    }
+}
+
 /// Person-weighted median and Gini of per-capita incomes from [`income_key`]s.
 /// Incomes below zero count as zero (the Gini coefficient is defined for
 /// non-negative incomes). Sorts `keys` in place.
 pub fn median_and_gini(keys: &mut Vec<u64>) -> (f64, f64) {
+    median_and_gini_with(keys, &mut Vec::new())
+}
+
+fn median_and_gini_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) -> (f64, f64) {
     if keys.is_empty() {
         return (f64::NAN, f64::NAN);
     }
-    radix_sort(keys);
+    radix_sort_with(keys, scratch);
     let decode = |k: u64| (f64::from(f32::from_bits((k >> 8) as u32)), (k & 0xff) as f64);
     let (mut persons, mut total) = (0.0, 0.0);
     for &k in keys.iter() {
@@ -146,16 +185,24 @@ pub fn median_and_gini(keys: &mut Vec<u64>) -> (f64, f64) {
 /// metrics need a full sort. Keys of equal income keep their input order, which is
 /// deterministic.
 pub fn radix_sort(keys: &mut Vec<u64>) {
+    radix_sort_with(keys, &mut Vec::new());
+}
+
+/// [`radix_sort`] with caller-owned scratch space. One pass counts all three digits.
+fn radix_sort_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     const BITS: u32 = 11;
     const MASK: u64 = (1 << BITS) - 1;
-    let mut buf = vec![0u64; keys.len()];
-    let mut counts = vec![0usize; 1 << BITS];
-    for pass in 0..3 {
-        let shift = 8 + pass * BITS;
-        counts.iter_mut().for_each(|c| *c = 0);
-        for &k in keys.iter() {
-            counts[((k >> shift) & MASK) as usize] += 1;
+    const DIGITS: usize = 3;
+    let digit = |k: u64, d: usize| ((k >> (8 + d as u32 * BITS)) & MASK) as usize;
+    let mut counts = [[0usize; 1 << BITS]; DIGITS];
+    for &k in keys.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[digit(k, d)] += 1;
         }
+    }
+    scratch.clear();
+    scratch.resize(keys.len(), 0);
+    for (d, counts) in counts.iter_mut().enumerate() {
         if counts.contains(&keys.len()) {
             continue; // every key has the same digit: this pass would move nothing
         }
@@ -166,11 +213,11 @@ pub fn radix_sort(keys: &mut Vec<u64>) {
             start += n;
         }
         for &k in keys.iter() {
-            let b = ((k >> shift) & MASK) as usize;
-            buf[counts[b]] = k;
-            counts[b] += 1;
+            let b = &mut counts[digit(k, d)];
+            scratch[*b] = k;
+            *b += 1;
         }
-        std::mem::swap(keys, &mut buf);
+        std::mem::swap(keys, scratch);
     }
 }
 

@@ -72,7 +72,7 @@ pub struct Illness {
 /// Draw a household's illness episodes and their cost. Chronically ill members
 /// incur a yearly treatment cost and may have an acute episode; others may have one.
 /// The caller goes on drawing onsets of chronic illness from the same generator.
-#[inline]
+#[inline(always)]
 pub fn draw_illness(model: &Model, size: u8, chronic: u8, labourers: u8, rng: &mut CellRng) -> Illness {
     let hl = &model.health;
     let draws = &model.health_draws;
@@ -144,7 +144,7 @@ impl Wages {
 }
 
 /// Draw a household's earnings under the year's wage rates and its village's farm shock.
-#[inline]
+#[inline(always)]
 pub fn draw_earnings(
     model: &Model,
     rates: &Wages,

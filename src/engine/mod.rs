@@ -20,10 +20,13 @@ use crate::programs::members::Members;
 use crate::programs::year::VillageStocks;
 use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
+use crate::stats::IncomeKeys;
 use rayon::prelude::*;
 use step::{StepContext, Tally, VillageCounts};
 
-/// One county under one strategy in one replicate.
+/// One county under one strategy in one replicate. A clone continues independently
+/// from the same state (benchmarks step the same years again and again).
+#[derive(Clone)]
 pub struct Simulation<'m> {
     model: &'m Model,
     plan: &'m Plan,
@@ -42,7 +45,7 @@ pub struct Simulation<'m> {
     village_exited: Vec<bool>,
     /// Mutual-aid fund balances and collective income, per village.
     stocks: VillageStocks,
-    keys: Vec<u64>,
+    keys: IncomeKeys,
     /// Each household's year, when asked for ([`Simulation::record_households`]).
     recorder: Option<HouseholdRecorder>,
 }
@@ -85,7 +88,7 @@ impl<'m> Simulation<'m> {
             },
             village_exited: vec![false; model.villages.len()],
             stocks: VillageStocks::new(model.villages.len()),
-            keys: Vec::with_capacity(n),
+            keys: IncomeKeys::with_capacity(n),
             recorder: None,
         }
     }

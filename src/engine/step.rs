@@ -19,7 +19,7 @@ use crate::programs::members::Members;
 use crate::programs::year::{Cells, HouseholdFacts, HouseholdProgram, NoProgram, ProgramYear, VillageStocks};
 use crate::rng::{Stream, StreamKey};
 use crate::scenario::Model;
-use crate::stats::{income_key, median_and_gini};
+use crate::stats::IncomeKeys;
 
 /// Metrics and money flows of one year.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,11 +43,11 @@ pub(crate) struct Tally<'a> {
     gap1: f64,
     gap2: f64,
     income: f64,
-    keys: &'a mut Vec<u64>,
+    keys: &'a mut IncomeKeys,
 }
 
 impl<'a> Tally<'a> {
-    pub(crate) fn new(line: f64, keys: &'a mut Vec<u64>) -> Self {
+    pub(crate) fn new(line: f64, keys: &'a mut IncomeKeys) -> Self {
         keys.clear();
         Tally {
             line,
@@ -86,11 +86,11 @@ impl<'a> Tally<'a> {
             Status::Exited => self.exited += 1.0,
             Status::NotRegistered => {}
         }
-        self.keys.push(income_key(income_pc as f32, size));
+        self.keys.push(income_pc as f32, size);
     }
 
     pub(crate) fn finish(self, year: i32) -> YearMetrics {
-        let (median, gini) = median_and_gini(self.keys);
+        let (median, gini) = self.keys.median_and_gini();
         let p = self.persons.max(1.0);
         YearMetrics {
             year,
@@ -135,6 +135,7 @@ pub(crate) struct StepContext<'a> {
 }
 
 /// Per-village registered persons, for village exit.
+#[derive(Debug, Clone)]
 pub(crate) struct VillageCounts {
     pub persons: Vec<u64>,
     pub registered_persons: Vec<u64>,
@@ -150,7 +151,7 @@ pub(crate) fn step(
     next: &mut State,
     villages: &mut VillageCounts,
     stocks: &mut VillageStocks,
-    keys: &mut Vec<u64>,
+    keys: &mut IncomeKeys,
     recorder: Option<&mut HouseholdRecorder>,
 ) -> YearOutcome {
     let cells = Cells {
@@ -176,7 +177,7 @@ fn households<P: HouseholdProgram>(
     prev: &State,
     next: &mut State,
     villages: &mut VillageCounts,
-    keys: &mut Vec<u64>,
+    keys: &mut IncomeKeys,
     mut recorder: Option<&mut HouseholdRecorder>,
     mut program: P,
 ) -> YearOutcome {
