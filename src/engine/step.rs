@@ -361,7 +361,6 @@ fn households<P: HouseholdProgram>(
         out.spending_dibao += dibao;
         out.spending_medical += assistance;
         ledger.market_income += market;
-        ledger.transfers += transfers;
         let sources = [
             productivity * earnings.farm,
             earnings.rent,
@@ -381,8 +380,6 @@ fn households<P: HouseholdProgram>(
         if let Some(r) = &mut recorder {
             r.push(sources);
         }
-        ledger.health_spending += out_of_pocket;
-        ledger.interest += interest;
         ledger.net_income += net;
         ledger.consumption += consumption;
         ledger.wealth_change += new_wealth - wealth;
@@ -398,6 +395,11 @@ fn households<P: HouseholdProgram>(
     metrics.spending_medical = out.spending_medical;
     metrics.spending_housing = out.spending_housing;
     let funds: Funds = program.finish(hh, next, &mut metrics, &mut ledger);
+    // Transfers, health spending and interest are sums the sources already hold.
+    let [_, _, _, _, _, _, transfers, _, health_spending, interest, _] = by_source;
+    ledger.transfers = transfers;
+    ledger.health_spending = health_spending;
+    ledger.interest = interest;
     let persons = metrics.population.max(1.0);
     [
         metrics.income_farm,
