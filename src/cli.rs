@@ -270,16 +270,20 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
     let progress = Progress::new(jobs, args.quiet, "simulations");
-    let recording = engine::Recording {
-        households: args.households,
-    };
-    let records = pool.install(|| engine::run_recording(&scenario, recording, &|| progress.tick()));
-    progress.finish();
-
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    let households = if args.households {
+        Some(output::households::HouseholdsWriter::new(&scenario, &dir)?)
+    } else {
+        None
+    };
+    let sink = households.as_ref().map(|w| w as &dyn engine::HouseholdSink);
+    let records = pool.install(|| engine::run_recording(&scenario, sink, &|| progress.tick()));
+    progress.finish();
+    let households = households.map(|w| w.finish()).transpose()?;
+
     let info = RunInfo {
         scenario_path: origin,
         scenario_hash: hash,
@@ -287,8 +291,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         threads,
         wall_seconds: started.elapsed().as_secs_f64(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        households: households.is_some(),
     };
-    let written = output::write_run(&dir, &scenario, &records, &info, &style)?;
+    let mut written = output::write_run(&dir, &scenario, &records, &info, &style)?;
+    written.extend(households);
     if !args.quiet {
         println!("{}", final_year_table(&summarise(&scenario, &records)));
         println!(

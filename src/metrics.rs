@@ -272,9 +272,9 @@ impl HouseholdRecorder {
         self.year.clear();
     }
 
-    /// The rows recorded so far, year by year, households in order.
-    pub fn into_rows(self) -> Vec<HouseholdYear> {
-        self.rows
+    /// The rows closed since the last call, year by year, households in order.
+    pub fn take_rows(&mut self) -> Vec<HouseholdYear> {
+        std::mem::take(&mut self.rows)
     }
 }
 

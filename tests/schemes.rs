@@ -1,7 +1,7 @@
 //! The cattle dividend scheme and equity stakes, end to end, same seeds throughout.
 
-use sandan::engine::{Recording, Simulation, simulate, simulate_recording};
-use sandan::metrics::{INCOME_SOURCES, YearMetrics};
+use sandan::engine::{HouseholdSink, Simulation, simulate, simulate_recording};
+use sandan::metrics::{HouseholdYear, INCOME_SOURCES, YearMetrics};
 use sandan::scenario::{self, Scenario};
 
 /// A county whose catalogue holds only the two schemes: two calves (Gaoping) and a
@@ -640,6 +640,16 @@ fn issue_4_the_collective_turns_income_into_households_shares() {
     assert!(rec.years[2].stakes_own_dividends > 0.0);
 }
 
+/// Keeps every household-year a simulation sends.
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<HouseholdYear>>);
+
+impl HouseholdSink for Collect {
+    fn year(&self, _: usize, rows: &[HouseholdYear]) {
+        self.0.lock().unwrap().extend_from_slice(rows);
+    }
+}
+
 /// Issue 4: each household's income by source, as the step accumulates it, adds up
 /// over households to the per-person metric of the same name times the population —
 /// in a county where every source is at work (schemes and own shares, a kept
@@ -653,13 +663,15 @@ fn issue_4_each_households_sources_add_up_to_the_metric_of_the_same_name() {
         "[[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000\nslots = 40\nmin_labourers = 1\n\
          expected_return = 1500\nrisk = 0.2\nkeep = true\n",
     );
-    let rec = simulate_recording(&s, 0, 0, Recording { households: true });
-    assert_eq!(rec.households.len(), rec.years.len() * 400);
+    let households = Collect::default();
+    let rec = simulate_recording(&s, 0, 0, Some(&households));
+    let households = households.0.into_inner().unwrap();
+    assert_eq!(households.len(), rec.years.len() * 400);
     for (k, name) in INCOME_SOURCES.iter().enumerate() {
         let col = YearMetrics::NAMES.iter().position(|n| n == name).unwrap();
         let mut at_work = false;
         for y in &rec.years[1..] {
-            let rows = rec.households.iter().filter(|h| h.year == y.year);
+            let rows = households.iter().filter(|h| h.year == y.year);
             let sum: f64 = rows.map(|h| h.sources[k]).sum();
             let expected = y.values()[col] * y.population;
             assert!(

@@ -99,11 +99,11 @@ impl<'m> Simulation<'m> {
         self.recorder.get_or_insert_with(HouseholdRecorder::default);
     }
 
-    /// The households' years recorded so far (none unless recording).
+    /// The households' years recorded since the last call (none unless recording).
     pub fn take_household_rows(&mut self) -> Vec<HouseholdYear> {
         self.recorder
-            .take()
-            .map(HouseholdRecorder::into_rows)
+            .as_mut()
+            .map(HouseholdRecorder::take_rows)
             .unwrap_or_default()
     }
 
@@ -237,63 +237,76 @@ pub struct RunRecord {
     pub strategy: usize,
     pub replicate: u32,
     pub years: Vec<YearMetrics>,
-    /// Each household's years, baseline first, when the run recorded them (see
-    /// [`Recording`]); empty otherwise.
-    pub households: Vec<HouseholdYear>,
 }
 
-/// What a run records besides the yearly metrics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Recording {
-    /// Each household's year (state and income by source) in replicate 0 of every
-    /// strategy, for `households.csv`.
-    pub households: bool,
+/// Where a run sends each household's year, as it simulates them, for
+/// `households.csv`: replicate 0 of every strategy, one year at a time, so that
+/// nothing accumulates in memory. Called from the simulation threads; the years of
+/// one strategy arrive in order, baseline first.
+pub trait HouseholdSink: Sync {
+    fn year(&self, strategy: usize, rows: &[HouseholdYear]);
 }
 
 /// Simulate one strategy in one replicate over the scenario's years.
 pub fn simulate(scenario: &Scenario, strategy: usize, replicate: u32) -> RunRecord {
-    simulate_recording(scenario, strategy, replicate, Recording::default())
+    simulate_recording(scenario, strategy, replicate, None)
 }
 
-/// [`simulate`], recording what `recording` asks for (households only in replicate 0).
-pub fn simulate_recording(scenario: &Scenario, strategy: usize, replicate: u32, recording: Recording) -> RunRecord {
+/// [`simulate`], sending each household's years to `households` in replicate 0.
+pub fn simulate_recording(
+    scenario: &Scenario,
+    strategy: usize,
+    replicate: u32,
+    households: Option<&dyn HouseholdSink>,
+) -> RunRecord {
     let mut sim = Simulation::new(
         &scenario.strategies[strategy],
         scenario.seed,
         replicate,
         scenario.start_year,
     );
-    if recording.households && replicate == 0 {
+    let households = households.filter(|_| replicate == 0);
+    if households.is_some() {
         sim.record_households();
     }
+    let send = |sim: &mut Simulation| {
+        if let Some(sink) = households {
+            sink.year(strategy, &sim.take_household_rows());
+        }
+    };
     let mut years = Vec::with_capacity(scenario.years_reported());
     years.push(sim.baseline());
+    send(&mut sim);
     for _ in scenario.simulated_years() {
         years.push(sim.step().metrics);
+        send(&mut sim);
     }
     RunRecord {
         strategy,
         replicate,
         years,
-        households: sim.take_household_rows(),
     }
 }
 
-/// Simulate every strategy × replicate, in parallel on the current rayon pool.
+/// Run every strategy × replicate of the scenario in parallel on the current pool.
 /// `on_done` is called once per finished simulation (for progress reporting).
 /// Records come back ordered by strategy, then replicate.
 pub fn run(scenario: &Scenario, on_done: &(dyn Fn() + Sync)) -> Vec<RunRecord> {
-    run_recording(scenario, Recording::default(), on_done)
+    run_recording(scenario, None, on_done)
 }
 
-/// [`run`], recording what `recording` asks for.
-pub fn run_recording(scenario: &Scenario, recording: Recording, on_done: &(dyn Fn() + Sync)) -> Vec<RunRecord> {
+/// [`run`], sending each household's years of replicate 0 to `households`.
+pub fn run_recording(
+    scenario: &Scenario,
+    households: Option<&dyn HouseholdSink>,
+    on_done: &(dyn Fn() + Sync),
+) -> Vec<RunRecord> {
     let jobs: Vec<(usize, u32)> = (0..scenario.strategies.len())
         .flat_map(|s| (0..scenario.replicates).map(move |r| (s, r)))
         .collect();
     jobs.par_iter()
         .map(|&(s, r)| {
-            let rec = simulate_recording(scenario, s, r, recording);
+            let rec = simulate_recording(scenario, s, r, households);
             on_done();
             rec
         })

@@ -11,9 +11,13 @@
 
 use super::OutputError;
 use crate::agents::household::Status;
-use crate::engine::RunRecord;
-use crate::metrics::INCOME_SOURCES;
+use crate::engine::HouseholdSink;
+use crate::metrics::{HouseholdYear, INCOME_SOURCES};
 use crate::scenario::Scenario;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The table's file name.
 pub const FILE: &str = "households.csv";
@@ -35,11 +39,6 @@ pub fn header() -> Vec<&'static str> {
     h
 }
 
-/// Whether any record holds households' years (the run was asked to record them).
-pub fn recorded(records: &[RunRecord]) -> bool {
-    records.iter().any(|r| !r.households.is_empty())
-}
-
 fn status_name(s: Status) -> &'static str {
     match s {
         Status::NotRegistered => "not_registered",
@@ -48,24 +47,96 @@ fn status_name(s: Status) -> &'static str {
     }
 }
 
-/// The table as CSV bytes: one row per strategy × year × household of every record
-/// that holds households' years (replicate 0), in record order.
-pub fn households_csv(scenario: &Scenario, records: &[RunRecord]) -> Result<Vec<u8>, OutputError> {
-    let err = |e: csv::Error| OutputError::Format {
-        what: FILE.to_string(),
-        message: e.to_string(),
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header()).map_err(err)?;
-    let mut row: Vec<String> = Vec::with_capacity(header().len());
-    for r in records.iter().filter(|r| !r.households.is_empty()) {
-        let strategy = &scenario.strategies[r.strategy];
-        let villages = &strategy.model.villages;
-        for h in &r.households {
+/// Writes `households.csv` while the run goes: the table is as large as households
+/// × years × strategies (hundreds of megabytes for a county), so the rows are not
+/// kept. Each strategy's years go, as its simulation produces them, to a part file
+/// of its own (a temporary name in the output directory); [`Self::finish`] joins the
+/// parts in strategy order under the final name, atomically, and a writer dropped
+/// without finishing removes them. Each part has one writer, the strategy's
+/// replicate 0, so the bytes do not depend on the thread count.
+pub struct HouseholdsWriter<'s> {
+    scenario: &'s Scenario,
+    path: PathBuf,
+    parts: Vec<Mutex<Part>>,
+    /// The first write that failed; later rows are dropped and `finish` reports it.
+    failed: Mutex<Option<OutputError>>,
+}
+
+struct Part {
+    path: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl<'s> HouseholdsWriter<'s> {
+    /// A writer of `dir/households.csv` for the strategies of `scenario`; creates `dir`.
+    pub fn new(scenario: &'s Scenario, dir: &Path) -> Result<Self, OutputError> {
+        std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let pid = std::process::id();
+        let parts = (0..scenario.strategies.len())
+            .map(|k| {
+                Mutex::new(Part {
+                    path: dir.join(format!(".{FILE}.part{k}.{pid}.tmp")),
+                    writer: None,
+                })
+            })
+            .collect();
+        Ok(HouseholdsWriter {
+            scenario,
+            path: dir.join(FILE),
+            parts,
+            failed: Mutex::new(None),
+        })
+    }
+
+    /// Join the parts under the final name; returns its path.
+    pub fn finish(self) -> Result<PathBuf, OutputError> {
+        if let Some(e) = lock(&self.failed).take() {
+            return Err(e);
+        }
+        let mut joined = header().join(",").into_bytes();
+        joined.push(b'\n');
+        let mut sources = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let mut part = lock(part);
+            if let Some(w) = part.writer.take() {
+                w.into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .map_err(|source| io_error(&part.path, source))?;
+                sources.push(part.path.clone());
+            }
+        }
+        super::write_atomic_with(&self.path, |out| {
+            out.write_all(&joined)?;
+            for p in &sources {
+                std::io::copy(&mut File::open(p)?, out)?;
+            }
+            Ok(())
+        })?;
+        Ok(self.path.clone())
+    }
+
+    fn write(&self, strategy: usize, rows: &[HouseholdYear]) -> Result<(), OutputError> {
+        let s = &self.scenario.strategies[strategy];
+        let villages = &s.model.villages;
+        let mut part = lock(&self.parts[strategy]);
+        let Part { path, writer } = &mut *part;
+        if writer.is_none() {
+            *writer = Some(BufWriter::new(File::create(&*path).map_err(|e| io_error(path, e))?));
+        }
+        let Some(w) = writer.as_mut() else {
+            return Ok(());
+        };
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
+        let mut row: Vec<String> = Vec::with_capacity(header().len());
+        for h in rows {
             row.clear();
             row.extend([
-                strategy.name.clone(),
-                r.replicate.to_string(),
+                s.name.clone(),
+                "0".to_string(),
                 h.year.to_string(),
                 h.household.to_string(),
                 villages
@@ -81,32 +152,76 @@ pub fn households_csv(scenario: &Scenario, records: &[RunRecord]) -> Result<Vec<
                     .iter()
                     .map(|&x| if x.is_nan() { "NA".to_string() } else { x.to_string() }),
             );
-            w.write_record(&row).map_err(err)?;
+            csv.write_record(&row).map_err(|e| OutputError::Format {
+                what: FILE.to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        csv.flush().map_err(|e| io_error(path, e))
+    }
+}
+
+impl HouseholdSink for HouseholdsWriter<'_> {
+    fn year(&self, strategy: usize, rows: &[HouseholdYear]) {
+        if lock(&self.failed).is_some() {
+            return;
+        }
+        if let Err(e) = self.write(strategy, rows) {
+            lock(&self.failed).get_or_insert(e);
         }
     }
-    w.into_inner().map_err(|e| OutputError::Format {
-        what: FILE.to_string(),
-        message: e.to_string(),
-    })
+}
+
+impl Drop for HouseholdsWriter<'_> {
+    fn drop(&mut self) {
+        for part in &self.parts {
+            let part = lock(part);
+            let _ = std::fs::remove_file(&part.path);
+        }
+    }
+}
+
+/// A lock that a panicking writer thread cannot poison for the others: the data
+/// behind it (a file handle, an error) stays meaningful.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> OutputError {
+    OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Recording, simulate_recording};
+    use crate::engine::{run_recording, simulate_recording};
 
     const TEXT: &str = "start_year = 2016\nend_year = 2018\n[[village]]\nname = \"up\"\ncount = 2\nhouseholds = 5\n\
                         [[strategy]]\nname = \"a\"\n[[strategy]]\nname = \"b\"\n";
 
+    fn written(s: &Scenario, threads: usize) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let w = HouseholdsWriter::new(s, dir.path()).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run_recording(s, Some(&w), &|| {}));
+        let path = w.finish().unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [FILE], "the parts are gone, only the table is left");
+        std::fs::read_to_string(path).unwrap()
+    }
+
     #[test]
     fn one_row_per_strategy_year_and_household_with_the_steps_sources() {
-        let s = crate::scenario::parse(TEXT, "t.toml", "t").unwrap();
-        let on = Recording { households: true };
-        let records: Vec<_> = (0..2)
-            .flat_map(|k| [simulate_recording(&s, k, 0, on), simulate_recording(&s, k, 1, on)])
-            .collect();
-        assert!(records.iter().all(|r| r.households.is_empty() == (r.replicate != 0)));
-        let csv = String::from_utf8(households_csv(&s, &records).unwrap()).unwrap();
+        let s = crate::scenario::parse(TEXT, "t.toml", "t")
+            .unwrap()
+            .with_run_settings(Some(2), None);
+        let csv = written(&s, 2);
         let mut lines = csv.lines();
         assert_eq!(
             lines.next().unwrap(),
@@ -121,6 +236,7 @@ mod tests {
             (rows[0][0], rows[0][2], rows[0][3], rows[0][4]),
             ("a", "2016", "0", "up 1")
         );
+        assert_eq!(rows[30][0], "b", "strategies in order");
         assert_eq!(rows[0][9], "NA", "the baseline year has no split by source");
         // Each simulated household's sources less health and interest are its net income.
         for r in rows.iter().filter(|r| r[2] != "2016") {
@@ -130,20 +246,29 @@ mod tests {
             let size: f64 = r[5].parse().unwrap();
             assert!((net - pc * size).abs() < 1e-3 * (pc * size).abs().max(1.0), "{r:?}");
         }
+        assert_eq!(csv, written(&s, 1), "the same bytes whatever the thread count");
     }
 
     #[test]
-    fn without_recording_there_is_nothing_to_write() {
+    fn a_writer_dropped_unfinished_leaves_nothing() {
         let s = crate::scenario::parse(TEXT, "t.toml", "t").unwrap();
-        let records = vec![simulate_recording(&s, 0, 0, Recording::default())];
-        assert!(!recorded(&records));
-        assert_eq!(
-            households_csv(&s, &records)
-                .unwrap()
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count(),
-            1
-        );
+        let dir = tempfile::tempdir().unwrap();
+        let w = HouseholdsWriter::new(&s, dir.path()).unwrap();
+        simulate_recording(&s, 0, 0, Some(&w));
+        assert!(std::fs::read_dir(dir.path()).unwrap().count() > 0);
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_write_is_reported_by_finish() {
+        let s = crate::scenario::parse(TEXT, "t.toml", "t").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let w = HouseholdsWriter::new(&s, dir.path()).unwrap();
+        // The part's name taken by a directory: creating the part file fails.
+        std::fs::create_dir(&lock(&w.parts[0]).path).unwrap();
+        simulate_recording(&s, 0, 0, Some(&w));
+        assert!(matches!(w.finish(), Err(OutputError::Io { .. })));
+        assert!(!dir.path().join(FILE).exists());
     }
 }

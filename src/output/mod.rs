@@ -43,6 +43,14 @@ pub enum OutputError {
 /// Write `bytes` to `path` atomically (temporary file in the same directory, flushed
 /// to disk, then renamed over the final name).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] for content that `fill` streams into the temporary file.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
     let io = |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
@@ -57,8 +65,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -78,6 +87,8 @@ pub struct RunInfo {
     pub threads: usize,
     pub wall_seconds: f64,
     pub command: String,
+    /// Whether the run wrote `households.csv` (listed among the manifest's tables).
+    pub households: bool,
 }
 
 /// How pictures and the report are written: language and plot font.
@@ -102,11 +113,8 @@ pub fn render_run(
     let trajectories = tables::trajectories_csv(scenario, records)?;
     let mut manifest = manifest::Manifest::of(scenario, info);
     let mut files = vec![("summary.csv".to_string(), tables::summary_csv(&summary)?)];
-    if households::recorded(records) {
-        files.push((
-            households::FILE.to_string(),
-            households::households_csv(scenario, records)?,
-        ));
+    if info.households {
+        // Streamed during the run by `households::HouseholdsWriter`.
         manifest.tables.push(households::FILE.to_string());
     }
     files.push(("manifest.json".to_string(), manifest::manifest_json(&manifest)?));
