@@ -100,7 +100,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// Pack a non-negative per-capita income and a household size into one sortable key.
 /// Non-negative `f32` bit patterns sort like the numbers they encode.
 #[inline]
-pub fn income_key(income_pc: f32, size: u8) -> u64 {
+fn income_key(income_pc: f32, size: u8) -> u64 {
     (u64::from(income_pc.max(0.0).to_bits()) << 8) | u64::from(size)
 }
 
@@ -134,23 +134,20 @@ impl IncomeKeys {
     }
 
     /// Person-weighted median and Gini of the incomes added since [`Self::clear`].
+    /// Incomes below zero count as zero (the Gini coefficient is defined for
+    /// non-negative incomes).
     pub fn median_and_gini(&mut self) -> (f64, f64) {
-        median_and_gini_with(&mut self.keys, &mut self.scratch)
+        let keys = &mut self.keys;
+        if keys.is_empty() {
+            return (f64::NAN, f64::NAN);
+        }
+        radix_sort(keys, &mut self.scratch);
+        median_and_gini_sorted(keys)
     }
 }
 
-/// Person-weighted median and Gini of per-capita incomes from [`income_key`]s.
-/// Incomes below zero count as zero (the Gini coefficient is defined for
-/// non-negative incomes). Sorts `keys` in place.
-pub fn median_and_gini(keys: &mut Vec<u64>) -> (f64, f64) {
-    median_and_gini_with(keys, &mut Vec::new())
-}
-
-fn median_and_gini_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) -> (f64, f64) {
-    if keys.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    radix_sort_with(keys, scratch);
+/// Median and Gini of keys sorted by income.
+fn median_and_gini_sorted(keys: &[u64]) -> (f64, f64) {
     let decode = |k: u64| (f64::from(f32::from_bits((k >> 8) as u32)), (k & 0xff) as f64);
     let (mut persons, mut total) = (0.0, 0.0);
     for &k in keys.iter() {
@@ -181,15 +178,10 @@ fn median_and_gini_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) -> (f64, f6
 }
 
 /// Sort keys of [`income_key`] by their income bits (bits 8 to 40) with an LSD radix
-/// sort of three 11-bit digits: linear in the number of households, where the yearly
-/// metrics need a full sort. Keys of equal income keep their input order, which is
-/// deterministic.
-pub fn radix_sort(keys: &mut Vec<u64>) {
-    radix_sort_with(keys, &mut Vec::new());
-}
-
-/// [`radix_sort`] with caller-owned scratch space. One pass counts all three digits.
-fn radix_sort_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+/// sort of three 11-bit digits, one pass counting all three: linear in the number of
+/// households, where the yearly metrics need a full sort. Keys of equal income keep
+/// their input order, which is deterministic. `scratch` is the sort's second buffer.
+fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     const BITS: u32 = 11;
     const MASK: u64 = (1 << BITS) - 1;
     const DIGITS: usize = 3;
@@ -246,14 +238,14 @@ mod tests {
 
     #[test]
     fn gini_of_equal_incomes_is_zero_and_of_one_earner_is_near_one() {
-        let mut eq: Vec<u64> = (0..10).map(|_| income_key(1000.0, 3)).collect();
-        let (m, g) = median_and_gini(&mut eq);
+        let mut eq = IncomeKeys::default();
+        (0..10).for_each(|_| eq.push(1000.0, 3));
+        let (m, g) = eq.median_and_gini();
         assert_eq!(m, 1000.0);
         assert!(g.abs() < 1e-12);
-        let mut one: Vec<u64> = (0..1000)
-            .map(|i| income_key(if i == 0 { 1e6 } else { 0.0 }, 1))
-            .collect();
-        let (_, g) = median_and_gini(&mut one);
+        let mut one = IncomeKeys::default();
+        (0..1000).for_each(|i| one.push(if i == 0 { 1e6 } else { 0.0 }, 1));
+        let (_, g) = one.median_and_gini();
         assert!((g - 0.999).abs() < 1e-9, "{g}");
     }
 
@@ -265,7 +257,7 @@ mod tests {
             .collect();
         let mut expected = v.clone();
         expected.sort_by_key(|k| k >> 8);
-        radix_sort(&mut v);
+        radix_sort(&mut v, &mut Vec::new());
         let income = |v: &[u64]| v.iter().map(|k| k >> 8).collect::<Vec<_>>();
         assert_eq!(income(&v), income(&expected));
     }
@@ -273,8 +265,10 @@ mod tests {
     #[test]
     fn gini_is_person_weighted() {
         // Two households: 1 person at 0, 3 persons at 100: person Gini = 0.25.
-        let mut k = vec![income_key(0.0, 1), income_key(100.0, 3)];
-        let (m, g) = median_and_gini(&mut k);
+        let mut k = IncomeKeys::default();
+        k.push(0.0, 1);
+        k.push(100.0, 3);
+        let (m, g) = k.median_and_gini();
         assert_eq!(m, 100.0);
         assert!((g - 0.25).abs() < 1e-12, "{g}");
     }

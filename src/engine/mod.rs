@@ -17,7 +17,7 @@ use crate::metrics::{HouseholdRecorder, HouseholdYear, YearMetrics};
 use crate::programs::Plan;
 use crate::programs::cycle::branch_quality;
 use crate::programs::members::Members;
-use crate::programs::year::VillageStocks;
+use crate::programs::year::{Cells, VillageStocks};
 use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
 use crate::stats::IncomeKeys;
@@ -150,9 +150,11 @@ impl<'m> Simulation<'m> {
             plan: self.plan,
             members: &self.members,
             quality: &self.quality,
-            seed: self.seed,
-            replicate: self.replicate,
-            year: self.year,
+            cells: Cells {
+                seed: self.seed,
+                replicate: self.replicate,
+                year: self.year,
+            },
         };
         let mut out = step::step(
             &ctx,

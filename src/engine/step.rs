@@ -129,9 +129,8 @@ pub(crate) struct StepContext<'a> {
     pub plan: &'a Plan,
     pub members: &'a Members,
     pub quality: &'a [u8],
-    pub seed: u64,
-    pub replicate: u32,
-    pub year: i32,
+    /// Seed, replicate and year: the coordinates of the year's random cells.
+    pub cells: Cells,
 }
 
 /// Per-village registered persons, for village exit.
@@ -154,11 +153,7 @@ pub(crate) fn step(
     keys: &mut IncomeKeys,
     recorder: Option<&mut HouseholdRecorder>,
 ) -> YearOutcome {
-    let cells = Cells {
-        seed: ctx.seed,
-        replicate: ctx.replicate,
-        year: ctx.year,
-    };
+    let cells = ctx.cells;
     if ctx.plan.active() {
         let (m, plan) = (ctx.model, ctx.plan);
         let program = ProgramYear::begin(m, plan, ctx.members, ctx.quality, stocks, cells, hh, prev, next);

@@ -124,11 +124,9 @@ impl<'s> HouseholdsWriter<'s> {
         let villages = &s.model.villages;
         let mut part = lock(&self.parts[strategy]);
         let Part { path, writer } = &mut *part;
-        if writer.is_none() {
-            *writer = Some(BufWriter::new(File::create(&*path).map_err(|e| io_error(path, e))?));
-        }
-        let Some(w) = writer.as_mut() else {
-            return Ok(());
+        let w = match writer {
+            Some(w) => w,
+            None => writer.insert(BufWriter::new(File::create(&*path).map_err(|e| io_error(path, e))?)),
         };
         let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
         let mut row: Vec<String> = Vec::with_capacity(header().len());

@@ -20,7 +20,7 @@ use crate::programs::members::Members;
 use crate::programs::mutual_aid;
 use crate::programs::schemes::{self, SchemeYear};
 use crate::programs::shareholders::{self, OwnYear, Shareholders};
-use crate::programs::{Delivery, ItemKind, Plan, Training};
+use crate::programs::{Delivery, ItemKind, Plan};
 use crate::rng::{CellRng, Stream, StreamKey};
 use crate::scenario::Model;
 
@@ -157,8 +157,9 @@ pub(crate) struct ProgramYear<'a> {
     members: &'a Members,
     stocks: &'a mut VillageStocks,
     cells: Cells,
+    /// The start-of-year allocation; its `funds` go on booking where the budget
+    /// lands over the year.
     allocated: Allocated,
-    funds: Funds,
     schemes: SchemeYear,
     keep_rate: f32,
     cash_per_person: f64,
@@ -235,7 +236,6 @@ impl<'a> ProgramYear<'a> {
         let mut allocated = cycle::allocate(&ctx, hh, prev, next);
         allocated.spending_by_kind[ItemKind::Bees.index()] += seed_cost;
         allocated.funds.book(Account::Collective, seed_cost);
-        let mut funds = allocated.funds;
         let cash_per_person = if plan.delivery == Delivery::Cash {
             allocated.cash_per_person
         } else {
@@ -274,7 +274,7 @@ impl<'a> ProgramYear<'a> {
             if capital > 0.0 && !balances.is_empty() {
                 let per_village = capital / balances.len() as f64;
                 balances.iter_mut().for_each(|b| *b += per_village);
-                funds.book(Account::Fund, capital);
+                allocated.funds.book(Account::Fund, capital);
             }
             mutual_aid::lend(&p.mutual_aid, hh, prev, next, p, balances)
         } else {
@@ -287,7 +287,6 @@ impl<'a> ProgramYear<'a> {
             stocks,
             cells,
             allocated,
-            funds,
             schemes: SchemeYear::draw(p, villages, seed, replicate, year),
             keep_rate: (1.0 - p.project.enterprise_loss_rate) as f32,
             cash_per_person,
@@ -385,8 +384,8 @@ impl HouseholdProgram for ProgramYear<'_> {
                 let l = mutual_aid::settle(&p.mutual_aid, loan, y.succeeded);
                 s.projects += l.income;
                 self.stocks.fund_balances[v] += l.repaid;
-                self.funds.fund_interest += l.interest;
-                self.funds.lost += l.defaulted;
+                self.allocated.funds.fund_interest += l.interest;
+                self.allocated.funds.lost += l.defaulted;
                 self.totals.loans += 1.0;
                 self.totals.defaults += f64::from(u8::from(!y.succeeded));
             }
@@ -467,7 +466,7 @@ impl HouseholdProgram for ProgramYear<'_> {
             return skill;
         }
         // Trained this year: a skill gain, and perhaps a placement in outside work.
-        let training: &Training = &self.model.program.training;
+        let training = &self.model.program.training;
         if next.migrants[i] < next.labourers[i]
             && self
                 .training
@@ -518,14 +517,14 @@ impl HouseholdProgram for ProgramYear<'_> {
         ] = *k;
         metrics.cattle = t.cattle_value / m.program.cattle.calf_price;
         metrics.holdings_liquidated = t.liquidated;
-        metrics.spending_program = k.iter().sum::<f64>() + self.funds.to_fund + a.spending_training;
+        metrics.spending_program = k.iter().sum::<f64>() + self.allocated.funds.to_fund + a.spending_training;
         metrics.program_training = a.spending_training;
         metrics.trained = a.trained;
         metrics.placements = t.placements;
         metrics.spending_cash = t.cash;
         metrics.hives = t.household_hives;
         self.shares.report(metrics, ledger);
-        self.funds.book(Account::Household, t.cash);
+        self.allocated.funds.book(Account::Household, t.cash);
         if self.bees_on {
             self.village_apiaries(metrics);
         }
@@ -539,7 +538,7 @@ impl HouseholdProgram for ProgramYear<'_> {
             shareholders::quantify(&m.program.equity, hh, next, &mut self.collective_new, metrics);
             self.stocks.collective_income.copy_from_slice(&self.collective_new);
         }
-        let funds = &mut self.funds;
+        let funds = &mut self.allocated.funds;
         funds.fund = self.stocks.fund_balances.iter().sum();
         metrics.program_fund = funds.to_fund;
         metrics.fund_balance = funds.fund;
@@ -551,7 +550,7 @@ impl HouseholdProgram for ProgramYear<'_> {
         metrics.funds_collective = funds.to_collective;
         metrics.funds_lost = funds.lost;
         metrics.funds_held = funds.held;
-        self.funds
+        self.allocated.funds
     }
 }
 
@@ -568,7 +567,7 @@ impl ProgramYear<'_> {
             s.dividends += h.dividend;
         }
         s.payback += f64::from(h.recovered);
-        let f = &mut self.funds;
+        let f = &mut self.allocated.funds;
         f.held_to_households += f64::from(h.recovered);
         f.lost += f64::from(h.lost);
         f.held += f64::from(h.principal);
