@@ -104,13 +104,41 @@ fn income_key(income_pc: f32, size: u8) -> u64 {
     (u64::from(income_pc.max(0.0).to_bits()) << 8) | u64::from(size)
 }
 
+/// The income and the weight a key holds.
+#[inline]
+fn decode(k: u64) -> (f64, f64) {
+    (f64::from(f32::from_bits((k >> 8) as u32)), (k & 0xff) as f64)
+}
+
+/// Bits per digit of the radix sort: three digits cover an `f32` pattern.
+const BITS: u32 = 11;
+const DIGITS: usize = 3;
+const MASK: u64 = (1 << BITS) - 1;
+
+/// The `d`-th digit of a key's income bits (bits 8 to 40).
+#[inline]
+fn digit(k: u64, d: usize) -> usize {
+    ((k >> (8 + d as u32 * BITS)) & MASK) as usize
+}
+
 /// The per-capita incomes of one year's households, for their person-weighted
 /// median and Gini. The keys and the sort's scratch space live as long as the
-/// simulation, so that a year allocates nothing.
-#[derive(Debug, Clone, Default)]
+/// simulation, so that a year allocates nothing. Adding a household also counts its
+/// key's radix digits and its persons and income, work that overlaps with the
+/// household loop instead of taking passes of its own over the keys.
+#[derive(Debug, Clone)]
 pub struct IncomeKeys {
     keys: Vec<u64>,
     scratch: Vec<u64>,
+    counts: Box<[[u32; 1 << BITS]; DIGITS]>,
+    persons: f64,
+    total: f64,
+}
+
+impl Default for IncomeKeys {
+    fn default() -> IncomeKeys {
+        IncomeKeys::with_capacity(0)
+    }
 }
 
 impl IncomeKeys {
@@ -119,97 +147,89 @@ impl IncomeKeys {
         IncomeKeys {
             keys: Vec::with_capacity(n),
             scratch: Vec::with_capacity(n),
+            counts: Box::new([[0; 1 << BITS]; DIGITS]),
+            persons: 0.0,
+            total: 0.0,
         }
     }
 
     /// Forget last year's incomes.
     pub fn clear(&mut self) {
         self.keys.clear();
+        self.counts.iter_mut().for_each(|c| c.fill(0));
+        (self.persons, self.total) = (0.0, 0.0);
     }
 
     /// Add a household: its per-capita income (below zero counts as zero) and size.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, income_pc: f32, size: u8) {
-        self.keys.push(income_key(income_pc, size));
+        let k = income_key(income_pc, size);
+        self.keys.push(k);
+        for (d, c) in self.counts.iter_mut().enumerate() {
+            c[digit(k, d)] += 1;
+        }
+        let (y, w) = decode(k);
+        self.persons += w;
+        self.total += w * y;
     }
 
     /// Person-weighted median and Gini of the incomes added since [`Self::clear`].
     /// Incomes below zero count as zero (the Gini coefficient is defined for
     /// non-negative incomes).
     pub fn median_and_gini(&mut self) -> (f64, f64) {
-        let keys = &mut self.keys;
-        if keys.is_empty() {
+        if self.keys.is_empty() {
             return (f64::NAN, f64::NAN);
         }
-        radix_sort(keys, &mut self.scratch);
-        median_and_gini_sorted(keys)
+        self.radix_sort();
+        let (persons, total) = (self.persons, self.total);
+        let half = persons / 2.0;
+        let mut median = f64::NAN;
+        // Gini = 1 − Σ w_i (S_{i−1} + S_i) / (W · S_n), S_i the cumulative income.
+        let (mut cum_w, mut cum_y, mut area) = (0.0, 0.0, 0.0);
+        for &k in self.keys.iter() {
+            let (y, w) = decode(k);
+            let prev = cum_y;
+            cum_y += w * y;
+            area += w * (prev + cum_y);
+            cum_w += w;
+            if median.is_nan() && cum_w >= half {
+                median = y;
+            }
+        }
+        let gini = if total > 0.0 {
+            1.0 - area / (persons * total)
+        } else {
+            0.0
+        };
+        (median, gini)
     }
-}
 
-/// Median and Gini of keys sorted by income.
-fn median_and_gini_sorted(keys: &[u64]) -> (f64, f64) {
-    let decode = |k: u64| (f64::from(f32::from_bits((k >> 8) as u32)), (k & 0xff) as f64);
-    let (mut persons, mut total) = (0.0, 0.0);
-    for &k in keys.iter() {
-        let (y, w) = decode(k);
-        persons += w;
-        total += w * y;
-    }
-    let half = persons / 2.0;
-    let mut median = f64::NAN;
-    // Gini = 1 − Σ w_i (S_{i−1} + S_i) / (W · S_n), S_i the cumulative income.
-    let (mut cum_w, mut cum_y, mut area) = (0.0, 0.0, 0.0);
-    for &k in keys.iter() {
-        let (y, w) = decode(k);
-        let prev = cum_y;
-        cum_y += w * y;
-        area += w * (prev + cum_y);
-        cum_w += w;
-        if median.is_nan() && cum_w >= half {
-            median = y;
+    /// Sort the keys by their income bits with an LSD radix sort of three 11-bit
+    /// digits, counted as they were added: linear in the number of households,
+    /// where the yearly metrics need a full sort. Keys of equal income keep their
+    /// input order, which is deterministic.
+    fn radix_sort(&mut self) {
+        let (keys, scratch) = (&mut self.keys, &mut self.scratch);
+        let n = keys.len();
+        // Every slot is written before it is read; zero it only when it grows.
+        scratch.resize(n, 0);
+        for (d, counts) in self.counts.iter_mut().enumerate() {
+            if counts.iter().any(|&c| c as usize == n) {
+                continue; // every key has the same digit: this pass would move nothing
+            }
+            let mut start = 0;
+            for c in counts.iter_mut() {
+                let m = *c;
+                *c = start;
+                start += m;
+            }
+            for &k in keys.iter() {
+                let b = &mut counts[digit(k, d)];
+                scratch[*b as usize] = k;
+                *b += 1;
+            }
+            std::mem::swap(keys, scratch);
         }
-    }
-    let gini = if total > 0.0 {
-        1.0 - area / (persons * total)
-    } else {
-        0.0
-    };
-    (median, gini)
-}
-
-/// Sort keys of [`income_key`] by their income bits (bits 8 to 40) with an LSD radix
-/// sort of three 11-bit digits, one pass counting all three: linear in the number of
-/// households, where the yearly metrics need a full sort. Keys of equal income keep
-/// their input order, which is deterministic. `scratch` is the sort's second buffer.
-fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
-    const BITS: u32 = 11;
-    const MASK: u64 = (1 << BITS) - 1;
-    const DIGITS: usize = 3;
-    let digit = |k: u64, d: usize| ((k >> (8 + d as u32 * BITS)) & MASK) as usize;
-    let mut counts = [[0usize; 1 << BITS]; DIGITS];
-    for &k in keys.iter() {
-        for (d, c) in counts.iter_mut().enumerate() {
-            c[digit(k, d)] += 1;
-        }
-    }
-    scratch.clear();
-    scratch.resize(keys.len(), 0);
-    for (d, counts) in counts.iter_mut().enumerate() {
-        if counts.contains(&keys.len()) {
-            continue; // every key has the same digit: this pass would move nothing
-        }
-        let mut start = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = start;
-            start += n;
-        }
-        for &k in keys.iter() {
-            let b = &mut counts[digit(k, d)];
-            scratch[*b] = k;
-            *b += 1;
-        }
-        std::mem::swap(keys, scratch);
     }
 }
 
@@ -252,14 +272,15 @@ mod tests {
     #[test]
     fn radix_sort_sorts() {
         let mut r = crate::rng::CellRng::new(1, 0, crate::rng::Stream::Weather, 0, 0);
-        let mut v: Vec<u64> = (0..10_000)
-            .map(|_| income_key((r.uniform() * 1e5) as f32, (r.index(9) + 1) as u8))
-            .collect();
-        let mut expected = v.clone();
+        let mut keys = IncomeKeys::default();
+        for _ in 0..10_000 {
+            keys.push((r.uniform() * 1e5) as f32, (r.index(9) + 1) as u8);
+        }
+        let mut expected = keys.keys.clone();
         expected.sort_by_key(|k| k >> 8);
-        radix_sort(&mut v, &mut Vec::new());
+        keys.radix_sort();
         let income = |v: &[u64]| v.iter().map(|k| k >> 8).collect::<Vec<_>>();
-        assert_eq!(income(&v), income(&expected));
+        assert_eq!(income(&keys.keys), income(&expected));
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl<'a> Tally<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(&mut self, size: u8, income_pc: f64, status: Status) {
         let w = f64::from(size);
         self.persons += w;
