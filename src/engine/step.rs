@@ -123,6 +123,20 @@ pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, year: i32
     }
 }
 
+/// Households per chunk of the two-pass loop: the chunk's draws (under 10 kB)
+/// stay in the L1 cache between the passes.
+const CHUNK: usize = 128;
+
+/// One household's draws of the year, from the first pass of the loop.
+#[derive(Debug, Clone, Copy, Default)]
+struct Drawn {
+    illness: income::Illness,
+    earnings: income::Earnings,
+    /// Labourers and chronically ill members next year, after this year's onsets.
+    next_lab: u8,
+    next_chronic: u8,
+}
+
 /// Everything the step needs besides the two state buffers.
 pub(crate) struct StepContext<'a> {
     pub model: &'a Model,
@@ -208,177 +222,204 @@ fn households<P: HouseholdProgram>(
         f.has_len(n) && prev.has_len(n) && next.has_len(n),
         "household vectors out of step"
     );
-    for i in 0..n {
-        let entity = i as u64;
-        let size = f.size[i];
-        let sz = f64::from(size);
-        let v = f.village[i] as usize;
-        let status = prev.status[i];
-        let exit_year = prev.exit_year[i];
-        let is_supported = supported(m, status, exit_year, t);
-        let lab = prev.labourers[i];
-        let mig = prev.migrants[i].min(lab);
-        let chronic = prev.chronic[i];
+    // Two passes over each chunk of households: first every household's illness
+    // and earnings draws, then its accounting. The draws of one household do not
+    // depend on another's, so without the accounting in between the processor
+    // overlaps the long latency chains of several households' draws; the chunk's
+    // draws stay in the L1 cache for the second pass. The draws are the same, in
+    // the same order per stream, as in one pass.
+    let mut drawn = [Drawn::default(); CHUNK];
+    for start in (0..n).step_by(CHUNK) {
+        let chunk = start..n.min(start + CHUNK);
+        for (i, d) in chunk.clone().zip(drawn.iter_mut()) {
+            let entity = i as u64;
+            let (size, lab, chronic) = (f.size[i], prev.labourers[i], prev.chronic[i]);
 
-        // Health: this year's episodes and their cost; onsets take effect next year.
-        let mut h = health_stream.rng(entity);
-        let illness = income::draw_illness(m, size, chronic, lab, &mut h);
-        let mut next_lab = lab;
-        let mut next_chronic = chronic;
-        for _ in 0..onset.draw(&mut h, u32::from(size.saturating_sub(chronic))) {
-            next_chronic += 1;
-            if next_lab > 0 && h.chance(m.health.onset_incapacity) {
-                next_lab -= 1;
+            // Health: this year's episodes and their cost; onsets take effect next year.
+            let mut h = health_stream.rng(entity);
+            let illness = income::draw_illness(m, size, chronic, lab, &mut h);
+            let mut next_lab = lab;
+            let mut next_chronic = chronic;
+            for _ in 0..onset.draw(&mut h, u32::from(size.saturating_sub(chronic))) {
+                next_chronic += 1;
+                if next_lab > 0 && h.chance(m.health.onset_incapacity) {
+                    next_lab -= 1;
+                }
             }
-        }
 
-        // Production.
-        let mut r = production_stream.rng(entity);
-        let work = Work {
-            size,
-            labourers: lab,
-            migrants: mig,
-            land: f64::from(f.land[i]),
-            ability: ability(m, prev.skill[i], prev.motivation[i]),
-        };
-        let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
-        let productivity = f64::from(f.productivity[i]);
-
-        // Transfers.
-        let insured = f.insured[i] || is_supported;
-        let out_of_pocket = income::out_of_pocket(m, illness.cost, insured);
-        let assistance = if is_supported {
-            income::medical_assistance(m, out_of_pocket)
-        } else {
-            0.0
-        };
-        // The program: projects, holdings, payouts, cash.
-        let support = program.household(
-            &HouseholdFacts {
-                index: i,
-                village: v,
-                size: sz,
-                status,
+            // Production.
+            let mut r = production_stream.rng(entity);
+            let work = Work {
+                size,
                 labourers: lab,
-                unreimbursed: out_of_pocket - assistance,
-                skill: prev.skill[i],
-                motivation: prev.motivation[i],
-            },
-            hh,
-            prev,
-            next,
-        );
-        let market = earnings.unscaled + productivity * earnings.scaled + support.market;
-        let wealth = prev.wealth[i];
-        let interest = income::interest(m, wealth);
-        let received = support.cash + support.payback;
-        let before_dibao = market - out_of_pocket + assistance + received - interest;
-        let incapable = lab == 0 || chronic > 0 || f.disabled[i] > 0;
-        let eligible = before_dibao / sz < dibao_standard && (!m.dibao.require_incapacity || incapable);
-        let take_up = if is_supported {
-            m.dibao.take_up_registered
-        } else {
-            m.dibao.take_up_other
-        };
-        let dibao = if eligible && f64::from(f.dibao_draw[i]) < take_up {
-            income::dibao_top_up(m, dibao_standard, size, before_dibao / sz)
-        } else {
-            0.0
-        };
-        let net = before_dibao + dibao;
-        let pc = net / sz;
-
-        let mut housing_safe = prev.housing_safe[i];
-        if !housing_safe && is_supported && safety_net_stream.rng(entity).chance(m.housing.renovation_rate) {
-            housing_safe = true;
-            out.spending_housing += m.housing.renovation_cost;
+                migrants: prev.migrants[i].min(lab),
+                land: f64::from(f.land[i]),
+                ability: ability(m, prev.skill[i], prev.motivation[i]),
+            };
+            let v = f.village[i] as usize;
+            let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
+            *d = Drawn {
+                illness,
+                earnings,
+                next_lab,
+                next_chronic,
+            };
         }
+        for (i, d) in chunk.zip(drawn.iter()) {
+            let Drawn {
+                illness,
+                earnings,
+                next_lab,
+                next_chronic,
+            } = *d;
+            let entity = i as u64;
+            let size = f.size[i];
+            let sz = f64::from(size);
+            let v = f.village[i] as usize;
+            let status = prev.status[i];
+            let exit_year = prev.exit_year[i];
+            let is_supported = supported(m, status, exit_year, t);
+            let lab = prev.labourers[i];
+            let mig = prev.migrants[i].min(lab);
+            let chronic = prev.chronic[i];
+            let productivity = f64::from(f.productivity[i]);
 
-        // Consumption and savings.
-        let consumption = (subsistence_pc * sz).max(m.finance.consumption_share * net);
-        let invested = program.invest(i, wealth + net - consumption, &support, next);
-        let new_wealth = wealth + net - consumption - invested;
+            // Transfers.
+            let insured = f.insured[i] || is_supported;
+            let out_of_pocket = income::out_of_pocket(m, illness.cost, insured);
+            let assistance = if is_supported {
+                income::medical_assistance(m, out_of_pocket)
+            } else {
+                0.0
+            };
+            // The program: projects, holdings, payouts, cash.
+            let support = program.household(
+                &HouseholdFacts {
+                    index: i,
+                    village: v,
+                    size: sz,
+                    status,
+                    labourers: lab,
+                    unreimbursed: out_of_pocket - assistance,
+                    skill: prev.skill[i],
+                    motivation: prev.motivation[i],
+                },
+                hh,
+                prev,
+                next,
+            );
+            let market = earnings.unscaled + productivity * earnings.scaled + support.market;
+            let wealth = prev.wealth[i];
+            let interest = income::interest(m, wealth);
+            let received = support.cash + support.payback;
+            let before_dibao = market - out_of_pocket + assistance + received - interest;
+            let incapable = lab == 0 || chronic > 0 || f.disabled[i] > 0;
+            let eligible = before_dibao / sz < dibao_standard && (!m.dibao.require_incapacity || incapable);
+            let take_up = if is_supported {
+                m.dibao.take_up_registered
+            } else {
+                m.dibao.take_up_other
+            };
+            let dibao = if eligible && f64::from(f.dibao_draw[i]) < take_up {
+                income::dibao_top_up(m, dibao_standard, size, before_dibao / sz)
+            } else {
+                0.0
+            };
+            let net = before_dibao + dibao;
+            let pc = net / sz;
 
-        // Identification, exit and re-entry.
-        let mut new_status = status;
-        let mut new_exit_year = exit_year;
-        let mut years_above = prev.years_above[i];
-        match status {
-            Status::NotRegistered if pc < line && annual_review => {
-                if identification_stream.rng(entity).chance(1.0 - excl) {
-                    new_status = Status::Registered;
-                    years_above = 0;
-                    out.new_registrations += 1.0;
-                }
+            let mut housing_safe = prev.housing_safe[i];
+            if !housing_safe && is_supported && safety_net_stream.rng(entity).chance(m.housing.renovation_rate) {
+                housing_safe = true;
+                out.spending_housing += m.housing.renovation_cost;
             }
-            Status::Exited if pc < line => {
-                if identification_stream.rng(entity).chance(1.0 - excl) {
-                    new_status = Status::Registered;
-                    years_above = 0;
-                    out.reentries += 1.0;
-                }
-            }
-            Status::Registered => {
-                years_above = if pc > exit_line {
-                    years_above.saturating_add(1)
-                } else {
-                    0
-                };
-                let assured = !m.exit.require_assurances || housing_safe;
-                if u32::from(years_above) >= m.exit.years_above_line && assured {
-                    new_status = Status::Exited;
-                    new_exit_year = t as i16;
-                    years_above = 0;
-                    out.exits += 1.0;
-                    out.exits_persons += sz;
-                }
-            }
-            Status::NotRegistered | Status::Exited => {}
-        }
-        if new_status == Status::Registered {
-            villages.registered_persons[v] += u64::from(size);
-        }
 
-        next.labourers[i] = next_lab;
-        next.migrants[i] = mig.min(next_lab);
-        next.chronic[i] = next_chronic;
-        next.skill[i] = program.train(i, prev, next, support.skill);
-        next.motivation[i] = support.motivation;
-        next.wealth[i] = new_wealth;
-        next.kept_income[i] = support.kept;
-        next.housing_safe[i] = housing_safe;
-        next.status[i] = new_status;
-        next.years_above[i] = years_above;
-        next.exit_year[i] = new_exit_year;
-        next.income_pc[i] = pc as f32;
+            // Consumption and savings.
+            let consumption = (subsistence_pc * sz).max(m.finance.consumption_share * net);
+            let invested = program.invest(i, wealth + net - consumption, &support, next);
+            let new_wealth = wealth + net - consumption - invested;
 
-        let transfers = dibao + assistance + received;
-        out.spending_dibao += dibao;
-        out.spending_medical += assistance;
-        ledger.market_income += market;
-        let sources = [
-            productivity * earnings.farm,
-            earnings.rent,
-            productivity * earnings.local_wages + support.collective_wages,
-            productivity * earnings.remittances,
-            support.projects,
-            support.assets,
-            transfers,
-            earnings.other,
-            out_of_pocket,
-            interest,
-            support.dividends,
-        ];
-        for (acc, x) in by_source.iter_mut().zip(sources) {
-            *acc += x;
+            // Identification, exit and re-entry.
+            let mut new_status = status;
+            let mut new_exit_year = exit_year;
+            let mut years_above = prev.years_above[i];
+            match status {
+                Status::NotRegistered if pc < line && annual_review => {
+                    if identification_stream.rng(entity).chance(1.0 - excl) {
+                        new_status = Status::Registered;
+                        years_above = 0;
+                        out.new_registrations += 1.0;
+                    }
+                }
+                Status::Exited if pc < line => {
+                    if identification_stream.rng(entity).chance(1.0 - excl) {
+                        new_status = Status::Registered;
+                        years_above = 0;
+                        out.reentries += 1.0;
+                    }
+                }
+                Status::Registered => {
+                    years_above = if pc > exit_line {
+                        years_above.saturating_add(1)
+                    } else {
+                        0
+                    };
+                    let assured = !m.exit.require_assurances || housing_safe;
+                    if u32::from(years_above) >= m.exit.years_above_line && assured {
+                        new_status = Status::Exited;
+                        new_exit_year = t as i16;
+                        years_above = 0;
+                        out.exits += 1.0;
+                        out.exits_persons += sz;
+                    }
+                }
+                Status::NotRegistered | Status::Exited => {}
+            }
+            if new_status == Status::Registered {
+                villages.registered_persons[v] += u64::from(size);
+            }
+
+            next.labourers[i] = next_lab;
+            next.migrants[i] = mig.min(next_lab);
+            next.chronic[i] = next_chronic;
+            next.skill[i] = program.train(i, prev, next, support.skill);
+            next.motivation[i] = support.motivation;
+            next.wealth[i] = new_wealth;
+            next.kept_income[i] = support.kept;
+            next.housing_safe[i] = housing_safe;
+            next.status[i] = new_status;
+            next.years_above[i] = years_above;
+            next.exit_year[i] = new_exit_year;
+            next.income_pc[i] = pc as f32;
+
+            let transfers = dibao + assistance + received;
+            out.spending_dibao += dibao;
+            out.spending_medical += assistance;
+            ledger.market_income += market;
+            let sources = [
+                productivity * earnings.farm,
+                earnings.rent,
+                productivity * earnings.local_wages + support.collective_wages,
+                productivity * earnings.remittances,
+                support.projects,
+                support.assets,
+                transfers,
+                earnings.other,
+                out_of_pocket,
+                interest,
+                support.dividends,
+            ];
+            for (acc, x) in by_source.iter_mut().zip(sources) {
+                *acc += x;
+            }
+            if let Some(r) = &mut recorder {
+                r.push(sources);
+            }
+            ledger.net_income += net;
+            ledger.consumption += consumption;
+            ledger.wealth_change += new_wealth - wealth;
+            tally.add(size, pc, new_status);
         }
-        if let Some(r) = &mut recorder {
-            r.push(sources);
-        }
-        ledger.net_income += net;
-        ledger.consumption += consumption;
-        ledger.wealth_change += new_wealth - wealth;
-        tally.add(size, pc, new_status);
     }
 
     let mut metrics = tally.finish(t);
