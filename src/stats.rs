@@ -213,18 +213,20 @@ impl IncomeKeys {
         let n = keys.len();
         // Every slot is written before it is read; zero it only when it grows.
         scratch.resize(n, 0);
-        for (d, counts) in self.counts.iter_mut().enumerate() {
+        for (d, counts) in self.counts.iter().enumerate() {
             if counts.iter().any(|&c| c as usize == n) {
                 continue; // every key has the same digit: this pass would move nothing
             }
+            // Each digit's first slot; the counts stay counts, so that more keys
+            // may be added and the sort run again.
+            let mut next = [0u32; 1 << BITS];
             let mut start = 0;
-            for c in counts.iter_mut() {
-                let m = *c;
-                *c = start;
-                start += m;
+            for (slot, &c) in next.iter_mut().zip(counts.iter()) {
+                *slot = start;
+                start += c;
             }
             for &k in keys.iter() {
-                let b = &mut counts[digit(k, d)];
+                let b = &mut next[digit(k, d)];
                 scratch[*b as usize] = k;
                 *b += 1;
             }
@@ -281,6 +283,30 @@ mod tests {
         keys.radix_sort();
         let income = |v: &[u64]| v.iter().map(|k| k >> 8).collect::<Vec<_>>();
         assert_eq!(income(&keys.keys), income(&expected));
+    }
+
+    #[test]
+    fn keys_can_be_added_after_a_sort() {
+        let mut r = crate::rng::CellRng::new(2, 0, crate::rng::Stream::Weather, 0, 0);
+        let mut all = IncomeKeys::default();
+        let mut first = IncomeKeys::default();
+        for i in 0..3_000 {
+            let (y, w) = ((r.uniform() * 1e4) as f32, (r.index(6) + 1) as u8);
+            all.push(y, w);
+            if i < 1_000 {
+                first.push(y, w);
+            } else if i == 1_000 {
+                let once = first.median_and_gini();
+                assert_eq!(first.median_and_gini(), once, "sorting twice changes nothing");
+                first.push(y, w);
+            } else {
+                first.push(y, w);
+            }
+        }
+        let (m1, g1) = first.median_and_gini();
+        let (m2, g2) = all.median_and_gini();
+        assert_eq!(m1, m2);
+        assert!((g1 - g2).abs() < 1e-12, "{g1} {g2}");
     }
 
     #[test]
