@@ -153,6 +153,21 @@ impl IncomeKeys {
         }
     }
 
+    /// Households added since [`Self::clear`].
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether none has been added.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Persons in the households added: the sum of their sizes.
+    pub fn persons(&self) -> f64 {
+        self.persons
+    }
+
     /// Forget last year's incomes.
     pub fn clear(&mut self) {
         self.keys.clear();

@@ -131,7 +131,7 @@ impl<'m> Simulation<'m> {
                 self.villages.registered_persons[f.village[i] as usize] += u64::from(f.size[i]);
             }
         }
-        let mut m = tally.finish(self.year);
+        let mut m = tally.finish(self.year, YearMetrics::default());
         m.new_registrations = m.registered;
         m.cost_per_person_exited = f64::NAN;
         m.project_success_rate = f64::NAN;

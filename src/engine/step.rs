@@ -30,11 +30,10 @@ pub struct YearOutcome {
     pub funds: Funds,
 }
 
-/// Accumulates the person-weighted poverty measures over households.
+/// Accumulates the person-weighted poverty measures over households; the count
+/// of households and persons is the income keys'.
 pub(crate) struct Tally<'a> {
     line: f64,
-    persons: f64,
-    households: f64,
     poor_persons: f64,
     poor_households: f64,
     official_persons: f64,
@@ -51,8 +50,6 @@ impl<'a> Tally<'a> {
         keys.clear();
         Tally {
             line,
-            persons: 0.0,
-            households: 0.0,
             poor_persons: 0.0,
             poor_households: 0.0,
             official_persons: 0.0,
@@ -68,8 +65,6 @@ impl<'a> Tally<'a> {
     #[inline(always)]
     pub(crate) fn add(&mut self, size: u8, income_pc: f64, status: Status) {
         let w = f64::from(size);
-        self.persons += w;
-        self.households += 1.0;
         self.income += w * income_pc;
         if income_pc < self.line {
             self.poor_persons += w;
@@ -89,15 +84,17 @@ impl<'a> Tally<'a> {
         self.keys.push(income_pc as f32, size);
     }
 
-    pub(crate) fn finish(self, year: i32) -> YearMetrics {
+    /// The year's metrics: these measures over `counts`, the step's own counts.
+    pub(crate) fn finish(self, year: i32, counts: YearMetrics) -> YearMetrics {
         let (median, gini) = self.keys.median_and_gini();
-        let p = self.persons.max(1.0);
+        let (persons, households) = (self.keys.persons(), self.keys.len() as f64);
+        let p = persons.max(1.0);
         YearMetrics {
             year,
-            population: self.persons,
-            households: self.households,
+            population: persons,
+            households,
             incidence: self.poor_persons / p,
-            incidence_households: self.poor_households / self.households.max(1.0),
+            incidence_households: self.poor_households / households.max(1.0),
             official_incidence: self.official_persons / p,
             registered: self.registered,
             exited: self.exited,
@@ -106,7 +103,7 @@ impl<'a> Tally<'a> {
             mean_income: self.income / p,
             median_income: median,
             gini,
-            ..YearMetrics::default()
+            ..counts
         }
     }
 }
@@ -211,6 +208,7 @@ fn households<P: HouseholdProgram>(
     let mut by_source = [0.0f64; INCOME_SOURCES.len()];
 
     let mut tally = Tally::new(line, keys);
+    // The step's own counts (exits, registrations, spending), completed by the tally.
     let mut out = YearMetrics::default();
     let mut ledger = Ledger::default();
     villages.registered_persons.iter_mut().for_each(|x| *x = 0);
@@ -422,14 +420,7 @@ fn households<P: HouseholdProgram>(
         }
     }
 
-    let mut metrics = tally.finish(t);
-    metrics.exits = out.exits;
-    metrics.exits_persons = out.exits_persons;
-    metrics.reentries = out.reentries;
-    metrics.new_registrations = out.new_registrations;
-    metrics.spending_dibao = out.spending_dibao;
-    metrics.spending_medical = out.spending_medical;
-    metrics.spending_housing = out.spending_housing;
+    let mut metrics = tally.finish(t, out);
     let funds: Funds = program.finish(hh, next, &mut metrics, &mut ledger);
     // Transfers, health spending and interest are sums the sources already hold.
     let [_, _, _, _, _, _, transfers, _, health_spending, interest, _] = by_source;
