@@ -198,6 +198,18 @@ metrics! {
     interest_paid,
     /// Scheme dividends (cattle profit share, equity returns on the program's and own-money shares, collective dividends) per person this year, yuan.
     income_dividends,
+    /// Registered households removed by this year's review as wrongly included at the baseline (their assessed income is above the line).
+    removals,
+    /// Exited households monitored at the end of the year: their assessed income fell below line × (1 + `exit.monitor_margin`), so they are supported again (防止返贫动态监测).
+    monitored,
+    /// Wages' share of gross income this year, as the statistics of poor areas count it: local wages and collective wages.
+    share_wages,
+    /// Household business's share of gross income: farming, household business, projects and kept enterprises.
+    share_business,
+    /// Property income's share of gross income: land rent and dividends.
+    share_property,
+    /// Transfers' share of gross income: remittances of members working away, dibao, medical assistance, cash, pensions and other transfers.
+    share_transfers,
 }
 
 /// The sources the yearly step splits each household's net income into, in the

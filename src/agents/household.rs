@@ -104,6 +104,18 @@ pub struct State {
     pub trained: Vec<bool>,
     /// Bee colonies in the household's own apiary.
     pub hives: Vec<u16>,
+    /// The persistent part of log earning capacity, an AR(1) from 0 at the baseline
+    /// (the capacity identification assessed); multiplies `Fixed::productivity`.
+    pub persistent: Vec<f32>,
+    /// Year the household was last registered (0 if never).
+    pub since: Vec<i16>,
+    /// The last full dibao top-up, yuan, and the years of its gradual withdrawal
+    /// (渐退) already paid since the household's income rose above the standard.
+    pub dibao_last: Vec<f32>,
+    pub dibao_phase: Vec<u8>,
+    /// An exited household whose assessed income fell back near the line: monitored
+    /// and supported again (防止返贫动态监测).
+    pub monitored: Vec<bool>,
 }
 
 impl State {
@@ -130,6 +142,11 @@ impl State {
             own_stake: Vec::with_capacity(n),
             trained: Vec::with_capacity(n),
             hives: Vec::with_capacity(n),
+            persistent: Vec::with_capacity(n),
+            since: Vec::with_capacity(n),
+            dibao_last: Vec::with_capacity(n),
+            dibao_phase: Vec::with_capacity(n),
+            monitored: Vec::with_capacity(n),
         }
     }
 
@@ -167,6 +184,11 @@ impl State {
             self.own_stake.len(),
             self.trained.len(),
             self.hives.len(),
+            self.persistent.len(),
+            self.since.len(),
+            self.dibao_last.len(),
+            self.dibao_phase.len(),
+            self.monitored.len(),
         ]
         .iter()
         .all(|&l| l == n)

@@ -231,6 +231,11 @@ fn push_household(
     s.own_stake.push(0);
     s.trained.push(false);
     s.hives.push(0);
+    s.persistent.push(0.0);
+    s.since.push(0);
+    s.dibao_last.push(0.0);
+    s.dibao_phase.push(0);
+    s.monitored.push(false);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

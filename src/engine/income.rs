@@ -127,11 +127,14 @@ pub struct Work {
     pub ability: f64,
 }
 
-/// The year's wage rates, looked up once per year rather than per household.
+/// The year's wage rates and non-wage index, looked up once per year rather than
+/// per household.
 #[derive(Debug, Clone, Copy)]
 pub struct Wages {
     pub local_per_day: f64,
     pub migrant_per_month: f64,
+    /// Multiplier of farm and business income, rent and other income.
+    pub nonwage: f64,
 }
 
 impl Wages {
@@ -139,6 +142,7 @@ impl Wages {
         Wages {
             local_per_day: model.income.local_wage_per_day.at(year),
             migrant_per_month: model.income.migrant_monthly_wage.at(year),
+            nonwage: model.income.nonwage_index.at(year),
         }
     }
 }
@@ -155,13 +159,14 @@ pub fn draw_earnings(
 ) -> Earnings {
     let inc = &model.income;
     let migrants = w.migrants.min(w.labourers);
+    let index = rates.nonwage;
+    // Farming and the household's business share the year's shock and its own luck.
     let (farm, rent) = if w.labourers > 0 {
-        (
-            w.land * inc.farm_net_per_mu * farm_shock * rng.mean_one_lognormal(inc.farm_noise_sd),
-            0.0,
-        )
+        let yield_luck = farm_shock * rng.mean_one_lognormal(inc.farm_noise_sd) * index;
+        let business = f64::from(w.labourers - migrants) * inc.business_per_labourer;
+        ((w.land * inc.farm_net_per_mu + business) * yield_luck, 0.0)
     } else {
-        (0.0, w.land * inc.land_rent_per_mu)
+        (0.0, w.land * inc.land_rent_per_mu * index)
     };
     let local_wage = rates.local_per_day;
     let mut wages = 0.0;
@@ -181,7 +186,7 @@ pub fn draw_earnings(
         1.0
     };
     wages *= worked;
-    let other = inc.other_income_per_capita * f64::from(w.size);
+    let other = inc.other_income_per_capita * index * f64::from(w.size);
     Earnings {
         scaled: (farm + wages) * w.ability,
         unscaled: rent + other,
@@ -233,43 +238,75 @@ pub struct Expected {
 /// no transfers of the program period: the mean of [`draw_earnings`] less the mean
 /// out-of-pocket cost of [`draw_illness`] and interest.
 pub fn expected(model: &Model, year: i32, w: &Work, chronic: u8, insured: bool, wealth: f64) -> Expected {
-    let i = &model.income;
-    let s = &model.shocks;
-    let hl = &model.health;
-    let migrants = w.migrants.min(w.labourers);
-    let (farm, rent) = if w.labourers > 0 {
-        (
-            w.land * i.farm_net_per_mu * (1.0 - s.drought_probability * s.drought_loss),
-            0.0,
-        )
-    } else {
-        (0.0, w.land * i.land_rent_per_mu)
-    };
-    let local = f64::from(w.labourers - migrants)
-        * clipped_normal_mean(i.local_days_mean, i.local_days_sd, 0.0, 330.0)
-        * i.local_wage_per_day.at(year);
-    let migrant = f64::from(migrants)
-        * i.remittance_share
-        * clipped_normal_mean(i.migrant_months_mean, i.migrant_months_sd, 0.0, 12.0)
-        * i.migrant_monthly_wage.at(year);
-    // Expected ill labourers: the first `labourers` of the non-chronic members.
-    let at_risk = f64::from(w.labourers.min(w.size.saturating_sub(chronic)));
-    let sick = if w.labourers > 0 {
-        hl.lost_work_share * hl.acute_rate * at_risk / f64::from(w.labourers)
-    } else {
-        0.0
-    };
-    let scaled = (farm + (local + migrant) * (1.0 - sick)) * w.ability;
+    Assessor::of(model, year).expected(model, w, chronic, insured, wealth)
+}
 
-    let episode = model.health_draws.episode.mean();
-    let chronic_f = f64::from(chronic);
-    let others = f64::from(w.size.saturating_sub(chronic));
-    let cost = chronic_f * (model.health_draws.chronic.mean() + hl.chronic_acute_rate * episode)
-        + others * hl.acute_rate * episode;
-    let unscaled = rent + i.other_income_per_capita * f64::from(w.size)
-        - out_of_pocket(model, cost, insured)
-        - interest(model, wealth);
-    Expected { scaled, unscaled }
+/// The year's constants of [`expected`], computed once so that the yearly review can
+/// assess every household's expected income at the cost of a few multiplications.
+#[derive(Debug, Clone, Copy)]
+pub struct Assessor {
+    farm_per_mu: f64,
+    rent_per_mu: f64,
+    business_per_labourer: f64,
+    local_per_labourer: f64,
+    migrant_per_migrant: f64,
+    other_per_person: f64,
+    episode: f64,
+    chronic_cost: f64,
+}
+
+impl Assessor {
+    pub fn of(model: &Model, year: i32) -> Assessor {
+        let i = &model.income;
+        let s = &model.shocks;
+        let index = i.nonwage_index.at(year);
+        let shock_mean = (1.0 - s.drought_probability * s.drought_loss) * index;
+        Assessor {
+            farm_per_mu: i.farm_net_per_mu * shock_mean,
+            rent_per_mu: i.land_rent_per_mu * index,
+            business_per_labourer: i.business_per_labourer * shock_mean,
+            local_per_labourer: clipped_normal_mean(i.local_days_mean, i.local_days_sd, 0.0, 330.0)
+                * i.local_wage_per_day.at(year),
+            migrant_per_migrant: i.remittance_share
+                * clipped_normal_mean(i.migrant_months_mean, i.migrant_months_sd, 0.0, 12.0)
+                * i.migrant_monthly_wage.at(year),
+            other_per_person: i.other_income_per_capita * index,
+            episode: model.health_draws.episode.mean(),
+            chronic_cost: model.health_draws.chronic.mean(),
+        }
+    }
+
+    /// See [`expected`].
+    #[inline]
+    pub fn expected(&self, model: &Model, w: &Work, chronic: u8, insured: bool, wealth: f64) -> Expected {
+        let hl = &model.health;
+        let migrants = w.migrants.min(w.labourers);
+        let stay = f64::from(w.labourers - migrants);
+        let (farm, rent) = if w.labourers > 0 {
+            (w.land * self.farm_per_mu + stay * self.business_per_labourer, 0.0)
+        } else {
+            (0.0, w.land * self.rent_per_mu)
+        };
+        let local = stay * self.local_per_labourer;
+        let migrant = f64::from(migrants) * self.migrant_per_migrant;
+        // Expected ill labourers: the first `labourers` of the non-chronic members.
+        let at_risk = f64::from(w.labourers.min(w.size.saturating_sub(chronic)));
+        let sick = if w.labourers > 0 {
+            hl.lost_work_share * hl.acute_rate * at_risk / f64::from(w.labourers)
+        } else {
+            0.0
+        };
+        let scaled = (farm + (local + migrant) * (1.0 - sick)) * w.ability;
+
+        let chronic_f = f64::from(chronic);
+        let others = f64::from(w.size.saturating_sub(chronic));
+        let cost = chronic_f * (self.chronic_cost + hl.chronic_acute_rate * self.episode)
+            + others * hl.acute_rate * self.episode;
+        let unscaled = rent + self.other_per_person * f64::from(w.size)
+            - out_of_pocket(model, cost, insured)
+            - interest(model, wealth);
+        Expected { scaled, unscaled }
+    }
 }
 
 /// Out-of-pocket cost of treatment after insurance.

@@ -229,6 +229,7 @@ fn identify_baseline(model: &Model, seed: u64, replicate: u32, year: i32, hh: &m
         };
         if r.chance(p) {
             hh.state.status[i] = Status::Registered;
+            hh.state.since[i] = year as i16;
         }
     }
 }

@@ -11,7 +11,7 @@
 //! and once with one, so that the safety-net cycle carries no program code.
 
 use super::income::{self, Wages, Work, YearShocks, ability};
-use crate::agents::household::{Households, State, Status};
+use crate::agents::household::{Cause, Households, State, Status};
 use crate::metrics::{HouseholdRecorder, INCOME_SOURCES, Ledger, YearMetrics};
 use crate::programs::Plan;
 use crate::programs::funds::Funds;
@@ -110,14 +110,37 @@ impl<'a> Tally<'a> {
 
 /// Whether a household in `status` still receives the support of registered
 /// households (medical assistance, dibao priority, housing, enrolment in insurance):
-/// while registered and for `support_years` after exit (摘帽不摘政策).
+/// while registered; after exit for `support_years`, through the transition period
+/// (`transition_end`, 摘帽不摘政策), and while monitored as at risk of falling back.
 #[inline]
-pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, year: i32) -> bool {
+pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, monitored: bool, year: i32) -> bool {
     match status {
         Status::Registered => true,
-        Status::Exited => year - i32::from(exit_year) <= model.exit.support_years as i32,
+        Status::Exited => {
+            monitored
+                || year - i32::from(exit_year) <= model.exit.support_years as i32
+                || year <= model.exit.transition_end
+        }
         Status::NotRegistered => false,
     }
+}
+
+/// The mean-one multiplier of the persistent part of earning capacity: exp(z − v/2),
+/// where v is the cross-sectional variance of z after `years` of the AR(1) from 0.
+#[inline]
+fn persistent_multiplier(z: f32, log_mean: f64) -> f64 {
+    (f64::from(z) - log_mean).exp()
+}
+
+/// Half the variance of the AR(1) z_t = ρ z_{t−1} + σ ε_t after `years` steps from 0.
+fn persistent_half_variance(rho: f64, sd: f64, years: i32) -> f64 {
+    let k = years.max(0);
+    let var = if (1.0 - rho * rho).abs() < 1e-12 {
+        sd * sd * f64::from(k)
+    } else {
+        sd * sd * (1.0 - rho.powi(2 * k)) / (1.0 - rho * rho)
+    };
+    0.5 * var
 }
 
 /// Households per chunk of the two-pass loop: the chunk's draws (under 10 kB)
@@ -132,6 +155,8 @@ struct Drawn {
     /// Labourers and chronically ill members next year, after this year's onsets.
     next_lab: u8,
     next_chronic: u8,
+    /// This year's persistent part of log earning capacity.
+    persistent: f32,
 }
 
 /// Everything the step needs besides the two state buffers.
@@ -203,7 +228,14 @@ fn households<P: HouseholdProgram>(
     let exit_line = line * (1.0 + m.exit.margin);
     let dibao_standard = m.dibao.standard.at(t);
     let subsistence_pc = m.finance.subsistence_share * line;
-    let (excl, annual_review) = (m.identification.exclusion_error, m.identification.annual_review);
+    let id = &m.identification;
+    let annual_review = id.annual_review;
+    let assessor = income::Assessor::of(m, t);
+    let (rho, persistent_sd) = (m.income.persistence, m.income.persistent_sd);
+    let log_mean = persistent_half_variance(rho, persistent_sd, t - m.start_year);
+    let assessment_sd = id.assessment_sd;
+    let monitor_line = line * (1.0 + m.exit.monitor_margin);
+    let phase_out = m.dibao.phase_out_years;
     let onset = &m.health_draws.onset;
     let mut by_source = [0.0f64; INCOME_SOURCES.len()];
 
@@ -256,11 +288,13 @@ fn households<P: HouseholdProgram>(
             };
             let v = f.village[i] as usize;
             let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
+            let persistent = (rho * f64::from(prev.persistent[i]) + persistent_sd * r.normal()) as f32;
             *d = Drawn {
                 illness,
                 earnings,
                 next_lab,
                 next_chronic,
+                persistent,
             };
         }
         for (i, d) in chunk.zip(drawn.iter()) {
@@ -269,6 +303,7 @@ fn households<P: HouseholdProgram>(
                 earnings,
                 next_lab,
                 next_chronic,
+                persistent,
             } = *d;
             let entity = i as u64;
             let size = f.size[i];
@@ -276,11 +311,11 @@ fn households<P: HouseholdProgram>(
             let v = f.village[i] as usize;
             let status = prev.status[i];
             let exit_year = prev.exit_year[i];
-            let is_supported = supported(m, status, exit_year, t);
+            let is_supported = supported(m, status, exit_year, prev.monitored[i], t);
             let lab = prev.labourers[i];
             let mig = prev.migrants[i].min(lab);
             let chronic = prev.chronic[i];
-            let productivity = f64::from(f.productivity[i]);
+            let productivity = f64::from(f.productivity[i]) * persistent_multiplier(persistent, log_mean);
 
             // Transfers.
             let insured = f.insured[i] || is_supported;
@@ -318,10 +353,21 @@ fn households<P: HouseholdProgram>(
             } else {
                 m.dibao.take_up_other
             };
-            let dibao = if eligible && f64::from(f.dibao_draw[i]) < take_up {
+            let full_dibao = if eligible && f64::from(f.dibao_draw[i]) < take_up {
                 income::dibao_top_up(m, dibao_standard, size, before_dibao / sz)
             } else {
                 0.0
+            };
+            // Gradual withdrawal (渐退): a recipient who no longer qualifies keeps a
+            // falling share of its last top-up for `phase_out_years`.
+            let (dibao, dibao_last, dibao_phase) = if full_dibao > 0.0 {
+                (full_dibao, full_dibao as f32, 0u8)
+            } else if prev.dibao_last[i] > 0.0 && u32::from(prev.dibao_phase[i]) < phase_out {
+                let k = u32::from(prev.dibao_phase[i]) + 1;
+                let paid = f64::from(prev.dibao_last[i]) * f64::from(phase_out + 1 - k) / f64::from(phase_out + 1);
+                (paid, prev.dibao_last[i], k as u8)
+            } else {
+                (0.0, 0.0, 0)
             };
             let net = before_dibao + dibao;
             let pc = net / sz;
@@ -337,41 +383,80 @@ fn households<P: HouseholdProgram>(
             let invested = program.invest(i, wealth + net - consumption, &support, next);
             let new_wealth = wealth + net - consumption - invested;
 
-            // Identification, exit and re-entry.
+            // The yearly review assesses every household as identification does (four
+            // looks, one calculation): its expected income under its present labour,
+            // illness, land, capacity and debt, plus what it keeps from enterprises,
+            // estimated with error — not this year's realised income.
+            let mut review = identification_stream.rng(entity);
+            let assessed_pc = {
+                let work = Work {
+                    size,
+                    labourers: lab,
+                    migrants: mig,
+                    land: f64::from(f.land[i]),
+                    ability: ability(m, prev.skill[i], prev.motivation[i]),
+                };
+                let e = assessor.expected(m, &work, chronic, insured, wealth);
+                let error = review.mean_one_lognormal(assessment_sd);
+                (e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i])) * error / sz
+            };
             let mut new_status = status;
             let mut new_exit_year = exit_year;
             let mut years_above = prev.years_above[i];
+            let mut since = prev.since[i];
+            let mut monitored = false;
             match status {
-                Status::NotRegistered if pc < line && annual_review => {
-                    if identification_stream.rng(entity).chance(1.0 - excl) {
+                Status::NotRegistered if annual_review => {
+                    let p = if assessed_pc < line {
+                        1.0 - id.review_exclusion_error
+                    } else {
+                        id.review_inclusion_error
+                    };
+                    if review.chance(p) {
                         new_status = Status::Registered;
                         years_above = 0;
+                        since = t as i16;
                         out.new_registrations += 1.0;
                     }
                 }
-                Status::Exited if pc < line => {
-                    if identification_stream.rng(entity).chance(1.0 - excl) {
+                Status::Exited => {
+                    if annual_review && assessed_pc < line && review.chance(1.0 - id.review_exclusion_error) {
                         new_status = Status::Registered;
                         years_above = 0;
+                        since = t as i16;
                         out.reentries += 1.0;
+                    } else {
+                        monitored = assessed_pc < monitor_line;
                     }
                 }
                 Status::Registered => {
-                    years_above = if pc > exit_line {
-                        years_above.saturating_add(1)
-                    } else {
-                        0
-                    };
-                    let assured = !m.exit.require_assurances || housing_safe;
-                    if u32::from(years_above) >= m.exit.years_above_line && assured {
-                        new_status = Status::Exited;
-                        new_exit_year = t as i16;
+                    let wrongly_included = i32::from(since) == m.start_year && f.cause[i] == Cause::NotPoor;
+                    if annual_review && wrongly_included && assessed_pc >= line && review.chance(id.review_removal) {
+                        new_status = Status::NotRegistered;
                         years_above = 0;
-                        out.exits += 1.0;
-                        out.exits_persons += sz;
+                        out.removals += 1.0;
+                    } else {
+                        // Exit on income stably above the line: realised for
+                        // `years_above_line` years and assessed, plus the assurances.
+                        years_above = if pc > exit_line && assessed_pc > exit_line {
+                            years_above.saturating_add(1)
+                        } else {
+                            0
+                        };
+                        let assured = !m.exit.require_assurances || housing_safe;
+                        if u32::from(years_above) >= m.exit.years_above_line && assured {
+                            new_status = Status::Exited;
+                            new_exit_year = t as i16;
+                            years_above = 0;
+                            out.exits += 1.0;
+                            out.exits_persons += sz;
+                        }
                     }
                 }
-                Status::NotRegistered | Status::Exited => {}
+                Status::NotRegistered => {}
+            }
+            if monitored {
+                out.monitored += 1.0;
             }
             if new_status == Status::Registered {
                 villages.registered_persons[v] += u64::from(size);
@@ -389,6 +474,11 @@ fn households<P: HouseholdProgram>(
             next.years_above[i] = years_above;
             next.exit_year[i] = new_exit_year;
             next.income_pc[i] = pc as f32;
+            next.persistent[i] = persistent;
+            next.since[i] = since;
+            next.dibao_last[i] = dibao_last;
+            next.dibao_phase[i] = dibao_phase;
+            next.monitored[i] = monitored;
 
             let transfers = dibao + assistance + received;
             out.spending_dibao += dibao;
@@ -441,5 +531,47 @@ fn households<P: HouseholdProgram>(
         metrics.interest_paid,
         metrics.income_dividends,
     ] = by_source.map(|x| x / persons);
+    let [
+        farm,
+        rent,
+        wages,
+        remittances,
+        projects,
+        assets,
+        transfers,
+        other,
+        _,
+        _,
+        dividends,
+    ] = by_source;
+    let groups = [
+        wages,
+        farm + projects + assets,
+        rent + dividends,
+        remittances + transfers + other,
+    ];
+    let gross: f64 = groups.iter().sum();
+    if gross > 0.0 {
+        [
+            metrics.share_wages,
+            metrics.share_business,
+            metrics.share_property,
+            metrics.share_transfers,
+        ] = groups.map(|x| x / gross);
+    }
     YearOutcome { metrics, ledger, funds }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::persistent_half_variance;
+
+    #[test]
+    fn persistent_variance_grows_to_the_stationary_value() {
+        assert_eq!(persistent_half_variance(0.8, 0.1, 0), 0.0);
+        assert!((persistent_half_variance(0.8, 0.1, 1) - 0.005).abs() < 1e-12);
+        let stationary = 0.5 * 0.01 / (1.0 - 0.64);
+        assert!((persistent_half_variance(0.8, 0.1, 200) - stationary).abs() < 1e-9);
+        assert!((persistent_half_variance(1.0, 0.1, 3) - 0.015).abs() < 1e-12);
+    }
 }

@@ -57,6 +57,8 @@ pub struct Strategy {
 /// Every parameter of the household model. A strategy may override any of them.
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// The baseline year (shared by every strategy; not a key a strategy may override).
+    pub start_year: i32,
     pub region: Region,
     pub poverty_line: YearTable,
     pub population: Population,
@@ -239,6 +241,16 @@ pub struct Income {
     pub skill_effect: f64,
     pub motivation_effect: f64,
     pub other_income_per_capita: f64,
+    /// Household business (livestock, small trade, processing) per labourer who does
+    /// not migrate, at ability and productivity 1, before shocks, in `start` prices.
+    pub business_per_labourer: f64,
+    /// Multiplies farm and business income, land rent and other income by year
+    /// (prices and productivity growth outside wages, which have their own tables).
+    pub nonwage_index: YearTable,
+    /// AR(1) coefficient of the persistent part of log earning capacity.
+    pub persistence: f64,
+    /// Standard deviation of its yearly innovation.
+    pub persistent_sd: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +260,9 @@ pub struct Dibao {
     pub require_incapacity: bool,
     pub take_up_registered: f64,
     pub take_up_other: f64,
+    /// Years over which dibao is withdrawn (渐退) once a recipient's income rises above
+    /// the standard: the last top-up is paid at (N − k + 1)/(N + 1) in the k-th year.
+    pub phase_out_years: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -256,6 +271,11 @@ pub struct Exit {
     pub years_above_line: u32,
     pub require_assurances: bool,
     pub support_years: u32,
+    /// Exited households keep support through this year (the transition period); 0: none.
+    pub transition_end: i32,
+    /// An exited household whose assessed income falls below line × (1 + margin) is
+    /// monitored and supported again before it re-enters (防止返贫动态监测).
+    pub monitor_margin: f64,
     pub village_threshold: f64,
 }
 

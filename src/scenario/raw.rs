@@ -96,7 +96,9 @@ impl Default for RawScenario {
                 (2017, 2952.0),
                 (2018, 2995.0),
                 (2019, 3218.0),
-                (2020, 4000.0),
+                // Disputed (docs/SOURCES.md [P1]): 2019's 3,218 indexed at the
+                // 2016-2019 pace of about 3% a year; ~4,000 is a sensitivity case.
+                (2020, 3315.0),
             ]),
             population: RawPopulation::default(),
             village: Vec::new(),
@@ -211,6 +213,10 @@ pub struct RawIncome {
     pub skill_effect: f64,
     pub motivation_effect: f64,
     pub other_income_per_capita: f64,
+    pub business_per_labourer: f64,
+    pub nonwage_index: RawYearTable,
+    pub persistence: f64,
+    pub persistent_sd: f64,
 }
 
 impl Default for RawIncome {
@@ -235,6 +241,10 @@ impl Default for RawIncome {
             skill_effect: 0.8,
             motivation_effect: 0.4,
             other_income_per_capita: 300.0,
+            business_per_labourer: 0.0,
+            nonwage_index: table(&[(2016, 1.0)]),
+            persistence: 0.8,
+            persistent_sd: 0.1,
         }
     }
 }
@@ -318,6 +328,7 @@ pub struct RawDibao {
     pub require_incapacity: bool,
     pub take_up_registered: f64,
     pub take_up_other: f64,
+    pub phase_out_years: i64,
 }
 
 impl Default for RawDibao {
@@ -330,6 +341,7 @@ impl Default for RawDibao {
             require_incapacity: true,
             take_up_registered: 0.8,
             take_up_other: 0.3,
+            phase_out_years: 1,
         }
     }
 }
@@ -376,6 +388,10 @@ pub struct Identification {
     pub exclusion_error: f64,
     pub inclusion_error: f64,
     pub annual_review: bool,
+    pub assessment_sd: f64,
+    pub review_exclusion_error: f64,
+    pub review_inclusion_error: f64,
+    pub review_removal: f64,
 }
 
 impl Default for Identification {
@@ -384,6 +400,10 @@ impl Default for Identification {
             exclusion_error: 0.1,
             inclusion_error: 0.03,
             annual_review: true,
+            assessment_sd: 0.1,
+            review_exclusion_error: 0.1,
+            review_inclusion_error: 0.0,
+            review_removal: 0.5,
         }
     }
 }
@@ -395,6 +415,8 @@ pub struct RawExit {
     pub years_above_line: i64,
     pub require_assurances: bool,
     pub support_years: i64,
+    pub transition_end: i64,
+    pub monitor_margin: f64,
     pub village_threshold: Option<f64>,
 }
 
@@ -405,6 +427,8 @@ impl Default for RawExit {
             years_above_line: 1,
             require_assurances: true,
             support_years: 3,
+            transition_end: 2025,
+            monitor_margin: 0.1,
             village_threshold: None,
         }
     }

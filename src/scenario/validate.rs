@@ -234,6 +234,10 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         skill_effect: bounded(&ip.key("skill_effect"), i.skill_effect, 0.0, 2.0)?,
         motivation_effect: unit(&ip.key("motivation_effect"), i.motivation_effect)?,
         other_income_per_capita: non_negative(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
+        business_per_labourer: non_negative(&ip.key("business_per_labourer"), i.business_per_labourer)?,
+        nonwage_index: year_table(&ip.key("nonwage_index"), &i.nonwage_index, 0.0)?,
+        persistence: unit(&ip.key("persistence"), i.persistence)?,
+        persistent_sd: bounded(&ip.key("persistent_sd"), i.persistent_sd, 0.0, 2.0)?,
     };
 
     let sp = root.key("shocks");
@@ -273,6 +277,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         require_incapacity: d.require_incapacity,
         take_up_registered: unit(&dp.key("take_up_registered"), d.take_up_registered)?,
         take_up_other: unit(&dp.key("take_up_other"), d.take_up_other)?,
+        phase_out_years: count(&dp.key("phase_out_years"), d.phase_out_years, 0, 20)?,
     };
 
     let mp = root.key("medical_assistance");
@@ -291,6 +296,10 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     let id = &raw.identification;
     unit(&idp.key("exclusion_error"), id.exclusion_error)?;
     unit(&idp.key("inclusion_error"), id.inclusion_error)?;
+    bounded(&idp.key("assessment_sd"), id.assessment_sd, 0.0, 2.0)?;
+    unit(&idp.key("review_exclusion_error"), id.review_exclusion_error)?;
+    unit(&idp.key("review_inclusion_error"), id.review_inclusion_error)?;
+    unit(&idp.key("review_removal"), id.review_removal)?;
 
     let ep = root.key("exit");
     let e = &raw.exit;
@@ -303,6 +312,12 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         years_above_line: count(&ep.key("years_above_line"), e.years_above_line, 1, 50)?,
         require_assurances: e.require_assurances,
         support_years: count(&ep.key("support_years"), e.support_years, 0, 100)?,
+        transition_end: if e.transition_end == 0 {
+            0
+        } else {
+            year(&ep.key("transition_end"), e.transition_end)?
+        },
+        monitor_margin: bounded(&ep.key("monitor_margin"), e.monitor_margin, 0.0, 10.0)?,
         village_threshold: match e.village_threshold {
             Some(t) => unit(&ep.key("village_threshold"), t)?,
             None => default_threshold,
@@ -325,6 +340,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     let program = program(&root.key("program"), &raw.program)?;
 
     Ok(Model {
+        start_year,
         region: raw.region,
         poverty_line,
         population,
