@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 2 a scenario or command-line error (the user can fix the
 //! input); 1 anything else (a file could not be written, …).
 
+use crate::calibrate;
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
 use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
@@ -38,6 +39,9 @@ pub enum Command {
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Also check a calibration targets file against the scenario.
+        #[arg(long, value_name = "TARGETS.toml")]
+        targets: Option<PathBuf>,
     },
     /// Run a scenario at every point of a design, with replicates, streaming tidy
     /// results; run the same command again to resume an interrupted sweep.
@@ -197,7 +201,7 @@ pub fn main() -> ExitCode {
         None => run(&RunArgs::default()),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Report(args)) => report(&args),
-        Some(Command::Validate { scenario }) => validate(&scenario),
+        Some(Command::Validate { scenario, targets }) => validate(&scenario, targets.as_deref()),
         Some(Command::Sweep(args)) => run_sweep(&args),
         Some(Command::Merge(args)) => merge(&args),
     };
@@ -239,8 +243,22 @@ fn report(args: &ReportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn validate(path: &Path) -> Result<(), CliError> {
-    let s = scenario::load(path)?;
+fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
+    let (s, text) = scenario::load_with_text(path)?;
+    if let Some(t) = targets {
+        let file = t.display().to_string();
+        let ttext = std::fs::read_to_string(t).map_err(|source| ScenarioError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let targets = calibrate::targets::parse(&ttext, &file, &s, &text, &path.display().to_string())?;
+        println!(
+            "{file}: ok — strategy '{}', {} observations, {} parameters",
+            targets.strategy,
+            targets.observations.len(),
+            targets.parameters.len()
+        );
+    }
     let m = &s.strategies[0].model;
     println!(
         "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}",

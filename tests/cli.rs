@@ -333,3 +333,32 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
     // The baseline year has no split by source.
     assert!(rows.iter().filter(|r| r[2] == "2016").all(|r| r[9] == "NA"));
 }
+
+#[test]
+fn targets_are_checked_against_the_scenario() {
+    let scenario = fixture("tiny.toml");
+    sandan()
+        .args(["validate", &scenario, "--targets", &fixture("targets/tiny.toml")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "strategy 'no_program', 2 observations, 1 parameters",
+        ));
+    for (file, message) in [
+        (
+            "targets/bad_metric.toml",
+            "bad_metric.toml:11:10: observation[1].metric: no metric 'officail_incidence'",
+        ),
+        (
+            "targets/bad_strategy.toml",
+            "bad_strategy.toml:2:12: strategy: the scenario has no strategy 'three_order'; it has: no_program, full_dibao",
+        ),
+    ] {
+        sandan()
+            .args(["validate", &scenario, "--targets", &fixture(file)])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}

@@ -324,7 +324,13 @@ fn with_path(path: &str, message: &str) -> String {
 }
 
 /// An error at the item a key path names (or the nearest enclosing item that exists).
-fn at_path(file: &str, text: &str, doc: &toml_edit::Document<&str>, path: &KeyPath, message: String) -> ScenarioError {
+pub(crate) fn at_path(
+    file: &str,
+    text: &str,
+    doc: &toml_edit::Document<&str>,
+    path: &KeyPath,
+    message: String,
+) -> ScenarioError {
     let mut item = doc.as_item();
     let mut best = 0usize;
     for seg in &path.0 {
@@ -346,7 +352,7 @@ fn at_path(file: &str, text: &str, doc: &toml_edit::Document<&str>, path: &KeyPa
 }
 
 /// Turn a byte offset into a 1-based line and column (columns count characters).
-fn located(file: &str, text: &str, offset: usize, message: String) -> ScenarioError {
+pub(crate) fn located(file: &str, text: &str, offset: usize, message: String) -> ScenarioError {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
