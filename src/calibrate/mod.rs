@@ -5,6 +5,7 @@
 //! priors. It is read and checked against the scenario before anything runs, with
 //! the same `file:line:column: message` errors as a scenario.
 
+pub mod abc;
 pub mod targets;
 
 pub use targets::{Observation, Parameter, Prior, Targets};
