@@ -105,6 +105,16 @@ fn validate_accepts_good_scenarios() {
     ] {
         sandan().args(["validate", &format!("{root}/{f}")]).assert().success();
     }
+    sandan()
+        .args([
+            "validate",
+            &format!("{root}/scenarios/liangshuiquan.toml"),
+            "--targets",
+            &format!("{root}/scenarios/targets/liangshuiquan.toml"),
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("4 observations, 4 parameters"));
 }
 
 fn rejects(fixture_name: &str, message: &str) {
@@ -361,4 +371,109 @@ fn targets_are_checked_against_the_scenario() {
             .stderr(predicate::str::contains(message))
             .stderr(predicate::str::contains("panicked").not());
     }
+}
+
+fn calibrate_tiny(out: &Path, extra: &[&str]) {
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+        ])
+        .args([
+            "--particles",
+            "16",
+            "--replicates",
+            "1",
+            "--max-generations",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+const CALIBRATION_FILES: [&str; 3] = ["posterior.csv", "generations.csv", "calibrated.toml"];
+
+#[test]
+fn calibration_is_the_same_on_one_or_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    calibrate_tiny(&a, &["--threads", "1"]);
+    calibrate_tiny(&b, &["--threads", "2"]);
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let generations = std::fs::read_to_string(a.join("generations.csv")).unwrap();
+    assert_eq!(generations.lines().count(), 1 + 3);
+    // calibrated.toml runs.
+    sandan()
+        .args(["validate"])
+        .arg(a.join("calibrated.toml"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_interrupted_calibration_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, cut) = (dir.path().join("whole"), dir.path().join("cut"));
+    calibrate_tiny(&whole, &[]);
+    calibrate_tiny(&cut, &[]);
+    // As a kill leaves it: the last generation in posterior.csv but not yet in
+    // generations.csv, and the one before it lost entirely.
+    let g = std::fs::read_to_string(cut.join("generations.csv")).unwrap();
+    let kept: Vec<&str> = g.lines().take(2).collect();
+    std::fs::write(cut.join("generations.csv"), kept.join("\n") + "\n").unwrap();
+    std::fs::remove_file(cut.join("calibrated.toml")).unwrap();
+    calibrate_tiny(&cut, &[]);
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(cut.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // Another calibration in the same directory is refused.
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+            "--out",
+        ])
+        .arg(&cut)
+        .args(["--particles", "17", "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds a different calibration"));
+}
+
+#[test]
+fn calibrate_refuses_bad_targets_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/bad_metric.toml"),
+            "--out",
+        ])
+        .arg(dir.path().join("c"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad_metric.toml:11:10: observation[1].metric: no metric",
+        ));
+    assert!(!dir.path().join("c").exists());
 }

@@ -6,6 +6,7 @@
 //! the same `file:line:column: message` errors as a scenario.
 
 pub mod abc;
+pub mod fit;
 pub mod targets;
 
 pub use targets::{Observation, Parameter, Prior, Targets};
