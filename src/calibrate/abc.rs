@@ -449,4 +449,95 @@ mod tests {
         assert_eq!(stop, Stop::Tolerance);
         assert!(gens.last().unwrap().tolerance <= 0.5);
     }
+
+    /// n observations of y ~ N(θ, 1), summarised by their mean; the simulated mean's
+    /// noise is drawn from θ's bits so that the distance is a function of θ.
+    fn normal_mean_case(truth: f64, n: usize, case: u64) -> impl Fn(&[f64]) -> f64 + Sync {
+        let mut rng = CellRng::new(case, 1, Stream::Health, 0, 0);
+        let observed = truth + rng.normal() / (n as f64).sqrt();
+        move |t: &[f64]| {
+            let mut r = CellRng::new(t[0].to_bits() ^ case, 2, Stream::Health, 0, 0);
+            let simulated = t[0] + r.normal() / (n as f64).sqrt();
+            (simulated - observed).abs() * (n as f64).sqrt()
+        }
+    }
+
+    fn interval(g: &Generation, k: usize) -> (f64, f64) {
+        let q = |p| crate::calibrate::fit::weighted_quantile(g, k, p);
+        (q(0.05), q(0.95))
+    }
+
+    #[test]
+    fn ninety_percent_intervals_cover_the_truth_and_narrow_with_more_data() {
+        let priors = [Prior::Uniform { low: -3.0, high: 3.0 }];
+        let s = Settings {
+            particles: 200,
+            max_generations: 5,
+            ..settings()
+        };
+        let (mut covered, mut width_1, mut width_10) = (0, 0.0, 0.0);
+        let cases = 20;
+        for case in 0..cases {
+            let truth = -2.0 + 4.0 * CellRng::new(case, 0, Stream::Health, 0, 0).uniform();
+            let s = Settings {
+                seed: case + 1,
+                ..s.clone()
+            };
+            for n in [1, 10] {
+                let d = normal_mean_case(truth, n, case);
+                let (gens, _) = run(&priors, &s, &d, Vec::new(), |_| {});
+                let (lo, hi) = interval(gens.last().unwrap(), 0);
+                if n == 1 {
+                    width_1 += hi - lo;
+                } else {
+                    width_10 += hi - lo;
+                    covered += usize::from((lo..=hi).contains(&truth));
+                }
+            }
+        }
+        assert!(
+            covered >= 16,
+            "the 90% interval covered the truth in {covered} of {cases} cases"
+        );
+        // The exact ratio is √10 ≈ 3.2; ABC's tolerance widens both a little.
+        assert!(
+            width_10 < 0.6 * width_1,
+            "widths {width_1} (n = 1) and {width_10} (n = 10)"
+        );
+    }
+
+    #[test]
+    fn parameters_seen_only_through_their_product_lie_on_a_ridge() {
+        let priors = [
+            Prior::LogUniform { low: 0.25, high: 4.0 },
+            Prior::LogUniform { low: 0.25, high: 4.0 },
+        ];
+        let s = Settings {
+            particles: 300,
+            max_generations: 6,
+            ..settings()
+        };
+        let d = |t: &[f64]| ((t[0] * t[1]).ln() / 0.05).abs();
+        let (gens, _) = run(&priors, &s, &d, Vec::new(), |_| {});
+        let g = gens.last().unwrap();
+        let logs: Vec<(f64, f64, f64)> = g
+            .particles
+            .iter()
+            .map(|p| (p.theta[0].ln(), p.theta[1].ln(), p.weight))
+            .collect();
+        let (ma, mb) = logs
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(x, y, w)| (a + w * x, b + w * y));
+        let (mut cab, mut caa, mut cbb) = (0.0, 0.0, 0.0);
+        for &(x, y, w) in &logs {
+            cab += w * (x - ma) * (y - mb);
+            caa += w * (x - ma).powi(2);
+            cbb += w * (y - mb).powi(2);
+        }
+        let corr = cab / (caa * cbb).sqrt();
+        assert!(corr < -0.8, "posterior correlation of the logs {corr}");
+        // A ridge, not a point: each parameter alone still spans much of its prior.
+        let (lo, hi) = interval(g, 0);
+        assert!(hi / lo > 4.0, "θ₁'s 90% interval {lo} – {hi}");
+    }
 }
