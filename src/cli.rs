@@ -201,9 +201,20 @@ pub struct CalibrateArgs {
     /// Each generation's tolerance is this quantile of the previous one's distances.
     #[arg(long, default_value_t = 0.5)]
     pub quantile: f64,
+    /// abc-smc: a posterior; nelder-mead: a point estimate on the same loss, to
+    /// cross-check (its budget is --max-simulations).
+    #[arg(long, value_enum, default_value_t = Method::AbcSmc)]
+    pub method: Method,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// How `sandan calibrate` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    AbcSmc,
+    NelderMead,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -433,10 +444,11 @@ fn calibrate_cmd(args: &CalibrateArgs) -> Result<(), CliError> {
     };
     // What makes two invocations the same calibration (threads and paths aside).
     let key = scenario::content_hash(&format!(
-        "{}|{}|{settings:?}|{}",
+        "{}|{}|{settings:?}|{}|{:?}",
         scenario::content_hash(&text),
         scenario::content_hash(&ttext),
-        args.replicates
+        args.replicates,
+        args.method
     ));
     let names: Vec<String> = problem.targets.parameters.iter().map(|p| p.path.clone()).collect();
     let json_path = out.join("calibration.json");
@@ -458,7 +470,7 @@ fn calibrate_cmd(args: &CalibrateArgs) -> Result<(), CliError> {
     }
     let json = serde_json::json!({
         "sandan_version": env!("CARGO_PKG_VERSION"),
-        "method": "abc-smc",
+        "method": match args.method { Method::AbcSmc => "abc-smc", Method::NelderMead => "nelder-mead" },
         "key": key,
         "scenario_file": problem.scenario_file,
         "scenario_hash": scenario::content_hash(&text),
@@ -477,6 +489,25 @@ fn calibrate_cmd(args: &CalibrateArgs) -> Result<(), CliError> {
     });
     output::write_atomic(&json_path, format!("{json:#}\n").as_bytes())?;
     let (_, pool) = pool(args.threads)?;
+    if args.method == Method::NelderMead {
+        let priors: Vec<_> = problem.targets.parameters.iter().map(|p| p.prior).collect();
+        let e =
+            pool.install(|| calibrate::nelder_mead::minimise(&priors, &|t| problem.distance(t), args.max_simulations));
+        let mut csv = String::from("parameter,value\n");
+        for (n, v) in names.iter().zip(&e.theta) {
+            csv += &format!("{n},{v}\n");
+        }
+        output::write_atomic(&out.join("estimate.csv"), csv.as_bytes())?;
+        let toml = fit::point_toml(&problem, &e.theta, e.loss).map_err(CliError::Usage)?;
+        output::write_atomic(&out.join("calibrated.toml"), toml.as_bytes())?;
+        if !args.quiet {
+            println!("{}: loss {} after {} simulations", out.display(), e.loss, e.evaluations);
+            for (n, v) in names.iter().zip(&e.theta) {
+                println!("  {n}: {v:.4}");
+            }
+        }
+        return Ok(());
+    }
     let bar = if args.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {

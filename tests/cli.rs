@@ -477,3 +477,37 @@ fn calibrate_refuses_bad_targets_before_running() {
         ));
     assert!(!dir.path().join("c").exists());
 }
+
+#[test]
+fn nelder_mead_gives_a_point_inside_the_prior() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nm");
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+        ])
+        .args([
+            "--method",
+            "nelder-mead",
+            "--replicates",
+            "1",
+            "--max-simulations",
+            "30",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("estimate.csv")).unwrap();
+    let value: f64 = csv.lines().nth(1).unwrap().split(',').nth(1).unwrap().parse().unwrap();
+    assert!((0.02..=0.6).contains(&value), "{csv}");
+    sandan()
+        .arg("validate")
+        .arg(out.join("calibrated.toml"))
+        .assert()
+        .success();
+}

@@ -177,6 +177,19 @@ pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<Stri
     Ok(head + &targets::with_values(&problem.scenario_text, ps, &medians)?)
 }
 
+/// `calibrated.toml` for a point estimate (`--method nelder-mead`).
+pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String, String> {
+    let ps = &problem.targets.parameters;
+    let mut head = format!(
+        "# Calibrated by `sandan calibrate --method nelder-mead` from {} (loss {loss}).\n# A point estimate, no ranges:\n",
+        problem.scenario_file
+    );
+    for (p, v) in ps.iter().zip(theta) {
+        head += &format!("#   {} = {v}\n", p.path);
+    }
+    Ok(head + &targets::with_values(&problem.scenario_text, ps, theta)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 
 pub mod abc;
 pub mod fit;
+pub mod nelder_mead;
 pub mod targets;
 
 pub use targets::{Observation, Parameter, Prior, Targets};
