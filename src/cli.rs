@@ -545,6 +545,11 @@ fn calibrate_cmd(args: &CalibrateArgs) -> Result<(), CliError> {
     };
     let calibrated = fit::calibrated_toml(&problem, last).map_err(CliError::Usage)?;
     output::write_atomic(&out.join("calibrated.toml"), calibrated.as_bytes())?;
+    let (png, svg) = pool
+        .install(|| fit::fit_figure(&problem, last))
+        .map_err(output::plot::plot_error("fit.png"))?;
+    output::write_atomic(&out.join("fit.png"), &png)?;
+    output::write_atomic(&out.join("fit.svg"), &svg)?;
     if !args.quiet {
         let spent: u64 = gens.iter().map(|g| g.simulations).sum();
         println!(

@@ -397,7 +397,13 @@ fn calibrate_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CALIBRATION_FILES: [&str; 3] = ["posterior.csv", "generations.csv", "calibrated.toml"];
+const CALIBRATION_FILES: [&str; 5] = [
+    "posterior.csv",
+    "generations.csv",
+    "calibrated.toml",
+    "fit.png",
+    "fit.svg",
+];
 
 #[test]
 fn calibration_is_the_same_on_one_or_two_threads() {
@@ -433,7 +439,9 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
     let g = std::fs::read_to_string(cut.join("generations.csv")).unwrap();
     let kept: Vec<&str> = g.lines().take(2).collect();
     std::fs::write(cut.join("generations.csv"), kept.join("\n") + "\n").unwrap();
-    std::fs::remove_file(cut.join("calibrated.toml")).unwrap();
+    for f in ["calibrated.toml", "fit.png", "fit.svg"] {
+        std::fs::remove_file(cut.join(f)).unwrap();
+    }
     calibrate_tiny(&cut, &[]);
     for f in CALIBRATION_FILES {
         assert_eq!(

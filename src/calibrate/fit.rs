@@ -28,17 +28,10 @@ impl Problem {
     /// The simulated value of each observation in each replicate, or why the
     /// scenario refused these values.
     pub fn simulate(&self, theta: &[f64]) -> Result<Vec<Vec<f64>>, String> {
-        let text = targets::with_values(&self.scenario_text, &self.targets.parameters, theta)?;
-        let mut s = scenario::parse(&text, &self.scenario_file, "scenario").map_err(|e| e.to_string())?;
-        s.seed = self.seed;
-        let strategy = s
-            .strategies
-            .iter()
-            .position(|t| t.name == self.targets.strategy)
-            .ok_or_else(|| format!("no strategy '{}'", self.targets.strategy))?;
-        Ok((0..self.replicates)
-            .map(|r| {
-                let rec = engine::simulate(&s, strategy, r);
+        Ok(self
+            .runs(theta)?
+            .into_iter()
+            .map(|rec| {
                 self.targets
                     .observations
                     .iter()
@@ -50,6 +43,21 @@ impl Problem {
                     })
                     .collect()
             })
+            .collect())
+    }
+
+    /// Every replicate's run of the targets' strategy with `theta` set.
+    pub fn runs(&self, theta: &[f64]) -> Result<Vec<engine::RunRecord>, String> {
+        let text = targets::with_values(&self.scenario_text, &self.targets.parameters, theta)?;
+        let mut s = scenario::parse(&text, &self.scenario_file, "scenario").map_err(|e| e.to_string())?;
+        s.seed = self.seed;
+        let strategy = s
+            .strategies
+            .iter()
+            .position(|t| t.name == self.targets.strategy)
+            .ok_or_else(|| format!("no strategy '{}'", self.targets.strategy))?;
+        Ok((0..self.replicates)
+            .map(|r| engine::simulate(&s, strategy, r))
             .collect())
     }
 
@@ -175,6 +183,118 @@ pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<Stri
         );
     }
     Ok(head + &targets::with_values(&problem.scenario_text, ps, &medians)?)
+}
+
+/// `fit.png` and `fit.svg`: for each observed metric, the posterior-predictive mean
+/// and 5–95% band by year (40 particles drawn by weight from `posterior`, each over
+/// every replicate), beside the observations with their ±1.645 sd (90%) range.
+pub fn fit_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8>, Vec<u8>), String> {
+    use crate::metrics::{Summary, YearMetrics};
+    use crate::output::plot::{self, Figure, LegendEntry, Panel, Series};
+    let draws = 40;
+    let mut picked = Vec::new();
+    let mut acc = 0.0;
+    let mut next = 0;
+    for p in &posterior.particles {
+        acc += p.weight;
+        while next < draws && (next as f64 + 0.5) / draws as f64 <= acc {
+            picked.push(p.theta.clone());
+            next += 1;
+        }
+    }
+    let runs: Vec<engine::RunRecord> = picked.iter().filter_map(|t| problem.runs(t).ok()).flatten().collect();
+    let mut metrics: Vec<usize> = problem.targets.observations.iter().map(|o| o.column).collect();
+    metrics.dedup();
+    metrics.sort_unstable();
+    metrics.dedup();
+    let panels = metrics
+        .iter()
+        .map(|&m| {
+            let years: Vec<i32> = runs
+                .first()
+                .map(|r| r.years.iter().map(|y| y.year).collect())
+                .unwrap_or_default();
+            let predicted = years
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| {
+                    (
+                        y,
+                        Summary::of(&runs.iter().map(|r| r.years[i].values()[m]).collect::<Vec<_>>()),
+                    )
+                })
+                .collect();
+            let observed = problem
+                .targets
+                .observations
+                .iter()
+                .filter(|o| o.column == m)
+                .map(|o| {
+                    let half = 1.645 * o.sd;
+                    (
+                        o.year,
+                        Summary {
+                            mean: o.value,
+                            p05: o.value - half,
+                            p50: o.value,
+                            p95: o.value + half,
+                        },
+                    )
+                })
+                .collect();
+            Panel {
+                title: YearMetrics::NAMES[m].to_string(),
+                y_label: YearMetrics::NAMES[m].to_string(),
+                series: vec![
+                    Series {
+                        strategy: 0,
+                        points: predicted,
+                        dashed: false,
+                    },
+                    Series {
+                        strategy: 1,
+                        points: observed,
+                        dashed: false,
+                    },
+                ],
+            }
+        })
+        .collect();
+    let fig = Figure {
+        stem: "fit",
+        caption: "Posterior-predictive bands of each target metric, with the observations.".into(),
+        title: format!("Calibration fit: strategy '{}'", problem.targets.strategy),
+        subtitle: format!(
+            "generation {}, tolerance {:.3}; {} particles × {} replicates",
+            posterior.index,
+            posterior.tolerance,
+            picked.len(),
+            problem.replicates
+        ),
+        x_label: "year".into(),
+        panels,
+        legend_title: "Lines".into(),
+        legend: vec![
+            LegendEntry {
+                strategy: 0,
+                name: "simulated (posterior)".into(),
+                value: "mean, 5–95%".into(),
+            },
+            LegendEntry {
+                strategy: 1,
+                name: "observed".into(),
+                value: "value, ±1.645 sd".into(),
+            },
+        ],
+        notes: vec![
+            "Bands: 5–95% of the posterior-predictive runs; observed: 90% range of the observation error.".into(),
+        ],
+    };
+    plot::ensure_font();
+    Ok((
+        plot::figure_png(&fig, "sans-serif")?,
+        plot::figure_svg(&fig, "sans-serif")?,
+    ))
 }
 
 /// `calibrated.toml` for a point estimate (`--method nelder-mead`).
