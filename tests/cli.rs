@@ -519,3 +519,51 @@ fn nelder_mead_gives_a_point_inside_the_prior() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_calibration_killed_mid_generation_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, killed) = (dir.path().join("whole"), dir.path().join("killed"));
+    let args = |out: &Path| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sandan"));
+        c.args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+        ])
+        .args([
+            "--particles",
+            "24",
+            "--replicates",
+            "2",
+            "--max-generations",
+            "6",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out);
+        c
+    };
+    assert!(args(&whole).status().unwrap().success());
+    // SIGKILL once the first generation is on disk (if the run is done by then,
+    // the rerun below simply finds it finished).
+    let mut child = args(&killed).spawn().unwrap();
+    let gens = killed.join("generations.csv");
+    while child.try_wait().unwrap().is_none() {
+        if std::fs::read_to_string(&gens).is_ok_and(|g| g.lines().count() >= 2) {
+            child.kill().unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.wait();
+    assert!(args(&killed).status().unwrap().success());
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(killed.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
