@@ -4,11 +4,14 @@
 //! Exit codes: 0 success; 2 a scenario or command-line error (the user can fix the
 //! input); 1 anything else (a file could not be written, …).
 
+mod calibrate;
+
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
 use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sweep::{self, SweepError, store::Shard};
+pub use calibrate::{CalibrateArgs, Method};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -38,7 +41,13 @@ pub enum Command {
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
+        /// Also check a calibration targets file against the scenario.
+        #[arg(long, value_name = "TARGETS.toml")]
+        targets: Option<PathBuf>,
     },
+    /// Fit a scenario's parameters to a record (ABC-SMC); run the same command again to
+    /// resume an interrupted calibration.
+    Calibrate(CalibrateArgs),
     /// Run a scenario at every point of a design, with replicates, streaming tidy
     /// results; run the same command again to resume an interrupted sweep.
     Sweep(SweepArgs),
@@ -169,6 +178,9 @@ pub enum CliError {
     Threads { threads: usize, message: String },
     #[error(transparent)]
     Sweep(#[from] SweepError),
+    /// A calibration flag or directory the user can fix.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CliError {
@@ -180,6 +192,7 @@ impl CliError {
             CliError::Output(output::OutputError::Input { .. }) => 2,
             CliError::Output(_) | CliError::Threads { .. } => 1,
             CliError::Sweep(e) => e.exit_code(),
+            CliError::Usage(_) => 2,
         }
     }
 }
@@ -197,8 +210,9 @@ pub fn main() -> ExitCode {
         None => run(&RunArgs::default()),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Report(args)) => report(&args),
-        Some(Command::Validate { scenario }) => validate(&scenario),
+        Some(Command::Validate { scenario, targets }) => validate(&scenario, targets.as_deref()),
         Some(Command::Sweep(args)) => run_sweep(&args),
+        Some(Command::Calibrate(args)) => calibrate::calibrate(&args),
         Some(Command::Merge(args)) => merge(&args),
     };
     match result {
@@ -239,8 +253,22 @@ fn report(args: &ReportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn validate(path: &Path) -> Result<(), CliError> {
-    let s = scenario::load(path)?;
+fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
+    let (s, text) = scenario::load_with_text(path)?;
+    if let Some(t) = targets {
+        let file = t.display().to_string();
+        let ttext = std::fs::read_to_string(t).map_err(|source| ScenarioError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let targets = crate::calibrate::targets::parse(&ttext, &file, &s, &text, &path.display().to_string())?;
+        println!(
+            "{file}: ok — strategy '{}', {} observations, {} parameters",
+            targets.strategy,
+            targets.observations.len(),
+            targets.parameters.len()
+        );
+    }
     let m = &s.strategies[0].model;
     println!(
         "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}",

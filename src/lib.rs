@@ -40,6 +40,7 @@
 //! ```
 
 pub mod agents;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod metrics;

@@ -105,6 +105,16 @@ fn validate_accepts_good_scenarios() {
     ] {
         sandan().args(["validate", &format!("{root}/{f}")]).assert().success();
     }
+    sandan()
+        .args([
+            "validate",
+            &format!("{root}/scenarios/liangshuiquan.toml"),
+            "--targets",
+            &format!("{root}/scenarios/targets/liangshuiquan.toml"),
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("4 observations, 4 parameters"));
 }
 
 fn rejects(fixture_name: &str, message: &str) {
@@ -332,4 +342,228 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
     );
     // The baseline year has no split by source.
     assert!(rows.iter().filter(|r| r[2] == "2016").all(|r| r[9] == "NA"));
+}
+
+#[test]
+fn targets_are_checked_against_the_scenario() {
+    let scenario = fixture("tiny.toml");
+    sandan()
+        .args(["validate", &scenario, "--targets", &fixture("targets/tiny.toml")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "strategy 'no_program', 2 observations, 1 parameters",
+        ));
+    for (file, message) in [
+        (
+            "targets/bad_metric.toml",
+            "bad_metric.toml:11:10: observation[1].metric: no metric 'officail_incidence'",
+        ),
+        (
+            "targets/bad_strategy.toml",
+            "bad_strategy.toml:2:12: strategy: the scenario has no strategy 'three_order'; it has: no_program, full_dibao",
+        ),
+    ] {
+        sandan()
+            .args(["validate", &scenario, "--targets", &fixture(file)])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+fn calibrate_tiny(out: &Path, extra: &[&str]) {
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+        ])
+        .args([
+            "--particles",
+            "16",
+            "--replicates",
+            "1",
+            "--max-generations",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+const CALIBRATION_FILES: [&str; 5] = [
+    "posterior.csv",
+    "generations.csv",
+    "calibrated.toml",
+    "fit.png",
+    "fit.svg",
+];
+
+#[test]
+fn calibration_is_the_same_on_one_or_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    calibrate_tiny(&a, &["--threads", "1"]);
+    calibrate_tiny(&b, &["--threads", "2"]);
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let generations = std::fs::read_to_string(a.join("generations.csv")).unwrap();
+    assert_eq!(generations.lines().count(), 1 + 3);
+    // calibrated.toml runs.
+    sandan()
+        .args(["validate"])
+        .arg(a.join("calibrated.toml"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn an_interrupted_calibration_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, cut) = (dir.path().join("whole"), dir.path().join("cut"));
+    calibrate_tiny(&whole, &[]);
+    calibrate_tiny(&cut, &[]);
+    // As a kill leaves it: the last generation in posterior.csv but not yet in
+    // generations.csv, and the one before it lost entirely.
+    let g = std::fs::read_to_string(cut.join("generations.csv")).unwrap();
+    let kept: Vec<&str> = g.lines().take(2).collect();
+    std::fs::write(cut.join("generations.csv"), kept.join("\n") + "\n").unwrap();
+    for f in ["calibrated.toml", "fit.png", "fit.svg"] {
+        std::fs::remove_file(cut.join(f)).unwrap();
+    }
+    calibrate_tiny(&cut, &[]);
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(cut.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // Another calibration in the same directory is refused.
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+            "--out",
+        ])
+        .arg(&cut)
+        .args(["--particles", "17", "--quiet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds a different calibration"));
+}
+
+#[test]
+fn calibrate_refuses_bad_targets_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/bad_metric.toml"),
+            "--out",
+        ])
+        .arg(dir.path().join("c"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad_metric.toml:11:10: observation[1].metric: no metric",
+        ));
+    assert!(!dir.path().join("c").exists());
+}
+
+#[test]
+fn nelder_mead_gives_a_point_inside_the_prior() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nm");
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+        ])
+        .args([
+            "--method",
+            "nelder-mead",
+            "--replicates",
+            "1",
+            "--max-simulations",
+            "30",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("estimate.csv")).unwrap();
+    let value: f64 = csv.lines().nth(1).unwrap().split(',').nth(1).unwrap().parse().unwrap();
+    assert!((0.02..=0.6).contains(&value), "{csv}");
+    sandan()
+        .arg("validate")
+        .arg(out.join("calibrated.toml"))
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_calibration_killed_mid_generation_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, killed) = (dir.path().join("whole"), dir.path().join("killed"));
+    let args = |out: &Path| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sandan"));
+        c.args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+        ])
+        .args([
+            "--particles",
+            "24",
+            "--replicates",
+            "2",
+            "--max-generations",
+            "6",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out);
+        c
+    };
+    assert!(args(&whole).status().unwrap().success());
+    // SIGKILL once the first generation is on disk (if the run is done by then,
+    // the rerun below simply finds it finished).
+    let mut child = args(&killed).spawn().unwrap();
+    let gens = killed.join("generations.csv");
+    while child.try_wait().unwrap().is_none() {
+        if std::fs::read_to_string(&gens).is_ok_and(|g| g.lines().count() >= 2) {
+            child.kill().unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.wait();
+    assert!(args(&killed).status().unwrap().success());
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(killed.join(f)).unwrap(),
+            "{f}"
+        );
+    }
 }

@@ -226,44 +226,84 @@ fn override_location(spath: &KeyPath, s: &raw::RawStrategy, failed: &KeyPath) ->
         .unwrap_or_else(|| spath.key("overrides"))
 }
 
-/// Set `dotted` (e.g. `dibao.take_up_registered`, `village.0.households`) in a tree,
-/// creating intermediate tables for keys the file left at their defaults.
+/// The most parts a dotted key path may have. The deepest real key is a handful of
+/// parts (`village.0.population.savings_poor.mean`); the cap keeps a hostile path
+/// from costing time or memory (issue 16).
+pub const MAX_PATH_PARTS: usize = 16;
+
+/// Set `dotted` (e.g. `dibao.take_up_registered`, `village.0.households`) in a tree.
+///
+/// A table the file left out is filled from the built-in defaults before the value is
+/// set in it, so that a single field of a pair (`population.savings_poor.mean`) keeps
+/// the default of its sibling (`sd`) and a single year of a table (`poverty_line.2020`)
+/// keeps the other years. The walk is a loop, not a recursion, and the path is capped
+/// at [`MAX_PATH_PARTS`] parts.
 pub fn apply_override(tree: &mut toml::Table, dotted: &str, value: toml::Value) -> Result<(), String> {
+    if dotted.split('.').nth(MAX_PATH_PARTS).is_some() {
+        let shown: String = dotted.chars().take(60).collect();
+        return Err(format!(
+            "the key path '{shown}…' has more than {MAX_PATH_PARTS} parts; no scenario key is that deep"
+        ));
+    }
     let parts: Vec<&str> = dotted.split('.').collect();
     if parts.iter().any(|p| p.trim().is_empty()) {
         return Err("the key path has an empty part; write keys joined by dots, e.g. dibao.take_up_registered".into());
     }
+    let defaults = default_tree();
+    let mut default_node: Option<&toml::Value> = defaults.as_ref();
     let mut root = toml::Value::Table(std::mem::take(tree));
-    let result = set_in(&mut root, &parts, 0, value);
+    let mut node = &mut root;
+    let mut result = Ok(());
+    for (depth, part) in parts.iter().enumerate() {
+        let walked = || parts[..depth].join(".");
+        default_node = default_node.and_then(|d| match d {
+            toml::Value::Table(t) => t.get(*part),
+            toml::Value::Array(a) => part.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        });
+        let child = match node {
+            toml::Value::Table(t) => t.entry(part.to_string()).or_insert_with(|| match default_node {
+                Some(d @ toml::Value::Table(_)) => d.clone(),
+                _ => toml::Value::Table(toml::Table::new()),
+            }),
+            toml::Value::Array(a) => {
+                let len = a.len();
+                let Ok(idx) = part.parse::<usize>() else {
+                    result = Err(format!(
+                        "'{}' is a list; index it with a number, e.g. {}.0",
+                        walked(),
+                        walked()
+                    ));
+                    break;
+                };
+                match a.get_mut(idx) {
+                    Some(c) => c,
+                    None => {
+                        result = Err(format!("'{}' has {len} entries; index {idx} is out of range", walked()));
+                        break;
+                    }
+                }
+            }
+            _ => {
+                result = Err(format!("'{}' is a single value, not a table", walked()));
+                break;
+            }
+        };
+        if depth + 1 == parts.len() {
+            *child = value;
+            break;
+        }
+        node = child;
+    }
     if let toml::Value::Table(t) = root {
         *tree = t;
     }
     result
 }
 
-fn set_in(node: &mut toml::Value, parts: &[&str], depth: usize, value: toml::Value) -> Result<(), String> {
-    let walked = parts[..depth].join(".");
-    let part = parts[depth];
-    let child = match node {
-        toml::Value::Table(t) => t
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new())),
-        toml::Value::Array(a) => {
-            let len = a.len();
-            let idx: usize = part
-                .parse()
-                .map_err(|_| format!("'{walked}' is a list; index it with a number, e.g. {walked}.0"))?;
-            a.get_mut(idx)
-                .ok_or_else(|| format!("'{walked}' has {len} entries; index {idx} is out of range"))?
-        }
-        _ => return Err(format!("'{walked}' is a single value, not a table")),
-    };
-    if depth + 1 == parts.len() {
-        *child = value;
-        Ok(())
-    } else {
-        set_in(child, parts, depth + 1, value)
-    }
+/// The built-in defaults as a TOML tree, for filling tables an override reaches into.
+fn default_tree() -> Option<toml::Value> {
+    toml::Value::try_from(RawScenario::default()).ok()
 }
 
 fn shape_error(file: &str, text: &str, e: toml::de::Error) -> ScenarioError {
@@ -284,7 +324,13 @@ fn with_path(path: &str, message: &str) -> String {
 }
 
 /// An error at the item a key path names (or the nearest enclosing item that exists).
-fn at_path(file: &str, text: &str, doc: &toml_edit::Document<&str>, path: &KeyPath, message: String) -> ScenarioError {
+pub(crate) fn at_path(
+    file: &str,
+    text: &str,
+    doc: &toml_edit::Document<&str>,
+    path: &KeyPath,
+    message: String,
+) -> ScenarioError {
     let mut item = doc.as_item();
     let mut best = 0usize;
     for seg in &path.0 {
@@ -306,7 +352,7 @@ fn at_path(file: &str, text: &str, doc: &toml_edit::Document<&str>, path: &KeyPa
 }
 
 /// Turn a byte offset into a 1-based line and column (columns count characters).
-fn located(file: &str, text: &str, offset: usize, message: String) -> ScenarioError {
+pub(crate) fn located(file: &str, text: &str, offset: usize, message: String) -> ScenarioError {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
@@ -423,6 +469,58 @@ households = 5
         assert_eq!(s.strategies[0].model.dibao.take_up_registered, 0.8);
         assert_eq!(s.strategies[1].model.dibao.take_up_registered, 1.0);
         assert_eq!(s.strategies[1].model.household_count(), 17);
+    }
+
+    fn overridden(text: &str, key: &str, value: toml::Value) -> Result<RawScenario, String> {
+        let mut tree: toml::Table = toml::from_str(text).unwrap();
+        apply_override(&mut tree, key, value)?;
+        RawScenario::deserialize(toml::Value::Table(tree)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_field_of_a_mean_sd_pair_keeps_the_other() {
+        let raw = overridden(TINY, "population.savings_poor.mean", 2500.0.into()).unwrap();
+        assert_eq!(raw.population.savings_poor.mean, 2500.0);
+        assert_eq!(
+            raw.population.savings_poor.sd,
+            RawScenario::default().population.savings_poor.sd
+        );
+        // The file's own sd is kept too, not the default's.
+        let text = format!("{TINY}\n[population]\nsavings_poor = {{ mean = 1.0, sd = 7.0 }}\n");
+        let raw = overridden(&text, "population.savings_poor.mean", 3.0.into()).unwrap();
+        assert_eq!(
+            (raw.population.savings_poor.mean, raw.population.savings_poor.sd),
+            (3.0, 7.0)
+        );
+    }
+
+    #[test]
+    fn one_year_of_a_table_keeps_the_other_years() {
+        let raw = overridden(TINY, "poverty_line.2020", 3300.0.into()).unwrap();
+        let mut expected = RawScenario::default().poverty_line;
+        expected.insert("2020".into(), 3300.0);
+        assert_eq!(raw.poverty_line, expected);
+    }
+
+    #[test]
+    fn strategy_override_of_one_field_runs() {
+        let text = format!(
+            "{TINY}\n[[strategy]]\nname = \"x\"\noverrides = {{ \"population.savings_poor.mean\" = 2500.0, \"poverty_line.2017\" = 3000.0 }}\n"
+        );
+        let s = parse(&text, "s.toml", "s").unwrap();
+        assert_eq!(s.strategies[0].model.poverty_line.at(2017), 3000.0);
+        assert_eq!(s.strategies[0].model.poverty_line.at(2016), 2952.0);
+    }
+
+    #[test]
+    fn issue16_a_very_deep_path_is_refused_in_one_line() {
+        let key = vec!["a"; 27_000].join(".");
+        let e = overridden(TINY, &key, 1.into()).unwrap_err();
+        assert!(e.contains("more than 16 parts"), "{e}");
+        assert!(e.len() < 200 && !e.contains('\n'), "{e}");
+        let text = format!("{TINY}\n[[strategy]]\nname = \"x\"\noverrides = {{ \"{key}\" = 1 }}\n");
+        let e = err(&text);
+        assert!(e.starts_with("s.toml:16:"), "{}", &e[..80]);
     }
 
     #[test]

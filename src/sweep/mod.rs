@@ -613,6 +613,20 @@ mod tests {
     }
 
     #[test]
+    fn a_sweep_can_vary_one_field_of_a_pair_and_one_year_of_a_table() {
+        let p = plan("[grid]\n\"population.savings_poor.mean\" = [500.0, 2500.0]\n\"poverty_line.2017\" = [3100.0]\n")
+            .unwrap();
+        let s = p.point_scenario(1).unwrap();
+        let m = &s.strategies[0].model;
+        assert_eq!(m.poverty_line.at(2017), 3100.0);
+        assert_eq!(m.poverty_line.at(2018), 2995.0, "the other years stay");
+        let deep = vec!["x"; 100].join(".");
+        let e = plan(&format!("[grid]\n\"{deep}\" = [1.0]\n")).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("more than 16 parts"), "{e}");
+    }
+
+    #[test]
     fn a_run_block_is_reproduced_by_its_seed() {
         let p = plan("replicates = 2\n[grid]\n\"dibao.take_up_other\" = [0.2, 0.9]\n").unwrap();
         let block = String::from_utf8(p.run_block(3).unwrap()).unwrap();

@@ -1,0 +1,335 @@
+//! A calibration problem: the scenario, its targets, and how a parameter vector is
+//! simulated and measured against the record; and the files a calibration writes
+//! and resumes from.
+//!
+//! Every particle is simulated over the same replicates 0..R of the same seed
+//! (common random numbers), so particles differ by their parameters, not their luck.
+//! The distance is the root mean square of the observations' standardised errors,
+//! (replicate mean − observed) / observation sd.
+
+use super::abc::{Generation, Particle};
+use super::targets::{self, Targets};
+use crate::engine;
+use crate::scenario;
+
+/// What is fitted, against what.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub scenario_text: String,
+    pub scenario_file: String,
+    pub targets: Targets,
+    /// Replicates per particle.
+    pub replicates: u32,
+    /// The seed of every particle's replicates.
+    pub seed: u64,
+}
+
+impl Problem {
+    /// The simulated value of each observation in each replicate, or why the
+    /// scenario refused these values.
+    pub fn simulate(&self, theta: &[f64]) -> Result<Vec<Vec<f64>>, String> {
+        Ok(self
+            .runs(theta)?
+            .into_iter()
+            .map(|rec| {
+                self.targets
+                    .observations
+                    .iter()
+                    .map(|o| {
+                        rec.years
+                            .iter()
+                            .find(|y| y.year == o.year)
+                            .map_or(f64::NAN, |y| y.values()[o.column])
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Every replicate's run of the targets' strategy with `theta` set.
+    pub fn runs(&self, theta: &[f64]) -> Result<Vec<engine::RunRecord>, String> {
+        let text = targets::with_values(&self.scenario_text, &self.targets.parameters, theta)?;
+        let mut s = scenario::parse(&text, &self.scenario_file, "scenario").map_err(|e| e.to_string())?;
+        s.seed = self.seed;
+        let strategy = s
+            .strategies
+            .iter()
+            .position(|t| t.name == self.targets.strategy)
+            .ok_or_else(|| format!("no strategy '{}'", self.targets.strategy))?;
+        Ok((0..self.replicates)
+            .map(|r| engine::simulate(&s, strategy, r))
+            .collect())
+    }
+
+    /// The distance of `theta` from the record (infinite if the scenario refuses it).
+    pub fn distance(&self, theta: &[f64]) -> f64 {
+        match self.simulate(theta) {
+            Ok(runs) => distance(&self.targets, &runs),
+            Err(_) => f64::INFINITY,
+        }
+    }
+}
+
+/// RMS over observations of (replicate mean − observed) / sd.
+pub fn distance(targets: &Targets, runs: &[Vec<f64>]) -> f64 {
+    let k = targets.observations.len();
+    let mut sum = 0.0;
+    for (j, o) in targets.observations.iter().enumerate() {
+        let mean = runs.iter().map(|r| r[j]).sum::<f64>() / runs.len().max(1) as f64;
+        sum += ((mean - o.value) / o.sd).powi(2);
+    }
+    let d = (sum / k.max(1) as f64).sqrt();
+    if d.is_nan() { f64::INFINITY } else { d }
+}
+
+/// `posterior.csv`: every generation's particles (the last generation is the
+/// posterior). Numbers are written in Rust's shortest round-trip form, so the file
+/// is also the checkpoint the calibration resumes from.
+pub fn posterior_csv(names: &[String], generations: &[Generation]) -> String {
+    let mut out = format!("generation,particle,weight,distance,{}\n", names.join(","));
+    for g in generations {
+        for (i, p) in g.particles.iter().enumerate() {
+            let theta: Vec<String> = p.theta.iter().map(|x| x.to_string()).collect();
+            out += &format!("{},{i},{},{},{}\n", g.index, p.weight, p.distance, theta.join(","));
+        }
+    }
+    out
+}
+
+/// `generations.csv`: one row per generation (no wall time, so the file is the same
+/// on any machine).
+pub fn generations_csv(generations: &[Generation]) -> String {
+    let mut out = String::from("generation,tolerance,acceptance,ess,simulations,particles\n");
+    for g in generations {
+        out += &format!(
+            "{},{},{},{},{},{}\n",
+            g.index,
+            g.tolerance,
+            g.acceptance(),
+            g.ess(),
+            g.simulations,
+            g.particles.len()
+        );
+    }
+    out
+}
+
+/// The generations written by [`posterior_csv`] and [`generations_csv`].
+pub fn read_checkpoint(posterior: &str, generations: &str, dims: usize) -> Result<Vec<Generation>, String> {
+    let num = |s: &str| s.parse::<f64>().map_err(|_| format!("'{s}' is not a number"));
+    let mut out: Vec<Generation> = Vec::new();
+    for line in generations.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 6 {
+            return Err(format!("generations.csv: bad row '{line}'"));
+        }
+        out.push(Generation {
+            index: f[0].parse().map_err(|_| format!("bad generation '{}'", f[0]))?,
+            tolerance: num(f[1])?,
+            particles: Vec::new(),
+            simulations: f[4].parse().map_err(|_| format!("bad simulations '{}'", f[4]))?,
+        });
+    }
+    for line in posterior.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 4 + dims {
+            return Err(format!("posterior.csv: bad row '{line}'"));
+        }
+        let g: usize = f[0].parse().map_err(|_| format!("bad generation '{}'", f[0]))?;
+        // posterior.csv is written before generations.csv: a generation that only the
+        // former holds was cut short by a kill and is simulated again.
+        let Some(generation) = out.get_mut(g) else {
+            continue;
+        };
+        generation.particles.push(Particle {
+            weight: num(f[2])?,
+            distance: num(f[3])?,
+            theta: f[4..].iter().map(|s| num(s)).collect::<Result<_, _>>()?,
+        });
+    }
+    Ok(out)
+}
+
+/// The weighted `q`-quantile of parameter `k` over a generation's particles.
+pub fn weighted_quantile(g: &Generation, k: usize, q: f64) -> f64 {
+    let mut v: Vec<(f64, f64)> = g.particles.iter().map(|p| (p.theta[k], p.weight)).collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut acc = 0.0;
+    for &(x, w) in &v {
+        acc += w;
+        if acc >= q {
+            return x;
+        }
+    }
+    v.last().map_or(f64::NAN, |p| p.0)
+}
+
+/// `calibrated.toml`: the scenario with the posterior medians set, and each fitted
+/// key's 5–95% posterior range in a comment.
+pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<String, String> {
+    let ps = &problem.targets.parameters;
+    let medians: Vec<f64> = (0..ps.len()).map(|k| weighted_quantile(posterior, k, 0.5)).collect();
+    let mut head = format!(
+        "# Calibrated by `sandan calibrate` from {} (generation {}, tolerance {}).\n# Posterior medians set below; 5–95% ranges:\n",
+        problem.scenario_file, posterior.index, posterior.tolerance
+    );
+    for (k, p) in ps.iter().enumerate() {
+        head += &format!(
+            "#   {} = {} (5–95%: {} – {})\n",
+            p.path,
+            medians[k],
+            weighted_quantile(posterior, k, 0.05),
+            weighted_quantile(posterior, k, 0.95)
+        );
+    }
+    Ok(head + &targets::with_values(&problem.scenario_text, ps, &medians)?)
+}
+
+/// `fit.png` and `fit.svg`: for each observed metric, the posterior-predictive mean
+/// and 5–95% band by year (40 particles drawn by weight from `posterior`, each over
+/// every replicate), beside the observations with their ±1.645 sd (90%) range.
+pub fn fit_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8>, Vec<u8>), String> {
+    use crate::metrics::{Summary, YearMetrics};
+    use crate::output::plot::{self, Figure, LegendEntry, Panel, Series};
+    let draws = 40;
+    let mut picked = Vec::new();
+    let mut acc = 0.0;
+    let mut next = 0;
+    for p in &posterior.particles {
+        acc += p.weight;
+        while next < draws && (next as f64 + 0.5) / draws as f64 <= acc {
+            picked.push(p.theta.clone());
+            next += 1;
+        }
+    }
+    let runs: Vec<engine::RunRecord> = picked.iter().filter_map(|t| problem.runs(t).ok()).flatten().collect();
+    let mut metrics: Vec<usize> = problem.targets.observations.iter().map(|o| o.column).collect();
+    metrics.dedup();
+    metrics.sort_unstable();
+    metrics.dedup();
+    let panels = metrics
+        .iter()
+        .map(|&m| {
+            let years: Vec<i32> = runs
+                .first()
+                .map(|r| r.years.iter().map(|y| y.year).collect())
+                .unwrap_or_default();
+            let predicted = years
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| {
+                    (
+                        y,
+                        Summary::of(&runs.iter().map(|r| r.years[i].values()[m]).collect::<Vec<_>>()),
+                    )
+                })
+                .collect();
+            let observed = problem
+                .targets
+                .observations
+                .iter()
+                .filter(|o| o.column == m)
+                .map(|o| {
+                    let half = 1.645 * o.sd;
+                    (
+                        o.year,
+                        Summary {
+                            mean: o.value,
+                            p05: o.value - half,
+                            p50: o.value,
+                            p95: o.value + half,
+                        },
+                    )
+                })
+                .collect();
+            Panel {
+                title: YearMetrics::NAMES[m].to_string(),
+                y_label: YearMetrics::NAMES[m].to_string(),
+                series: vec![
+                    Series {
+                        strategy: 0,
+                        points: predicted,
+                        dashed: false,
+                    },
+                    Series {
+                        strategy: 1,
+                        points: observed,
+                        dashed: false,
+                    },
+                ],
+            }
+        })
+        .collect();
+    let fig = Figure {
+        stem: "fit",
+        caption: "Posterior-predictive bands of each target metric, with the observations.".into(),
+        title: format!("Calibration fit: strategy '{}'", problem.targets.strategy),
+        subtitle: format!(
+            "generation {}, tolerance {:.3}; {} particles × {} replicates",
+            posterior.index,
+            posterior.tolerance,
+            picked.len(),
+            problem.replicates
+        ),
+        x_label: "year".into(),
+        panels,
+        legend_title: "Lines".into(),
+        legend: vec![
+            LegendEntry {
+                strategy: 0,
+                name: "simulated (posterior)".into(),
+                value: "mean, 5–95%".into(),
+            },
+            LegendEntry {
+                strategy: 1,
+                name: "observed".into(),
+                value: "value, ±1.645 sd".into(),
+            },
+        ],
+        notes: vec![
+            "Bands: 5–95% of the posterior-predictive runs; observed: 90% range of the observation error.".into(),
+        ],
+    };
+    plot::ensure_font();
+    Ok((
+        plot::figure_png(&fig, "sans-serif")?,
+        plot::figure_svg(&fig, "sans-serif")?,
+    ))
+}
+
+/// `calibrated.toml` for a point estimate (`--method nelder-mead`).
+pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String, String> {
+    let ps = &problem.targets.parameters;
+    let mut head = format!(
+        "# Calibrated by `sandan calibrate --method nelder-mead` from {} (loss {loss}).\n# A point estimate, no ranges:\n",
+        problem.scenario_file
+    );
+    for (p, v) in ps.iter().zip(theta) {
+        head += &format!("#   {} = {v}\n", p.path);
+    }
+    Ok(head + &targets::with_values(&problem.scenario_text, ps, theta)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibrate::abc::{self, Settings};
+
+    #[test]
+    fn the_checkpoint_reads_back_bit_for_bit() {
+        let priors = [
+            targets::Prior::Uniform { low: 0.0, high: 1.0 },
+            targets::Prior::Beta { alpha: 2.0, beta: 2.0 },
+        ];
+        let s = Settings {
+            particles: 30,
+            max_generations: 3,
+            ..Settings::default()
+        };
+        let d = |t: &[f64]| (t[0] - t[1]).abs() + (t[0] - 0.3).abs();
+        let gens = abc::run(&priors, &s, &d, Vec::new(), |_| {}).0;
+        let names = vec!["a".to_string(), "b".to_string()];
+        let back = read_checkpoint(&posterior_csv(&names, &gens), &generations_csv(&gens), 2).unwrap();
+        assert_eq!(back, gens);
+    }
+}
