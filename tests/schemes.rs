@@ -687,3 +687,19 @@ fn issue_4_each_households_sources_add_up_to_the_metric_of_the_same_name() {
         );
     }
 }
+
+#[test]
+fn a_collective_never_pays_out_a_loss() {
+    // Issue 11: a loss-making demonstration apiary once gave negative wages.
+    let s = bee_county(
+        "honey_price = 0.0\nrunning_cost = 200.0\nswarm_rate = 0.0\n[program.collective]\nscheme_share = 0.5",
+    );
+    let mut saw_loss = false;
+    for r in 0..s.replicates {
+        for y in &simulate(&s, 0, r).years[1..] {
+            saw_loss |= y.collective_income < 0.0;
+            assert!(y.collective_paid >= 0.0, "year {}: paid {}", y.year, y.collective_paid);
+        }
+    }
+    assert!(saw_loss, "the case must contain a collective loss to test anything");
+}

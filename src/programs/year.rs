@@ -354,7 +354,15 @@ fn payout_units(coll: &Collective, hh: &Households, prev: &State, income: &[f64]
     income
         .iter()
         .zip(&units)
-        .map(|(&inc, &u)| if u > 0.0 { inc * coll.payout_share / u } else { 0.0 })
+        // A collective never pays out a loss: a year whose income is negative (a
+        // loss-making apiary) pays nothing, and the loss is the collective's own.
+        .map(|(&inc, &u)| {
+            if u > 0.0 {
+                inc.max(0.0) * coll.payout_share / u
+            } else {
+                0.0
+            }
+        })
         .collect()
 }
 
