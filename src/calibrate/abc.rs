@@ -439,9 +439,6 @@ mod tests {
         assert!(gens.iter().map(|g| g.simulations).sum::<u64>() >= 100);
         let s = Settings {
             target_tolerance: 0.5,
-            ..s
-        };
-        let s = Settings {
             max_simulations: 1_000_000,
             ..s
         };

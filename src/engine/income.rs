@@ -118,7 +118,7 @@ pub struct Earnings {
 }
 
 /// The household's labour and land this year.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Work {
     pub size: u8,
     pub labourers: u8,

@@ -125,13 +125,6 @@ pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, monitored
     }
 }
 
-/// The mean-one multiplier of the persistent part of earning capacity: exp(z − v/2),
-/// where v is the cross-sectional variance of z after `years` of the AR(1) from 0.
-#[inline]
-fn persistent_multiplier(z: f32, log_mean: f64) -> f64 {
-    (f64::from(z) - log_mean).exp()
-}
-
 /// Half the variance of the AR(1) z_t = ρ z_{t−1} + σ ε_t after `years` steps from 0.
 fn persistent_half_variance(rho: f64, sd: f64, years: i32) -> f64 {
     let k = years.max(0);
@@ -157,6 +150,8 @@ struct Drawn {
     next_chronic: u8,
     /// This year's persistent part of log earning capacity.
     persistent: f32,
+    /// The household's labour and land, which the review assesses too.
+    work: Work,
 }
 
 /// Everything the step needs besides the two state buffers.
@@ -295,6 +290,7 @@ fn households<P: HouseholdProgram>(
                 next_lab,
                 next_chronic,
                 persistent,
+                work,
             };
         }
         for (i, d) in chunk.zip(drawn.iter()) {
@@ -304,6 +300,7 @@ fn households<P: HouseholdProgram>(
                 next_lab,
                 next_chronic,
                 persistent,
+                work,
             } = *d;
             let entity = i as u64;
             let size = f.size[i];
@@ -315,7 +312,8 @@ fn households<P: HouseholdProgram>(
             let lab = prev.labourers[i];
             let mig = prev.migrants[i].min(lab);
             let chronic = prev.chronic[i];
-            let productivity = f64::from(f.productivity[i]) * persistent_multiplier(persistent, log_mean);
+            // The persistent part's mean-one multiplier exp(z − v/2).
+            let productivity = f64::from(f.productivity[i]) * (f64::from(persistent) - log_mean).exp();
 
             // Transfers.
             let insured = f.insured[i] || is_supported;
@@ -389,13 +387,6 @@ fn households<P: HouseholdProgram>(
             // estimated with error — not this year's realised income.
             let mut review = identification_stream.rng(entity);
             let assessed_pc = {
-                let work = Work {
-                    size,
-                    labourers: lab,
-                    migrants: mig,
-                    land: f64::from(f.land[i]),
-                    ability: ability(m, prev.skill[i], prev.motivation[i]),
-                };
                 let e = assessor.expected(m, &work, chronic, insured, wealth);
                 let error = review.mean_one_lognormal(assessment_sd);
                 (e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i])) * error / sz
