@@ -20,21 +20,30 @@
 //! persons, and the cause mix equals the scenario's to within one household.
 
 use super::household::{Cause, Fixed, Households, State, Status};
-use crate::engine::income::{self, Work};
+use crate::engine::income::{self, Parts, Work};
 use crate::rng::{CellRng, Stream, shuffle};
-use crate::scenario::Model;
 use crate::scenario::raw::CauseMix;
+use crate::scenario::{IncomeFit, Model};
 use crate::stats::{normal_cdf, normal_quantile};
 
 /// Synthesise every household of the county for one replicate. Households are
 /// numbered village by village; that number is the household's random-stream entity.
 pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Households {
-    let n = model.household_count();
     let mut hh = Households {
         fixed: Fixed::default(),
-        state: State::with_capacity(n),
+        state: State::with_capacity(model.household_count()),
     };
     let line = model.poverty_line.at(start_year);
+    for d in drafts(model, seed, replicate, start_year) {
+        push_household(&mut hh, &d, &d.settle(&[1.0; 4], line));
+    }
+    hh
+}
+
+/// Every household's drawn attributes and expected income by source, before its
+/// productivity is set (the part of synthesis an income fit can repeat cheaply).
+fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draft> {
+    let mut out = Vec::with_capacity(model.household_count());
     let mut base = 0u64;
     for (v, village) in model.villages.iter().enumerate() {
         let count = village.households as usize;
@@ -49,11 +58,134 @@ pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> 
         for j in 0..count {
             let entity = base + j as u64;
             let mut rng = CellRng::new(seed, replicate, Stream::SynthesisAttributes, entity, start_year);
-            push_household(&mut hh, model, v, sizes[j], causes[j], (start_year, line), &mut rng);
+            out.push(draft(model, v, sizes[j], causes[j], start_year, &mut rng));
         }
         base += count as u64;
     }
-    hh
+    out
+}
+
+/// The source groups of a stated income composition, in the order of
+/// [`crate::scenario::IncomeTarget::shares`] and [`crate::scenario::IncomeFit::scale`].
+pub const SOURCES: [&str; 4] = ["wages", "business", "property", "transfers"];
+
+/// Households an income fit synthesises at least (whole replicates of the county, at
+/// most 32): enough that the fitted mean's sampling error is well under 1%.
+const FIT_HOUSEHOLDS: usize = 20_000;
+
+/// Meet the scenario's stated baseline income level and composition
+/// ([`crate::scenario::IncomeTarget`]), if it states them: multiply the parameters of
+/// each source group — wages (`local_wage_per_day`), business (`farm_net_per_mu`,
+/// `business_per_labourer`), property (`land_rent_per_mu`, `property_per_capita`),
+/// transfers (`remittance_share`, `other_income_per_capita`) — by the factor that
+/// makes the synthesised county's baseline mean per-capita net income and gross
+/// shares meet the target, and record the factors in `model.income.fit`.
+///
+/// The households are those synthesis draws from `seed` (replicates 0, 1, … up to
+/// [`FIT_HOUSEHOLDS`]), so the fit is a property of the scenario, the same in every
+/// run of it. Poor households stay poor whatever the factors (their productivity is
+/// drawn below the line), so a source's total grows less than in proportion to its
+/// factor; the multiplicative update `factor × target / total` converges all the same.
+pub fn fit_income(model: &mut Model, seed: u64) -> Result<(), String> {
+    let Some(target) = model.population.income_target else {
+        return Ok(());
+    };
+    let start = model.start_year;
+    let line = model.poverty_line.at(start);
+    let reps = FIT_HOUSEHOLDS.div_ceil(model.household_count().max(1)).clamp(1, 32) as u32;
+    let drafts: Vec<Draft> = (0..reps).flat_map(|r| drafts(model, seed, r, start)).collect();
+    let persons: f64 = drafts.iter().map(|d| f64::from(d.size)).sum();
+    let totals = |scale: &[f64; 4]| {
+        drafts.iter().fold(([0.0; 4], 0.0), |(mut g, n), d| {
+            let (groups, net) = d.settle(scale, line).sources();
+            for (a, x) in g.iter_mut().zip(groups) {
+                *a += x;
+            }
+            (g, n + net)
+        })
+    };
+    let mut scale = [1.0f64; 4];
+    for _ in 0..200 {
+        let (groups, net) = totals(&scale);
+        let gross: f64 = groups.iter().sum();
+        let mean = net / persons;
+        let shares = groups.map(|g| g / gross);
+        let mean_ok = (mean / target.mean - 1.0).abs() <= target.mean_tolerance / 10.0;
+        let shares_ok = target
+            .shares
+            .is_none_or(|t| (0..4).all(|k| (shares[k] - t[k]).abs() <= target.share_tolerance / 10.0));
+        if mean_ok && shares_ok {
+            return apply_fit(
+                model,
+                IncomeFit {
+                    scale,
+                    mean,
+                    shares,
+                    households: drafts.len(),
+                },
+            );
+        }
+        // The gross income that gives the target net mean: the costs (health spending,
+        // interest) do not scale.
+        let want = target.mean * persons + (gross - net);
+        match target.shares {
+            None => scale = scale.map(|m| m * want / gross),
+            Some(t) => {
+                for k in 0..4 {
+                    if groups[k] <= 0.0 && t[k] > 0.0 {
+                        return Err(format!(
+                            "population.income.{} = {} cannot be met: no household has {} income at the baseline ({})",
+                            SOURCES[k], t[k], SOURCES[k], PARAMETERS[k]
+                        ));
+                    }
+                    if groups[k] > 0.0 {
+                        scale[k] *= t[k] * want / groups[k];
+                    }
+                }
+            }
+        }
+        if let Some(k) = (0..4).find(|&k| scale[k].is_nan() || scale[k] > 1e3) {
+            return Err(format!(
+                "population.income cannot be met: {} income would have to be {:.0} times what {} give; \
+                 raise them or state a smaller {} share or mean",
+                SOURCES[k], scale[k], PARAMETERS[k], SOURCES[k]
+            ));
+        }
+    }
+    Err(format!(
+        "population.income cannot be met within its tolerances (mean {}, shares {:?}): the fit did not converge",
+        target.mean,
+        target.shares.unwrap_or_default()
+    ))
+}
+
+/// The parameters each source group's factor multiplies, for messages.
+const PARAMETERS: [&str; 4] = [
+    "income.local_wage_per_day",
+    "income.farm_net_per_mu and income.business_per_labourer",
+    "income.land_rent_per_mu and income.property_per_capita",
+    "income.remittance_share and income.other_income_per_capita",
+];
+
+fn apply_fit(model: &mut Model, fit: IncomeFit) -> Result<(), String> {
+    let [w, b, p, t] = fit.scale;
+    let i = &mut model.income;
+    if i.remittance_share * t > 1.0 {
+        return Err(format!(
+            "population.income cannot be met: transfers would need income.remittance_share {:.3} × {t:.3} > 1; \
+             state a smaller transfers share or raise income.other_income_per_capita",
+            i.remittance_share
+        ));
+    }
+    i.local_wage_per_day = i.local_wage_per_day.scaled(w);
+    i.farm_net_per_mu *= b;
+    i.business_per_labourer *= b;
+    i.land_rent_per_mu *= p;
+    i.property_per_capita *= p;
+    i.remittance_share *= t;
+    i.other_income_per_capita *= t;
+    i.fit = Some(fit);
+    Ok(())
 }
 
 fn draw_size(cdf: &[f64], rng: &mut CellRng) -> u8 {
@@ -119,15 +251,33 @@ pub fn largest_remainder(n: usize, shares: &[f64]) -> Vec<usize> {
     counts
 }
 
-fn push_household(
-    hh: &mut Households,
-    model: &Model,
-    v: usize,
+/// A household's drawn attributes, and its expected income by source at its
+/// drawn land and productivity 1.
+#[derive(Debug, Clone)]
+struct Draft {
+    village: u32,
     size: u8,
     cause: Cause,
-    (year, line): (i32, f64),
-    rng: &mut CellRng,
-) {
+    chronic: u8,
+    disabled: u8,
+    labourers: u8,
+    migrants: u8,
+    skill: f32,
+    motivation: f32,
+    land: f64,
+    wealth: f64,
+    insured: bool,
+    housing_safe: bool,
+    dibao_draw: f32,
+    parts: Parts,
+    /// The uniform that places the household's productivity within its truncated
+    /// distribution.
+    u: f64,
+    productivity_sd: f64,
+    rent_per_mu: f64,
+}
+
+fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut CellRng) -> Draft {
     let p = &model.population;
     let village = &model.villages[v];
     let poor = cause != Cause::NotPoor;
@@ -164,7 +314,7 @@ fn push_household(
     let motivation = (if poor { p.motivation_poor } else { p.motivation })
         .sample(rng)
         .clamp(0.0, 1.0) as f32;
-    let mut land = (if poor { p.farmland_poor } else { village.farmland }).sample(rng);
+    let land = (if poor { p.farmland_poor } else { village.farmland }).sample(rng);
     let savings = (if poor { p.savings_poor } else { p.savings }).sample(rng);
     let debt = if poor && rng.chance(p.debt_share_poor) {
         p.debt_poor.sample(rng)
@@ -186,41 +336,119 @@ fn push_household(
         ability: income::ability(model, skill, motivation),
     };
     let expected = income::expected(model, year, &work, chronic, insured, wealth);
-    let mut unscaled = expected.unscaled;
-    let need = line * f64::from(size);
-    // A poor household without labour must be poor on its rent and other income: if
-    // rent on a large holding alone lifts it, it holds less land.
-    let rent = model.income.land_rent_per_mu;
-    if poor && labourers == 0 && unscaled >= need && land > 0.0 && rent > 0.0 {
-        let shed = ((unscaled - need) / rent + 0.01).min(land);
-        land -= shed;
-        unscaled -= shed * rent;
+    Draft {
+        village: v as u32,
+        size,
+        cause,
+        chronic,
+        disabled,
+        labourers,
+        migrants,
+        skill,
+        motivation,
+        land,
+        wealth,
+        insured,
+        housing_safe,
+        dibao_draw,
+        parts: expected.parts,
+        u: rng.uniform(),
+        productivity_sd: p.productivity_sd,
+        rent_per_mu: model.income.land_rent_per_mu * model.income.nonwage_index.at(year),
     }
-    let productivity = calibrated_productivity(expected.scaled, unscaled, need, poor, p.productivity_sd, rng);
+}
 
+/// A draft's income parts with each source multiplied by its factor in `scale`
+/// (wages, business, property, transfers).
+fn scaled_parts(parts: &Parts, scale: &[f64; 4]) -> Parts {
+    let [w, b, p, t] = *scale;
+    Parts {
+        business: parts.business * b,
+        wages: parts.wages * w,
+        remitted: parts.remitted * t,
+        land_rent: parts.land_rent * p,
+        property: parts.property * p,
+        other: parts.other * t,
+        costs: parts.costs,
+    }
+}
+
+/// A household's baseline after [`Draft::settle`]: its land, productivity and
+/// expected income by source.
+#[derive(Debug, Clone, Copy)]
+struct Settled {
+    land: f64,
+    productivity: f64,
+    parts: Parts,
+}
+
+impl Settled {
+    /// Yuan by source group (wages, business, property, transfers) and net income.
+    fn sources(&self) -> ([f64; 4], f64) {
+        let (p, e) = (&self.parts, self.productivity);
+        let groups = [
+            e * p.wages,
+            e * p.business,
+            p.land_rent + p.property,
+            e * p.remitted + p.other,
+        ];
+        (groups, groups.iter().sum::<f64>() - p.costs)
+    }
+}
+
+impl Draft {
+    /// The household's land and productivity with the sources scaled by `scale`
+    /// (wages, business, property, transfers): productivity drawn from its
+    /// distribution truncated to the side of the line its status requires.
+    fn settle(&self, scale: &[f64; 4], line: f64) -> Settled {
+        let mut parts = scaled_parts(&self.parts, scale);
+        let scaled = parts.business + parts.wages + parts.remitted;
+        let mut unscaled = parts.land_rent + parts.property + parts.other - parts.costs;
+        let need = line * f64::from(self.size);
+        let poor = self.cause != Cause::NotPoor;
+        // A poor household without labour must be poor on its rent and other income: if
+        // rent on a large holding alone lifts it, it holds less land.
+        let mut land = self.land;
+        let rent = self.rent_per_mu * scale[2];
+        if poor && self.labourers == 0 && unscaled >= need && land > 0.0 && rent > 0.0 {
+            let shed = ((unscaled - need) / rent + 0.01).min(land);
+            land -= shed;
+            unscaled -= shed * rent;
+            parts.land_rent -= shed * rent;
+        }
+        let productivity = calibrated_productivity(scaled, unscaled, need, poor, self.productivity_sd, self.u);
+        Settled {
+            land,
+            productivity,
+            parts,
+        }
+    }
+}
+
+fn push_household(hh: &mut Households, d: &Draft, settled: &Settled) {
     let f = &mut hh.fixed;
-    f.village.push(v as u32);
-    f.size.push(size);
-    f.disabled.push(disabled);
-    f.cause.push(cause);
-    f.land.push(land as f32);
-    f.productivity.push(productivity as f32);
-    f.insured.push(insured);
-    f.dibao_draw.push(dibao_draw);
+    f.village.push(d.village);
+    f.size.push(d.size);
+    f.disabled.push(d.disabled);
+    f.cause.push(d.cause);
+    f.land.push(settled.land as f32);
+    f.productivity.push(settled.productivity as f32);
+    f.insured.push(d.insured);
+    f.dibao_draw.push(d.dibao_draw);
 
     let s = &mut hh.state;
-    s.labourers.push(labourers);
-    s.migrants.push(migrants);
-    s.chronic.push(chronic);
-    s.skill.push(skill);
-    s.motivation.push(motivation);
-    s.wealth.push(wealth);
-    s.housing_safe.push(housing_safe);
+    s.labourers.push(d.labourers);
+    s.migrants.push(d.migrants);
+    s.chronic.push(d.chronic);
+    s.skill.push(d.skill);
+    s.motivation.push(d.motivation);
+    s.wealth.push(d.wealth);
+    s.housing_safe.push(d.housing_safe);
     s.status.push(Status::NotRegistered);
     s.years_above.push(0);
     s.exit_year.push(0);
-    let income = (unscaled + productivity * expected.scaled) / f64::from(size);
-    s.income_pc.push(income as f32);
+    let (_, income) = settled.sources();
+    s.income_pc.push((income / f64::from(d.size)) as f32);
     s.project.push(crate::programs::cycle::NONE_ITEM);
     s.project_years.push(0);
     s.project_chosen.push(false);
@@ -242,7 +470,7 @@ fn push_household(
 /// `unscaled + scaled · e` is below `need` for a poor household and at or above it
 /// otherwise. Where no positive e can satisfy the condition (the household's
 /// unscaled income alone decides its status), the draw is untruncated.
-fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd: f64, rng: &mut CellRng) -> f64 {
+fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd: f64, u: f64) -> f64 {
     let mu = -0.5 * sd * sd;
     let e_of = |z: f64| (mu + sd * z).exp();
     if scaled <= 0.0 || sd == 0.0 {
@@ -262,11 +490,10 @@ fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd
     let cross = (need - unscaled) / scaled; // productivity at which income = need
     if cross <= 0.0 {
         // Even zero productivity leaves the household above the line.
-        return e_of(rng.normal());
+        return e_of(normal_quantile(u.max(1e-12)));
     }
     let z_cross = (cross.ln() - mu) / sd;
     let p_cross = normal_cdf(z_cross);
-    let u = rng.uniform();
     let z = if poor {
         if p_cross < 1e-12 {
             z_cross - 0.01

@@ -106,13 +106,13 @@ pub struct Earnings {
     /// Farm income and wages at productivity 1 (the caller multiplies by the
     /// household's productivity), after ability and days lost to illness.
     pub scaled: f64,
-    /// Land rent (when no member farms) and other income.
+    /// Property income (land rent when no member farms, other property) and other income.
     pub unscaled: f64,
     /// The parts of `scaled` by source, for reporting income by source.
     pub farm: f64,
     pub local_wages: f64,
     pub remittances: f64,
-    /// The parts of `unscaled`.
+    /// The parts of `unscaled`: property income (land rent and other) and other income.
     pub rent: f64,
     pub other: f64,
 }
@@ -161,13 +161,14 @@ pub fn draw_earnings(
     let migrants = w.migrants.min(w.labourers);
     let index = rates.nonwage;
     // Farming and the household's business share the year's shock and its own luck.
-    let (farm, rent) = if w.labourers > 0 {
+    let (farm, land_rent) = if w.labourers > 0 {
         let yield_luck = farm_shock * rng.mean_one_lognormal(inc.farm_noise_sd) * index;
         let business = f64::from(w.labourers - migrants) * inc.business_per_labourer;
         ((w.land * inc.farm_net_per_mu + business) * yield_luck, 0.0)
     } else {
         (0.0, w.land * inc.land_rent_per_mu * index)
     };
+    let rent = land_rent + inc.property_per_capita * index * f64::from(w.size);
     let local_wage = rates.local_per_day;
     let mut wages = 0.0;
     for _ in 0..w.labourers - migrants {
@@ -225,13 +226,34 @@ pub fn clipped_normal_mean(mean: f64, sd: f64, lo: f64, hi: f64) -> f64 {
 }
 
 /// Expected yearly household income: the part that scales with productivity and
-/// the part that does not.
+/// the part that does not, and both by source.
 #[derive(Debug, Clone, Copy)]
 pub struct Expected {
     /// Farm income and wages at productivity 1.
     pub scaled: f64,
     /// Rent and other income, less expected out-of-pocket health spending and interest.
     pub unscaled: f64,
+    pub parts: Parts,
+}
+
+/// [`Expected`] by source, as the statistics of poor areas group them.
+/// `scaled = business + wages + remitted`; `unscaled = land_rent + property + other − costs`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parts {
+    /// Farming and household business at productivity 1.
+    pub business: f64,
+    /// Local wages at productivity 1.
+    pub wages: f64,
+    /// Remitted migrant earnings at productivity 1.
+    pub remitted: f64,
+    /// Rent of land a household without labour lets out.
+    pub land_rent: f64,
+    /// Other property income.
+    pub property: f64,
+    /// Other income (pensions, small transfers).
+    pub other: f64,
+    /// Expected out-of-pocket health spending and interest on debt.
+    pub costs: f64,
 }
 
 /// The income a household can expect in `year` with every shock at its mean and
@@ -251,6 +273,7 @@ pub struct Assessor {
     local_per_labourer: f64,
     migrant_per_migrant: f64,
     other_per_person: f64,
+    property_per_person: f64,
     episode: f64,
     chronic_cost: f64,
 }
@@ -271,6 +294,7 @@ impl Assessor {
                 * clipped_normal_mean(i.migrant_months_mean, i.migrant_months_sd, 0.0, 12.0)
                 * i.migrant_monthly_wage.at(year),
             other_per_person: i.other_income_per_capita * index,
+            property_per_person: i.property_per_capita * index,
             episode: model.health_draws.episode.mean(),
             chronic_cost: model.health_draws.chronic.mean(),
         }
@@ -296,16 +320,25 @@ impl Assessor {
         } else {
             0.0
         };
-        let scaled = (farm + (local + migrant) * (1.0 - sick)) * w.ability;
-
         let chronic_f = f64::from(chronic);
         let others = f64::from(w.size.saturating_sub(chronic));
         let cost = chronic_f * (self.chronic_cost + hl.chronic_acute_rate * self.episode)
             + others * hl.acute_rate * self.episode;
-        let unscaled = rent + self.other_per_person * f64::from(w.size)
-            - out_of_pocket(model, cost, insured)
-            - interest(model, wealth);
-        Expected { scaled, unscaled }
+        let size = f64::from(w.size);
+        let parts = Parts {
+            business: farm * w.ability,
+            wages: local * (1.0 - sick) * w.ability,
+            remitted: migrant * (1.0 - sick) * w.ability,
+            land_rent: rent,
+            property: self.property_per_person * size,
+            other: self.other_per_person * size,
+            costs: out_of_pocket(model, cost, insured) + interest(model, wealth),
+        };
+        Expected {
+            scaled: parts.business + parts.wages + parts.remitted,
+            unscaled: parts.land_rent + parts.property + parts.other - parts.costs,
+            parts,
+        }
     }
 }
 
@@ -412,7 +445,7 @@ mod tests {
         let mut r = CellRng::new(1, 0, Stream::Production, 0, 2017);
         let e = draw_earnings(&m, &Wages::of(&m, 2017), &w, 1.0, &Illness::default(), &mut r);
         assert_eq!(e.scaled, 0.0);
-        assert_eq!(e.unscaled, 3.0 * 200.0 + 2.0 * 300.0);
+        assert_eq!(e.unscaled, 3.0 * 200.0 + 2.0 * (300.0 + 100.0));
     }
 
     #[test]

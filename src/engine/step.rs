@@ -389,7 +389,13 @@ fn households<P: HouseholdProgram>(
             let assessed_pc = {
                 let e = assessor.expected(m, &work, chronic, insured, wealth);
                 let error = review.mean_one_lognormal(assessment_sd);
-                (e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i])) * error / sz
+                let assessed = (e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i])) * error / sz;
+                // A dibao recipient's income is secured at what dibao tops it up to.
+                if id.assessment_counts_dibao && status != Status::NotRegistered && full_dibao > 0.0 {
+                    assessed.max(pc)
+                } else {
+                    assessed
+                }
             };
             let mut new_status = status;
             let mut new_exit_year = exit_year;

@@ -15,7 +15,7 @@ pub mod params;
 pub mod raw;
 pub mod validate;
 
-pub use params::{Dist, Model, Scenario, Strategy, Village, YearTable};
+pub use params::{Dist, IncomeFit, IncomeTarget, Model, Scenario, Strategy, Village, YearTable};
 
 use raw::RawScenario;
 use serde::Deserialize;
@@ -104,7 +104,7 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
     let frame = validate::frame(&raw).map_err(here)?;
     let name = raw.name.clone().unwrap_or_else(|| default_name.to_string());
     check_name(&name, "name").map_err(here)?;
-    let base_model = validate::model(&raw, frame.start_year).map_err(here)?;
+    let base_model = fitted(validate::model(&raw, frame.start_year), raw.seed).map_err(here)?;
 
     let mut strategies = Vec::new();
     if raw.strategy.is_empty() {
@@ -136,7 +136,8 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
             let model = if s.overrides.is_empty() {
                 base_model.clone()
             } else {
-                strategy_model(&base_tree, s, &spath, frame.start_year).map_err(here)?
+                let model = strategy_model(&base_tree, s, &spath, frame.start_year);
+                fitted(model, raw.seed).map_err(here)?
             };
             let plan = validate::plan(&spath, s).map_err(here)?;
             strategies.push(Strategy {
@@ -157,6 +158,17 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
         replicates: frame.replicates,
         strategies,
     })
+}
+
+/// A validated model with its income fitted to the scenario's stated level, if any
+/// ([`crate::agents::synthesis::fit_income`]).
+fn fitted(model: Result<Model, Invalid>, seed: u64) -> Result<Model, Invalid> {
+    let mut model = model?;
+    crate::agents::synthesis::fit_income(&mut model, seed).map_err(|message| Invalid {
+        path: KeyPath::default().key("population").key("income"),
+        message,
+    })?;
+    Ok(model)
 }
 
 /// Names become directory and CSV values: keep them to safe characters.

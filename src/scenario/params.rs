@@ -111,6 +111,13 @@ impl YearTable {
         let (y1, v1) = p[i];
         v0 + (v1 - v0) * f64::from(year - y0) / f64::from(y1 - y0)
     }
+
+    /// Every value multiplied by `factor`.
+    pub fn scaled(&self, factor: f64) -> YearTable {
+        YearTable {
+            points: self.points.iter().map(|&(y, v)| (y, v * factor)).collect(),
+        }
+    }
 }
 
 /// A distribution given in a scenario by mean and standard deviation.
@@ -212,6 +219,30 @@ pub struct Population {
     pub debt_share_poor: f64,
     pub debt_poor: Dist,
     pub productivity_sd: f64,
+    /// The stated baseline income level and composition synthesis meets, if any.
+    pub income_target: Option<IncomeTarget>,
+}
+
+/// A validated [`super::raw::IncomeTarget`]: shares are all four or none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IncomeTarget {
+    pub mean: f64,
+    /// Wages, business, property, transfers (the order of [`crate::agents::synthesis::SOURCES`]).
+    pub shares: Option<[f64; 4]>,
+    pub mean_tolerance: f64,
+    pub share_tolerance: f64,
+}
+
+/// What synthesis did to meet an [`IncomeTarget`]: the multiplier of each source's
+/// parameters, and the mean and shares the fitted county has at the baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IncomeFit {
+    /// Wages, business, property, transfers.
+    pub scale: [f64; 4],
+    pub mean: f64,
+    pub shares: [f64; 4],
+    /// Households synthesised for the fit (replicates of the county, at least 20,000).
+    pub households: usize,
 }
 
 /// One village after expanding `count`, with the county defaults filled in.
@@ -241,6 +272,8 @@ pub struct Income {
     pub skill_effect: f64,
     pub motivation_effect: f64,
     pub other_income_per_capita: f64,
+    /// Property income other than the rent of households that do not farm, per person.
+    pub property_per_capita: f64,
     /// Household business (livestock, small trade, processing) per labourer who does
     /// not migrate, at ability and productivity 1, before shocks, in `start` prices.
     pub business_per_labourer: f64,
@@ -251,6 +284,8 @@ pub struct Income {
     pub persistence: f64,
     /// Standard deviation of its yearly innovation.
     pub persistent_sd: f64,
+    /// Set when synthesis scaled these parameters to a stated income level.
+    pub fit: Option<IncomeFit>,
 }
 
 #[derive(Debug, Clone)]

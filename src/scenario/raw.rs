@@ -141,6 +141,46 @@ pub struct RawPopulation {
     pub debt_share_poor: f64,
     pub debt_poor: MeanSd,
     pub productivity_sd: f64,
+    /// The county's mean per-capita income and its composition in the baseline year,
+    /// when the scenario states them: synthesis then scales the income sources to
+    /// meet them (see [`IncomeTarget`]). `None`: incomes are what the parameters give.
+    pub income: Option<IncomeTarget>,
+}
+
+/// A stated baseline income level and composition, as the statistics of poor areas
+/// report them (per-capita net income; shares of the four sources). Synthesis meets
+/// them by scaling the levels of the income parameters source by source (wages; farm
+/// and household business; land rent and property; remittances and other transfers)
+/// and reports the multipliers; the parameters keep the structure (who earns what).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomeTarget {
+    /// Mean per-capita net income over persons in the baseline year, yuan.
+    pub mean: f64,
+    /// Shares of gross income by source, summing to 1: all four or none (then every
+    /// source is scaled by the same multiplier and only the mean is met).
+    #[serde(default)]
+    pub wages: Option<f64>,
+    #[serde(default)]
+    pub business: Option<f64>,
+    #[serde(default)]
+    pub property: Option<f64>,
+    #[serde(default)]
+    pub transfers: Option<f64>,
+    /// Relative tolerance on the mean (0.01: within 1%).
+    #[serde(default = "income_mean_tolerance")]
+    pub mean_tolerance: f64,
+    /// Absolute tolerance on each share (0.005: within half a point).
+    #[serde(default = "income_share_tolerance")]
+    pub share_tolerance: f64,
+}
+
+fn income_mean_tolerance() -> f64 {
+    0.01
+}
+
+fn income_share_tolerance() -> f64 {
+    0.005
 }
 
 impl Default for RawPopulation {
@@ -172,6 +212,7 @@ impl Default for RawPopulation {
             debt_share_poor: 0.3,
             debt_poor: ms(8000.0, 8000.0),
             productivity_sd: 0.4,
+            income: None,
         }
     }
 }
@@ -213,6 +254,7 @@ pub struct RawIncome {
     pub skill_effect: f64,
     pub motivation_effect: f64,
     pub other_income_per_capita: f64,
+    pub property_per_capita: f64,
     pub business_per_labourer: f64,
     pub nonwage_index: RawYearTable,
     pub persistence: f64,
@@ -241,6 +283,12 @@ impl Default for RawIncome {
             skill_effect: 0.8,
             motivation_effect: 0.4,
             other_income_per_capita: 300.0,
+            // Property income besides land rent (deposit interest, land transferred
+            // out by farming households, collective dividends): poor areas' property
+            // share was 1.4% of 11,567 yuan in 2019 (docs/SOURCES.md [P4]), about 120
+            // yuan at 2016 incomes; 100 is that level rounded down, since land rent of
+            // households that no longer farm is counted separately.
+            property_per_capita: 100.0,
             business_per_labourer: 0.0,
             nonwage_index: table(&[(2016, 1.0)]),
             persistence: 0.8,
@@ -392,6 +440,12 @@ pub struct Identification {
     pub review_exclusion_error: f64,
     pub review_inclusion_error: f64,
     pub review_removal: f64,
+    /// The assessment of a registered or exited household that receives dibao takes
+    /// its income to be at least what dibao tops it up to, as the exit rule's income
+    /// calculation counted transfer income (社会保障兜底: households without labour
+    /// exited on the safety net).
+    /// Registration assesses income before dibao, as identification at the baseline.
+    pub assessment_counts_dibao: bool,
 }
 
 impl Default for Identification {
@@ -404,6 +458,7 @@ impl Default for Identification {
             review_exclusion_error: 0.1,
             review_inclusion_error: 0.0,
             review_removal: 0.5,
+            assessment_counts_dibao: true,
         }
     }
 }

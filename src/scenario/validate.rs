@@ -4,8 +4,10 @@
 //! the caller can point at the line; the message says what is allowed and what was
 //! found. The first failing check wins: one clear message beats a page of them.
 
-use super::params::{Dibao, Dist, Exit, HealthDraws, Income, Model, Population, Village, YearTable};
-use super::raw::{BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region};
+use super::params::{Dibao, Dist, Exit, HealthDraws, Income, IncomeTarget, Model, Population, Village, YearTable};
+use super::raw::{
+    self, BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region,
+};
 use crate::programs::bees::Bees;
 use crate::programs::collective::Collective;
 use crate::programs::mutual_aid::MutualAid;
@@ -234,10 +236,12 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         skill_effect: bounded(&ip.key("skill_effect"), i.skill_effect, 0.0, 2.0)?,
         motivation_effect: unit(&ip.key("motivation_effect"), i.motivation_effect)?,
         other_income_per_capita: non_negative(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
+        property_per_capita: non_negative(&ip.key("property_per_capita"), i.property_per_capita)?,
         business_per_labourer: non_negative(&ip.key("business_per_labourer"), i.business_per_labourer)?,
         nonwage_index: year_table(&ip.key("nonwage_index"), &i.nonwage_index, 0.0)?,
         persistence: unit(&ip.key("persistence"), i.persistence)?,
         persistent_sd: bounded(&ip.key("persistent_sd"), i.persistent_sd, 0.0, 2.0)?,
+        fit: None,
     };
 
     let sp = root.key("shocks");
@@ -652,6 +656,44 @@ fn population(path: &KeyPath, raw: &RawScenario) -> Checked<Population> {
         debt_share_poor: unit(&path.key("debt_share_poor"), p.debt_share_poor)?,
         debt_poor: positive_dist(&path.key("debt_poor"), p.debt_poor)?,
         productivity_sd: bounded(&path.key("productivity_sd"), p.productivity_sd, 0.0, 3.0)?,
+        income_target: p.income.map(|t| income_target(&path.key("income"), t)).transpose()?,
+    })
+}
+
+fn income_target(path: &KeyPath, t: raw::IncomeTarget) -> Checked<IncomeTarget> {
+    let mean = bounded(&path.key("mean"), t.mean, 1.0, 1e6)?;
+    let names = ["wages", "business", "property", "transfers"];
+    let given = [t.wages, t.business, t.property, t.transfers];
+    let shares = match given.iter().filter(|s| s.is_some()).count() {
+        0 => None,
+        4 => {
+            let mut shares = [0.0; 4];
+            for (k, (name, s)) in names.iter().zip(given).enumerate() {
+                shares[k] = unit(&path.key(name), s.unwrap_or_default())?;
+            }
+            let sum: f64 = shares.iter().sum();
+            if (sum - 1.0).abs() > 0.01 {
+                return fail(
+                    &path.key("transfers"),
+                    format!("wages, business, property and transfers must sum to 1 (within 0.01), got {sum:.4}"),
+                );
+            }
+            Some(shares.map(|s| s / sum))
+        }
+        _ => {
+            let missing = names.iter().zip(given).find(|(_, s)| s.is_none()).map(|(n, _)| *n);
+            return fail(
+                &path.key(missing.unwrap_or("wages")),
+                "must be given when any share is: state wages, business, property and transfers together, or none"
+                    .to_string(),
+            );
+        }
+    };
+    Ok(IncomeTarget {
+        mean,
+        shares,
+        mean_tolerance: bounded(&path.key("mean_tolerance"), t.mean_tolerance, 1e-4, 0.5)?,
+        share_tolerance: bounded(&path.key("share_tolerance"), t.share_tolerance, 1e-4, 0.5)?,
     })
 }
 
