@@ -20,7 +20,7 @@ pub use params::{Dist, IncomeFit, IncomeTarget, Model, Scenario, Strategy, Villa
 use raw::RawScenario;
 use serde::Deserialize;
 use std::path::Path;
-use validate::{Invalid, KeyPath, Segment};
+use validate::{Invalid, KeyPath, Segment, shown};
 
 /// The scenario `sandan run` uses when given none: a Suiyang-like county.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/suiyang.toml");
@@ -129,7 +129,7 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
                     path: spath.key("name"),
                     message: format!(
                         "strategy[{i}].name '{}' is used twice; strategy names must differ",
-                        s.name
+                        shown(&s.name)
                     ),
                 }));
             }
@@ -181,7 +181,8 @@ fn check_name(name: &str, key: &str) -> Result<(), Invalid> {
         Err(Invalid {
             path: KeyPath::default().key(key),
             message: format!(
-                "{key} must be 1 to 64 letters, digits, '_' or '-' (it names output folders and CSV rows), got '{name}'"
+                "{key} must be 1 to 64 letters, digits, '_' or '-' (it names output folders and CSV rows), got '{}'",
+                shown(name)
             ),
         })
     }
@@ -198,7 +199,7 @@ fn strategy_model(
     tree.remove("strategy");
     for (key, value) in &s.overrides {
         let at = spath.key("overrides").key(key);
-        let who = format!("strategy '{}' overrides '{key}'", s.name);
+        let who = format!("strategy '{}' overrides '{}'", shown(&s.name), shown(key));
         let top = key.split('.').next().unwrap_or_default();
         if SHARED_KEYS.contains(&top) {
             return Err(Invalid {
@@ -217,14 +218,14 @@ fn strategy_model(
             path: spath.key("overrides"),
             message: format!(
                 "strategy '{}' overrides: {}",
-                s.name,
+                shown(&s.name),
                 with_path(&path, e.into_inner().message())
             ),
         }
     })?;
     validate::model(&raw, start_year).map_err(|inv| Invalid {
         path: override_location(spath, s, &inv.path),
-        message: format!("strategy '{}': {}", s.name, inv.message),
+        message: format!("strategy '{}': {}", shown(&s.name), inv.message),
     })
 }
 
@@ -252,9 +253,9 @@ pub const MAX_PATH_PARTS: usize = 16;
 /// at [`MAX_PATH_PARTS`] parts.
 pub fn apply_override(tree: &mut toml::Table, dotted: &str, value: toml::Value) -> Result<(), String> {
     if dotted.split('.').nth(MAX_PATH_PARTS).is_some() {
-        let shown: String = dotted.chars().take(60).collect();
         return Err(format!(
-            "the key path '{shown}…' has more than {MAX_PATH_PARTS} parts; no scenario key is that deep"
+            "the key path '{}' has more than {MAX_PATH_PARTS} parts; no scenario key is that deep",
+            shown(dotted)
         ));
     }
     let parts: Vec<&str> = dotted.split('.').collect();
@@ -267,7 +268,7 @@ pub fn apply_override(tree: &mut toml::Table, dotted: &str, value: toml::Value) 
     let mut node = &mut root;
     let mut result = Ok(());
     for (depth, part) in parts.iter().enumerate() {
-        let walked = || parts[..depth].join(".");
+        let walked = || shown(&parts[..depth].join("."));
         default_node = default_node.and_then(|d| match d {
             toml::Value::Table(t) => t.get(*part),
             toml::Value::Array(a) => part.parse::<usize>().ok().and_then(|i| a.get(i)),
@@ -374,7 +375,7 @@ pub(crate) fn located(file: &str, text: &str, offset: usize, message: String) ->
         file: file.to_string(),
         line,
         column,
-        message,
+        message: validate::one_line(&message),
     }
 }
 

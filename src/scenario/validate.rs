@@ -44,13 +44,46 @@ impl std::fmt::Display for KeyPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (i, seg) in self.0.iter().enumerate() {
             match seg {
-                Segment::Key(k) if i == 0 => write!(f, "{k}")?,
-                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Key(k) if i == 0 => write!(f, "{}", shown(k))?,
+                Segment::Key(k) => write!(f, ".{}", shown(k))?,
                 Segment::Index(n) => write!(f, "[{n}]")?,
             }
         }
         Ok(())
     }
+}
+
+/// The most characters of a user's string that a message echoes.
+pub const SHOWN_CHARS: usize = 64;
+
+/// A user's string (a name, a key) as a message echoes it: control characters and
+/// quotes escaped, so that the message stays one line, and cut to [`SHOWN_CHARS`]
+/// characters with `…`, so that a megabyte name does not become a megabyte message.
+pub fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(SHOWN_CHARS).flat_map(char::escape_debug).collect();
+    if s.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A whole message made safe to print as one line: control characters escaped and
+/// the length capped (a last guard; the checks already echo names through [`shown`]).
+pub fn one_line(message: &str) -> String {
+    const MAX: usize = 600;
+    let mut out = String::with_capacity(message.len().min(MAX + 8));
+    for (n, c) in message.chars().enumerate() {
+        if n == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A value that failed a check: where it is, and a whole-sentence message.
@@ -157,9 +190,17 @@ fn year_table(path: &KeyPath, t: &std::collections::BTreeMap<String, f64>, min: 
     let mut points = Vec::with_capacity(t.len());
     for (k, v) in t {
         let p = path.key(k);
-        let y: i64 = match k.trim().parse() {
-            Ok(y) => y,
-            Err(_) => return fail(&p, "is not a year: keys of a year table are years such as 2016"),
+        // Only plain years: `"02016"`, `"+2016"` and `" 2016"` would otherwise all
+        // read as 2016, and whichever sorted last would silently win (issue 16).
+        let plain = !k.is_empty() && k.len() <= 4 && k.bytes().all(|b| b.is_ascii_digit()) && !k.starts_with('0');
+        let y: i64 = match k.parse() {
+            Ok(y) if plain => y,
+            _ => {
+                return fail(
+                    &p,
+                    "is not a plain year: keys of a year table are years written with four digits, such as 2016",
+                );
+            }
         };
         let y = year(&p, y)?;
         finite(&p, *v)?;
@@ -475,7 +516,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         if p.item[..k].iter().any(|o| o.name == it.name) {
             return fail(
                 &ip.key("name"),
-                format!("'{}' is listed twice; item names must differ", it.name),
+                format!("'{}' is listed twice; item names must differ", shown(&it.name)),
             );
         }
         // Scheme principal is held in whole yuan so that the money identity is exact.
@@ -518,7 +559,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             None => {
                 return fail(
                     &gp.key("item"),
-                    format!("'{}' names no item of [[program.item]]", p.grant.item),
+                    format!("'{}' names no item of [[program.item]]", shown(&p.grant.item)),
                 );
             }
         }
@@ -602,7 +643,7 @@ pub fn plan(path: &KeyPath, s: &RawStrategy) -> Checked<Plan> {
 }
 
 fn first_year(t: &std::collections::BTreeMap<String, f64>) -> Option<i32> {
-    t.keys().filter_map(|k| k.trim().parse::<i32>().ok()).min()
+    t.keys().filter_map(|k| k.parse::<i32>().ok()).min()
 }
 
 fn bounded(path: &KeyPath, x: f64, lo: f64, hi: f64) -> Checked<f64> {
@@ -717,6 +758,9 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     let county_migrants = unit(&pp.key("migrant_share"), p.migrant_share)?;
 
     let mut out = Vec::new();
+    // Each name and the village entry it came from: names label households.csv's
+    // `village` column, so two villages may not share one (issue 16).
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut total: i64 = 0;
     for (i, v) in raw.village.iter().enumerate() {
         let path = vp.index(i);
@@ -754,6 +798,25 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
             } else {
                 format!("{} {}", v.name, k + 1)
             };
+            if let Some(&first) = seen.get(&name) {
+                let how = if n == 1 {
+                    String::new()
+                } else {
+                    format!(
+                        " (count = {n} numbers this entry's villages '{} 1', '{} 2', …)",
+                        shown(&v.name),
+                        shown(&v.name)
+                    )
+                };
+                return fail(
+                    &path.key("name"),
+                    format!(
+                        "gives a village the name '{}' that village[{first}] already has{how}; village names must differ, since they label the rows of households.csv",
+                        shown(&name)
+                    ),
+                );
+            }
+            seen.insert(name.clone(), i);
             out.push(Village {
                 name,
                 households,
@@ -786,7 +849,13 @@ mod tests {
 
     fn raw() -> RawScenario {
         RawScenario {
-            village: vec![village(10), village(20)],
+            village: vec![
+                village(10),
+                RawVillage {
+                    name: "w".into(),
+                    ..village(20)
+                },
+            ],
             ..RawScenario::default()
         }
     }
@@ -860,7 +929,50 @@ mod tests {
         r.village[0].count = 3;
         let m = model(&r, 2016).unwrap();
         let names: Vec<_> = m.villages.iter().map(|v| v.name.as_str()).collect();
-        assert_eq!(names, ["v 1", "v 2", "v 3", "v"]);
+        assert_eq!(names, ["v 1", "v 2", "v 3", "w"]);
+    }
+
+    #[test]
+    fn issue16_village_names_must_differ() {
+        let mut r = raw();
+        r.village[1].name = "v".into();
+        let e = model(&r, 2016).unwrap_err();
+        assert_eq!(e.path.to_string(), "village[1].name");
+        assert!(e.message.contains("'v' that village[0] already has"), "{}", e.message);
+        // A numbered name may collide with a plain one too.
+        let mut r = raw();
+        r.village[0].count = 2;
+        r.village[1].name = "v 2".into();
+        let e = model(&r, 2016).unwrap_err();
+        assert!(e.message.contains("'v 2' that village[0]"), "{}", e.message);
+    }
+
+    #[test]
+    fn issue16_year_keys_must_be_plain_years() {
+        for key in ["02016", "+2016", " 2016", "2016 ", "2016.0", "-2016"] {
+            let mut r = raw();
+            r.poverty_line.insert(key.into(), 3000.0);
+            let e = model(&r, 2016).unwrap_err();
+            assert!(e.message.contains("is not a plain year"), "{key}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn issue16_echoed_names_are_escaped_and_cut() {
+        assert_eq!(shown("a\nb'"), "a\\nb\\'");
+        assert_eq!(shown("a\nb"), "a\\nb");
+        let long = "x".repeat(1_000_000);
+        assert_eq!(shown(&long).chars().count(), SHOWN_CHARS + 1);
+        let mut r = raw();
+        r.village[1].name = format!("v\n{long}");
+        r.village[0].name = r.village[1].name.clone();
+        let e = model(&r, 2016).unwrap_err();
+        assert!(
+            !e.message.contains('\n') && e.message.len() < 400,
+            "{}",
+            &e.message[..200]
+        );
+        assert!(one_line(&long).chars().count() < 700);
     }
 
     #[test]
@@ -889,7 +1001,7 @@ mod tests {
         r.poverty_line.insert("soon".into(), 3000.0);
         let e = model(&r, 2016).unwrap_err();
         assert!(
-            e.message.starts_with("poverty_line.soon is not a year"),
+            e.message.starts_with("poverty_line.soon is not a plain year"),
             "{}",
             e.message
         );

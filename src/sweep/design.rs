@@ -7,6 +7,7 @@
 //! the design text: grid and hypercube keys are taken in sorted order (a TOML table
 //! has no order of its own), an explicit `[points]` table keeps the order of `keys`.
 
+use crate::scenario::validate::shown;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -39,8 +40,9 @@ struct RawDesign {
 #[serde(deny_unknown_fields)]
 struct RawLhs {
     points: u32,
-    /// Each key's `[low, high]`; keys are taken in sorted order.
-    bounds: BTreeMap<String, [f64; 2]>,
+    /// Each key's `[low, high]`; keys are taken in sorted order. Read as a list so
+    /// that a bound of one or three numbers is refused, not truncated (issue 16).
+    bounds: BTreeMap<String, Vec<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +94,9 @@ pub struct Design {
 /// At most this many points: a typo in a grid should fail fast, not fill a disk.
 pub const MAX_POINTS: usize = 1_000_000;
 
+/// At most this many replicates per point, the same cap as a scenario's `replicates`.
+pub const MAX_REPLICATES: u32 = 1_000_000;
+
 impl Design {
     /// Parse design text; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Design, DesignError> {
@@ -104,15 +109,26 @@ impl Design {
             let location = e.span().map(|s| line_col(text, s.start)).unwrap_or_default();
             fail(location, e.message().trim().to_string())
         })?;
-        let whole = |m: String| fail(String::new(), m);
+        // Every refusal points at the key it is about (or the nearest table that exists).
+        let doc = toml_edit::Document::parse(text).ok();
+        let at = |path: &[&str], m: String| {
+            let location = doc.as_ref().map(|d| locate(text, d, path)).unwrap_or_default();
+            fail(location, crate::scenario::validate::one_line(&m))
+        };
+        let whole = |m: String| at(&[], m);
         let chosen = [raw.grid.is_some(), raw.latin_hypercube.is_some(), raw.points.is_some()];
         if chosen.iter().filter(|&&c| c).count() != 1 {
             return Err(whole(
                 "a design needs exactly one of [grid], [latin_hypercube] or [points]".to_string(),
             ));
         }
-        if raw.replicates == Some(0) {
-            return Err(whole("replicates must be at least 1, got 0".to_string()));
+        if let Some(r) = raw.replicates
+            && !(1..=MAX_REPLICATES).contains(&r)
+        {
+            return Err(at(
+                &["replicates"],
+                format!("replicates must be between 1 and {MAX_REPLICATES}, got {r}"),
+            ));
         }
         let base_seed = raw.seed.unwrap_or(0);
         let (method, keys, points) = if let Some(grid) = raw.grid {
@@ -120,36 +136,62 @@ impl Design {
             let mut total: usize = 1;
             for (k, vs) in &grid {
                 if vs.is_empty() {
-                    return Err(whole(format!("grid.\"{k}\" lists no values; give at least one")));
+                    return Err(at(
+                        &["grid", k],
+                        format!("grid.\"{}\" lists no values; give at least one", shown(k)),
+                    ));
                 }
                 total = total.saturating_mul(vs.len());
             }
             if total > MAX_POINTS {
-                return Err(whole(format!(
-                    "the grid has {total} points; at most {MAX_POINTS} are allowed"
-                )));
+                return Err(at(
+                    &["grid"],
+                    format!("the grid has {total} points; at most {MAX_POINTS} are allowed"),
+                ));
             }
             let lists: Vec<&Vec<toml::Value>> = grid.values().collect();
             (Method::Grid, keys, grid_points(&lists))
         } else if let Some(lhs) = raw.latin_hypercube {
             if lhs.points == 0 || lhs.points as usize > MAX_POINTS {
-                return Err(whole(format!(
-                    "latin_hypercube.points must be between 1 and {MAX_POINTS}, got {}",
-                    lhs.points
-                )));
+                return Err(at(
+                    &["latin_hypercube", "points"],
+                    format!(
+                        "latin_hypercube.points must be between 1 and {MAX_POINTS}, got {}",
+                        lhs.points
+                    ),
+                ));
             }
             if lhs.bounds.is_empty() {
-                return Err(whole("latin_hypercube.bounds names no keys".to_string()));
+                return Err(at(
+                    &["latin_hypercube", "bounds"],
+                    "latin_hypercube.bounds names no keys".to_string(),
+                ));
             }
-            for (k, [lo, hi]) in &lhs.bounds {
+            let mut bounds: Vec<[f64; 2]> = Vec::with_capacity(lhs.bounds.len());
+            for (k, b) in &lhs.bounds {
+                let here = ["latin_hypercube", "bounds", k.as_str()];
+                let &[lo, hi] = b.as_slice() else {
+                    return Err(at(
+                        &here,
+                        format!(
+                            "latin_hypercube.bounds.\"{}\" must be exactly two numbers [low, high], got {} numbers",
+                            shown(k),
+                            b.len()
+                        ),
+                    ));
+                };
                 if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-                    return Err(whole(format!(
-                        "latin_hypercube.bounds.\"{k}\" must be [low, high] with low ≤ high, got [{lo}, {hi}]"
-                    )));
+                    return Err(at(
+                        &here,
+                        format!(
+                            "latin_hypercube.bounds.\"{}\" must be [low, high] with low ≤ high, got [{lo}, {hi}]",
+                            shown(k)
+                        ),
+                    ));
                 }
+                bounds.push([lo, hi]);
             }
             let keys: Vec<String> = lhs.bounds.keys().cloned().collect();
-            let bounds: Vec<[f64; 2]> = lhs.bounds.values().copied().collect();
             let unit = latin_hypercube(lhs.points as usize, bounds.len(), base_seed);
             let points = unit
                 .into_iter()
@@ -164,17 +206,21 @@ impl Design {
             (Method::LatinHypercube, keys, points)
         } else if let Some(table) = raw.points {
             if table.keys.is_empty() || table.values.is_empty() {
-                return Err(whole(
+                return Err(at(
+                    &["points"],
                     "points.keys and points.values must both be non-empty".to_string(),
                 ));
             }
             for (i, row) in table.values.iter().enumerate() {
                 if row.len() != table.keys.len() {
-                    return Err(whole(format!(
-                        "points.values[{i}] has {} values but points.keys names {} keys",
-                        row.len(),
-                        table.keys.len()
-                    )));
+                    return Err(at(
+                        &["points", "values"],
+                        format!(
+                            "points.values[{i}] has {} values but points.keys names {} keys",
+                            row.len(),
+                            table.keys.len()
+                        ),
+                    ));
                 }
             }
             let points = table.values.into_iter().map(|values| Point { values }).collect();
@@ -185,15 +231,33 @@ impl Design {
         for (i, k) in keys.iter().enumerate() {
             let top = k.split('.').next().unwrap_or_default();
             if FRAME_KEYS.contains(&top) {
-                return Err(whole(format!(
-                    "'{k}' cannot be varied: '{top}' frames the whole sweep (set seed, replicates and strategies at the top of the design)"
-                )));
+                return Err(at(
+                    &key_path(method, k),
+                    format!(
+                        "'{}' cannot be varied: '{}' frames the whole sweep (set seed, replicates and strategies at the top of the design)",
+                        shown(k),
+                        shown(top)
+                    ),
+                ));
             }
             if k.split('.').any(|p| p.trim().is_empty()) {
-                return Err(whole(format!("'{k}' has an empty part; write keys joined by dots")));
+                return Err(at(
+                    &key_path(method, k),
+                    format!("'{}' has an empty part; write keys joined by dots", shown(k)),
+                ));
+            }
+            if k.split('.').nth(crate::scenario::MAX_PATH_PARTS).is_some() {
+                return Err(at(
+                    &key_path(method, k),
+                    format!(
+                        "'{}' has more than {} parts; no scenario key is that deep",
+                        shown(k),
+                        crate::scenario::MAX_PATH_PARTS
+                    ),
+                ));
             }
             if keys[..i].contains(k) {
-                return Err(whole(format!("'{k}' is listed twice")));
+                return Err(at(&key_path(method, k), format!("'{}' is listed twice", shown(k))));
             }
         }
         Ok(Design {
@@ -205,6 +269,34 @@ impl Design {
             strategies: raw.strategies,
         })
     }
+}
+
+/// Where a method writes a varied key, as a path into the design.
+fn key_path(m: Method, key: &str) -> Vec<&str> {
+    match m {
+        Method::Grid => vec!["grid", key],
+        Method::LatinHypercube => vec!["latin_hypercube", "bounds", key],
+        Method::Table => vec!["points", "keys"],
+    }
+}
+
+/// `:line:column` of the deepest item of `path` that the design has.
+pub(crate) fn locate(text: &str, doc: &toml_edit::Document<&str>, path: &[&str]) -> String {
+    let mut item = doc.as_item();
+    let mut best = 0usize;
+    for k in path {
+        let next = item.get(*k);
+        match next {
+            Some(n) => {
+                item = n;
+                if let Some(s) = n.span() {
+                    best = s.start;
+                }
+            }
+            None => break,
+        }
+    }
+    line_col(text, best)
 }
 
 /// Every combination of the lists, the last key varying fastest.
@@ -334,8 +426,46 @@ mod tests {
         assert!(
             parse("replicates = 0\n[grid]\na = [1]\n")
                 .unwrap_err()
-                .contains("at least 1")
+                .contains("between 1 and")
         );
+    }
+
+    #[test]
+    fn issue16_lhs_bounds_are_exactly_two_numbers() {
+        for b in ["[0.1, 0.2, 0.3]", "[0.1]", "[]"] {
+            let e = parse(&format!(
+                "[latin_hypercube]\npoints = 3\nbounds = {{ \"dibao.top_up_share\" = {b} }}\n"
+            ))
+            .unwrap_err();
+            assert!(e.starts_with("d.toml:3:"), "{e}");
+            assert!(e.contains("must be exactly two numbers [low, high]"), "{e}");
+        }
+    }
+
+    #[test]
+    fn issue16_design_replicates_are_capped_like_a_scenario() {
+        let e = parse("seed = 1\nreplicates = 4000000000\n[grid]\na = [1]\n").unwrap_err();
+        assert!(
+            e.starts_with("d.toml:2:14: replicates must be between 1 and 1000000"),
+            "{e}"
+        );
+        parse("replicates = 1000000\n[grid]\na = [1]\n").unwrap();
+    }
+
+    #[test]
+    fn issue16_design_refusals_are_located_on_one_line() {
+        let e = parse("[grid]\n\"seed\" = [1, 2]\n").unwrap_err();
+        assert!(e.starts_with("d.toml:2:"), "{e}");
+        let deep = vec!["a"; 27_000].join(".");
+        let e = parse(&format!("[grid]\n\"{deep}\" = [1]\n")).unwrap_err();
+        assert!(
+            e.starts_with("d.toml:2:") && e.contains("more than 16 parts"),
+            "{}",
+            &e[..100]
+        );
+        assert!(e.len() < 300 && !e.contains('\n'), "{}", &e[..100]);
+        let e = parse("[grid]\n\"a\\nb\" = [1]\n\"a\\nb\" = [2]\n").unwrap_err();
+        assert!(!e.contains('\n'), "{e}");
     }
 
     #[test]
