@@ -34,6 +34,7 @@ pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> 
         fixed: Fixed::default(),
         state: State::with_capacity(n),
     };
+    hh.state.herds = vec![Vec::with_capacity(n); model.herd.species.len()];
     let line = model.poverty_line.at(start_year);
     let mut base = 0u64;
     for (v, village) in model.villages.iter().enumerate() {
@@ -236,6 +237,11 @@ fn push_household(
     s.dibao_last.push(0.0);
     s.dibao_phase.push(0);
     s.monitored.push(false);
+    // Herds are given at the baseline after the income identification assesses
+    // (a livestock transfer at registration): the baseline incidence is the stated one.
+    for (heads, sp) in s.herds.iter_mut().zip(&model.herd.species) {
+        heads.push(if poor { sp.initial_heads_poor } else { sp.initial_heads });
+    }
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that
