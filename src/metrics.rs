@@ -168,6 +168,28 @@ metrics! {
     stakes_own_returned,
     /// Own-money principal lost this year because the enterprise failed, yuan (households' money, not in `funds_lost`).
     stakes_own_lost,
+    /// Heads of livestock households own at the end of the year, all species of `[[herd.species]]` (a stock).
+    herd_heads,
+    /// Value of the households' herds at the end of the year: heads × value per head, yuan (a stock).
+    herd_value,
+    /// Heads born in households' herds this year.
+    herd_births,
+    /// Heads that died this year, of disease and age or in a disaster.
+    herd_deaths,
+    /// Heads killed by disasters (disease, snow) this year (part of `herd_deaths`).
+    herd_disaster,
+    /// Heads sold this year as the herds' offtake and beyond a household's cap (income).
+    herd_sold,
+    /// Heads households bought with their savings this year.
+    herd_bought,
+    /// Heads households sold this year to restore their savings (distress sales for consumption).
+    herd_distress,
+    /// The herds' cash income this year: sales less feed and fixed costs, yuan (part of `income_assets`).
+    herd_income,
+    /// Savings spent on heads this year, yuan.
+    herd_spent,
+    /// Savings raised by distress sales of heads this year, yuan.
+    herd_raised,
     /// Persons in households that exited, summed since the baseline.
     persons_exited_total,
     /// Re-entries summed since the baseline.
@@ -332,7 +354,8 @@ pub struct Ledger {
     pub net_income: f64,
     pub consumption: f64,
     /// Savings households moved into equity stakes, less own principal paid back to
-    /// their savings by a failed enterprise: wealth (savings) turned into shares, not
+    /// their savings by a failed enterprise, plus savings spent on heads less heads
+    /// sold for savings: wealth (savings) turned into shares and herds, or back, not
     /// spent, so it is not consumption.
     pub invested: f64,
     pub wealth_change: f64,

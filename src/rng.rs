@@ -71,6 +71,10 @@ pub enum Stream {
     Bees = 18,
     /// The villages' demonstration apiaries and members' hives.
     Apiaries = 19,
+    /// Household herds: deaths, births and sales.
+    Herds = 20,
+    /// Herd disasters (disease, snow), per village and species.
+    HerdDisasters = 21,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

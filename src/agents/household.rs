@@ -116,6 +116,9 @@ pub struct State {
     /// An exited household whose assessed income fell back near the line: monitored
     /// and supported again (防止返贫动态监测).
     pub monitored: Vec<bool>,
+    /// Heads of each species of `[[herd.species]]` (one vector per species, over
+    /// households; none without species).
+    pub herds: Vec<Vec<u32>>,
 }
 
 impl State {
@@ -147,6 +150,7 @@ impl State {
             dibao_last: Vec::with_capacity(n),
             dibao_phase: Vec::with_capacity(n),
             monitored: Vec::with_capacity(n),
+            herds: Vec::new(),
         }
     }
 
@@ -192,6 +196,7 @@ impl State {
         ]
         .iter()
         .all(|&l| l == n)
+            && self.herds.iter().all(|h| h.len() == n)
     }
 }
 

@@ -33,9 +33,10 @@ pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> 
         fixed: Fixed::default(),
         state: State::with_capacity(model.household_count()),
     };
+    hh.state.herds = vec![Vec::with_capacity(model.household_count()); model.herd.species.len()];
     let line = model.poverty_line.at(start_year);
     for d in drafts(model, seed, replicate, start_year) {
-        push_household(&mut hh, &d, &d.settle(&[1.0; 4], line));
+        push_household(&mut hh, model, &d, &d.settle(&[1.0; 4], line));
     }
     hh
 }
@@ -425,7 +426,7 @@ impl Draft {
     }
 }
 
-fn push_household(hh: &mut Households, d: &Draft, settled: &Settled) {
+fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settled) {
     let f = &mut hh.fixed;
     f.village.push(d.village);
     f.size.push(d.size);
@@ -464,6 +465,15 @@ fn push_household(hh: &mut Households, d: &Draft, settled: &Settled) {
     s.dibao_last.push(0.0);
     s.dibao_phase.push(0);
     s.monitored.push(false);
+    // Herds are given at the baseline after the income identification assesses
+    // (a livestock transfer at registration): the baseline incidence is the stated one.
+    for (heads, sp) in s.herds.iter_mut().zip(&model.herd.species) {
+        heads.push(if d.cause != Cause::NotPoor {
+            sp.initial_heads_poor
+        } else {
+            sp.initial_heads
+        });
+    }
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

@@ -136,6 +136,9 @@ impl<'m> Simulation<'m> {
         m.cost_per_person_exited = f64::NAN;
         m.project_success_rate = f64::NAN;
         m.villages_exited = self.update_village_exit() as f64;
+        let mut herds = crate::agents::herd::HerdTotals::default();
+        herds.count_stock(&self.model.herd, &self.households.state.herds);
+        herds.report(&mut m);
         if let Some(r) = &mut self.recorder {
             r.end_year(self.year, &self.households);
         }

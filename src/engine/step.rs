@@ -11,6 +11,7 @@
 //! and once with one, so that the safety-net cycle carries no program code.
 
 use super::income::{self, Wages, Work, YearShocks, ability};
+use crate::agents::herd::{self, HerdTotals};
 use crate::agents::household::{Cause, Households, State, Status};
 use crate::metrics::{HouseholdRecorder, INCOME_SOURCES, Ledger, YearMetrics};
 use crate::programs::Plan;
@@ -232,6 +233,16 @@ fn households<P: HouseholdProgram>(
     let monitor_line = line * (1.0 + m.exit.monitor_margin);
     let phase_out = m.dibao.phase_out_years;
     let onset = &m.health_draws.onset;
+    // Herds (off without species): this year's disasters per village and species.
+    let herding = &m.herd;
+    let herds_on = herding.active();
+    let herd_stream = StreamKey::new(seed, rep, Stream::Herds).year(t);
+    let disasters = if herds_on {
+        herd::disasters(herding, m.villages.len(), seed, rep, t)
+    } else {
+        Vec::new()
+    };
+    let mut herd_totals = HerdTotals::default();
     let mut by_source = [0.0f64; INCOME_SOURCES.len()];
 
     let mut tally = Tally::new(line, keys);
@@ -339,7 +350,23 @@ fn households<P: HouseholdProgram>(
                 prev,
                 next,
             );
-            let market = earnings.unscaled + productivity * earnings.scaled + support.market;
+            let herd_income = if herds_on {
+                let mut r = herd_stream.rng(entity);
+                herd::household_year(
+                    herding,
+                    i,
+                    v,
+                    lab,
+                    &disasters,
+                    &prev.herds,
+                    &mut next.herds,
+                    &mut r,
+                    &mut herd_totals,
+                )
+            } else {
+                0.0
+            };
+            let market = earnings.unscaled + productivity * earnings.scaled + support.market + herd_income;
             let wealth = prev.wealth[i];
             let interest = income::interest(m, wealth);
             let received = support.cash + support.payback;
@@ -379,7 +406,15 @@ fn households<P: HouseholdProgram>(
             // Consumption and savings.
             let consumption = (subsistence_pc * sz).max(m.finance.consumption_share * net);
             let invested = program.invest(i, wealth + net - consumption, &support, next);
-            let new_wealth = wealth + net - consumption - invested;
+            // The savings rule: heads sold when savings are short, bought when ample.
+            let herd_net = if herds_on {
+                let c = herd::convert(herding, wealth + net - consumption - invested, lab, &mut next.herds, i);
+                herd_totals.add_conversion(&c);
+                c.net()
+            } else {
+                0.0
+            };
+            let new_wealth = wealth + net - consumption - invested - herd_net;
 
             // The yearly review assesses every household as identification does (four
             // looks, one calculation): its expected income under its present labour,
@@ -487,7 +522,7 @@ fn households<P: HouseholdProgram>(
                 productivity * earnings.local_wages + support.collective_wages,
                 productivity * earnings.remittances,
                 support.projects,
-                support.assets,
+                support.assets + herd_income,
                 transfers,
                 earnings.other,
                 out_of_pocket,
@@ -509,6 +544,11 @@ fn households<P: HouseholdProgram>(
 
     let mut metrics = tally.finish(t, out);
     let funds: Funds = program.finish(hh, next, &mut metrics, &mut ledger);
+    if herds_on {
+        herd_totals.count_stock(herding, &next.herds);
+        herd_totals.report(&mut metrics);
+        ledger.invested += herd_totals.spent - herd_totals.raised;
+    }
     // Transfers, health spending and interest are sums the sources already hold.
     let [_, _, _, _, _, _, transfers, _, health_spending, interest, _] = by_source;
     ledger.transfers = transfers;

@@ -68,6 +68,8 @@ pub struct Model {
     pub health: Health,
     pub health_draws: HealthDraws,
     pub finance: Finance,
+    /// Household herds and the savings rule that buys and sells heads.
+    pub herd: crate::agents::herd::Herding,
     pub dibao: Dibao,
     pub medical_assistance: MedicalAssistance,
     pub housing: Housing,

@@ -65,6 +65,7 @@ pub struct RawScenario {
     pub shocks: Shocks,
     pub health: Health,
     pub finance: Finance,
+    pub herd: RawHerd,
     pub dibao: RawDibao,
     pub medical_assistance: MedicalAssistance,
     pub housing: Housing,
@@ -106,6 +107,7 @@ impl Default for RawScenario {
             shocks: Shocks::default(),
             health: Health::default(),
             finance: Finance::default(),
+            herd: RawHerd::default(),
             dibao: RawDibao::default(),
             medical_assistance: MedicalAssistance::default(),
             housing: Housing::default(),
@@ -366,6 +368,70 @@ impl Default for Finance {
             debt_interest_rate: 0.06,
         }
     }
+}
+
+/// Household herds (`[herd]`, docs/ODD.md § 7.17): the species households keep and
+/// how their savings buy and sell heads. No species by default, so herds change
+/// nothing unless a scenario lists one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawHerd {
+    pub species: Vec<RawSpecies>,
+    /// Savings (after consumption) below which a household sells heads. 0: a household
+    /// with a herd sells animals rather than borrow (our assumption; distress sales of
+    /// livestock are how herders smooth consumption).
+    pub sell_below: f64,
+    /// Savings above which a household buys heads; our assumption, the same reserve as
+    /// `program.equity.household_reserve` (about half a year's net income).
+    pub buy_above: f64,
+    /// Share of the savings above `buy_above` spent on heads in a year; our assumption.
+    pub buy_share: f64,
+    /// The species households buy ("": none, so savings never buy heads by default).
+    pub buy_species: String,
+}
+
+impl Default for RawHerd {
+    fn default() -> Self {
+        RawHerd {
+            species: Vec::new(),
+            sell_below: 0.0,
+            buy_above: 10000.0,
+            buy_share: 0.5,
+            buy_species: String::new(),
+        }
+    }
+}
+
+/// One species of `[[herd.species]]`. Every number is stated by the scenario: a
+/// species has no defaults, since a sheep's are not a cow's (see
+/// `scenarios/poverty_trap.toml` for cattle from docs/SOURCES.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpecies {
+    pub name: String,
+    /// Yuan a head, bought or sold.
+    pub value: f64,
+    /// Births per head per year.
+    pub births: f64,
+    /// Yearly chance a head dies.
+    pub deaths: f64,
+    /// Share of heads sold each year (the offtake).
+    pub sale_rate: f64,
+    /// Feed and running cost per head per year, yuan.
+    pub feed_cost: f64,
+    /// Fixed cost per herd per year, yuan (the minimum-scale mechanism).
+    pub fixed_cost: f64,
+    /// Yearly chance of a disaster in a village, and each head's chance of dying in it.
+    pub disaster_probability: f64,
+    pub disaster_loss: f64,
+    /// Heads a household can keep per labourer.
+    pub max_heads_per_labourer: i64,
+    /// Heads each household holds at the baseline, and heads households poor at the
+    /// baseline hold instead.
+    #[serde(default)]
+    pub initial_heads: i64,
+    #[serde(default)]
+    pub initial_heads_poor: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,9 @@
 
 use super::params::{Dibao, Dist, Exit, HealthDraws, Income, IncomeTarget, Model, Population, Village, YearTable};
 use super::raw::{
-    self, BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawProgram, RawScenario, RawStrategy, Region,
+    self, BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawHerd, RawProgram, RawScenario, RawStrategy, Region,
 };
+use crate::agents::herd::{Herding, Species};
 use crate::programs::bees::Bees;
 use crate::programs::collective::Collective;
 use crate::programs::mutual_aid::MutualAid;
@@ -313,6 +314,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     bounded(&fp.key("subsistence_share"), f.subsistence_share, 0.0, 2.0)?;
     unit(&fp.key("consumption_share"), f.consumption_share)?;
     bounded(&fp.key("debt_interest_rate"), f.debt_interest_rate, 0.0, 1.0)?;
+    let herd = herd(&root.key("herd"), &raw.herd)?;
 
     let dp = root.key("dibao");
     let d = &raw.dibao;
@@ -395,12 +397,76 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         health: raw.health.clone(),
         health_draws,
         finance: raw.finance.clone(),
+        herd,
         dibao,
         medical_assistance: raw.medical_assistance.clone(),
         housing: raw.housing.clone(),
         identification: raw.identification.clone(),
         exit,
         program,
+    })
+}
+
+/// The herd rules: every species's numbers, and the savings rule's.
+fn herd(path: &KeyPath, h: &RawHerd) -> Checked<Herding> {
+    let mut species: Vec<Species> = Vec::with_capacity(h.species.len());
+    for (k, r) in h.species.iter().enumerate() {
+        let sp = path.key("species").index(k);
+        let name = r.name.trim();
+        if name.is_empty() {
+            return fail(&sp.key("name"), "must name the species, got an empty name");
+        }
+        if species.iter().any(|s| s.name == name) {
+            return fail(
+                &sp.key("name"),
+                format!("'{name}' is used twice; each species needs its own name"),
+            );
+        }
+        species.push(Species {
+            name: name.to_string(),
+            value: positive(&sp.key("value"), r.value)?,
+            births: bounded(&sp.key("births"), r.births, 0.0, 100.0)?,
+            deaths: unit(&sp.key("deaths"), r.deaths)?,
+            sale_rate: unit(&sp.key("sale_rate"), r.sale_rate)?,
+            feed_cost: non_negative(&sp.key("feed_cost"), r.feed_cost)?,
+            fixed_cost: non_negative(&sp.key("fixed_cost"), r.fixed_cost)?,
+            disaster_probability: unit(&sp.key("disaster_probability"), r.disaster_probability)?,
+            disaster_loss: unit(&sp.key("disaster_loss"), r.disaster_loss)?,
+            max_heads_per_labourer: count(&sp.key("max_heads_per_labourer"), r.max_heads_per_labourer, 0, 100_000)?,
+            initial_heads: count(&sp.key("initial_heads"), r.initial_heads, 0, 1_000_000)?,
+            initial_heads_poor: count(&sp.key("initial_heads_poor"), r.initial_heads_poor, 0, 1_000_000)?,
+        });
+    }
+    let sell_below = finite(&path.key("sell_below"), h.sell_below)?;
+    let buy_above = finite(&path.key("buy_above"), h.buy_above)?;
+    if buy_above < sell_below {
+        return fail(
+            &path.key("buy_above"),
+            format!("must be at least sell_below ({sell_below}), got {buy_above}"),
+        );
+    }
+    let buy_species = match h.buy_species.trim() {
+        "" => None,
+        name => match species.iter().position(|s| s.name == name) {
+            Some(k) => Some(k),
+            None => {
+                let names: Vec<&str> = species.iter().map(|s| s.name.as_str()).collect();
+                return fail(
+                    &path.key("buy_species"),
+                    format!(
+                        "must be \"\" or the name of a [[herd.species]] ({}), got '{name}'",
+                        names.join(", ")
+                    ),
+                );
+            }
+        },
+    };
+    Ok(Herding {
+        species,
+        sell_below,
+        buy_above,
+        buy_share: unit(&path.key("buy_share"), h.buy_share)?,
+        buy_species,
     })
 }
 
