@@ -116,6 +116,9 @@ pub struct State {
     /// An exited household whose assessed income fell back near the line: monitored
     /// and supported again (防止返贫动态监测).
     pub monitored: Vec<bool>,
+    /// Years a cash strategy has paid the household (counts its term under
+    /// `program.cash_duration = N`).
+    pub cash_years: Vec<u8>,
 }
 
 impl State {
@@ -147,6 +150,7 @@ impl State {
             dibao_last: Vec::with_capacity(n),
             dibao_phase: Vec::with_capacity(n),
             monitored: Vec::with_capacity(n),
+            cash_years: Vec::with_capacity(n),
         }
     }
 
@@ -189,6 +193,7 @@ impl State {
             self.dibao_last.len(),
             self.dibao_phase.len(),
             self.monitored.len(),
+            self.cash_years.len(),
         ]
         .iter()
         .all(|&l| l == n)

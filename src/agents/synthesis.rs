@@ -236,6 +236,7 @@ fn push_household(
     s.dibao_last.push(0.0);
     s.dibao_phase.push(0);
     s.monitored.push(false);
+    s.cash_years.push(0);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that
