@@ -119,6 +119,9 @@ pub struct State {
     /// Heads of each species of `[[herd.species]]` (one vector per species, over
     /// households; none without species).
     pub herds: Vec<Vec<u32>>,
+    /// Years a cash strategy has paid the household (counts its term under
+    /// `program.cash_duration = N`).
+    pub cash_years: Vec<u8>,
 }
 
 impl State {
@@ -151,6 +154,7 @@ impl State {
             dibao_phase: Vec::with_capacity(n),
             monitored: Vec::with_capacity(n),
             herds: Vec::new(),
+            cash_years: Vec::with_capacity(n),
         }
     }
 
@@ -193,6 +197,7 @@ impl State {
             self.dibao_last.len(),
             self.dibao_phase.len(),
             self.monitored.len(),
+            self.cash_years.len(),
         ]
         .iter()
         .all(|&l| l == n)

@@ -474,6 +474,7 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
             sp.initial_heads
         });
     }
+    s.cash_years.push(0);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

@@ -9,7 +9,9 @@
 use super::funds::{self, Account, Funds};
 use super::matching::{self, Order};
 use super::members::Members;
-use super::{Applicant, Delivery, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed};
+use super::{
+    Applicant, CashDuration, Delivery, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed,
+};
 use crate::agents::household::{Households, State, Status};
 use crate::rng::{CellRng, Stream};
 use crate::scenario::raw::Allocation;
@@ -46,6 +48,25 @@ pub fn branch_quality(program: &Program, villages: usize, seed: u64, replicate: 
             program.branch_quality_cdf.iter().position(|&c| u < c).unwrap_or(2) as u8
         })
         .collect()
+}
+
+/// Whether a cash strategy pays a household this year, given its status at the
+/// start of the year and the years it has been paid: while registered, or for
+/// `N` years from its first payment (which needs it registered) whatever its
+/// status since, and never after.
+#[inline]
+pub fn cash_payee(duration: CashDuration, status: Status, years_paid: u8) -> bool {
+    match duration {
+        CashDuration::WhileRegistered => status == Status::Registered,
+        CashDuration::Years(n) => {
+            let paid = i64::from(years_paid);
+            if paid == 0 {
+                status == Status::Registered
+            } else {
+                paid < n
+            }
+        }
+    }
 }
 
 fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
@@ -96,6 +117,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.own_stake[i] = prev.own_stake[i];
         next.trained[i] = prev.trained[i];
         next.hives[i] = prev.hives[i];
+        next.cash_years[i] = prev.cash_years[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
             out.member_load[prev.project_member[i] as usize] += 1;
         }
@@ -103,7 +125,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
 
     if ctx.plan.delivery == Delivery::Cash {
         let persons: f64 = (0..n)
-            .filter(|&i| prev.status[i] == Status::Registered)
+            .filter(|&i| cash_payee(p.cash_duration, prev.status[i], prev.cash_years[i]))
             .map(|i| f64::from(hh.fixed.size[i]))
             .sum();
         if persons > 0.0 {
@@ -124,11 +146,15 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             let a = applicant(hh, prev, i);
             match ctx.plan.ordering {
                 OrderingMode::HouseholdChoice => super::choose(p, &a),
-                // Top-down: the county's list in catalogue order, whatever the fit.
-                OrderingMode::Assigned => (0..p.items.len() as u8)
+                // Top-down: the county's list for the household's recorded cause (or by
+                // best average return), whatever the household's own fit.
+                OrderingMode::Assigned => p.county_lists[hh.fixed.cause[i] as usize]
+                    .iter()
+                    .copied()
                     .filter(|&k| a.eligible(&p.items[k as usize]))
                     .collect(),
                 OrderingMode::Lottery => {
+                    // Drawn from the eligible items in name order (the catalogue's).
                     let ok: Vec<u8> = (0..p.items.len() as u8)
                         .filter(|&k| a.eligible(&p.items[k as usize]))
                         .collect();
@@ -436,6 +462,7 @@ pub fn run_project(
 mod tests {
     use super::*;
     use crate::agents::synthesis::synthesize;
+    use crate::programs::Assignment;
     use crate::scenario;
 
     fn setup() -> (crate::scenario::Model, Households) {
@@ -538,9 +565,8 @@ mod tests {
         assert_eq!(y.income, 350.0);
     }
 
-    #[test]
-    fn assigned_households_get_the_county_list_in_order() {
-        let (model, hh) = setup();
+    /// Allocate one year top-down to every household registered, with room for all.
+    fn assign(model: &crate::scenario::Model, hh: &Households) -> State {
         let members = Members::synthesize(&model.program, 1, 1, 0);
         let mut prev = hh.state.clone();
         for s in prev.status.iter_mut() {
@@ -565,12 +591,63 @@ mod tests {
             reserved: 0.0,
         };
         let mut next = prev.clone();
-        let out = allocate(&ctx, &hh, &prev, &mut next);
-        // The first item (beef cattle, 12 slots) fills before any later one is used
-        // by a household eligible for it.
-        let cattle = (0..hh.len()).filter(|&i| next.project[i] == 0).count();
-        assert_eq!(cattle, 12);
+        let out = allocate(&ctx, hh, &prev, &mut next);
         assert_eq!(out.orders_supported, 0.0);
         assert!((0..hh.len()).all(|i| !next.project_chosen[i]));
+        next
+    }
+
+    #[test]
+    fn assigned_households_get_the_best_average_return_they_are_eligible_for() {
+        let (mut model, hh) = setup();
+        model.program.items.iter_mut().for_each(|it| it.slots = 10_000);
+        model.program.assignment = Assignment::BestAverageReturn;
+        let by_return = super::super::by_average_return(&model.program.project, &model.program.items);
+        model.program.county_lists = [0; 4].map(|_| by_return.clone());
+        let next = assign(&model, &hh);
+        let name = |k: u8| model.program.items[k as usize].name.as_str();
+        // The default catalogue's best item for an average household is the workshop job.
+        assert_eq!(name(by_return[0]), "workshop_job");
+        for i in 0..hh.len() {
+            let a = applicant(&hh, &hh.state, i);
+            let best = by_return
+                .iter()
+                .copied()
+                .find(|&k| a.eligible(&model.program.items[k as usize]));
+            assert_eq!(next.project[i], best.unwrap_or(NONE_ITEM), "household {i}");
+        }
+        assert!((0..hh.len()).any(|i| next.project[i] != NONE_ITEM && name(next.project[i]) == "workshop_job"));
+    }
+
+    #[test]
+    fn assigned_households_get_their_causes_priority_first() {
+        use crate::agents::household::Cause;
+        let (mut model, hh) = setup();
+        model.program.items.iter_mut().for_each(|it| it.slots = 10_000);
+        assert_eq!(model.program.assignment, Assignment::CausePriority, "the default rule");
+        let next = assign(&model, &hh);
+        let kind = |i: usize| model.program.items[next.project[i] as usize].kind;
+        let mut seen = [false; 3];
+        for i in 0..hh.len() {
+            match hh.fixed.cause[i] {
+                // Every ill household is eligible for medical help, first on its list.
+                Cause::Illness => {
+                    assert_eq!(kind(i), ItemKind::Medical, "household {i}");
+                    seen[0] = true;
+                }
+                // Households short of capital or skills with labour: livestock first.
+                Cause::LabourShort if hh.state.labourers[i] > 0 => {
+                    assert_eq!(kind(i), ItemKind::Livestock, "household {i}");
+                    seen[1] = true;
+                }
+                // The rest: a welfare post first.
+                Cause::Other => {
+                    assert_eq!(kind(i), ItemKind::Social, "household {i}");
+                    seen[2] = true;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(seen, [true; 3], "the test needs households of every cause");
     }
 }

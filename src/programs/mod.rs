@@ -22,7 +22,8 @@ pub mod year;
 
 use crate::scenario::Dist;
 pub use crate::scenario::raw::{
-    Allocation, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects, ReturnMode, Unclaimed,
+    Allocation, Assignment, CashDuration, Delivery, ItemKind, MatchingMode, MenuMode, OrderingMode, ProjectEffects,
+    ReturnMode, Unclaimed,
 };
 use schemes::{Cattle, Equity};
 
@@ -107,6 +108,15 @@ pub struct Program {
     pub bees: bees::Bees,
     /// An item granted directly each year, without orders (`None`: no grant).
     pub grant: Option<Grant>,
+    /// The county's rule for top-down assignment, and its list of items for a
+    /// household of each recorded cause (indexed by `Cause as usize`), best first.
+    pub assignment: Assignment,
+    pub county_lists: [Vec<u8>; 4],
+    /// How long a cash strategy pays a household (validated: 1 to 50 years).
+    pub cash_duration: CashDuration,
+    /// The catalogue, in name order (validation sorts it): no rule — a household's
+    /// ties, a lottery's draw, the county's list — can depend on the order a file
+    /// lists its items in.
     pub items: Vec<Item>,
     pub member_kinds: Vec<MemberKind>,
 }
@@ -221,6 +231,40 @@ pub fn expected_gain(program: &Program, item: &Item, a: &Applicant) -> f64 {
     p * y - (1.0 - p) * program.project.failure_loss * item.unit_cost - program.risk_aversion * item.risk * y
 }
 
+/// The county's view of an item (`assignment = "best_average_return"`): its expected
+/// net yearly return, in yuan, for an average household — skill and motivation 0.5,
+/// no member's support, not chosen — that is
+/// (1 − risk) × expected_return − risk × failure_loss × unit_cost. Absolute rather
+/// than per yuan of cost: the county's target is each assigned household's income
+/// above the line, not the return on its budget.
+pub fn average_return(effects: &ProjectEffects, item: &Item) -> f64 {
+    let average = Applicant {
+        labourers: 1,
+        migrants: 0,
+        chronic: 0,
+        land: 0.0,
+        skill: 0.5,
+        motivation: 0.5,
+        holds_cattle: false,
+        holds_stake: false,
+        keeps_bees: false,
+    };
+    let p = success_probability(effects, item, &average, 0.0, false);
+    p * item.yield_for(average.skill) - (1.0 - p) * effects.failure_loss * item.unit_cost
+}
+
+/// Item indices by best average return, ties by name.
+pub fn by_average_return(effects: &ProjectEffects, items: &[Item]) -> Vec<u8> {
+    let mut order: Vec<u8> = (0..items.len() as u8).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&items[a as usize], &items[b as usize]);
+        average_return(effects, y)
+            .total_cmp(&average_return(effects, x))
+            .then_with(|| x.name.cmp(&y.name))
+    });
+    order
+}
+
 /// The items a household orders, best first (at most `orders_per_household`).
 /// Households with a chronically ill member put medical help first.
 pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
@@ -239,6 +283,7 @@ pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
         })
         .filter(|(g, _)| *g > 0.0)
         .collect();
+    // Ties by name: the catalogue is held in name order, so by index is by name.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.truncate(program.orders_per_household as usize);
     scored.into_iter().map(|(_, i)| i).collect()

@@ -461,9 +461,10 @@ impl HouseholdProgram for ProgramYear<'_> {
         s.own = self.shares.hold(true, &self.schemes, v, &mut next.own_stake[i]);
         s.dividends += s.own.dividend;
 
-        if h.status == Status::Registered {
+        if self.cash_per_person > 0.0 && cycle::cash_payee(p.cash_duration, h.status, prev.cash_years[i]) {
             s.cash = self.cash_per_person * h.size;
             self.totals.cash += s.cash;
+            next.cash_years[i] = prev.cash_years[i].saturating_add(1);
         }
         s.market = s.projects + s.assets + s.dividends + s.collective_wages;
         s

@@ -452,6 +452,33 @@ households = 5
     }
 
     #[test]
+    fn county_priorities_and_cash_duration_are_checked_where_they_are_written() {
+        let with = |kv: &str| format!("{TINY}\n[program]\n{kv}\n");
+        let e = err(&with("priority = { illness = [\"medical\", \"doctor\"] }"));
+        assert!(e.starts_with("s.toml:15:"), "{e}");
+        assert!(
+            e.contains("program.priority.illness[1] 'doctor' names no item of [[program.item]] and no item kind"),
+            "{e}"
+        );
+        assert_eq!(
+            err(&with("cash_duration = 0")),
+            "s.toml:15:17: program.cash_duration must be \"while_registered\" or 1 to 50 years, got 0"
+        );
+        let e = err(&with("cash_duration = \"forever\""));
+        assert!(e.starts_with("s.toml:15:") && e.contains("while_registered"), "{e}");
+        let ok = parse(
+            &with("cash_duration = 3\nassignment = \"best_average_return\""),
+            "s.toml",
+            "s",
+        )
+        .unwrap();
+        let p = &ok.strategies[0].model.program;
+        assert_eq!(p.cash_duration, crate::programs::CashDuration::Years(3));
+        // Under best average return every cause gets the same list.
+        assert!(p.county_lists.iter().all(|l| *l == p.county_lists[0]));
+    }
+
+    #[test]
     fn unknown_key_is_an_error_with_location() {
         let text = TINY.replace("households = 10", "households = 10\nhousholds = 3");
         let e = err(&text);

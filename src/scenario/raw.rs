@@ -1089,6 +1089,9 @@ pub struct RawProgram {
     pub training: RawTraining,
     pub bees: RawBees,
     pub grant: RawGrant,
+    pub assignment: Assignment,
+    pub priority: RawPriority,
+    pub cash_duration: CashDuration,
     pub item: Vec<RawItem>,
     pub member_kind: Vec<RawMemberKind>,
 }
@@ -1118,6 +1121,15 @@ impl Default for RawProgram {
             training: RawTraining::default(),
             bees: RawBees::default(),
             grant: RawGrant::default(),
+            // The administrative rule closest to the reports: the register records each
+            // household's main cause, and measures were assigned by cause (the ill to
+            // medical assistance, households without labour to transfers and welfare
+            // posts, households with labour to production; DOMAIN.md, Suiyang survey).
+            assignment: Assignment::CausePriority,
+            priority: RawPriority::default(),
+            // Today's rule and the dibao's: cash is support of a registered household and
+            // stops at exit (`N` years is the rival that pays on regardless).
+            cash_duration: CashDuration::WhileRegistered,
             item: default_catalogue(),
             member_kind: default_member_kinds(),
         }
@@ -1140,10 +1152,96 @@ pub enum MenuMode {
 pub enum OrderingMode {
     /// Households choose by the income they expect (群众点单).
     HouseholdChoice,
-    /// Projects are assigned from above in catalogue order.
+    /// Projects are assigned from above by the county's rule (`program.assignment`).
     Assigned,
     /// Households get a random eligible item.
     Lottery,
+}
+
+/// The county's rule for assigning items under `ordering = "assigned"` (top-down).
+/// Ties break by item name, never by the order the catalogue lists items in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    /// Every household gets the eligible items in the order of their expected net
+    /// yearly return for an average household (skill and motivation 0.5, no member):
+    /// (1 − risk) × expected_return − risk × failure_loss × unit_cost, in yuan.
+    BestAverageReturn,
+    /// The county's list for the household's recorded cause (`[program.priority]`)
+    /// first, then the rest by best average return.
+    CausePriority,
+}
+
+/// The county's priority lists per recorded cause of poverty, for
+/// `assignment = "cause_priority"`. Each entry names a catalogue item or an item
+/// kind (all items of that kind, by best average return); a household registered
+/// without a recorded cause of poverty (not poor at the baseline) gets the best
+/// average return order. Defaults by kind, so they fit any catalogue: the causes'
+/// remedies of the Suiyang survey (DOMAIN.md) — the ill need medical assistance,
+/// households with labour production and jobs, the rest transfers and welfare posts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPriority {
+    pub illness: Vec<String>,
+    pub labour_short: Vec<String>,
+    pub other: Vec<String>,
+}
+
+impl Default for RawPriority {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect();
+        RawPriority {
+            illness: v(&["medical", "social"]),
+            labour_short: v(&["livestock", "planting", "enterprise", "bees", "labour"]),
+            other: v(&["social", "cattle", "equity", "dividend"]),
+        }
+    }
+}
+
+/// How long a cash strategy pays a household: `"while_registered"` (it stops at
+/// exit and starts again at re-entry), or a whole number of years from the
+/// household's first payment, whatever its status (and never again after).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CashDuration {
+    WhileRegistered,
+    Years(i64),
+}
+
+impl Serialize for CashDuration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CashDuration::WhileRegistered => s.serialize_str("while_registered"),
+            CashDuration::Years(n) => s.serialize_i64(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CashDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = CashDuration;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"while_registered\" or a whole number of years")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CashDuration, E> {
+                if v == "while_registered" {
+                    Ok(CashDuration::WhileRegistered)
+                } else {
+                    Err(E::custom(format!(
+                        "expected \"while_registered\" or a whole number of years, got \"{v}\""
+                    )))
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<CashDuration, E> {
+                Ok(CashDuration::Years(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<CashDuration, E> {
+                Ok(CashDuration::Years(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// How members come to support orders.

@@ -6,7 +6,8 @@
 
 use super::params::{Dibao, Dist, Exit, HealthDraws, Income, IncomeTarget, Model, Population, Village, YearTable};
 use super::raw::{
-    self, BranchQuality, CauseMix, MeanSd, RawCattle, RawEquity, RawHerd, RawProgram, RawScenario, RawStrategy, Region,
+    self, Assignment, BranchQuality, CashDuration, CauseMix, ItemKind, MeanSd, ProjectEffects, RawCattle, RawEquity,
+    RawHerd, RawProgram, RawScenario, RawStrategy, Region,
 };
 use crate::agents::herd::{Herding, Species};
 use crate::programs::bees::Bees;
@@ -612,6 +613,19 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
         });
     }
+    // The catalogue is held in name order (names are unique), so that nothing
+    // downstream depends on the order the file lists items in.
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    let county_lists = county_lists(&path.key("priority"), p, e, &items)?;
+    let cash_duration = match p.cash_duration {
+        CashDuration::Years(n) if !(1..=50).contains(&n) => {
+            return fail(
+                &path.key("cash_duration"),
+                format!("must be \"while_registered\" or 1 to 50 years, got {n}"),
+            );
+        }
+        d => d,
+    };
     let gp = path.key("grant");
     let per_village = count(&gp.key("per_village"), p.grant.per_village, 0, 1_000_000)?;
     let grant = if p.grant.item.is_empty() || per_village == 0 {
@@ -658,9 +672,72 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
         training,
         bees,
         grant,
+        assignment: p.assignment,
+        county_lists,
+        cash_duration,
         items,
         member_kinds,
     })
+}
+
+/// The county's top-down list for a household of each recorded cause (indexed by
+/// `Cause as usize`): under `cause_priority` the cause's `[program.priority]` entries
+/// in order (an item, or every item of a kind by best average return), then every
+/// other item by best average return; under `best_average_return`, and for a
+/// household without a recorded cause, that order alone.
+fn county_lists(path: &KeyPath, p: &RawProgram, e: &ProjectEffects, items: &[Item]) -> Checked<[Vec<u8>; 4]> {
+    let by_return = crate::programs::by_average_return(e, items);
+    let mut lists = [
+        by_return.clone(),
+        by_return.clone(),
+        by_return.clone(),
+        by_return.clone(),
+    ];
+    if p.assignment == Assignment::BestAverageReturn {
+        return Ok(lists);
+    }
+    let causes = [
+        ("illness", &p.priority.illness),
+        ("labour_short", &p.priority.labour_short),
+        ("other", &p.priority.other),
+    ];
+    for (c, (key, entries)) in causes.into_iter().enumerate() {
+        let mut list: Vec<u8> = Vec::with_capacity(items.len());
+        for (j, entry) in entries.iter().enumerate() {
+            let named: Vec<u8> = match items.iter().position(|it| it.name == *entry) {
+                Some(k) => vec![k as u8],
+                None => match ItemKind::ALL.iter().find(|k| k.name() == entry) {
+                    Some(&kind) => by_return
+                        .iter()
+                        .copied()
+                        .filter(|&k| items[k as usize].kind == kind)
+                        .collect(),
+                    None => {
+                        let kinds: Vec<&str> = ItemKind::ALL.iter().map(|k| k.name()).collect();
+                        return fail(
+                            &path.key(key).index(j),
+                            format!(
+                                "'{entry}' names no item of [[program.item]] and no item kind; allowed: an item's name or one of {}",
+                                kinds.join(", ")
+                            ),
+                        );
+                    }
+                },
+            };
+            for k in named {
+                if !list.contains(&k) {
+                    list.push(k);
+                }
+            }
+        }
+        for &k in &by_return {
+            if !list.contains(&k) {
+                list.push(k);
+            }
+        }
+        lists[c + 1] = list;
+    }
+    Ok(lists)
 }
 
 fn cattle(path: &KeyPath, c: &RawCattle) -> Checked<Cattle> {
