@@ -615,6 +615,65 @@ households = 300
         assert_ne!(a.state.income_pc, c.state.income_pc);
     }
 
+    /// Mean per-capita income and gross shares of the baseline, as the fit counts them.
+    fn income_of(hh: &Households) -> f64 {
+        let total: f64 = (0..hh.len())
+            .map(|i| f64::from(hh.state.income_pc[i]) * f64::from(hh.fixed.size[i]))
+            .sum();
+        total / hh.population() as f64
+    }
+
+    #[test]
+    fn meets_a_stated_income_level_and_composition() {
+        let text = format!(
+            "seed = 3\n{}",
+            LIANGSHUIQUAN.replace(
+                "starting_incidence = 0.2559\n",
+                "starting_incidence = 0.2559\nincome = { mean = 8452.0, wages = 0.35, business = 0.36, property = 0.014, transfers = 0.276 }\n",
+            )
+        );
+        let m = model(&text);
+        let fit = m.income.fit.expect("the income was fitted");
+        // On the fit's own households (from the scenario seed) to a tenth of the tolerances.
+        assert!((fit.mean / 8452.0 - 1.0).abs() <= 0.001, "{fit:?}");
+        for (k, t) in [0.35, 0.36, 0.014, 0.276].iter().enumerate() {
+            assert!((fit.shares[k] - t).abs() <= 0.0005, "{fit:?}");
+        }
+        // Synthesis with the fitted parameters reproduces that mean over the fit's
+        // replicates (a village of 300 households: 32 replicates), and every replicate
+        // still meets the starting incidence.
+        let reps: Vec<Households> = (0..32).map(|r| synthesize(&m, 3, r, 2016)).collect();
+        let persons: f64 = reps.iter().map(|hh| hh.population() as f64).sum();
+        let mean = reps
+            .iter()
+            .map(|hh| income_of(hh) * hh.population() as f64)
+            .sum::<f64>()
+            / persons;
+        assert!((mean / fit.mean - 1.0).abs() <= 1e-3, "mean {mean} fit {}", fit.mean);
+        for hh in &reps {
+            assert!((incidence(hh, 2952.0) - 0.2559).abs() <= 0.005);
+        }
+        // Without the statement the same county is much poorer: the fit did the work.
+        let plain = model(LIANGSHUIQUAN);
+        assert!(plain.income.fit.is_none());
+        assert!(income_of(&synthesize(&plain, 3, 0, 2016)) < 0.8 * mean);
+    }
+
+    #[test]
+    fn an_income_target_that_cannot_be_met_is_refused() {
+        let text = format!("{LIANGSHUIQUAN}[income]\nland_rent_per_mu = 0.0\nproperty_per_capita = 0.0\n");
+        let text = text.replace(
+            "starting_incidence = 0.2559\n",
+            "starting_incidence = 0.2559\nincome = { mean = 8000.0, wages = 0.4, business = 0.3, property = 0.1, transfers = 0.2 }\n",
+        );
+        let e = scenario::parse(&text, "t.toml", "t").unwrap_err().to_string();
+        assert!(
+            e.contains("population.income.property") && e.contains("no household"),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 1);
+    }
+
     #[test]
     fn largest_remainder_sums_to_n() {
         assert_eq!(largest_remainder(10, &[0.2808, 0.3738, 0.3454]), vec![3, 4, 3]);
