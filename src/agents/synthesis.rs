@@ -34,9 +34,9 @@ pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> 
         state: State::with_capacity(model.household_count()),
     };
     hh.state.herds = vec![Vec::with_capacity(model.household_count()); model.herd.species.len()];
-    let line = model.poverty_line.at(start_year);
+    let at = Baseline::of(model, start_year);
     for d in drafts(model, seed, replicate, start_year) {
-        push_household(&mut hh, model, &d, &d.settle(&[1.0; 4], line));
+        push_household(&mut hh, model, &d, &d.settle(&[1.0; 4], &at));
     }
     hh
 }
@@ -92,13 +92,13 @@ pub fn fit_income(model: &mut Model, seed: u64) -> Result<(), String> {
         return Ok(());
     };
     let start = model.start_year;
-    let line = model.poverty_line.at(start);
+    let at = Baseline::of(model, start);
     let reps = FIT_HOUSEHOLDS.div_ceil(model.household_count().max(1)).clamp(1, 32) as u32;
     let drafts: Vec<Draft> = (0..reps).flat_map(|r| drafts(model, seed, r, start)).collect();
     let persons: f64 = drafts.iter().map(|d| f64::from(d.size)).sum();
     let totals = |scale: &[f64; 4]| {
         drafts.iter().fold(([0.0; 4], 0.0), |(mut g, n), d| {
-            let (groups, net) = d.settle(scale, line).sources();
+            let (groups, net) = d.settle(scale, &at).sources();
             for (a, x) in g.iter_mut().zip(groups) {
                 *a += x;
             }
@@ -274,8 +274,25 @@ struct Draft {
     /// The uniform that places the household's productivity within its truncated
     /// distribution.
     u: f64,
+}
+
+/// The county's constants of [`Draft::settle`] at the baseline.
+#[derive(Debug, Clone, Copy)]
+struct Baseline {
+    line: f64,
     productivity_sd: f64,
+    /// Land rent per mu, before any income fit's factor.
     rent_per_mu: f64,
+}
+
+impl Baseline {
+    fn of(model: &Model, year: i32) -> Baseline {
+        Baseline {
+            line: model.poverty_line.at(year),
+            productivity_sd: model.population.productivity_sd,
+            rent_per_mu: model.income.land_rent_per_mu * model.income.nonwage_index.at(year),
+        }
+    }
 }
 
 fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut CellRng) -> Draft {
@@ -354,8 +371,6 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         dibao_draw,
         parts: expected.parts,
         u: rng.uniform(),
-        productivity_sd: p.productivity_sd,
-        rent_per_mu: model.income.land_rent_per_mu * model.income.nonwage_index.at(year),
     }
 }
 
@@ -401,23 +416,23 @@ impl Draft {
     /// The household's land and productivity with the sources scaled by `scale`
     /// (wages, business, property, transfers): productivity drawn from its
     /// distribution truncated to the side of the line its status requires.
-    fn settle(&self, scale: &[f64; 4], line: f64) -> Settled {
+    fn settle(&self, scale: &[f64; 4], at: &Baseline) -> Settled {
         let mut parts = scaled_parts(&self.parts, scale);
         let scaled = parts.business + parts.wages + parts.remitted;
         let mut unscaled = parts.land_rent + parts.property + parts.other - parts.costs;
-        let need = line * f64::from(self.size);
+        let need = at.line * f64::from(self.size);
         let poor = self.cause != Cause::NotPoor;
         // A poor household without labour must be poor on its rent and other income: if
         // rent on a large holding alone lifts it, it holds less land.
         let mut land = self.land;
-        let rent = self.rent_per_mu * scale[2];
+        let rent = at.rent_per_mu * scale[2];
         if poor && self.labourers == 0 && unscaled >= need && land > 0.0 && rent > 0.0 {
             let shed = ((unscaled - need) / rent + 0.01).min(land);
             land -= shed;
             unscaled -= shed * rent;
             parts.land_rent -= shed * rent;
         }
-        let productivity = calibrated_productivity(scaled, unscaled, need, poor, self.productivity_sd, self.u);
+        let productivity = calibrated_productivity(scaled, unscaled, need, poor, at.productivity_sd, self.u);
         Settled {
             land,
             productivity,

@@ -344,6 +344,11 @@ pub(crate) fn at_path(
     path: &KeyPath,
     message: String,
 ) -> ScenarioError {
+    located(file, text, offset_of(doc, path), message)
+}
+
+/// Byte offset of the deepest item of `path` that the document has (0 if none).
+pub(crate) fn offset_of(doc: &toml_edit::Document<&str>, path: &KeyPath) -> usize {
     let mut item = doc.as_item();
     let mut best = 0usize;
     for seg in &path.0 {
@@ -361,7 +366,7 @@ pub(crate) fn at_path(
             None => break,
         }
     }
-    located(file, text, best, message)
+    best
 }
 
 /// Turn a byte offset into a 1-based line and column (columns count characters).

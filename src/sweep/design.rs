@@ -7,7 +7,7 @@
 //! the design text: grid and hypercube keys are taken in sorted order (a TOML table
 //! has no order of its own), an explicit `[points]` table keeps the order of `keys`.
 
-use crate::scenario::validate::shown;
+use crate::scenario::validate::{KeyPath, shown};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -282,21 +282,8 @@ fn key_path(m: Method, key: &str) -> Vec<&str> {
 
 /// `:line:column` of the deepest item of `path` that the design has.
 pub(crate) fn locate(text: &str, doc: &toml_edit::Document<&str>, path: &[&str]) -> String {
-    let mut item = doc.as_item();
-    let mut best = 0usize;
-    for k in path {
-        let next = item.get(*k);
-        match next {
-            Some(n) => {
-                item = n;
-                if let Some(s) = n.span() {
-                    best = s.start;
-                }
-            }
-            None => break,
-        }
-    }
-    line_col(text, best)
+    let path = path.iter().fold(KeyPath::default(), |p, k| p.key(k));
+    line_col(text, crate::scenario::offset_of(doc, &path))
 }
 
 /// Every combination of the lists, the last key varying fastest.
