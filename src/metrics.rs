@@ -82,6 +82,18 @@ metrics! {
     active_projects,
     /// Share of this year's running projects that succeeded.
     project_success_rate,
+    /// Share of this year's running projects with a member's support that succeeded.
+    project_success_supported,
+    /// Share of this year's running projects without a member's support that succeeded.
+    project_success_unsupported,
+    /// Supported projects of work the household does itself (planting, livestock, enterprise, jobs) this year: technical guidance and coaching.
+    support_guidance,
+    /// Supported projects and scheme entries of the other kinds this year (welfare posts, medical help, schemes, apiaries): help with claims, loans and applications.
+    support_applications,
+    /// Income members' market access added to successful projects this year, yuan.
+    support_market,
+    /// Failure losses members' help with loans and applications avoided this year, yuan.
+    support_losses_avoided,
     /// Mean households supported per member this year.
     member_load_mean,
     /// Most households supported by one member this year.

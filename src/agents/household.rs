@@ -122,6 +122,9 @@ pub struct State {
     /// Years a cash strategy has paid the household (counts its term under
     /// `program.cash_duration = N`).
     pub cash_years: Vec<u8>,
+    /// Item kinds (bit `ItemKind::index`) in which the household has run a project
+    /// year successfully: it is no longer a novice in them (`novice_penalty`).
+    pub experience: Vec<u16>,
 }
 
 impl State {
@@ -155,6 +158,7 @@ impl State {
             monitored: Vec::with_capacity(n),
             herds: Vec::new(),
             cash_years: Vec::with_capacity(n),
+            experience: Vec::with_capacity(n),
         }
     }
 
@@ -198,6 +202,7 @@ impl State {
             self.dibao_phase.len(),
             self.monitored.len(),
             self.cash_years.len(),
+            self.experience.len(),
         ]
         .iter()
         .all(|&l| l == n)

@@ -490,6 +490,8 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
         });
     }
     s.cash_years.push(0);
+    // The program's items are new techniques and varieties: nobody has run one yet.
+    s.experience.push(0);
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that

@@ -134,7 +134,7 @@ impl<'m> Simulation<'m> {
         let mut m = tally.finish(self.year, YearMetrics::default());
         m.new_registrations = m.registered;
         m.cost_per_person_exited = f64::NAN;
-        m.project_success_rate = f64::NAN;
+        crate::programs::year::no_projects(&mut m);
         m.villages_exited = self.update_village_exit() as f64;
         let mut herds = crate::agents::herd::HerdTotals::default();
         herds.count_stock(&self.model.herd, &self.households.state.herds);

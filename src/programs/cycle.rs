@@ -10,7 +10,8 @@ use super::funds::{self, Account, Funds};
 use super::matching::{self, Order};
 use super::members::Members;
 use super::{
-    Applicant, CashDuration, Delivery, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program, Unclaimed,
+    Applicant, CashDuration, Delivery, Help, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program,
+    Unclaimed,
 };
 use crate::agents::household::{Households, State, Status};
 use crate::rng::{CellRng, Stream};
@@ -27,6 +28,8 @@ pub struct Allocated {
     pub orders_filled: f64,
     pub orders_supported: f64,
     pub orders_unclaimed: f64,
+    /// Scheme and apiary entries a member helped with this year (applications).
+    pub entries_supported: f64,
     pub spending_by_kind: [f64; KINDS],
     /// Where this year's budget landed.
     pub funds: Funds,
@@ -80,6 +83,7 @@ fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
         holds_cattle: s.cattle[i] > 0,
         holds_stake: s.stake[i] > 0,
         keeps_bees: s.hives[i] > 0,
+        experience: s.experience[i],
     }
 }
 
@@ -118,6 +122,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         next.trained[i] = prev.trained[i];
         next.hives[i] = prev.hives[i];
         next.cash_years[i] = prev.cash_years[i];
+        next.experience[i] = prev.experience[i];
         if prev.project[i] != NONE_ITEM && prev.project_member[i] != NONE_MEMBER {
             out.member_load[prev.project_member[i] as usize] += 1;
         }
@@ -362,6 +367,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             next.hives[i] = next.hives[i].saturating_add(colonies);
             if let Some(j) = member {
                 out.orders_supported += 1.0;
+                out.entries_supported += 1.0;
                 out.member_load[j] += 1;
             }
             continue;
@@ -377,6 +383,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             if let Some(j) = member {
                 // The member helps the household into the scheme this year.
                 out.orders_supported += 1.0;
+                out.entries_supported += 1.0;
                 out.member_load[j] += 1;
             }
             continue;
@@ -408,50 +415,78 @@ pub struct ProjectYear {
     pub continues: bool,
     /// Yearly income the household keeps from now on (enterprise or stake).
     pub kept: f64,
+    /// The household's experience after the year (a success adds the item's kind).
+    pub experience: u16,
+    /// A member supported the project this year.
+    pub supported: bool,
+    /// Income the member's market access added to a successful year, yuan.
+    pub market: f64,
+    /// Failure loss the member's help with loans and applications avoided, yuan.
+    pub loss_avoided: f64,
+}
+
+/// The support of household `i`'s project this year: its member's skill in the
+/// item's kind, effectiveness and spare time.
+pub fn help(program: &Program, members: &Members, allocated: &State, i: usize) -> Help {
+    match allocated.project_member[i] {
+        NONE_MEMBER => Help::NONE,
+        j => {
+            let j = j as usize;
+            let kind = program.items[allocated.project[i] as usize].kind.index();
+            Help {
+                skill: f64::from(members.skill[j][kind]),
+                effectiveness: f64::from(members.effectiveness[j]),
+                quality: f64::from(members.spare[j]),
+            }
+        }
+    }
 }
 
 /// Run household `i`'s project for the year: the household as it was last year
-/// (`prev`), the project as allocated this year (`allocated`). `out_of_pocket`
-/// caps medical help at the household's remaining health spending.
+/// (`prev`), the project as allocated this year (`allocated`), the member's `help`.
+/// `out_of_pocket` caps medical help at the household's remaining health spending.
 #[allow(clippy::too_many_arguments)]
 pub fn run_project(
     program: &Program,
-    members: &Members,
     hh: &Households,
     prev: &State,
     allocated: &State,
     i: usize,
+    help: &Help,
     out_of_pocket: f64,
     rng: &mut CellRng,
 ) -> ProjectYear {
     let item = &program.items[allocated.project[i] as usize];
     let e = &program.project;
     let a = applicant(hh, prev, i);
-    let support = match allocated.project_member[i] {
-        NONE_MEMBER => 0.0,
-        j => members.support(j as usize, item.kind.index()),
-    };
-    let p = super::success_probability(e, item, &a, support, allocated.project_chosen[i]);
+    let p = super::success_probability(e, item, &a, help, allocated.project_chosen[i]);
     let mut y = ProjectYear {
         skill: a.skill,
         motivation: a.motivation,
+        experience: a.experience,
+        supported: help.given(),
         ..ProjectYear::default()
     };
+    let guidance = help.guidance();
     if rng.uniform() < p {
         y.succeeded = true;
-        y.income = if item.kind == super::ItemKind::Medical {
-            item.expected_return.min(out_of_pocket)
+        if item.kind == ItemKind::Medical {
+            y.income = item.expected_return.min(out_of_pocket);
         } else {
-            item.yield_for(a.skill)
-        };
-        y.skill = (f64::from(a.skill) + item.skill_gain + e.support_skill_gain * support).min(1.0) as f32;
+            y.income = super::supported_yield(e, item, a.skill, help);
+            y.market = y.income - item.yield_for(a.skill);
+        }
+        y.skill = (f64::from(a.skill) + item.skill_gain + e.support_skill_gain * guidance).min(1.0) as f32;
         y.motivation = (f64::from(a.motivation) + e.motivation_gain).min(1.0) as f32;
+        y.experience |= 1 << item.kind.index();
         y.continues = allocated.project_years[i] > 1;
         if !y.continues && item.keep {
             y.kept = item.yield_for(y.skill) * if item.skill_dependent() { e.enterprise_keep } else { 1.0 };
         }
     } else {
-        y.income = -e.failure_loss * item.unit_cost;
+        let loss = e.failure_loss * item.unit_cost;
+        y.loss_avoided = loss * e.applications_effect * help.reach();
+        y.income = y.loss_avoided - loss;
         y.motivation = (f64::from(a.motivation) - e.motivation_loss).max(0.0) as f32;
         y.continues = false;
     }
@@ -502,25 +537,16 @@ mod tests {
         let k = item_index(&model, "beef_cattle");
         let i = (0..hh.len()).find(|&i| hh.state.labourers[i] > 0).unwrap();
         let alloc = with_project(&hh, i, k, 3);
-        let members = Members::default();
+        let none = &Help::NONE;
 
-        let ok = run_project(p, &members, &hh, &hh.state, &alloc, i, 0.0, &mut rng_where(true, 0.01));
+        let ok = run_project(p, &hh, &hh.state, &alloc, i, none, 0.0, &mut rng_where(true, 0.01));
         assert!(ok.succeeded && ok.continues);
         assert!(ok.income > 0.0);
         assert!(ok.motivation > hh.state.motivation[i] || hh.state.motivation[i] >= 1.0);
         assert!(ok.skill >= hh.state.skill[i]);
         assert_eq!(ok.kept, 0.0, "nothing is kept before the project completes");
 
-        let bad = run_project(
-            p,
-            &members,
-            &hh,
-            &hh.state,
-            &alloc,
-            i,
-            0.0,
-            &mut rng_where(false, 0.999),
-        );
+        let bad = run_project(p, &hh, &hh.state, &alloc, i, none, 0.0, &mut rng_where(false, 0.999));
         assert!(!bad.succeeded && !bad.continues);
         assert!((bad.income + p.project.failure_loss * p.items[k as usize].unit_cost).abs() < 1e-9);
         assert!(bad.motivation <= hh.state.motivation[i]);
@@ -534,11 +560,11 @@ mod tests {
         let last_year = with_project(&hh, i, k, 1);
         let y = run_project(
             &model.program,
-            &Members::default(),
             &hh,
             &hh.state,
             &last_year,
             i,
+            &Help::NONE,
             0.0,
             &mut rng_where(true, 0.01),
         );
@@ -554,11 +580,11 @@ mod tests {
         let alloc = with_project(&hh, 0, k, 1);
         let y = run_project(
             &model.program,
-            &Members::default(),
             &hh,
             &hh.state,
             &alloc,
             0,
+            &Help::NONE,
             350.0,
             &mut rng_where(true, 0.5),
         );

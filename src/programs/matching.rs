@@ -5,16 +5,20 @@
 //! * an order finds acceptable the members of its village who hold the skill its
 //!   item needs and have spare capacity, and prefers them by support (skill level ×
 //!   effectiveness), then by index;
-//! * a member prefers orders in its strongest skill first, then poorer households,
-//!   then by index, and holds at most its spare capacity.
+//! * a member prefers poorer households first (the program's priority), then
+//!   orders in its stronger skill, then by index, and holds at most its spare
+//!   capacity.
 //!
 //! The result is stable — no order and member would both rather be matched to each
 //! other than to what they got — and household-optimal among stable matchings. It
 //! respects capacity and skill by construction. First-come claiming, by contrast,
 //! lets early orders take the best members whatever the fit.
 //!
-//! `random` gives each order, in random order, a uniformly chosen acceptable member
-//! with spare capacity: the same constraints, without using skill levels.
+//! `random` takes the orders in the order members prefer them when skills are
+//! alike — poorer households first — and gives each a uniformly chosen acceptable
+//! member with spare capacity: the same constraints and the same priority among
+//! households, without using skill levels. The two differ by the use of skills
+//! alone: with identical members they serve the same orders.
 
 use super::members::Members;
 use crate::rng::CellRng;
@@ -30,9 +34,9 @@ pub struct Order {
 
 fn member_prefers(m: &Members, member: usize, a: &Order, ai: usize, b: &Order, bi: usize) -> bool {
     let (sa, sb) = (m.skill[member][a.kind], m.skill[member][b.kind]);
-    sa.total_cmp(&sb)
-        .reverse()
-        .then(a.rank.cmp(&b.rank))
+    a.rank
+        .cmp(&b.rank)
+        .then(sa.total_cmp(&sb).reverse())
         .then(ai.cmp(&bi))
         .is_lt()
 }
@@ -91,8 +95,8 @@ pub fn deferred_acceptance(
     result
 }
 
-/// Random matching: orders in random order, each to a uniformly chosen member who
-/// holds the skill and has spare capacity.
+/// Random matching: orders poorest first (ties by index), each to a uniformly
+/// chosen member who holds the skill and has spare capacity.
 pub fn random(
     m: &Members,
     candidates: &[usize],
@@ -101,7 +105,7 @@ pub fn random(
     rng: &mut CellRng,
 ) -> Vec<Option<usize>> {
     let mut order_ix: Vec<usize> = (0..orders.len()).collect();
-    crate::rng::shuffle(rng, &mut order_ix);
+    order_ix.sort_by_key(|&o| (orders[o].rank, o));
     let mut result = vec![None; orders.len()];
     for o in order_ix {
         let ok: Vec<usize> = candidates
@@ -165,6 +169,7 @@ mod tests {
             m.capacity.push(2);
             m.skill.push(k);
             m.effectiveness.push(eff[i]);
+            m.spare.push(1.0);
         }
         m
     }

@@ -1,8 +1,8 @@
 //! Member agents: party members and cadres who accept orders (党员接单).
 //!
 //! Each member belongs to a village and has, per item kind, a skill level (0 where
-//! the member holds no such skill), a capacity in households (the kind's capacity
-//! scaled by the member's spare time) and an effectiveness. Members are synthesised
+//! the member holds no such skill), a share of spare time, a capacity in households
+//! (the kind's capacity scaled by the spare time) and an effectiveness. Members are synthesised
 //! once per replicate from their own random stream, so every strategy of a
 //! replicate has the same members.
 
@@ -18,6 +18,9 @@ pub struct Members {
     /// Skill level per item kind, 0 where the member does not hold the skill.
     pub skill: Vec<[f32; KINDS]>,
     pub effectiveness: Vec<f32>,
+    /// Share of the member's time free for supporting households, in [0, 1]: it sets
+    /// both the member's capacity and the quality of its support.
+    pub spare: Vec<f32>,
     /// `village_start[v]..village_start[v + 1]` are the members of village `v`.
     pub village_start: Vec<usize>,
 }
@@ -57,6 +60,7 @@ impl Members {
                     m.capacity.push((f64::from(kind.capacity) * spare).round() as u32);
                     m.skill.push(skills);
                     m.effectiveness.push(effectiveness);
+                    m.spare.push(spare as f32);
                 }
             }
         }

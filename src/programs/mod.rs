@@ -66,6 +66,12 @@ impl Item {
         )
     }
 
+    /// Whether the household does the work itself — runs the enterprise or holds
+    /// the job — so that a first attempt can fail for want of experience.
+    pub fn own_work(&self) -> bool {
+        self.skill_dependent() || self.kind == ItemKind::Labour
+    }
+
     /// Yearly income of a successful year for a household of this skill.
     pub fn yield_for(&self, skill: f32) -> f64 {
         if self.skill_dependent() {
@@ -185,6 +191,8 @@ pub struct Applicant {
     pub holds_stake: bool,
     /// The household keeps bees already.
     pub keeps_bees: bool,
+    /// Item kinds the household has run a project year of successfully (bit per kind).
+    pub experience: u16,
 }
 
 impl Applicant {
@@ -202,11 +210,61 @@ impl Applicant {
     }
 }
 
+/// A member's support of one project this year (党员接单), through the mechanisms the
+/// reports name: technical guidance and teaching (the member's skill in the item's
+/// kind), market access and help with loans and applications (the member's
+/// effectiveness: contacts, resources, standing), each scaled by the quality of the
+/// member's time. All zero without a member.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Help {
+    /// The member's skill in the item's kind, in [0, 1].
+    pub skill: f64,
+    pub effectiveness: f64,
+    /// The share of its time the member can give (its spare time): full support is 1.
+    pub quality: f64,
+}
+
+impl Help {
+    pub const NONE: Help = Help {
+        skill: 0.0,
+        effectiveness: 0.0,
+        quality: 0.0,
+    };
+
+    /// Technical guidance on the logit of success (skill × effectiveness × quality).
+    pub fn guidance(&self) -> f64 {
+        self.skill * self.effectiveness * self.quality
+    }
+
+    /// How much of a novice's penalty the member's teaching removes.
+    pub fn teaching(&self) -> f64 {
+        self.skill * self.quality
+    }
+
+    /// Market access and help with loans and applications.
+    pub fn reach(&self) -> f64 {
+        self.effectiveness * self.quality
+    }
+
+    /// Whether a member supports the project at all.
+    pub fn given(&self) -> bool {
+        *self != Help::NONE
+    }
+}
+
+/// Whether a household running `item` is a novice: the item is work it does itself
+/// (planting, livestock, enterprise, a job) in a kind it has never had a successful
+/// year of.
+pub fn novice(item: &Item, a: &Applicant) -> bool {
+    item.own_work() && a.experience & (1 << item.kind.index()) == 0
+}
+
 /// Chance that a project succeeds this year: the item's base chance (1 − risk)
 /// shifted on the logit scale by the household's skill and motivation (raised by
-/// the ownership effect when the household chose the project) and by its member's
-/// support (skill in the item's kind × effectiveness, 0 without a member).
-pub fn success_probability(effects: &ProjectEffects, item: &Item, a: &Applicant, support: f64, chosen: bool) -> f64 {
+/// the ownership effect when the household chose the project), by a novice's
+/// penalty (× (1 − skill), less what the member teaches) and by its member's
+/// technical guidance.
+pub fn success_probability(effects: &ProjectEffects, item: &Item, a: &Applicant, help: &Help, chosen: bool) -> f64 {
     let base = 1.0 - item.risk;
     if base >= 1.0 {
         return 1.0;
@@ -215,25 +273,52 @@ pub fn success_probability(effects: &ProjectEffects, item: &Item, a: &Applicant,
         return 0.0;
     }
     let motivation = (f64::from(a.motivation) + if chosen { effects.ownership_effect } else { 0.0 }).min(1.0);
+    let skill = f64::from(a.skill);
+    let penalty = if novice(item, a) {
+        effects.novice_penalty * (1.0 - skill) * (1.0 - help.teaching())
+    } else {
+        0.0
+    };
     let logit = (base / (1.0 - base)).ln()
-        + effects.skill_effect * (f64::from(a.skill) - 0.5)
+        + effects.skill_effect * (skill - 0.5)
         + effects.motivation_effect * (motivation - 0.5)
-        + effects.support_effect * support;
+        + effects.support_effect * help.guidance()
+        - penalty;
     1.0 / (1.0 + (-logit).exp())
 }
 
+/// The yield of a successful year with a member's market access (produce only:
+/// planting, livestock, enterprise).
+pub fn supported_yield(effects: &ProjectEffects, item: &Item, skill: f32, help: &Help) -> f64 {
+    let y = item.yield_for(skill);
+    if item.skill_dependent() {
+        y * (1.0 + effects.market_effect * help.reach())
+    } else {
+        y
+    }
+}
+
+/// The support a household expects when it orders: a typical member's (skill 0.55,
+/// effectiveness 0.6, spare time 0.7: about the default members' means).
+const EXPECTED_HELP: Help = Help {
+    skill: 0.55,
+    effectiveness: 0.6,
+    quality: 0.7,
+};
+
 /// The expected yearly gain a household sees in an item: success times yield, less
 /// the expected loss on failure, less a penalty for risk scaled by its aversion.
-/// Households expect a typical member's support (0.3) when they order.
+/// Households expect a typical member's support when they order, and know whether
+/// they are novices in the item.
 pub fn expected_gain(program: &Program, item: &Item, a: &Applicant) -> f64 {
-    let p = success_probability(&program.project, item, a, 0.3, true);
+    let p = success_probability(&program.project, item, a, &EXPECTED_HELP, true);
     let y = item.yield_for(a.skill);
     p * y - (1.0 - p) * program.project.failure_loss * item.unit_cost - program.risk_aversion * item.risk * y
 }
 
 /// The county's view of an item (`assignment = "best_average_return"`): its expected
 /// net yearly return, in yuan, for an average household — skill and motivation 0.5,
-/// no member's support, not chosen — that is
+/// a novice in the item, no member's support, not chosen — that is
 /// (1 − risk) × expected_return − risk × failure_loss × unit_cost. Absolute rather
 /// than per yuan of cost: the county's target is each assigned household's income
 /// above the line, not the return on its budget.
@@ -248,8 +333,9 @@ pub fn average_return(effects: &ProjectEffects, item: &Item) -> f64 {
         holds_cattle: false,
         holds_stake: false,
         keeps_bees: false,
+        experience: 0,
     };
-    let p = success_probability(effects, item, &average, 0.0, false);
+    let p = success_probability(effects, item, &average, &Help::NONE, false);
     p * item.yield_for(average.skill) - (1.0 - p) * effects.failure_loss * item.unit_cost
 }
 
@@ -315,6 +401,15 @@ mod tests {
             holds_cattle: false,
             holds_stake: false,
             keeps_bees: false,
+            experience: 0,
+        }
+    }
+
+    fn help(skill: f64) -> Help {
+        Help {
+            skill,
+            effectiveness: 0.6,
+            quality: 1.0,
         }
     }
 
@@ -323,11 +418,72 @@ mod tests {
         let p = program();
         let item = &p.items[0];
         let a = applicant();
-        let base = success_probability(&p.project, item, &a, 0.0, false);
-        assert!(success_probability(&p.project, item, &Applicant { skill: 0.8, ..a }, 0.0, false) > base);
-        assert!(success_probability(&p.project, item, &a, 0.5, false) > base);
-        assert!(success_probability(&p.project, item, &a, 0.0, true) > base);
+        let base = success_probability(&p.project, item, &a, &Help::NONE, false);
+        let none = &Help::NONE;
+        assert!(success_probability(&p.project, item, &Applicant { skill: 0.8, ..a }, none, false) > base);
+        assert!(success_probability(&p.project, item, &a, &help(0.5), false) > base);
+        assert!(success_probability(&p.project, item, &a, none, true) > base);
         assert!((0.0..=1.0).contains(&base));
+    }
+
+    #[test]
+    fn a_novices_first_project_fails_more_and_a_skilled_member_makes_up_for_it() {
+        let p = program();
+        let item = p.items.iter().find(|it| it.skill_dependent() && it.risk > 0.0).unwrap();
+        let novice = Applicant {
+            skill: 0.35,
+            ..applicant()
+        };
+        let seasoned = Applicant {
+            experience: 1 << item.kind.index(),
+            ..novice
+        };
+        let s = |a: &Applicant, h: &Help| success_probability(&p.project, item, a, h, true);
+        let none = &Help::NONE;
+        // The penalty: novice_penalty × (1 − skill) on the logit.
+        let logit = |x: f64| (x / (1.0 - x)).ln();
+        let lost = logit(s(&seasoned, none)) - logit(s(&novice, none));
+        assert!(
+            (lost - p.project.novice_penalty * (1.0 - f64::from(0.35f32))).abs() < 1e-9,
+            "{lost}"
+        );
+        // A member's help rises with the member's skill, and helps a novice most.
+        assert!(s(&novice, &help(0.9)) > s(&novice, &help(0.3)));
+        assert!(s(&novice, &help(0.3)) > s(&novice, none));
+        let gain = |a: &Applicant| logit(s(a, &help(0.9))) - logit(s(a, none));
+        assert!(gain(&novice) > gain(&seasoned));
+        // Work the household does not do itself has no novice penalty.
+        let stake = p.items.iter().find(|it| !it.own_work() && it.risk > 0.0).unwrap();
+        let t = |a: &Applicant| success_probability(&p.project, stake, a, none, true);
+        assert_eq!(
+            t(&novice),
+            t(&Applicant {
+                experience: u16::MAX,
+                ..novice
+            })
+        );
+    }
+
+    #[test]
+    fn market_access_raises_produce_yields_only() {
+        let p = program();
+        let e = &p.project;
+        for it in &p.items {
+            let (with, without) = (
+                supported_yield(e, it, 0.4, &help(0.5)),
+                supported_yield(e, it, 0.4, &Help::NONE),
+            );
+            assert_eq!(without, it.yield_for(0.4));
+            if it.skill_dependent() && it.expected_return > 0.0 {
+                assert!(
+                    (with / without - (1.0 + e.market_effect * 0.6)).abs() < 1e-9,
+                    "{}",
+                    it.name
+                );
+            } else {
+                assert_eq!(with, without, "{}", it.name);
+            }
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::programs::members::Members;
 use crate::programs::mutual_aid;
 use crate::programs::schemes::{self, SchemeYear};
 use crate::programs::shareholders::{self, OwnYear, Shareholders};
-use crate::programs::{Delivery, ItemKind, Plan};
+use crate::programs::{Delivery, ItemKind, Plan, Program};
 use crate::rng::{CellRng, Stream, StreamKey};
 use crate::scenario::Model;
 
@@ -137,9 +137,21 @@ impl HouseholdProgram for NoProgram {
     }
 
     fn finish(self, _: &Households, _: &mut State, metrics: &mut YearMetrics, _: &mut Ledger) -> Funds {
-        metrics.project_success_rate = f64::NAN;
+        no_projects(metrics);
         Funds::default()
     }
+}
+
+/// A share, undefined (NaN, written `NA`) when there is nothing to share.
+fn rate(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 { part / whole } else { f64::NAN }
+}
+
+/// The success rates of a year without projects: undefined.
+pub(crate) fn no_projects(metrics: &mut YearMetrics) {
+    metrics.project_success_rate = f64::NAN;
+    metrics.project_success_supported = f64::NAN;
+    metrics.project_success_unsupported = f64::NAN;
 }
 
 /// The coordinates of the year's random cells.
@@ -187,6 +199,15 @@ pub(crate) struct ProgramYear<'a> {
 struct Totals {
     projects_run: f64,
     projects_succeeded: f64,
+    /// Projects run and succeeded with a member's support this year.
+    supported_run: f64,
+    supported_succeeded: f64,
+    /// Supported projects of work the household runs itself (technical guidance),
+    /// and of the other kinds (help with jobs, claims and applications).
+    guidance: f64,
+    applications: f64,
+    market: f64,
+    loss_avoided: f64,
     loans: f64,
     defaults: f64,
     household_hives: f64,
@@ -195,6 +216,26 @@ struct Totals {
     collective_paid: f64,
     placements: f64,
     cash: f64,
+}
+
+impl Totals {
+    /// Count one project year of `item`.
+    fn count(&mut self, p: &Program, item: u8, y: &cycle::ProjectYear) {
+        let ok = f64::from(u8::from(y.succeeded));
+        self.projects_run += 1.0;
+        self.projects_succeeded += ok;
+        if y.supported {
+            self.supported_run += 1.0;
+            self.supported_succeeded += ok;
+            if p.items[item as usize].own_work() {
+                self.guidance += 1.0;
+            } else {
+                self.applications += 1.0;
+            }
+        }
+        self.market += y.market;
+        self.loss_avoided += y.loss_avoided;
+    }
 }
 
 impl<'a> ProgramYear<'a> {
@@ -382,9 +423,10 @@ impl HouseholdProgram for ProgramYear<'_> {
         // The household's project, and its mutual-aid loan.
         if next.project[i] != NONE_ITEM {
             let mut rng = self.projects.rng(entity, t);
-            let y = cycle::run_project(p, self.members, hh, prev, next, i, h.unreimbursed, &mut rng);
-            self.totals.projects_run += 1.0;
-            self.totals.projects_succeeded += f64::from(u8::from(y.succeeded));
+            let help = cycle::help(p, self.members, next, i);
+            let y = cycle::run_project(p, hh, prev, next, i, &help, h.unreimbursed, &mut rng);
+            self.totals.count(p, next.project[i], &y);
+            next.experience[i] = y.experience;
             s.projects += y.income;
             if let Some(&loan) = self.loans.get(i)
                 && loan > 0
@@ -501,11 +543,16 @@ impl HouseholdProgram for ProgramYear<'_> {
         metrics.orders_supported = a.orders_supported;
         metrics.orders_unclaimed = a.orders_unclaimed;
         metrics.active_projects = t.projects_run;
-        metrics.project_success_rate = if t.projects_run > 0.0 {
-            t.projects_succeeded / t.projects_run
-        } else {
-            f64::NAN
-        };
+        metrics.project_success_rate = rate(t.projects_succeeded, t.projects_run);
+        metrics.project_success_supported = rate(t.supported_succeeded, t.supported_run);
+        metrics.project_success_unsupported = rate(
+            t.projects_succeeded - t.supported_succeeded,
+            t.projects_run - t.supported_run,
+        );
+        metrics.support_guidance = t.guidance;
+        metrics.support_applications = t.applications + a.entries_supported;
+        metrics.support_market = t.market;
+        metrics.support_losses_avoided = t.loss_avoided;
         let load = &a.member_load;
         if !load.is_empty() {
             metrics.member_load_mean = load.iter().map(|&x| f64::from(x)).sum::<f64>() / load.len() as f64;

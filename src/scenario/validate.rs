@@ -484,6 +484,9 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
     unit(&ep.key("support_skill_gain"), e.support_skill_gain)?;
     unit(&ep.key("enterprise_keep"), e.enterprise_keep)?;
     unit(&ep.key("enterprise_loss_rate"), e.enterprise_loss_rate)?;
+    bounded(&ep.key("novice_penalty"), e.novice_penalty, 0.0, 20.0)?;
+    bounded(&ep.key("market_effect"), e.market_effect, 0.0, 10.0)?;
+    unit(&ep.key("applications_effect"), e.applications_effect)?;
 
     let quality = |key: &str, q: &BranchQuality| -> Checked<[f64; 3]> {
         let qp = path.key(key);
