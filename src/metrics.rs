@@ -54,6 +54,8 @@ metrics! {
     new_registrations,
     /// Villages whose official incidence has fallen below the exit threshold (cumulative).
     villages_exited,
+    /// Designated poor villages (`poor = true`) among them (cumulative; NA when the scenario designates none).
+    poor_villages_exited,
     /// Poverty gap index FGT1: mean over persons of max(0, line − income) / line.
     fgt1,
     /// Squared poverty gap FGT2: mean over persons of (max(0, line − income) / line)².

@@ -11,7 +11,7 @@
 use sandan::engine::simulate;
 use sandan::scenario::{self, Scenario};
 
-const REPLICATES: u32 = 24;
+const REPLICATES: u32 = 48;
 
 /// A small county built for the test: four villages of 120 households, six members
 /// each with capacity 4 and full spare time, each holding a skill in a kind with

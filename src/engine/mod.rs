@@ -135,7 +135,7 @@ impl<'m> Simulation<'m> {
         m.new_registrations = m.registered;
         m.cost_per_person_exited = f64::NAN;
         crate::programs::year::no_projects(&mut m);
-        m.villages_exited = self.update_village_exit() as f64;
+        self.update_village_exit(&mut m);
         let mut herds = crate::agents::herd::HerdTotals::default();
         herds.count_stock(&self.model.herd, &self.households.state.herds);
         herds.report(&mut m);
@@ -173,14 +173,15 @@ impl<'m> Simulation<'m> {
         if let Some(r) = &mut self.recorder {
             r.end_year(self.year, &self.households);
         }
-        out.metrics.villages_exited = self.update_village_exit() as f64;
+        self.update_village_exit(&mut out.metrics);
         self.totals.add(&mut out.metrics);
         out
     }
 
-    /// Mark villages whose official incidence is below the threshold as exited
-    /// (once exited, a village stays so); return how many have exited.
-    fn update_village_exit(&mut self) -> usize {
+    /// Mark the villages whose official incidence fell below the exit threshold
+    /// this year (an exit is for good), and count the villages and the designated
+    /// poor villages (NaN when the scenario designates none) that have exited.
+    fn update_village_exit(&mut self, m: &mut YearMetrics) {
         let threshold = self.model.exit.village_threshold;
         for (v, exited) in self.village_exited.iter_mut().enumerate() {
             let persons = self.villages.persons[v].max(1) as f64;
@@ -188,7 +189,20 @@ impl<'m> Simulation<'m> {
                 *exited = true;
             }
         }
-        self.village_exited.iter().filter(|&&e| e).count()
+        let villages = &self.model.villages;
+        let exited = |poor_only: bool| {
+            self.village_exited
+                .iter()
+                .zip(villages)
+                .filter(|(e, v)| **e && (v.poor || !poor_only))
+                .count() as f64
+        };
+        m.villages_exited = exited(false);
+        m.poor_villages_exited = if villages.iter().any(|v| v.poor) {
+            exited(true)
+        } else {
+            f64::NAN
+        };
     }
 }
 

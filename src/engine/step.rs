@@ -424,7 +424,15 @@ fn households<P: HouseholdProgram>(
             let assessed_pc = {
                 let e = assessor.expected(m, &work, chronic, insured, wealth);
                 let error = review.mean_one_lognormal(assessment_sd);
-                let assessed = (e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i])) * error / sz;
+                // The year's program income (projects, dividends, collective wages,
+                // herds) is income the calculation sees; a cash transfer is not.
+                let programs = if id.assessment_counts_programs {
+                    support.projects + support.dividends + support.collective_wages + herd_income
+                } else {
+                    0.0
+                };
+                let expected = e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i]) + programs;
+                let assessed = expected * error / sz;
                 // A dibao recipient's income is secured at what dibao tops it up to.
                 if id.assessment_counts_dibao && status != Status::NotRegistered && full_dibao > 0.0 {
                     assessed.max(pc)

@@ -256,6 +256,8 @@ pub struct Village {
     pub cause_mix: CauseMix,
     pub farmland: Dist,
     pub migrant_share: f64,
+    /// A designated poor village (贫困村).
+    pub poor: bool,
 }
 
 #[derive(Debug, Clone)]

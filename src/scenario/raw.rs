@@ -235,6 +235,11 @@ pub struct RawVillage {
     pub farmland: Option<MeanSd>,
     #[serde(default)]
     pub migrant_share: Option<f64>,
+    /// A designated poor village (贫困村), whose exit the county plans and reports
+    /// (`poor_villages_exited`). Default false: designation is a county's record,
+    /// not something the model can infer from a village's incidence.
+    #[serde(default)]
+    pub poor: bool,
 }
 
 fn one() -> i64 {
@@ -512,6 +517,11 @@ pub struct Identification {
     /// exited on the safety net).
     /// Registration assesses income before dibao, as identification at the baseline.
     pub assessment_counts_dibao: bool,
+    /// The assessment counts the household's income from the program this year —
+    /// projects and loans, its apiary, scheme and collective dividends, collective
+    /// wages, its herd — as the exit rule's income calculation counted production
+    /// and property income. A cash transfer is not counted: it stops.
+    pub assessment_counts_programs: bool,
 }
 
 impl Default for Identification {
@@ -525,6 +535,7 @@ impl Default for Identification {
             review_inclusion_error: 0.0,
             review_removal: 0.5,
             assessment_counts_dibao: true,
+            assessment_counts_programs: true,
         }
     }
 }

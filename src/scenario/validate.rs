@@ -970,6 +970,7 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
                 cause_mix: mix,
                 farmland,
                 migrant_share,
+                poor: v.poor,
             });
         }
     }
@@ -990,6 +991,7 @@ mod tests {
             cause_mix: None,
             farmland: None,
             migrant_share: None,
+            poor: false,
         }
     }
 
