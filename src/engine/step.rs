@@ -109,23 +109,6 @@ impl<'a> Tally<'a> {
     }
 }
 
-/// Whether a household in `status` still receives the support of registered
-/// households (medical assistance, dibao priority, housing, enrolment in insurance):
-/// while registered; after exit for `support_years`, through the transition period
-/// (`transition_end`, 摘帽不摘政策), and while monitored as at risk of falling back.
-#[inline]
-pub(crate) fn supported(model: &Model, status: Status, exit_year: i16, monitored: bool, year: i32) -> bool {
-    match status {
-        Status::Registered => true,
-        Status::Exited => {
-            monitored
-                || year - i32::from(exit_year) <= model.exit.support_years as i32
-                || year <= model.exit.transition_end
-        }
-        Status::NotRegistered => false,
-    }
-}
-
 /// Half the variance of the AR(1) z_t = ρ z_{t−1} + σ ε_t after `years` steps from 0.
 fn persistent_half_variance(rho: f64, sd: f64, years: i32) -> f64 {
     let k = years.max(0);
@@ -319,7 +302,7 @@ fn households<P: HouseholdProgram>(
             let v = f.village[i] as usize;
             let status = prev.status[i];
             let exit_year = prev.exit_year[i];
-            let is_supported = supported(m, status, exit_year, prev.monitored[i], t);
+            let is_supported = m.exit.supports(status, exit_year, prev.monitored[i], t);
             let lab = prev.labourers[i];
             let mig = prev.migrants[i].min(lab);
             let chronic = prev.chronic[i];
@@ -424,17 +407,19 @@ fn households<P: HouseholdProgram>(
             let assessed_pc = {
                 let e = assessor.expected(m, &work, chronic, insured, wealth);
                 let error = review.mean_one_lognormal(assessment_sd);
-                // The year's program income (projects, dividends, collective wages,
-                // herds) is income the calculation sees; a cash transfer is not.
+                // The year's income from the household's projects, holdings and herd
+                // is income the calculation sees; what stops at exit (cash, the
+                // collective's payout to registered households) is not.
                 let programs = if id.assessment_counts_programs {
-                    support.projects + support.dividends + support.collective_wages + herd_income
+                    support.projects + support.dividends + support.collective_wages - support.collective_payout
+                        + herd_income
                 } else {
                     0.0
                 };
                 let expected = e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i]) + programs;
                 let assessed = expected * error / sz;
                 // A dibao recipient's income is secured at what dibao tops it up to.
-                if id.assessment_counts_dibao && status != Status::NotRegistered && full_dibao > 0.0 {
+                if id.assessment_counts_dibao && status != Status::NotRegistered && dibao > 0.0 {
                     assessed.max(pc)
                 } else {
                     assessed

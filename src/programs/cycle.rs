@@ -90,6 +90,7 @@ fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
 /// Everything [`allocate`] reads.
 pub struct Context<'a> {
     pub program: &'a Program,
+    pub exit: &'a crate::scenario::params::Exit,
     pub plan: &'a Plan,
     pub members: &'a Members,
     pub quality: &'a [u8],
@@ -139,9 +140,15 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         return out;
     }
 
-    // Who may order: registered households without a project.
+    // Who may order: households without a project, registered or (with follow-up
+    // orders) exited and still supported.
     let applicants: Vec<usize> = (0..n)
-        .filter(|&i| prev.status[i] == Status::Registered && next.project[i] == NONE_ITEM)
+        .filter(|&i| {
+            next.project[i] == NONE_ITEM
+                && ctx
+                    .exit
+                    .may_order(prev.status[i], prev.exit_year[i], prev.monitored[i], ctx.year)
+        })
         .collect();
 
     // Orders, best first per household.
@@ -201,12 +208,14 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
     }
 
-    // Allocation order over households.
+    // Allocation order over households: the registered first, then follow-up orders.
     let mut queue: Vec<usize> = (0..applicants.len()).collect();
+    let follow_up = |a: usize| prev.status[applicants[a]] != Status::Registered;
     match p.allocation {
         Allocation::PoorestFirst => queue.sort_by(|&a, &b| {
-            prev.income_pc[applicants[a]]
-                .total_cmp(&prev.income_pc[applicants[b]])
+            follow_up(a)
+                .cmp(&follow_up(b))
+                .then(prev.income_pc[applicants[a]].total_cmp(&prev.income_pc[applicants[b]]))
                 .then(a.cmp(&b))
         }),
         Allocation::Lottery => {
@@ -214,7 +223,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
                 .iter()
                 .map(|&i| CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits())
                 .collect();
-            queue.sort_by_key(|&a| (keys[a], a));
+            queue.sort_by_key(|&a| (follow_up(a), keys[a], a));
         }
     }
     let rank: Vec<u32> = {
@@ -274,7 +283,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             let i = applicants[a];
             let v = hh.fixed.village[i] as usize;
             let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
-            if left[v] == 0 || budget < it.unit_cost || !room || !applicant(hh, prev, i).eligible(it) {
+            if follow_up(a) || left[v] == 0 || budget < it.unit_cost || !room || !applicant(hh, prev, i).eligible(it) {
                 continue;
             }
             left[v] -= 1;
@@ -607,6 +616,7 @@ mod tests {
         };
         let ctx = Context {
             program: &model.program,
+            exit: &model.exit,
             plan: &plan,
             members: &members,
             quality: &[0],

@@ -81,6 +81,9 @@ pub(crate) struct Support {
     pub dividends: f64,
     /// The collective's public-welfare jobs.
     pub collective_wages: f64,
+    /// What of `dividends` and `collective_wages` the village collective paid: it
+    /// pays registered households only, so this stops at exit.
+    pub collective_payout: f64,
     /// Transfers: principal paid back when an operator fails, and cash delivery.
     pub payback: f64,
     pub cash: f64,
@@ -265,6 +268,7 @@ impl<'a> ProgramYear<'a> {
         };
         let ctx = cycle::Context {
             program: p,
+            exit: &model.exit,
             plan,
             members,
             quality,
@@ -460,7 +464,8 @@ impl HouseholdProgram for ProgramYear<'_> {
                 CollectivePayout::Dividends => s.dividends += self.collective_unit[v] * h.size,
                 CollectivePayout::WelfareJobs => s.collective_wages += self.collective_unit[v],
             }
-            self.totals.collective_paid += s.dividends + s.collective_wages;
+            s.collective_payout = s.dividends + s.collective_wages;
+            self.totals.collective_paid += s.collective_payout;
         }
 
         // The household's apiary.

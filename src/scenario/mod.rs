@@ -508,11 +508,11 @@ households = 5
     #[test]
     fn strategies_override_by_dotted_path() {
         let text = format!(
-            "{TINY}\n[[strategy]]\nname = \"base\"\n\n[[strategy]]\nname = \"generous\"\noverrides = {{ \"dibao.take_up_registered\" = 1.0, \"village.1.households\" = 7 }}\n"
+            "{TINY}\n[[strategy]]\nname = \"base\"\n\n[[strategy]]\nname = \"stingy\"\noverrides = {{ \"dibao.take_up_registered\" = 0.5, \"village.1.households\" = 7 }}\n"
         );
         let s = parse(&text, "s.toml", "s").unwrap();
-        assert_eq!(s.strategies[0].model.dibao.take_up_registered, 0.8);
-        assert_eq!(s.strategies[1].model.dibao.take_up_registered, 1.0);
+        assert_eq!(s.strategies[0].model.dibao.take_up_registered, 1.0);
+        assert_eq!(s.strategies[1].model.dibao.take_up_registered, 0.5);
         assert_eq!(s.strategies[1].model.household_count(), 17);
     }
 

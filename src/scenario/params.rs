@@ -5,6 +5,7 @@
 //! therefore never re-checks a parameter, and never panics on one.
 
 use super::raw::{CauseMix, Finance, Health, Housing, Identification, MedicalAssistance, Region, Shocks};
+use crate::agents::household::Status;
 use crate::programs::{Plan, Program};
 use crate::rng::{CellRng, SmallBinomial};
 use rand_distr::{Beta, Distribution};
@@ -315,7 +316,32 @@ pub struct Exit {
     /// An exited household whose assessed income falls below line × (1 + margin) is
     /// monitored and supported again before it re-enters (防止返贫动态监测).
     pub monitor_margin: f64,
+    /// Exited households still supported may order new projects (after the registered).
+    pub follow_up_orders: bool,
     pub village_threshold: f64,
+}
+
+impl Exit {
+    /// Whether a household in `status` still receives the support of registered
+    /// households (medical assistance, dibao priority, housing, enrolment in
+    /// insurance) in `year`: while registered; after exit for `support_years`,
+    /// through the transition period (`transition_end`, 摘帽不摘政策), and while
+    /// monitored as at risk of falling back.
+    #[inline]
+    pub fn supports(&self, status: Status, exit_year: i16, monitored: bool, year: i32) -> bool {
+        match status {
+            Status::Registered => true,
+            Status::Exited => {
+                monitored || year - i32::from(exit_year) <= self.support_years as i32 || year <= self.transition_end
+            }
+            Status::NotRegistered => false,
+        }
+    }
+
+    /// Whether the household may order a project this year (it has none under way).
+    pub fn may_order(&self, status: Status, exit_year: i16, monitored: bool, year: i32) -> bool {
+        status == Status::Registered || (self.follow_up_orders && self.supports(status, exit_year, monitored, year))
+    }
 }
 
 #[cfg(test)]

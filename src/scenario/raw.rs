@@ -458,7 +458,7 @@ impl Default for RawDibao {
             standard: table(&[(2016, 3015.0), (2020, 4318.0)]),
             top_up_share: 1.0,
             require_incapacity: true,
-            take_up_registered: 0.8,
+            take_up_registered: 1.0,
             take_up_other: 0.3,
             phase_out_years: 1,
         }
@@ -549,6 +549,10 @@ pub struct RawExit {
     pub support_years: i64,
     pub transition_end: i64,
     pub monitor_margin: f64,
+    /// An exited household still supported (within `support_years`, the transition
+    /// or monitored) may order a new project when it has none, after the registered
+    /// ("four no-removals": assistance stays after exit).
+    pub follow_up_orders: bool,
     pub village_threshold: Option<f64>,
 }
 
@@ -561,6 +565,7 @@ impl Default for RawExit {
             support_years: 3,
             transition_end: 2025,
             monitor_margin: 0.1,
+            follow_up_orders: true,
             village_threshold: None,
         }
     }

@@ -366,6 +366,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
             year(&ep.key("transition_end"), e.transition_end)?
         },
         monitor_margin: bounded(&ep.key("monitor_margin"), e.monitor_margin, 0.0, 10.0)?,
+        follow_up_orders: e.follow_up_orders,
         village_threshold: match e.village_threshold {
             Some(t) => unit(&ep.key("village_threshold"), t)?,
             None => default_threshold,
