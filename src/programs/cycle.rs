@@ -634,6 +634,20 @@ mod tests {
     }
 
     #[test]
+    fn cash_of_fixed_duration_pays_on_after_exit_while_registered_cash_stops() {
+        use CashDuration::{WhileRegistered, Years};
+        assert!(cash_payee(WhileRegistered, Status::Registered, 9));
+        assert!(!cash_payee(WhileRegistered, Status::Exited, 1));
+        // The first payment needs the household registered; then three years,
+        // whatever its status.
+        assert!(cash_payee(Years(3), Status::Registered, 0));
+        assert!(!cash_payee(Years(3), Status::Exited, 0));
+        assert!(cash_payee(Years(3), Status::Exited, 1));
+        assert!(cash_payee(Years(3), Status::NotRegistered, 2));
+        assert!(!cash_payee(Years(3), Status::Registered, 3));
+    }
+
+    #[test]
     fn assigned_households_get_the_best_average_return_they_are_eligible_for() {
         let (mut model, hh) = setup();
         model.program.items.iter_mut().for_each(|it| it.slots = 10_000);
