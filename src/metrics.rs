@@ -56,6 +56,8 @@ metrics! {
     villages_exited,
     /// Designated poor villages (`poor = true`) among them (cumulative; NA when the scenario designates none).
     poor_villages_exited,
+    /// The year's poverty line, yuan per person (the strategy's own, if it overrides it).
+    poverty_line,
     /// Poverty gap index FGT1: mean over persons of max(0, line − income) / line.
     fgt1,
     /// Squared poverty gap FGT2: mean over persons of (max(0, line − income) / line)².

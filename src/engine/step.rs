@@ -97,6 +97,7 @@ impl<'a> Tally<'a> {
             incidence: self.poor_persons / p,
             incidence_households: self.poor_households / households.max(1.0),
             official_incidence: self.official_persons / p,
+            poverty_line: self.line,
             registered: self.registered,
             exited: self.exited,
             fgt1: self.gap1 / p,

@@ -31,6 +31,66 @@ fn scaled(r: &RunResults, name: &str, factor: f64) -> Option<SeriesFn> {
     }))
 }
 
+/// A rise of the poverty line by this share or more in one year is noted on every
+/// figure measured against the line: incidence jumps with it (the disputed 2020
+/// line, docs/SOURCES.md [P1]).
+const LINE_STEP: f64 = 0.05;
+
+/// Notes on the years in which a strategy's poverty line rises by `LINE_STEP` or
+/// more, from the `poverty_line` column (none if the run lacks it). Strategies that
+/// share a line share a note.
+pub fn line_step_notes(r: &RunResults, lang: Lang) -> Vec<String> {
+    let Some(k) = r.metric("poverty_line") else {
+        return Vec::new();
+    };
+    // Each strategy's line by year (the same in every replicate).
+    let lines: Vec<Vec<f64>> = (0..r.strategies.len())
+        .map(|s| r.replicates(s).next().map(column(k)).unwrap_or_default())
+        .collect();
+    let mut notes: Vec<(Vec<usize>, String)> = Vec::new();
+    for (s, line) in lines.iter().enumerate() {
+        for (y, w) in line.windows(2).enumerate() {
+            let rise = w[1] / w[0] - 1.0;
+            if rise.is_nan() || rise < LINE_STEP {
+                continue;
+            }
+            let (from, to) = (
+                group_thousands(&format!("{:.0}", w[0])),
+                group_thousands(&format!("{:.0}", w[1])),
+            );
+            let year = r.years[y + 1];
+            let text = match lang {
+                Lang::En => format!(
+                    "The poverty line rises {:.1}% in {year} ({from} → {to} yuan)",
+                    100.0 * rise
+                ),
+                Lang::Zh => format!("贫困线 {year} 年上调 {:.1}%（{from} → {to} 元）", 100.0 * rise),
+            };
+            match notes.iter_mut().find(|(_, t)| *t == text) {
+                Some((who, _)) => who.push(s),
+                None => notes.push((vec![s], text)),
+            }
+        }
+    }
+    let all = r.strategies.len();
+    notes
+        .into_iter()
+        .map(|(who, text)| {
+            let names = who
+                .iter()
+                .map(|&s| r.strategies[s].as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            match (lang, who.len() == all) {
+                (Lang::En, true) => format!("{text}: incidence moves with it."),
+                (Lang::En, false) => format!("{text} for {names}: incidence moves with it."),
+                (Lang::Zh, true) => format!("{text}，贫困发生率随之变动。"),
+                (Lang::Zh, false) => format!("{text}（{names}），贫困发生率随之变动。"),
+            }
+        })
+        .collect()
+}
+
 /// Spending per year, yuan: the sum of every per-year `spending_*` column (dibao,
 /// medical, housing, and program and cash spending when the run has them).
 /// `spending_total` is a running total (since the baseline), so it is not added in.
@@ -317,6 +377,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
     let lang = ctx.lang;
     let t = |en: &str, zh: &str| tr(lang, en, zh);
     let pct_persons = t("Persons below the poverty line (%)", "贫困人口占比（%）");
+    let line_notes = line_step_notes(r, lang);
     let mut out = Vec::new();
 
     out.extend(b.figure(
@@ -329,7 +390,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             false,
             Unit::Percent,
         )],
-        vec![],
+        line_notes.clone(),
     ));
 
     let mut measured = b.spec(
@@ -349,15 +410,19 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
         ));
     }
     if has_official {
-        out.extend(b.figure(
-            "incidence_official",
-            t("Measured vs official incidence", "实测与建档贫困发生率"),
-            vec![measured],
-            vec![t(
-                "Solid: measured (income below the line). Dashed: official (registered, not exited).",
-                "实线：实测（收入低于贫困线）；虚线：建档（已登记、未退出）。",
-            )],
-        ));
+        out.extend(
+            b.figure(
+                "incidence_official",
+                t("Measured vs official incidence", "实测与建档贫困发生率"),
+                vec![measured],
+                std::iter::once(t(
+                    "Solid: measured (income below the line). Dashed: official (registered, not exited).",
+                    "实线：实测（收入低于贫困线）；虚线：建档（已登记、未退出）。",
+                ))
+                .chain(line_notes.iter().cloned())
+                .collect(),
+            ),
+        );
     }
 
     out.extend(b.figure(
@@ -379,7 +444,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
                 Unit::Percent,
             ),
         ],
-        vec![],
+        line_notes.clone(),
     ));
 
     out.extend(b.figure(
@@ -401,7 +466,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
                 Unit::Count,
             ),
         ],
-        vec![],
+        line_notes,
     ));
 
     out.extend(b.figure(
@@ -554,6 +619,33 @@ mod tests {
             }
         }
         RunResults::from_trajectories_csv(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_line_step_is_noted_once_for_the_strategies_it_concerns() {
+        let text = "strategy,replicate,year,incidence,poverty_line\n\
+                    a,0,2018,0.1,2995\na,0,2019,0.1,3218\na,0,2020,0.1,3315\n\
+                    b,0,2018,0.1,2995\nb,0,2019,0.1,3218\nb,0,2020,0.1,4000\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let notes = line_step_notes(&r, Lang::En);
+        assert_eq!(
+            notes,
+            [
+                "The poverty line rises 7.4% in 2019 (2,995 → 3,218 yuan): incidence moves with it.",
+                "The poverty line rises 24.3% in 2020 (3,218 → 4,000 yuan) for b: incidence moves with it.",
+            ]
+        );
+        let f = figures(
+            &r,
+            &FigureContext {
+                lang: Lang::En,
+                scenario_name: "t",
+            },
+        );
+        assert!(f[0].notes.contains(&notes[1]));
+        // A run without the column, or with small steps only, gets no note.
+        let small = "strategy,replicate,year,incidence,poverty_line\na,0,2018,0.1,2995\na,0,2019,0.1,3100\n";
+        assert!(line_step_notes(&RunResults::from_trajectories_csv(small.as_bytes()).unwrap(), Lang::En).is_empty());
     }
 
     fn stems(r: &RunResults) -> Vec<&'static str> {
