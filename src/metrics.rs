@@ -194,7 +194,7 @@ metrics! {
     herd_disaster,
     /// Heads sold this year as the herds' offtake and beyond a household's cap (income).
     herd_sold,
-    /// Heads households bought with their savings this year.
+    /// Heads households bought with their savings this year, or were given by the program's livestock transfers.
     herd_bought,
     /// Heads households sold this year to restore their savings (distress sales for consumption).
     herd_distress,

@@ -54,6 +54,9 @@ pub struct Item {
     pub keep: bool,
     /// Skill gained by the household from a successful year (training content).
     pub skill_gain: f64,
+    /// The `[[herd.species]]` whose heads the item buys for the household's herd
+    /// (a livestock transfer, no project), and how many: unit cost / value, whole.
+    pub heads: Option<(usize, u32)>,
 }
 
 impl Item {

@@ -660,6 +660,11 @@ pub struct RawItem {
     pub keep: bool,
     #[serde(default)]
     pub skill_gain: f64,
+    /// A livestock item naming a `[[herd.species]]` is a livestock transfer: its
+    /// unit cost buys whole heads of that species, at the species's value, into the
+    /// household's herd (no project runs). "" (default): an ordinary project.
+    #[serde(default)]
+    pub species: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -689,6 +694,7 @@ fn item(
         duration,
         keep,
         skill_gain: 0.0,
+        species: String::new(),
     }
 }
 

@@ -385,7 +385,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         );
     }
 
-    let program = program(&root.key("program"), &raw.program)?;
+    let program = program(&root.key("program"), &raw.program, &herd)?;
 
     Ok(Model {
         start_year,
@@ -471,7 +471,7 @@ fn herd(path: &KeyPath, h: &RawHerd) -> Checked<Herding> {
     })
 }
 
-fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
+fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     let e = &p.project;
     let ep = path.key("project");
     bounded(&ep.key("skill_effect"), e.skill_effect, 0.0, 20.0)?;
@@ -600,6 +600,33 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
                 ),
             );
         }
+        let heads = match it.species.trim() {
+            "" => None,
+            name => {
+                let names: Vec<&str> = herd.species.iter().map(|s| s.name.as_str()).collect();
+                let Some(k) = names.iter().position(|&s| s == name) else {
+                    return fail(
+                        &ip.key("species"),
+                        format!(
+                            "must be \"\" or the name of a [[herd.species]] ({}), got '{name}'",
+                            names.join(", ")
+                        ),
+                    );
+                };
+                let value = herd.species[k].value;
+                if it.kind != ItemKind::Livestock || it.unit_cost < value || it.unit_cost > 1e9 {
+                    return fail(
+                        &ip.key("species"),
+                        format!(
+                            "needs kind = \"livestock\" and a unit_cost of at least one head ({value} yuan) up to 1,000,000,000, got kind {} and unit_cost {}",
+                            it.kind.name(),
+                            it.unit_cost
+                        ),
+                    );
+                }
+                Some((k, (it.unit_cost / value).floor() as u32))
+            }
+        };
         items.push(Item {
             name: it.name.clone(),
             kind: it.kind,
@@ -614,6 +641,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             duration: count(&ip.key("duration"), it.duration, 1, 50)? as u8,
             keep: it.keep,
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
+            heads,
         });
     }
     // The catalogue is held in name order (names are unique), so that nothing
