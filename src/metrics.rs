@@ -140,7 +140,7 @@ metrics! {
     loans,
     /// Mutual-aid loans defaulted this year (the project failed).
     loan_defaults,
-    /// Income of the village collectives this year: their share of scheme dividends, summed over villages, yuan.
+    /// Income of the village collectives this year: their share of scheme dividends and their own enterprises' returns, summed over villages, yuan.
     collective_income,
     /// Paid by the collectives to registered households this year (last year's income), yuan.
     collective_paid,

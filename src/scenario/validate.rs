@@ -535,6 +535,18 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     unit(&cp.key("scheme_share"), p.collective.scheme_share)?;
     unit(&cp.key("payout_share"), p.collective.payout_share)?;
     non_negative(&cp.key("target"), p.collective.target)?;
+    let enterprise_share = unit(&cp.key("enterprise_share"), p.collective.enterprise_share)?;
+    if enterprise_share + p.mutual_aid.budget_share > 1.0 {
+        return fail(
+            &cp.key("enterprise_share"),
+            format!(
+                "and program.mutual_aid.budget_share ({}) must add up to at most 1, got {enterprise_share}",
+                p.mutual_aid.budget_share
+            ),
+        );
+    }
+    bounded(&cp.key("enterprise_return"), p.collective.enterprise_return, 0.0, 10.0)?;
+    unit(&cp.key("enterprise_failure"), p.collective.enterprise_failure)?;
     let collective = Collective::from_raw(&p.collective);
     let bp = path.key("bees");
     let rb = &p.bees;
