@@ -61,12 +61,13 @@ pub struct Item {
 
 impl Item {
     /// Whether the project's income depends on the household's own skill (work it
-    /// runs itself) rather than being a fixed payment (stakes, help, wages).
+    /// runs itself) rather than being a fixed payment (stakes, help, wages). A
+    /// livestock transfer runs no project: its heads follow the herd model.
     pub fn skill_dependent(&self) -> bool {
         matches!(
             self.kind,
             ItemKind::Planting | ItemKind::Livestock | ItemKind::Enterprise
-        )
+        ) && self.heads.is_none()
     }
 
     /// Whether the household does the work itself — runs the enterprise or holds
