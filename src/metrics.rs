@@ -164,7 +164,7 @@ metrics! {
     funds_households,
     /// Program budget paid to operators for services this year (training, workshops, generic stakes), yuan.
     funds_operators,
-    /// Program budget paid to village collectives this year (public-welfare jobs), yuan.
+    /// Program budget paid to village collectives this year (public-welfare jobs, seed colonies, their own enterprises), yuan.
     funds_collective,
     /// Program principal lost this year (operators that failed, herds that shrank), yuan.
     funds_lost,
