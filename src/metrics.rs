@@ -142,7 +142,7 @@ metrics! {
     loans,
     /// Mutual-aid loans defaulted this year (the project failed).
     loan_defaults,
-    /// Income of the village collectives this year: their share of scheme dividends, summed over villages, yuan.
+    /// Income of the village collectives this year: their share of scheme dividends and their own enterprises' returns, summed over villages, yuan.
     collective_income,
     /// Paid by the collectives to registered households this year (last year's income), yuan.
     collective_paid,
@@ -166,7 +166,7 @@ metrics! {
     funds_households,
     /// Program budget paid to operators for services this year (training, workshops, generic stakes), yuan.
     funds_operators,
-    /// Program budget paid to village collectives this year (public-welfare jobs), yuan.
+    /// Program budget paid to village collectives this year (public-welfare jobs, seed colonies, their own enterprises), yuan.
     funds_collective,
     /// Program principal lost this year (operators that failed, herds that shrank), yuan.
     funds_lost,
@@ -196,7 +196,7 @@ metrics! {
     herd_disaster,
     /// Heads sold this year as the herds' offtake and beyond a household's cap (income).
     herd_sold,
-    /// Heads households bought with their savings this year.
+    /// Heads households bought with their savings this year, or were given by the program's livestock transfers.
     herd_bought,
     /// Heads households sold this year to restore their savings (distress sales for consumption).
     herd_distress,

@@ -75,6 +75,8 @@ pub enum Stream {
     Herds = 20,
     /// Herd disasters (disease, snow), per village and species.
     HerdDisasters = 21,
+    /// Failure of the village collectives' own enterprises, per village.
+    CollectiveEnterprises = 22,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

@@ -271,6 +271,30 @@ fn issue_4_each_report_has_a_scenario_with_its_schemes() {
     }));
     let tibet = load("tibet");
     assert!(kinds(&tibet).contains(&ItemKind::Equity) && kinds(&tibet).contains(&ItemKind::Labour));
+    // Issue 11: a herding county with yak and sheep, livestock transfers on its
+    // menu, and a strategy whose collectives run enterprises of their own.
+    let species: Vec<&str> = tibet.strategies[0]
+        .model
+        .herd
+        .species
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(species, ["yak", "sheep"]);
+    assert!(
+        tibet.strategies[0]
+            .model
+            .program
+            .items
+            .iter()
+            .any(|it| it.heads.is_some())
+    );
+    assert!(
+        tibet
+            .strategies
+            .iter()
+            .any(|s| s.model.program.collective.enterprise_share > 0.0)
+    );
     let liangshuiquan = load("liangshuiquan");
     assert!(kinds(&liangshuiquan).contains(&ItemKind::Cattle));
 }

@@ -158,15 +158,17 @@ proptest! {
         invest_share in prop_oneof![Just(0.0), 0.0f64..1.0],
         reserve in 0.0f64..20_000.0,
         collective_invest in prop_oneof![Just(0.0), 0.0f64..1.0],
+        enterprise_share in prop_oneof![Just(0.0), 0.0f64..0.5],
     ) {
-        // With schemes, a catalogue of calves, stakes, a planting project and a
-        // welfare job, and operators that fail, prices that crash, partial recovery.
+        // With schemes, a catalogue of calves, stakes, a planting project, a
+        // livestock transfer and a welfare job, collective enterprises, and operators
+        // that fail, prices that crash, partial recovery.
         let catalogue = if schemes {
             format!(
                 "[program.cattle]\nfailure_probability = {failure}\nsale_price = {sale_price}\nrecovery = {recovery}\ninsured = {insured}\ncapacity = 30\n\
                  [program.mutual_aid]\nbudget_share = {fund_share}\nloan_size = 3000\n\
                  [program.training]\nevery_family = {collective_dividends}\n\
-                 [program.collective]\nscheme_share = {collective_share}\npayout = \"{}\"\n\
+                 [program.collective]\nscheme_share = {collective_share}\npayout = \"{}\"\nenterprise_share = {enterprise_share}\nenterprise_failure = {failure}\n\
                  [program.equity]\nfailure_probability = {failure}\nrecovery = {recovery}\nreturn_mode = \"{}\"\n\
                  household_invest_share = {invest_share}\nhousehold_reserve = {reserve}\ncollective_invest_share = {collective_invest}\n\
                  [[program.item]]\nname = \"calves\"\nkind = \"cattle\"\nunit_cost = 11001\nslots = 9\nexpected_return = 3000\nrisk = 0.05\n\
@@ -174,7 +176,10 @@ proptest! {
                  [[program.item]]\nname = \"tea\"\nkind = \"planting\"\nunit_cost = 2000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1500\nrisk = 0.1\n\
                  [program.bees]\nwinter_loss = {recovery}\n\
                  [[program.item]]\nname = \"bees\"\nkind = \"bees\"\nunit_cost = 2200.5\nslots = 9\nexpected_return = 2000\nrisk = 0.1\n\
-                 [[program.item]]\nname = \"welfare\"\nkind = \"social\"\nunit_cost = 4000\nslots = 9\nexpected_return = 4000\nrisk = 0.05\n",
+                 [[program.item]]\nname = \"welfare\"\nkind = \"social\"\nunit_cost = 4000\nslots = 9\nexpected_return = 4000\nrisk = 0.05\n\
+                 [[program.item]]\nname = \"goats\"\nkind = \"livestock\"\nspecies = \"goat\"\nunit_cost = 3000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1800\nrisk = 0.0\n\
+                 [[herd.species]]\nname = \"goat\"\nvalue = 1000\nbirths = 0.8\ndeaths = 0.1\nsale_rate = 0.3\nfeed_cost = 100\nfixed_cost = 300\n\
+                 disaster_probability = {recovery}\ndisaster_loss = 0.5\nmax_heads_per_labourer = 30\ninitial_heads_poor = 2\n",
                 if collective_dividends { "dividends" } else { "welfare_jobs" },
                 if variable { "variable" } else { "fixed" }
             )

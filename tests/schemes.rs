@@ -703,3 +703,51 @@ fn a_collective_never_pays_out_a_loss() {
     }
     assert!(saw_loss, "the case must contain a collective loss to test anything");
 }
+
+#[test]
+fn issue11_a_collective_enterprise_earns_income_of_its_own() {
+    // Half of the 600,000 budget a year into 2 villages' enterprises at 10%, no
+    // scheme share: the collectives' income is the enterprises' alone.
+    let make = |failure: f64| {
+        county(
+            "",
+            &format!(
+                "[program.collective]\nenterprise_share = 0.5\nenterprise_return = 0.1\nenterprise_failure = {failure}\ntarget = 45000.0"
+            ),
+            "",
+        )
+    };
+    let rec = simulate(&make(0.0), 0, 0);
+    for (t, y) in rec.years[1..].iter().enumerate() {
+        // 150,000 more capital per village each year, 10% of it earned the same year.
+        let capital = 150_000.0 * (t + 1) as f64;
+        assert!(
+            (y.collective_income - 2.0 * 0.1 * capital).abs() < 1e-6,
+            "year {}",
+            y.year
+        );
+        assert!(y.funds_collective >= 300_000.0 - 1e-6 && y.spending_program >= 300_000.0 - 1e-6);
+        assert_eq!(
+            y.collectives_on_target,
+            if capital * 0.1 >= 45_000.0 { 1.0 } else { 0.0 }
+        );
+        assert!(y.collective_paid >= 0.0);
+    }
+    for w in rec.years[1..].windows(2) {
+        assert!((w[1].collective_paid - w[0].collective_income).abs() < 1e-6);
+    }
+    // An enterprise that always fails earns nothing and pays nothing.
+    let failed = simulate(&make(1.0), 0, 0);
+    assert!(
+        failed.years[1..]
+            .iter()
+            .all(|y| y.collective_income == 0.0 && y.collective_paid == 0.0)
+    );
+    // Without the enterprise the budget goes to orders as before.
+    let off = county("", "[program.collective]\nenterprise_share = 0.0", "");
+    assert!(
+        simulate(&off, 0, 0).years[1..]
+            .iter()
+            .all(|y| y.collective_income == 0.0)
+    );
+}

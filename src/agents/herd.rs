@@ -217,6 +217,8 @@ pub struct HerdTotals {
     pub disaster: f64,
     pub sold: f64,
     pub bought: f64,
+    /// Heads the program's livestock transfers gave households this year.
+    pub transferred: f64,
     pub distress: f64,
     pub income: f64,
     pub spent: f64,
@@ -258,7 +260,7 @@ impl HerdTotals {
         m.herd_deaths = self.deaths;
         m.herd_disaster = self.disaster;
         m.herd_sold = self.sold;
-        m.herd_bought = self.bought;
+        m.herd_bought = self.bought + self.transferred;
         m.herd_distress = self.distress;
         m.herd_income = self.income;
         m.herd_spent = self.spent;
@@ -276,8 +278,10 @@ pub fn disasters(h: &Herding, villages: usize, seed: u64, replicate: u32, year: 
         .collect()
 }
 
-/// Household `i`'s herds over the year: reads `prev`, writes `next`; returns the
-/// herds' cash income. `disaster[v * species + k]` says whether its village `v`
+/// Household `i`'s herds over the year, in place: `herds` holds its heads at the
+/// start of the year — `prev`, last year's, plus any livestock transfer of this
+/// year's program (counted in the totals) — and gets its heads at the end; returns
+/// the herds' cash income. `disaster[v * species + k]` says whether its village `v`
 /// has a disaster of species k.
 #[allow(clippy::too_many_arguments)]
 pub fn household_year(
@@ -287,15 +291,16 @@ pub fn household_year(
     labourers: u8,
     disaster: &[bool],
     prev: &[Vec<u32>],
-    next: &mut [Vec<u32>],
+    herds: &mut [Vec<u32>],
     rng: &mut CellRng,
     totals: &mut HerdTotals,
 ) -> f64 {
     let species = h.species.len();
     let mut income = 0.0;
     for (k, s) in h.species.iter().enumerate() {
-        let y = herd_year(s, prev[k][i], disaster[village * species + k], s.cap(labourers), rng);
-        next[k][i] = y.heads;
+        totals.transferred += f64::from(herds[k][i].saturating_sub(prev[k][i]));
+        let y = herd_year(s, herds[k][i], disaster[village * species + k], s.cap(labourers), rng);
+        herds[k][i] = y.heads;
         totals.add_year(&y);
         income += y.income;
     }

@@ -170,6 +170,11 @@ pub(crate) fn step(
     recorder: Option<&mut HouseholdRecorder>,
 ) -> YearOutcome {
     let cells = ctx.cells;
+    // Herds start the year as they ended the last; a livestock transfer of this
+    // year's program adds to them before the household's step.
+    for (n, p) in next.herds.iter_mut().zip(&prev.herds) {
+        n.copy_from_slice(p);
+    }
     if ctx.plan.active() {
         let (m, plan) = (ctx.model, ctx.plan);
         let program = ProgramYear::begin(m, plan, ctx.members, ctx.quality, stocks, cells, hh, prev, next);

@@ -22,6 +22,11 @@ pub struct Collective {
     pub payout: CollectivePayout,
     /// Yearly income a collective should reach, yuan.
     pub target: f64,
+    /// Share of the yearly budget invested in the collectives' own enterprises, their
+    /// yearly return on capital, and their yearly chance of failure.
+    pub enterprise_share: f64,
+    pub enterprise_return: f64,
+    pub enterprise_failure: f64,
 }
 
 impl Collective {
@@ -31,12 +36,15 @@ impl Collective {
             payout_share: r.payout_share,
             payout: r.payout,
             target: r.target,
+            enterprise_share: r.enterprise_share,
+            enterprise_return: r.enterprise_return,
+            enterprise_failure: r.enterprise_failure,
         }
     }
 
     /// Whether the collective takes part at all.
     pub fn active(&self) -> bool {
-        self.scheme_share > 0.0
+        self.scheme_share > 0.0 || self.enterprise_share > 0.0
     }
 
     /// Whether a household with `labourers` labourers receives the payout.
@@ -45,6 +53,18 @@ impl Collective {
             CollectivePayout::Dividends => true,
             CollectivePayout::WelfareJobs => labourers > 0,
         }
+    }
+}
+
+/// A year of a village's own enterprise of `capital` yuan: (capital at the end of
+/// the year, its income to the collective). A failure (chance `enterprise_failure`,
+/// one `uniform` draw) loses the capital and pays nothing; otherwise it pays
+/// `enterprise_return` × capital. Never negative.
+pub fn enterprise_year(c: &Collective, capital: f64, uniform: f64) -> (f64, f64) {
+    if capital <= 0.0 || uniform < c.enterprise_failure {
+        (0.0, 0.0)
+    } else {
+        (capital, c.enterprise_return * capital)
     }
 }
 
@@ -66,6 +86,9 @@ mod tests {
             payout_share: 1.0,
             payout: CollectivePayout::WelfareJobs,
             target: 50_000.0,
+            enterprise_share: 0.0,
+            enterprise_return: 0.1,
+            enterprise_failure: 0.02,
         };
         assert_eq!(split(&c, 400.0), (100.0, 300.0));
         assert!(!c.pays(0) && c.pays(1));
@@ -74,5 +97,22 @@ mod tests {
             ..c
         };
         assert!(d.pays(0));
+    }
+
+    #[test]
+    fn an_enterprise_pays_its_return_or_fails_with_nothing() {
+        let c = Collective {
+            scheme_share: 0.0,
+            payout_share: 1.0,
+            payout: CollectivePayout::WelfareJobs,
+            target: 50_000.0,
+            enterprise_share: 0.5,
+            enterprise_return: 0.1,
+            enterprise_failure: 0.02,
+        };
+        assert!(c.active());
+        assert_eq!(enterprise_year(&c, 500_000.0, 0.5), (500_000.0, 50_000.0));
+        assert_eq!(enterprise_year(&c, 500_000.0, 0.01), (0.0, 0.0));
+        assert_eq!(enterprise_year(&c, 0.0, 0.5), (0.0, 0.0));
     }
 }

@@ -381,6 +381,17 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             }
             continue;
         }
+        if let Some((k, heads)) = it.heads {
+            // A livestock transfer: heads for the household's own herd, which
+            // starts the year with them (docs/ODD.md § 7.17).
+            next.herds[k][i] = next.herds[k][i].saturating_add(heads);
+            if let Some(j) = member {
+                out.orders_supported += 1.0;
+                out.entries_supported += 1.0;
+                out.member_load[j] += 1;
+            }
+            continue;
+        }
         if it.kind.is_scheme() {
             // The budget becomes principal an operator holds for the household
             // (validated to be whole yuan; the household held none of this kind).

@@ -54,16 +54,20 @@ pub struct Item {
     pub keep: bool,
     /// Skill gained by the household from a successful year (training content).
     pub skill_gain: f64,
+    /// The `[[herd.species]]` whose heads the item buys for the household's herd
+    /// (a livestock transfer, no project), and how many: unit cost / value, whole.
+    pub heads: Option<(usize, u32)>,
 }
 
 impl Item {
     /// Whether the project's income depends on the household's own skill (work it
-    /// runs itself) rather than being a fixed payment (stakes, help, wages).
+    /// runs itself) rather than being a fixed payment (stakes, help, wages). A
+    /// livestock transfer runs no project: its heads follow the herd model.
     pub fn skill_dependent(&self) -> bool {
         matches!(
             self.kind,
             ItemKind::Planting | ItemKind::Livestock | ItemKind::Enterprise
-        )
+        ) && self.heads.is_none()
     }
 
     /// Whether the household does the work itself — runs the enterprise or holds

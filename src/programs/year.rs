@@ -37,6 +37,8 @@ pub(crate) struct VillageStocks {
     pub fund_balances: Vec<f64>,
     /// Each village collective's income last year, yuan (paid out this year).
     pub collective_income: Vec<f64>,
+    /// Capital of each village collective's own enterprise, yuan.
+    pub enterprise_capital: Vec<f64>,
 }
 
 impl VillageStocks {
@@ -48,6 +50,7 @@ impl VillageStocks {
             seeded: vec![false; villages],
             fund_balances: vec![0.0; villages],
             collective_income: vec![0.0; villages],
+            enterprise_capital: vec![0.0; villages],
         }
     }
 }
@@ -184,6 +187,8 @@ pub(crate) struct ProgramYear<'a> {
     /// Households coached by a member this year (empty without bees).
     coached: Vec<bool>,
     collective_on: bool,
+    /// Budget invested in the collectives' own enterprises this year, yuan.
+    enterprise_invested: f64,
     /// The collectives' payout per unit (person or job) and their income this year.
     collective_unit: Vec<f64>,
     collective_new: Vec<f64>,
@@ -262,7 +267,22 @@ impl<'a> ProgramYear<'a> {
         // colonies in the first program year the budget allows, paid before any order.
         let bees_on = plan.delivery == Delivery::Projects && p.items.iter().any(|it| it.kind == ItemKind::Bees);
         let seed_cost = if bees_on {
-            seed_apiaries(&p.bees, plan, p.mutual_aid.budget_share, stocks)
+            seed_apiaries(
+                &p.bees,
+                plan,
+                p.mutual_aid.budget_share + p.collective.enterprise_share,
+                stocks,
+            )
+        } else {
+            0.0
+        };
+        // The collectives' own enterprises: their share of the budget, equally per
+        // village, paid to the collective before any order.
+        let enterprise_invested = if plan.delivery == Delivery::Projects && villages > 0 {
+            let capital = plan.budget * p.collective.enterprise_share;
+            let per_village = capital / villages as f64;
+            stocks.enterprise_capital.iter_mut().for_each(|c| *c += per_village);
+            capital
         } else {
             0.0
         };
@@ -276,11 +296,13 @@ impl<'a> ProgramYear<'a> {
             seed,
             replicate,
             year,
-            reserved: seed_cost,
+            reserved: seed_cost + enterprise_invested,
         };
         let mut allocated = cycle::allocate(&ctx, hh, prev, next);
         allocated.spending_by_kind[ItemKind::Bees.index()] += seed_cost;
-        allocated.funds.book(Account::Collective, seed_cost);
+        allocated
+            .funds
+            .book(Account::Collective, seed_cost + enterprise_invested);
         let cash_per_person = if plan.delivery == Delivery::Cash {
             allocated.cash_per_person
         } else {
@@ -339,6 +361,7 @@ impl<'a> ProgramYear<'a> {
             claims,
             coached,
             collective_on,
+            enterprise_invested,
             collective_unit,
             collective_new,
             loans,
@@ -578,7 +601,8 @@ impl HouseholdProgram for ProgramYear<'_> {
         ] = *k;
         metrics.cattle = t.cattle_value / m.program.cattle.calf_price;
         metrics.holdings_liquidated = t.liquidated;
-        metrics.spending_program = k.iter().sum::<f64>() + self.allocated.funds.to_fund + a.spending_training;
+        metrics.spending_program =
+            k.iter().sum::<f64>() + self.allocated.funds.to_fund + a.spending_training + self.enterprise_invested;
         metrics.program_training = a.spending_training;
         metrics.trained = a.trained;
         metrics.placements = t.placements;
@@ -591,6 +615,9 @@ impl HouseholdProgram for ProgramYear<'_> {
         }
         if self.collective_on {
             let coll = &m.program.collective;
+            if coll.enterprise_share > 0.0 {
+                self.collective_enterprises();
+            }
             let new = &self.collective_new;
             metrics.collective_income = new.iter().sum();
             metrics.collective_paid = t.collective_paid;
@@ -634,6 +661,19 @@ impl ProgramYear<'_> {
         f.held += f64::from(h.principal);
         self.totals.liquidated += f64::from(u8::from(h.failed));
         h.principal
+    }
+
+    /// The collectives' own enterprises at the end of the year: each pays its return
+    /// into its collective's income, or fails and loses its capital.
+    fn collective_enterprises(&mut self) {
+        let coll = &self.model.program.collective;
+        let Cells { seed, replicate, year } = self.cells;
+        let key = StreamKey::new(seed, replicate, Stream::CollectiveEnterprises).year(year);
+        for (v, capital) in self.stocks.enterprise_capital.iter_mut().enumerate() {
+            let (left, income) = collective::enterprise_year(coll, *capital, key.rng(v as u64).uniform());
+            *capital = left;
+            self.collective_new[v] += income;
+        }
     }
 
     /// The demonstration apiaries and the members' own hives at the end of the year.

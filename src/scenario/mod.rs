@@ -599,6 +599,21 @@ households = 5
     }
 
     #[test]
+    fn a_livestock_transfer_names_a_species_and_buys_whole_heads() {
+        let herd = "[[herd.species]]\nname = \"yak\"\nvalue = 6000.0\nbirths = 0.3\ndeaths = 0.05\nsale_rate = 0.1\nfeed_cost = 0.0\nfixed_cost = 0.0\ndisaster_probability = 0.0\ndisaster_loss = 0.0\nmax_heads_per_labourer = 20\n";
+        let item = |kind: &str, species: &str, cost: f64| {
+            format!(
+                "{TINY}{herd}[[program.item]]\nname = \"t\"\nkind = \"{kind}\"\nspecies = \"{species}\"\nunit_cost = {cost:.1}\nslots = 1\nexpected_return = 1.0\nrisk = 0.0\n"
+            )
+        };
+        let s = parse(&item("livestock", "yak", 20000.0), "s.toml", "s").unwrap();
+        assert_eq!(s.strategies[0].model.program.items[0].heads, Some((0, 3)));
+        assert!(err(&item("livestock", "sheep", 20000.0)).contains("name of a [[herd.species]] (yak)"));
+        assert!(err(&item("planting", "yak", 20000.0)).contains("needs kind = \"livestock\""));
+        assert!(err(&item("livestock", "yak", 5000.0)).contains("at least one head"));
+    }
+
+    #[test]
     fn template_states_exactly_the_defaults() {
         let text = include_str!("../../scenarios/template.toml");
         let raw = RawScenario::from_toml(text).unwrap();

@@ -665,6 +665,11 @@ pub struct RawItem {
     pub keep: bool,
     #[serde(default)]
     pub skill_gain: f64,
+    /// A livestock item naming a `[[herd.species]]` is a livestock transfer: its
+    /// unit cost buys whole heads of that species, at the species's value, into the
+    /// household's herd (no project runs). "" (default): an ordinary project.
+    #[serde(default)]
+    pub species: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -694,6 +699,7 @@ fn item(
         duration,
         keep,
         skill_gain: 0.0,
+        species: String::new(),
     }
 }
 
@@ -1028,6 +1034,17 @@ pub struct RawCollective {
     pub payout_share: f64,
     pub payout: CollectivePayout,
     pub target: f64,
+    /// Share of a project strategy's yearly budget invested, equally per village, in
+    /// the collective's own enterprise (a guesthouse, a dairy, a shop, a yak-product
+    /// cooperative): income of its own, not a share of the schemes'. 0: none.
+    pub enterprise_share: f64,
+    /// Yearly return of a collective enterprise on its capital, to the collective.
+    /// Our assumption, Xiyuan's fixed 10% (Suiyang report) as for equity stakes.
+    pub enterprise_return: f64,
+    /// Yearly chance that a village's collective enterprise fails: it pays nothing
+    /// that year and its capital is lost (the village starts again from the next
+    /// year's investment). Our assumption, as the cattle operator's 2%.
+    pub enterprise_failure: f64,
 }
 
 impl Default for RawCollective {
@@ -1039,6 +1056,9 @@ impl Default for RawCollective {
             payout: CollectivePayout::WelfareJobs,
             // Tibet (DOMAIN.md): every village collective to earn at least 50,000 a year.
             target: 50000.0,
+            enterprise_share: 0.0,
+            enterprise_return: 0.1,
+            enterprise_failure: 0.02,
         }
     }
 }

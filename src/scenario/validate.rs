@@ -386,7 +386,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         );
     }
 
-    let program = program(&root.key("program"), &raw.program)?;
+    let program = program(&root.key("program"), &raw.program, &herd)?;
 
     Ok(Model {
         start_year,
@@ -472,7 +472,7 @@ fn herd(path: &KeyPath, h: &RawHerd) -> Checked<Herding> {
     })
 }
 
-fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
+fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     let e = &p.project;
     let ep = path.key("project");
     bounded(&ep.key("skill_effect"), e.skill_effect, 0.0, 20.0)?;
@@ -536,6 +536,18 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
     unit(&cp.key("scheme_share"), p.collective.scheme_share)?;
     unit(&cp.key("payout_share"), p.collective.payout_share)?;
     non_negative(&cp.key("target"), p.collective.target)?;
+    let enterprise_share = unit(&cp.key("enterprise_share"), p.collective.enterprise_share)?;
+    if enterprise_share + p.mutual_aid.budget_share > 1.0 {
+        return fail(
+            &cp.key("enterprise_share"),
+            format!(
+                "and program.mutual_aid.budget_share ({}) must add up to at most 1, got {enterprise_share}",
+                p.mutual_aid.budget_share
+            ),
+        );
+    }
+    bounded(&cp.key("enterprise_return"), p.collective.enterprise_return, 0.0, 10.0)?;
+    unit(&cp.key("enterprise_failure"), p.collective.enterprise_failure)?;
     let collective = Collective::from_raw(&p.collective);
     let bp = path.key("bees");
     let rb = &p.bees;
@@ -601,6 +613,33 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
                 ),
             );
         }
+        let heads = match it.species.trim() {
+            "" => None,
+            name => {
+                let names: Vec<&str> = herd.species.iter().map(|s| s.name.as_str()).collect();
+                let Some(k) = names.iter().position(|&s| s == name) else {
+                    return fail(
+                        &ip.key("species"),
+                        format!(
+                            "must be \"\" or the name of a [[herd.species]] ({}), got '{name}'",
+                            names.join(", ")
+                        ),
+                    );
+                };
+                let value = herd.species[k].value;
+                if it.kind != ItemKind::Livestock || it.unit_cost < value || it.unit_cost > 1e9 {
+                    return fail(
+                        &ip.key("species"),
+                        format!(
+                            "needs kind = \"livestock\" and a unit_cost of at least one head ({value} yuan) up to 1,000,000,000, got kind {} and unit_cost {}",
+                            it.kind.name(),
+                            it.unit_cost
+                        ),
+                    );
+                }
+                Some((k, (it.unit_cost / value).floor() as u32))
+            }
+        };
         items.push(Item {
             name: it.name.clone(),
             kind: it.kind,
@@ -615,6 +654,7 @@ fn program(path: &KeyPath, p: &RawProgram) -> Checked<Program> {
             duration: count(&ip.key("duration"), it.duration, 1, 50)? as u8,
             keep: it.keep,
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
+            heads,
         });
     }
     // The catalogue is held in name order (names are unique), so that nothing
