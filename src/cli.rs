@@ -142,6 +142,10 @@ pub struct StyleArgs {
     /// Chinese glyphs [default: a CJK font found on the system].
     #[arg(long, value_name = "PATH")]
     pub font: Option<PathBuf>,
+    /// The strategy impacts are measured against (impacts.csv, the report, the
+    /// terminal) [default: the scenario's `baseline`, else no_program, else the first].
+    #[arg(long, value_name = "STRATEGY")]
+    pub baseline: Option<String>,
 }
 
 impl StyleArgs {
@@ -149,6 +153,7 @@ impl StyleArgs {
         Ok(Style {
             lang: self.lang,
             font: fonts::resolve(self.lang, self.font.as_deref())?,
+            baseline: self.baseline.clone(),
         })
     }
 }
@@ -293,7 +298,17 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let (scenario, origin, hash, text) = load(args.scenario.as_deref())?;
     // Before simulating, so that a missing font stops the run at once.
     let style = args.style.resolve()?;
-    let scenario = scenario.with_run_settings(args.replicates, args.seed);
+    let mut scenario = scenario.with_run_settings(args.replicates, args.seed);
+    if let Some(b) = &args.style.baseline {
+        if !scenario.strategies.iter().any(|s| &s.name == b) {
+            let names: Vec<&str> = scenario.strategies.iter().map(|s| s.name.as_str()).collect();
+            return Err(CliError::Usage(format!(
+                "--baseline: no strategy '{b}' in the scenario; it has: {}",
+                names.join(", ")
+            )));
+        }
+        scenario.baseline = Some(b.clone());
+    }
     let (threads, pool) = pool(args.threads)?;
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
@@ -325,6 +340,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     written.extend(households);
     if !args.quiet {
         println!("{}", final_year_table(&summarise(&scenario, &records)));
+        for line in output::impact_lines(&scenario, &records)? {
+            println!("{line}");
+        }
         println!(
             "{} strategies × {} replicates × {} years of {} households in {:.1} s; wrote {}",
             scenario.strategies.len(),

@@ -62,6 +62,8 @@ metrics! {
     fgt1,
     /// Squared poverty gap FGT2: mean over persons of (max(0, line − income) / line)².
     fgt2,
+    /// Deep poverty: share of persons whose household's per-capita net income is below half the line.
+    deep_incidence,
     /// Mean per-capita net income over persons, yuan.
     mean_income,
     /// Median per-capita net income over persons, yuan.

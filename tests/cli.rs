@@ -26,7 +26,13 @@ fn run_writes_every_output() {
         .success()
         .stdout(predicate::str::contains("Final year 2018"))
         .stdout(predicate::str::contains("full_dibao"));
-    for f in ["trajectories.csv", "summary.csv", "incidence.png", "manifest.json"] {
+    for f in [
+        "trajectories.csv",
+        "summary.csv",
+        "impacts.csv",
+        "incidence.png",
+        "manifest.json",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     let traj = std::fs::read_to_string(out.join("trajectories.csv")).unwrap();
@@ -52,7 +58,7 @@ fn run_writes_every_output() {
     assert_eq!(manifest["seed"], 42);
     assert_eq!(
         manifest["tables"],
-        serde_json::json!(["trajectories.csv", "summary.csv"])
+        serde_json::json!(["trajectories.csv", "summary.csv", "impacts.csv"])
     );
     assert_eq!(manifest["replicates"], 4);
     assert!(manifest["scenario_hash"].as_str().unwrap().starts_with("fnv1a64:"));
@@ -332,7 +338,7 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(
         manifest["tables"],
-        serde_json::json!(["trajectories.csv", "summary.csv", "households.csv"])
+        serde_json::json!(["trajectories.csv", "summary.csv", "impacts.csv", "households.csv"])
     );
 
     let (th, trajectories) = read_table(&out.join("trajectories.csv"));
@@ -590,4 +596,60 @@ fn a_calibration_killed_mid_generation_resumes_to_the_same_bytes() {
             "{f}"
         );
     }
+}
+
+/// Issue 13: impacts against a baseline. Two identical strategies have impacts of
+/// exactly 0 and are better in no replicate; `--baseline` names the baseline, on
+/// `run` and on `report`, and a name the run lacks is refused on one line.
+#[test]
+fn impacts_of_a_twin_are_zero_and_the_baseline_is_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("twins.toml");
+    let text = std::fs::read_to_string(fixture("tiny.toml")).unwrap() + "\n[[strategy]]\nname = \"twin\"\n";
+    std::fs::write(&scenario, text).unwrap();
+    let out = dir.path().join("out");
+    sandan()
+        .args(["run", "-q", "--baseline", "twin", "--out"])
+        .arg(&out)
+        .arg(&scenario)
+        .assert()
+        .success();
+    let (header, rows) = read_table(&out.join("impacts.csv"));
+    assert_eq!(
+        header.join(","),
+        "strategy,baseline,year,metric,mean,p05,p50,p95,share_better"
+    );
+    let twin: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "no_program" && r[1] == "twin").collect();
+    assert!(!twin.is_empty());
+    for r in twin
+        .iter()
+        .filter(|r| r[3] != "cost_per_person_lifted" && r[3] != "probability_best")
+    {
+        assert_eq!((r[4].as_str(), r[8].as_str()), ("0", "0"), "{r:?}");
+    }
+    // No additional person out of poverty: the cost is NA, not a division by zero.
+    assert!(
+        twin.iter()
+            .filter(|r| r[3] == "cost_per_person_lifted")
+            .all(|r| r[4] == "NA")
+    );
+    // The report can measure against another strategy; an unknown one is refused.
+    sandan()
+        .arg("report")
+        .arg(&out)
+        .args(["-q", "--baseline", "full_dibao"])
+        .assert()
+        .success();
+    let (_, rows) = read_table(&out.join("impacts.csv"));
+    assert!(rows.iter().all(|r| r[1] == "full_dibao" || r[3] == "probability_best"));
+    let refused = sandan()
+        .args(["run", "-q", "--baseline", "nope", "--out"])
+        .arg(dir.path().join("never"))
+        .arg(&scenario)
+        .assert()
+        .code(2);
+    let err = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no strategy 'nope'"), "{err}");
+    assert!(!dir.path().join("never").exists());
 }

@@ -42,6 +42,7 @@ pub(crate) struct Tally<'a> {
     exited: f64,
     gap1: f64,
     gap2: f64,
+    deep_persons: f64,
     income: f64,
     keys: &'a mut IncomeKeys,
 }
@@ -58,6 +59,7 @@ impl<'a> Tally<'a> {
             exited: 0.0,
             gap1: 0.0,
             gap2: 0.0,
+            deep_persons: 0.0,
             income: 0.0,
             keys,
         }
@@ -73,6 +75,9 @@ impl<'a> Tally<'a> {
             let g = ((self.line - income_pc) / self.line).min(1.0);
             self.gap1 += w * g;
             self.gap2 += w * g * g;
+            if g > 0.5 {
+                self.deep_persons += w;
+            }
         }
         match status {
             Status::Registered => {
@@ -102,6 +107,7 @@ impl<'a> Tally<'a> {
             exited: self.exited,
             fgt1: self.gap1 / p,
             fgt2: self.gap2 / p,
+            deep_incidence: self.deep_persons / p,
             mean_income: self.income / p,
             median_income: median,
             gini,

@@ -340,9 +340,11 @@ impl Builder<'_> {
 fn caption(stem: &str, lang: Lang) -> String {
     let (en, zh) = match stem {
         "incidence" => (
-            "Share of persons whose household income per head is below the poverty line. Lower is better; \
-             where bands overlap, the replicates do not separate the strategies.",
-            "家庭人均收入低于贫困线的人口占比，越低越好；色带重叠处，各次模拟不足以区分策略。",
+            "Share of persons whose household income per head is below the poverty line. Lower is better. \
+             Bands show the spread over replicates; strategies share each replicate's county and shocks, so \
+             compare them by the paired differences (the impact section, impacts.csv), not by whether bands overlap.",
+            "家庭人均收入低于贫困线的人口占比，越低越好。色带为各次重复间的分布；各策略在同一次重复中面对相同的县与冲击，\
+             应以配对差异（影响一节、impacts.csv）比较，而非看色带是否重叠。",
         ),
         "incidence_official" => (
             "Measured poverty against the register: a dashed line below the solid one means households \

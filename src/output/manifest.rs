@@ -40,6 +40,10 @@ pub struct Manifest {
     /// The CSV tables the run wrote (`households.csv` only when asked for).
     #[serde(default)]
     pub tables: Vec<String>,
+    /// The strategy impacts are measured against, when the scenario or `--baseline`
+    /// named one ("" for the default rule: `no_program`, else the first).
+    #[serde(default)]
+    pub baseline: String,
 }
 
 impl Manifest {
@@ -69,7 +73,12 @@ impl Manifest {
                     description: s.description.clone(),
                 })
                 .collect(),
-            tables: vec!["trajectories.csv".to_string(), "summary.csv".to_string()],
+            tables: vec![
+                "trajectories.csv".to_string(),
+                "summary.csv".to_string(),
+                super::impacts::FILE.to_string(),
+            ],
+            baseline: scenario.baseline.clone().unwrap_or_default(),
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod figures;
 pub mod fonts;
 pub mod households;
+pub mod impacts;
 pub mod manifest;
 pub mod plot;
 pub mod report;
@@ -96,6 +97,9 @@ pub struct RunInfo {
 pub struct Style {
     pub lang: fonts::Lang,
     pub font: fonts::PlotFont,
+    /// The strategy impacts are measured against, overriding the run's own
+    /// (`baseline` of the scenario, kept in the manifest).
+    pub baseline: Option<String>,
 }
 
 /// A file to write: its name in the output directory and its bytes.
@@ -125,6 +129,31 @@ pub fn render_run(
     Ok(files)
 }
 
+/// The terminal's impact lines of a finished run: each strategy's final-year impact
+/// against the scenario's baseline ([`impacts::headline`]), after a heading.
+pub fn impact_lines(scenario: &Scenario, records: &[RunRecord]) -> Result<Vec<String>, OutputError> {
+    let csv = tables::trajectories_csv(scenario, records)?;
+    let results = results::RunResults::from_trajectories_csv(&csv).map_err(|e| OutputError::Input {
+        path: PathBuf::from("trajectories.csv"),
+        message: e.to_string(),
+    })?;
+    let base = impacts::baseline(&results, scenario.baseline.as_deref()).map_err(|message| OutputError::Input {
+        path: PathBuf::from("trajectories.csv"),
+        message,
+    })?;
+    let lines = impacts::headline(&results, base, &impacts::impacts(&results, base), fonts::Lang::En);
+    if lines.is_empty() {
+        return Ok(lines);
+    }
+    let heading = format!(
+        "Impacts against {}, paired over replicates [5%, 95%] (impacts.csv has every year and measure):",
+        results.strategies[base]
+    );
+    Ok(std::iter::once(heading)
+        .chain(lines.into_iter().map(|l| format!("  {l}")))
+        .collect())
+}
+
 /// The plots (PNG and SVG) and `report.html`, from `trajectories.csv` bytes and the
 /// manifest. `rebuilt_by` is the `sandan report` command line, when there was one.
 pub fn render_pictures(
@@ -138,12 +167,25 @@ pub fn render_pictures(
         path: PathBuf::from("trajectories.csv"),
         message: e.to_string(),
     })?;
+    let named = style
+        .baseline
+        .as_deref()
+        .or(Some(manifest.baseline.as_str()).filter(|b| !b.is_empty()));
+    let base = impacts::baseline(&results, named).map_err(|message| OutputError::Input {
+        path: PathBuf::from("trajectories.csv"),
+        message,
+    })?;
+    let impact_rows = impacts::impacts(&results, base);
+    let headline = impacts::headline(&results, base, &impact_rows, style.lang);
     let ctx = figures::FigureContext {
         lang: style.lang,
         scenario_name: &manifest.scenario_name,
     };
     let family = style.font.family.as_str();
-    let mut files = Vec::new();
+    let mut files = vec![(
+        impacts::FILE.to_string(),
+        impacts::impacts_csv(&results, base, &impact_rows),
+    )];
     let mut drawn = Vec::new();
     for fig in figures::figures(&results, &ctx) {
         let err = |ext: &str| {
@@ -165,6 +207,7 @@ pub fn render_pictures(
         totals: &totals,
         figures: &drawn,
         rebuilt_by,
+        impacts: &headline,
     });
     files.push(("report.html".to_string(), html));
     Ok(files)
@@ -255,6 +298,7 @@ mod tests {
         let style = Style {
             lang: fonts::Lang::En,
             font: fonts::resolve(fonts::Lang::En, None).unwrap(),
+            baseline: None,
         };
         let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None).unwrap();
         let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
@@ -262,6 +306,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "impacts.csv",
                 "incidence.png",
                 "incidence.svg",
                 "exits_reentries.png",
@@ -269,7 +314,7 @@ mod tests {
                 "report.html"
             ]
         );
-        let html = String::from_utf8(files[4].1.clone()).unwrap();
+        let html = String::from_utf8(files[5].1.clone()).unwrap();
         assert!(html.contains("<h1>t &amp; &lt;u&gt;</h1>"));
         assert!(html.contains("data-chart=\"incidence\""));
     }
@@ -279,6 +324,7 @@ mod tests {
         let style = Style {
             lang: fonts::Lang::En,
             font: fonts::resolve(fonts::Lang::En, None).unwrap(),
+            baseline: None,
         };
         let e = render_pictures(b"nonsense", &manifest(), None, &style, None).unwrap_err();
         assert!(matches!(e, OutputError::Input { .. }));

@@ -26,6 +26,9 @@ pub struct ReportInput<'a> {
     pub figures: &'a [(Figure, Vec<u8>)],
     /// The command that rebuilt this report, when it was `sandan report`.
     pub rebuilt_by: Option<&'a str>,
+    /// One line per strategy: its final-year impact against the baseline
+    /// ([`super::impacts::headline`]).
+    pub impacts: &'a [String],
 }
 
 /// Escape text for HTML element content and double-quoted attributes.
@@ -158,6 +161,26 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
             ),
         }
     );
+
+    // First the answer: each strategy's impact against the baseline, paired.
+    if !input.impacts.is_empty() {
+        let _ = writeln!(
+            h,
+            "<section>\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<ul>",
+            t("Impact against the baseline", "相对基准的影响"),
+            t(
+                "Each strategy against the baseline within the same replicates (same county, weather and prices): \
+                 the mean difference, its 5–95% range over replicates, how often it did better, and its extra spending \
+                 per additional person out of poverty. impacts.csv has every year and measure.",
+                "在相同重复（同一县、同样的天气与价格）内与基准对比：平均差异、重复间 5%–95% 区间、更好的次数，\
+                 以及每多一人脱贫的额外支出。impacts.csv 含各年各项指标。"
+            )
+        );
+        for line in input.impacts {
+            let _ = writeln!(h, "<li>{}</li>", escape(line));
+        }
+        let _ = writeln!(h, "</ul>\n</section>");
+    }
 
     // Results table.
     let _ = writeln!(

@@ -32,6 +32,8 @@ pub struct RunResults {
     pub metrics: Vec<String>,
     /// `values[strategy][replicate][year index][metric index]`
     values: Vec<Vec<Vec<Vec<f64>>>>,
+    /// The replicate numbers of `values[strategy]`, ascending.
+    replicate_numbers: Vec<Vec<u32>>,
 }
 
 /// One replicate's rows: `[year index][metric index]`.
@@ -147,6 +149,7 @@ impl RunResults {
             years,
             metrics,
             values,
+            replicate_numbers: reps,
         })
     }
 
@@ -174,6 +177,20 @@ impl RunResults {
     /// Replicates of one strategy.
     pub fn replicates(&self, strategy: usize) -> impl Iterator<Item = Replicate<'_>> {
         self.values.get(strategy).into_iter().flatten().map(|r| r.as_slice())
+    }
+
+    /// The replicates strategies `a` and `b` share, paired by replicate number: under
+    /// common random numbers both faced the same county and shocks.
+    pub fn paired(&self, a: usize, b: usize) -> Vec<(Replicate<'_>, Replicate<'_>)> {
+        let (na, nb) = (&self.replicate_numbers[a], &self.replicate_numbers[b]);
+        na.iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                nb.binary_search(r)
+                    .ok()
+                    .map(|j| (self.values[a][i].as_slice(), self.values[b][j].as_slice()))
+            })
+            .collect()
     }
 
     pub fn replicate_count(&self, strategy: usize) -> usize {

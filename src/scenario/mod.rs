@@ -149,6 +149,20 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
         }
     }
 
+    if let Some(b) = &raw.baseline
+        && !strategies.iter().any(|s| &s.name == b)
+    {
+        let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
+        return Err(here(Invalid {
+            path: KeyPath::default().key("baseline"),
+            message: format!(
+                "baseline '{}' is not a strategy of the scenario; it has: {}",
+                shown(b),
+                names.join(", ")
+            ),
+        }));
+    }
+
     Ok(Scenario {
         name,
         description: raw.description.clone(),
@@ -156,6 +170,7 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
         end_year: frame.end_year,
         seed: raw.seed,
         replicates: frame.replicates,
+        baseline: raw.baseline.clone(),
         strategies,
     })
 }

@@ -19,6 +19,8 @@ pub struct Scenario {
     pub end_year: i32,
     pub seed: u64,
     pub replicates: u32,
+    /// The strategy impacts are measured against, when the scenario names one.
+    pub baseline: Option<String>,
     pub strategies: Vec<Strategy>,
 }
 

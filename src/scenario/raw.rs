@@ -58,6 +58,9 @@ pub struct RawScenario {
     pub end_year: i64,
     pub seed: u64,
     pub replicates: i64,
+    /// The strategy impacts are measured against (`impacts.csv`, the report's first
+    /// paragraph); default `no_program` if the scenario has it, else the first.
+    pub baseline: Option<String>,
     pub poverty_line: RawYearTable,
     pub population: RawPopulation,
     pub village: Vec<RawVillage>,
@@ -85,6 +88,7 @@ impl Default for RawScenario {
             end_year: 2020,
             seed: 1,
             replicates: 20,
+            baseline: None,
             // DOMAIN.md, "Numbers from public sources": the official line at current
             // prices. 2017 and 2018 are marked unverified there; 2019 is weakly sourced.
             poverty_line: table(&[
