@@ -181,6 +181,9 @@ pub enum CliError {
     /// A calibration flag or directory the user can fix.
     #[error("{0}")]
     Usage(String),
+    /// A fault of sandan's own, such as a result that is not a finite number.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl CliError {
@@ -190,7 +193,7 @@ impl CliError {
             CliError::Scenario(ScenarioError::Read { .. }) => 2,
             CliError::Font(_) => 2,
             CliError::Output(output::OutputError::Input { .. }) => 2,
-            CliError::Output(_) | CliError::Threads { .. } => 1,
+            CliError::Output(_) | CliError::Threads { .. } | CliError::Internal(_) => 1,
             CliError::Sweep(e) => e.exit_code(),
             CliError::Usage(_) => 2,
         }
@@ -310,6 +313,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let sink = households.as_ref().map(|w| w as &dyn engine::HouseholdSink);
     let records = pool.install(|| engine::run_recording(&scenario, sink, &|| progress.tick()));
     progress.finish();
+    // Before anything is written: a dropped households writer removes its parts.
+    check_finite(&scenario, &records)?;
     let households = households.map(|w| w.finish()).transpose()?;
 
     let info = RunInfo {
@@ -334,6 +339,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             started.elapsed().as_secs_f64(),
             paths(&written)
         );
+    }
+    Ok(())
+}
+
+/// Refuse results with a value that is not a finite number (issue 16): validation
+/// bounds every input, so such a value is a fault of sandan's, reported rather than
+/// written as `inf` or `NaN`.
+fn check_finite(scenario: &Scenario, records: &[engine::RunRecord]) -> Result<(), CliError> {
+    for r in records {
+        if let Some((year, metric, x)) = r.first_non_finite() {
+            return Err(CliError::Internal(format!(
+                "strategy '{}', replicate {}, year {year}: metric {metric} is {x}, not a finite number; no results were written",
+                scenario.strategies[r.strategy].name, r.replicate
+            )));
+        }
     }
     Ok(())
 }
@@ -471,4 +491,24 @@ fn paths(written: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue16_a_non_finite_result_is_an_internal_error_naming_where() {
+        let text = "start_year = 2016\nend_year = 2017\n[[village]]\nname = \"a\"\nhouseholds = 5\n";
+        let s = scenario::parse(text, "t.toml", "t").unwrap();
+        let mut records = engine::run(&s, &|| {});
+        check_finite(&s, &records).unwrap();
+        records[0].years[1].mean_income = f64::INFINITY;
+        let e = check_finite(&s, &records).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.to_string(),
+            "internal error: strategy 'no_program', replicate 0, year 2017: metric mean_income is inf, not a finite number; no results were written"
+        );
+    }
 }

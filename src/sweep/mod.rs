@@ -71,13 +71,16 @@ pub enum SweepError {
     },
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A fault of sandan's own, such as a result that is not a finite number.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl SweepError {
     /// 2 when the user can fix the input, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            SweepError::Io { .. } | SweepError::Output(_) => 1,
+            SweepError::Io { .. } | SweepError::Output(_) | SweepError::Internal(_) => 1,
             _ => 2,
         }
     }
@@ -287,11 +290,13 @@ impl Plan {
 
     /// Simulate run `run` (every chosen strategy) and return its CSV rows.
     pub fn run_block(&self, run: u64) -> Result<Vec<u8>, SweepError> {
-        Ok(self.run_block_at(run, &self.point_scenario(self.point_of(run) as usize)?))
+        self.run_block_at(run, &self.point_scenario(self.point_of(run) as usize)?)
     }
 
     /// As [`Plan::run_block`], given the point's scenario (from [`Plan::point_scenario`]).
-    pub fn run_block_at(&self, run: u64, point_scenario: &Scenario) -> Vec<u8> {
+    /// A result that is not a finite number (a fault of sandan's: validation bounds
+    /// every input) is an error, and the run's rows are not written.
+    pub fn run_block_at(&self, run: u64, point_scenario: &Scenario) -> Result<Vec<u8>, SweepError> {
         let reps = u64::from(self.replicates);
         let (point, replicate) = (run / reps, (run % reps) as u32);
         let seed = self.run_seed(point, replicate);
@@ -303,6 +308,12 @@ impl Plan {
             // Replicate 0 of a scenario whose seed is the run's seed: the pair
             // (seed, 0) names the run's random numbers completely.
             let rec = engine::simulate(&scenario, *s, 0);
+            if let Some((year, metric, x)) = rec.first_non_finite() {
+                return Err(SweepError::Internal(format!(
+                    "point {point} ({}), strategy '{name}', replicate {replicate}, year {year}: metric {metric} is {x}, not a finite number; the run's rows were not written",
+                    self.assignment(point as usize)
+                )));
+            }
             for m in &rec.years {
                 let mut row: Vec<String> = vec![run.to_string(), point.to_string()];
                 row.extend(params.iter().cloned());
@@ -316,7 +327,7 @@ impl Plan {
                 out.extend(csv_line(row.iter().map(String::as_str)));
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -407,7 +418,7 @@ pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -
                 observer.run_done();
                 b
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         store.append(&blocks)?;
         next = upto;
     }
