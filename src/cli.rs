@@ -305,6 +305,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    clean(&dir, args.quiet);
     let households = if args.households {
         Some(output::households::HouseholdsWriter::new(&scenario, &dir)?)
     } else {
@@ -392,6 +393,7 @@ fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
         }
     });
     let (_, pool) = pool(args.threads)?;
+    clean(&dir, args.quiet);
     let (start, end) = shard.range(plan.total_runs());
     let progress = Progress::new(end - start, args.quiet, "runs");
     let outcome = pool.install(|| sweep::execute(&plan, &dir, shard, &progress));
@@ -481,6 +483,19 @@ impl sweep::Observer for Progress {
 
     fn run_done(&self) {
         self.tick();
+    }
+}
+
+/// Remove the temporaries of interrupted runs from an output directory before a run
+/// or sweep writes into it (issue 16), and say so.
+fn clean(dir: &Path, quiet: bool) {
+    let removed = output::remove_stale_temporaries(dir);
+    if !quiet && !removed.is_empty() {
+        eprintln!(
+            "removed {} temporary files left by interrupted runs in {}",
+            removed.len(),
+            dir.display()
+        );
     }
 }
 

@@ -567,3 +567,20 @@ fn a_calibration_killed_mid_generation_resumes_to_the_same_bytes() {
         );
     }
 }
+
+#[test]
+fn issue16_a_run_removes_only_temporaries_of_dead_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Above Linux's largest pid (2^22): no live process has it.
+    let dead = out.join(".households.csv.part0.4194305.tmp");
+    let alive = out.join(format!(".trajectories.csv.{}.tmp", std::process::id()));
+    let other = out.join(".notes.tmp");
+    for p in [&dead, &alive, &other] {
+        std::fs::write(p, b"x").unwrap();
+    }
+    run_tiny(&out, &["--replicates", "1", "--quiet"]);
+    assert_eq!(dead.exists(), !cfg!(target_os = "linux"));
+    assert!(alive.exists() && other.exists());
+}
