@@ -221,7 +221,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // One line, whatever a message echoes (a path, a name).
+            eprintln!("error: {}", scenario::validate::one_line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -228,6 +228,13 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Vec<
         path: dir.join(name),
         message,
     };
+    // A regular file, or a directory no run wrote: say so, and write nothing.
+    if !dir.join("manifest.json").is_file() {
+        return Err(OutputError::Input {
+            path: dir.to_path_buf(),
+            message: "not a run directory (no manifest.json)".to_string(),
+        });
+    }
     let manifest = manifest::Manifest::from_json(&read_run_file(dir, "manifest.json")?)
         .map_err(|m| input("manifest.json", format!("not a sandan manifest: {m}")))?;
     let trajectories = read_run_file(dir, "trajectories.csv")?;
