@@ -9,6 +9,7 @@ mod calibrate;
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
 use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
+use crate::resources;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sweep::{self, SweepError, store::Shard};
 pub use calibrate::{CalibrateArgs, Method};
@@ -74,6 +75,8 @@ pub struct SweepArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub plot: PlotArgs,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -120,6 +123,8 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Also write households.csv: each household's status, income and yuan by source,
     /// every strategy and year of replicate 0 (one row per household-year: large for
     /// a large county).
@@ -130,6 +135,15 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub style: StyleArgs,
+}
+
+/// The resource limit a run or sweep is checked against before it starts.
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct LimitArgs {
+    /// Refuse to start when the estimated peak memory is above SIZE, e.g. 8G or 512M
+    /// [default: the machine's memory].
+    #[arg(long, value_name = "SIZE", value_parser = resources::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Language and font of the plots and the report.
@@ -299,6 +313,13 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let style = args.style.resolve()?;
     let scenario = scenario.with_run_settings(args.replicates, args.seed);
     let (threads, pool) = pool(args.threads)?;
+    let estimate = resources::run(&scenario, threads);
+    afford(&estimate, &args.limits, args.quiet).map_err(|why| {
+        let doc = toml_edit::Document::parse(text.as_str()).ok();
+        let path = scenario::validate::KeyPath::default().key(estimate.key);
+        let offset = doc.map_or(0, |d| scenario::offset_of(&d, &path));
+        scenario::located(&origin, &text, offset, format!("the run {why}"))
+    })?;
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
     let progress = Progress::new(jobs, args.quiet, "simulations");
@@ -393,7 +414,9 @@ fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
             base
         }
     });
-    let (_, pool) = pool(args.threads)?;
+    let (threads, pool) = pool(args.threads)?;
+    afford(&plan.estimate(threads), &args.limits, args.quiet)
+        .map_err(|why| CliError::Usage(format!("{}: the sweep {why}", args.design.display())))?;
     clean(&dir, args.quiet);
     let (start, end) = shard.range(plan.total_runs());
     let progress = Progress::new(end - start, args.quiet, "runs");
@@ -485,6 +508,18 @@ impl sweep::Observer for Progress {
     fn run_done(&self) {
         self.tick();
     }
+}
+
+/// Refuse an estimate above the memory limit (returns why), and warn about a long one.
+fn afford(estimate: &resources::Estimate, limits: &LimitArgs, quiet: bool) -> Result<(), String> {
+    let (limit, from) = resources::limit(limits.max_memory);
+    if let Some(why) = estimate.refusal(limit, &from) {
+        return Err(why);
+    }
+    if let Some(warning) = estimate.warning().filter(|_| !quiet) {
+        eprintln!("{warning}");
+    }
+    Ok(())
 }
 
 /// Remove the temporaries of interrupted runs from an output directory before a run

@@ -971,6 +971,10 @@ fn income_target(path: &KeyPath, t: raw::IncomeTarget) -> Checked<IncomeTarget> 
 /// memory of a workstation, and the message says so before any allocation.
 pub const MAX_HOUSEHOLDS: i64 = 50_000_000;
 
+/// The most villages we accept: a province, not a county, has this many, and
+/// each costs memory in every strategy's model before a run could refuse it.
+pub const MAX_VILLAGES: i64 = 1_000_000;
+
 fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     let vp = root.key("village");
     if raw.village.is_empty() {
@@ -991,12 +995,20 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     // `village` column, so two villages may not share one (issue 16).
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut total: i64 = 0;
+    let mut villages: i64 = 0;
     for (i, v) in raw.village.iter().enumerate() {
         let path = vp.index(i);
         if v.name.trim().is_empty() {
             return fail(&path.key("name"), "must not be empty");
         }
         let n = count(&path.key("count"), v.count, 1, 100_000)?;
+        villages += i64::from(n);
+        if villages > MAX_VILLAGES {
+            return fail(
+                &path.key("count"),
+                format!("brings the county to more than {MAX_VILLAGES} villages, the most sandan simulates"),
+            );
+        }
         let households = count(&path.key("households"), v.households, 1, MAX_HOUSEHOLDS)?;
         total += i64::from(n) * i64::from(households);
         if total > MAX_HOUSEHOLDS {

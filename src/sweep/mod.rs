@@ -100,6 +100,8 @@ pub struct Plan {
     pub replicates: u32,
     /// The chosen strategies' indices in the scenario, and their names.
     strategies: Vec<(usize, String)>,
+    /// The design's extent and its points' counties, for the resource estimate.
+    shape: crate::resources::SweepShape,
 }
 
 impl Plan {
@@ -188,7 +190,7 @@ impl Plan {
                     chosen
                 }
             };
-        let plan = Plan {
+        let mut plan = Plan {
             scenario_file: scenario_file.to_string(),
             scenario_hash: scenario::content_hash(scenario_text),
             default_name: default_name.to_string(),
@@ -199,16 +201,55 @@ impl Plan {
             replicates: design.replicates.unwrap_or(base.replicates),
             design,
             strategies,
+            shape: Default::default(),
         };
+        // A grid's first value of every key and each value of one key are points of
+        // the grid too (one per value, not one per combination): checked first, so
+        // that a bad value among a million points is reported at once.
+        if plan.design.method == design::Method::Grid {
+            let screen = plan.design.screening_points();
+            if let Some(e) = screen
+                .par_iter()
+                .filter_map(|&p| plan.point_scenario(p).err())
+                .find_first(|_| true)
+            {
+                return Err(e);
+            }
+        }
         // In parallel, but the error reported is always the first bad point's.
+        let sizes = std::sync::Mutex::new((crate::resources::Size::default(), 0.0));
         let first_bad = (0..plan.design.points.len())
             .into_par_iter()
-            .filter_map(|p| plan.point_scenario(p).err())
+            .filter_map(|p| match plan.point_scenario(p) {
+                Ok(s) => {
+                    let size = crate::resources::Size::of(&s);
+                    let mut sizes = sizes.lock().unwrap_or_else(|e| e.into_inner());
+                    sizes.0 = sizes.0.max(size);
+                    sizes.1 += size.households as f64;
+                    None
+                }
+                Err(e) => Some(e),
+            })
             .find_first(|_| true);
-        match first_bad {
-            Some(e) => Err(e),
-            None => Ok(plan),
+        if let Some(e) = first_bad {
+            return Err(e);
         }
+        let (largest, households) = sizes.into_inner().unwrap_or_else(|e| e.into_inner());
+        plan.shape = crate::resources::SweepShape {
+            largest,
+            households,
+            points: plan.design.points.len() as u64,
+            keys: plan.design.keys.len(),
+            strategies: plan.strategies.len() as u64,
+            replicates: plan.replicates,
+            years: base.years_reported() as u64,
+        };
+        Ok(plan)
+    }
+
+    /// The sweep's peak memory and work on `threads` threads, before it runs.
+    pub fn estimate(&self, threads: usize) -> crate::resources::Estimate {
+        crate::resources::sweep(&self.shape, threads)
     }
 
     /// Runs in the whole sweep: points × replicates.
