@@ -45,6 +45,8 @@ pub enum Command {
         /// Also check a calibration targets file against the scenario.
         #[arg(long, value_name = "TARGETS.toml")]
         targets: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Fit a scenario's parameters to a record (ABC-SMC); run the same command again to
     /// resume an interrupted calibration.
@@ -227,7 +229,11 @@ pub fn main() -> ExitCode {
         None => run(&RunArgs::default()),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Report(args)) => report(&args),
-        Some(Command::Validate { scenario, targets }) => validate(&scenario, targets.as_deref()),
+        Some(Command::Validate {
+            scenario,
+            targets,
+            limits,
+        }) => validate(&scenario, targets.as_deref(), &limits),
         Some(Command::Sweep(args)) => run_sweep(&args),
         Some(Command::Calibrate(args)) => calibrate::calibrate(&args),
         Some(Command::Merge(args)) => merge(&args),
@@ -271,8 +277,12 @@ fn report(args: &ReportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
+fn validate(path: &Path, targets: Option<&Path>, limits: &LimitArgs) -> Result<(), CliError> {
     let (s, text) = scenario::load_with_text(path)?;
+    // What `run` would refuse, `validate` refuses too (on all cores, as `run`).
+    let (threads, _) = pool(None)?;
+    let estimate = resources::run(&s, threads);
+    afford(&estimate, limits, true).map_err(|why| too_large(&estimate, &path.display().to_string(), &text, &why))?;
     if let Some(t) = targets {
         let file = t.display().to_string();
         let ttext = std::fs::read_to_string(t).map_err(|source| ScenarioError::Read {
@@ -289,7 +299,7 @@ fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
     }
     let m = &s.strategies[0].model;
     println!(
-        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}",
+        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}; about {} of memory and {:.1e} household-years",
         path.display(),
         s.name,
         m.villages.len(),
@@ -301,7 +311,9 @@ fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
             .iter()
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        resources::bytes(estimate.bytes),
+        estimate.household_years
     );
     Ok(())
 }
@@ -314,12 +326,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let scenario = scenario.with_run_settings(args.replicates, args.seed);
     let (threads, pool) = pool(args.threads)?;
     let estimate = resources::run(&scenario, threads);
-    afford(&estimate, &args.limits, args.quiet).map_err(|why| {
-        let doc = toml_edit::Document::parse(text.as_str()).ok();
-        let path = scenario::validate::KeyPath::default().key(estimate.key);
-        let offset = doc.map_or(0, |d| scenario::offset_of(&d, &path));
-        scenario::located(&origin, &text, offset, format!("the run {why}"))
-    })?;
+    afford(&estimate, &args.limits, args.quiet).map_err(|why| too_large(&estimate, &origin, &text, &why))?;
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
     let progress = Progress::new(jobs, args.quiet, "simulations");
@@ -508,6 +515,14 @@ impl sweep::Observer for Progress {
     fn run_done(&self) {
         self.tick();
     }
+}
+
+/// The refusal of a run too large, located at the key of its largest part.
+fn too_large(estimate: &resources::Estimate, file: &str, text: &str, why: &str) -> CliError {
+    let doc = toml_edit::Document::parse(text).ok();
+    let path = scenario::validate::KeyPath::default().key(estimate.key);
+    let offset = doc.map_or(0, |d| scenario::offset_of(&d, &path));
+    scenario::located(file, text, offset, format!("the run {why}")).into()
 }
 
 /// Refuse an estimate above the memory limit (returns why), and warn about a long one.

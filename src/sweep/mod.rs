@@ -263,13 +263,16 @@ impl Plan {
         run_seed(self.seed, point, replicate)
     }
 
-    /// "key = value, …" for a point, as messages and CSV cells show it.
+    /// "key = value, …" for a point, as messages show it (huge numbers as `1e308`).
     pub fn assignment(&self, point: usize) -> String {
         self.design
             .keys
             .iter()
             .zip(&self.design.points[point].values)
-            .map(|(k, v)| format!("{k} = {}", cell(v)))
+            .map(|(k, v)| match v {
+                toml::Value::Float(x) => format!("{k} = {}", scenario::validate::number(*x)),
+                v => format!("{k} = {}", scenario::validate::shown(&cell(v))),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
