@@ -99,3 +99,12 @@ fn every_money_key_at_its_maximum_gives_finite_results() {
         assert_eq!(rec.first_non_finite(), None, "strategy {}", s.strategies[k].name);
     }
 }
+
+#[test]
+fn a_subnormal_productivity_spread_runs_finite() {
+    // Found by tests/mutate.rs: 5e-324 made a non-poor household's productivity inf.
+    let mut t = base();
+    apply_override(&mut t, "population.productivity_sd", toml::Value::Float(5e-324)).unwrap();
+    let s = parse(&t).unwrap();
+    assert_eq!(engine::simulate(&s, 0, 0).first_non_finite(), None);
+}
