@@ -280,8 +280,7 @@ fn report(args: &ReportArgs) -> Result<(), CliError> {
 fn validate(path: &Path, targets: Option<&Path>, limits: &LimitArgs) -> Result<(), CliError> {
     let (s, text) = scenario::load_with_text(path)?;
     // What `run` would refuse, `validate` refuses too (on all cores, as `run`).
-    let (threads, _) = pool(None)?;
-    let estimate = resources::run(&s, threads);
+    let estimate = resources::run(&s, threads(None));
     afford(&estimate, limits, true).map_err(|why| too_large(&estimate, &path.display().to_string(), &text, &why))?;
     if let Some(t) = targets {
         let file = t.display().to_string();
@@ -388,10 +387,14 @@ fn check_finite(scenario: &Scenario, records: &[engine::RunRecord]) -> Result<()
     Ok(())
 }
 
-fn pool(threads: Option<u16>) -> Result<(usize, rayon::ThreadPool), CliError> {
-    let threads = threads
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+/// The worker threads `--threads` asks for, or all cores.
+fn threads(flag: Option<u16>) -> usize {
+    flag.map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+fn pool(flag: Option<u16>) -> Result<(usize, rayon::ThreadPool), CliError> {
+    let threads = threads(flag);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
