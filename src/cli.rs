@@ -9,6 +9,7 @@ mod calibrate;
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
 use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
+use crate::resources;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sweep::{self, SweepError, store::Shard};
 pub use calibrate::{CalibrateArgs, Method};
@@ -44,6 +45,8 @@ pub enum Command {
         /// Also check a calibration targets file against the scenario.
         #[arg(long, value_name = "TARGETS.toml")]
         targets: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Fit a scenario's parameters to a record (ABC-SMC); run the same command again to
     /// resume an interrupted calibration.
@@ -73,6 +76,8 @@ pub struct SweepArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub plot: PlotArgs,
     /// Print nothing but errors.
@@ -120,6 +125,8 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Also write households.csv: each household's status, income and yuan by source,
     /// every strategy and year of replicate 0 (one row per household-year: large for
     /// a large county).
@@ -130,6 +137,15 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub style: StyleArgs,
+}
+
+/// The resource limit a run or sweep is checked against before it starts.
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct LimitArgs {
+    /// Refuse to start when the estimated peak memory is above SIZE, e.g. 8G or 512M
+    /// [default: the machine's memory].
+    #[arg(long, value_name = "SIZE", value_parser = resources::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Language and font of the plots and the report.
@@ -186,6 +202,9 @@ pub enum CliError {
     /// A calibration flag or directory the user can fix.
     #[error("{0}")]
     Usage(String),
+    /// A fault of sandan's own, such as a result that is not a finite number.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl CliError {
@@ -195,7 +214,7 @@ impl CliError {
             CliError::Scenario(ScenarioError::Read { .. }) => 2,
             CliError::Font(_) => 2,
             CliError::Output(output::OutputError::Input { .. }) => 2,
-            CliError::Output(_) | CliError::Threads { .. } => 1,
+            CliError::Output(_) | CliError::Threads { .. } | CliError::Internal(_) => 1,
             CliError::Sweep(e) => e.exit_code(),
             CliError::Usage(_) => 2,
         }
@@ -215,7 +234,11 @@ pub fn main() -> ExitCode {
         None => run(&RunArgs::default()),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Report(args)) => report(&args),
-        Some(Command::Validate { scenario, targets }) => validate(&scenario, targets.as_deref()),
+        Some(Command::Validate {
+            scenario,
+            targets,
+            limits,
+        }) => validate(&scenario, targets.as_deref(), &limits),
         Some(Command::Sweep(args)) => run_sweep(&args),
         Some(Command::Calibrate(args)) => calibrate::calibrate(&args),
         Some(Command::Merge(args)) => merge(&args),
@@ -223,7 +246,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // One line, whatever a message echoes (a path, a name).
+            eprintln!("error: {}", scenario::validate::one_line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }
@@ -258,8 +282,11 @@ fn report(args: &ReportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
+fn validate(path: &Path, targets: Option<&Path>, limits: &LimitArgs) -> Result<(), CliError> {
     let (s, text) = scenario::load_with_text(path)?;
+    // What `run` would refuse, `validate` refuses too (on all cores, as `run`).
+    let estimate = resources::run(&s, threads(None));
+    afford(&estimate, limits, true).map_err(|why| too_large(&estimate, &path.display().to_string(), &text, &why))?;
     if let Some(t) = targets {
         let file = t.display().to_string();
         let ttext = std::fs::read_to_string(t).map_err(|source| ScenarioError::Read {
@@ -276,7 +303,7 @@ fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
     }
     let m = &s.strategies[0].model;
     println!(
-        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}",
+        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}; about {} of memory and {:.1e} household-years",
         path.display(),
         s.name,
         m.villages.len(),
@@ -288,7 +315,9 @@ fn validate(path: &Path, targets: Option<&Path>) -> Result<(), CliError> {
             .iter()
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        resources::bytes(estimate.bytes),
+        estimate.household_years
     );
     Ok(())
 }
@@ -310,6 +339,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         scenario.baseline = Some(b.clone());
     }
     let (threads, pool) = pool(args.threads)?;
+    let estimate = resources::run(&scenario, threads);
+    afford(&estimate, &args.limits, args.quiet).map_err(|why| too_large(&estimate, &origin, &text, &why))?;
 
     let jobs = scenario.strategies.len() as u64 * u64::from(scenario.replicates);
     let progress = Progress::new(jobs, args.quiet, "simulations");
@@ -317,6 +348,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&scenario.name));
+    clean(&dir, args.quiet);
     let households = if args.households {
         Some(output::households::HouseholdsWriter::new(&scenario, &dir)?)
     } else {
@@ -325,6 +357,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let sink = households.as_ref().map(|w| w as &dyn engine::HouseholdSink);
     let records = pool.install(|| engine::run_recording(&scenario, sink, &|| progress.tick()));
     progress.finish();
+    // Before anything is written: a dropped households writer removes its parts.
+    check_finite(&scenario, &records)?;
     let households = households.map(|w| w.finish()).transpose()?;
 
     let info = RunInfo {
@@ -356,10 +390,29 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn pool(threads: Option<u16>) -> Result<(usize, rayon::ThreadPool), CliError> {
-    let threads = threads
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+/// Refuse results with a value that is not a finite number (issue 16): validation
+/// bounds every input, so such a value is a fault of sandan's, reported rather than
+/// written as `inf` or `NaN`.
+fn check_finite(scenario: &Scenario, records: &[engine::RunRecord]) -> Result<(), CliError> {
+    for r in records {
+        if let Some((year, metric, x)) = r.first_non_finite() {
+            return Err(CliError::Internal(format!(
+                "strategy '{}', replicate {}, year {year}: metric {metric} is {x}, not a finite number; no results were written",
+                scenario.strategies[r.strategy].name, r.replicate
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The worker threads `--threads` asks for, or all cores.
+fn threads(flag: Option<u16>) -> usize {
+    flag.map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+}
+
+fn pool(flag: Option<u16>) -> Result<(usize, rayon::ThreadPool), CliError> {
+    let threads = threads(flag);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -389,7 +442,10 @@ fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
             base
         }
     });
-    let (_, pool) = pool(args.threads)?;
+    let (threads, pool) = pool(args.threads)?;
+    afford(&plan.estimate(threads), &args.limits, args.quiet)
+        .map_err(|why| CliError::Usage(format!("{}: the sweep {why}", args.design.display())))?;
+    clean(&dir, args.quiet);
     let (start, end) = shard.range(plan.total_runs());
     let progress = Progress::new(end - start, args.quiet, "runs");
     let outcome = pool.install(|| sweep::execute(&plan, &dir, shard, &progress));
@@ -482,6 +538,39 @@ impl sweep::Observer for Progress {
     }
 }
 
+/// The refusal of a run too large, located at the key of its largest part.
+fn too_large(estimate: &resources::Estimate, file: &str, text: &str, why: &str) -> CliError {
+    let doc = toml_edit::Document::parse(text).ok();
+    let path = scenario::validate::KeyPath::default().key(estimate.key);
+    let offset = doc.map_or(0, |d| scenario::offset_of(&d, &path));
+    scenario::located(file, text, offset, format!("the run {why}")).into()
+}
+
+/// Refuse an estimate above the memory limit (returns why), and warn about a long one.
+fn afford(estimate: &resources::Estimate, limits: &LimitArgs, quiet: bool) -> Result<(), String> {
+    let (limit, from) = resources::limit(limits.max_memory);
+    if let Some(why) = estimate.refusal(limit, &from) {
+        return Err(why);
+    }
+    if let Some(warning) = estimate.warning().filter(|_| !quiet) {
+        eprintln!("{warning}");
+    }
+    Ok(())
+}
+
+/// Remove the temporaries of interrupted runs from an output directory before a run
+/// or sweep writes into it (issue 16), and say so.
+fn clean(dir: &Path, quiet: bool) {
+    let removed = output::remove_stale_temporaries(dir);
+    if !quiet && !removed.is_empty() {
+        eprintln!(
+            "removed {} temporary files left by interrupted runs in {}",
+            removed.len(),
+            dir.display()
+        );
+    }
+}
+
 /// Paths as a comma-separated list, for messages.
 fn paths(written: &[PathBuf]) -> String {
     written
@@ -489,4 +578,24 @@ fn paths(written: &[PathBuf]) -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue16_a_non_finite_result_is_an_internal_error_naming_where() {
+        let text = "start_year = 2016\nend_year = 2017\n[[village]]\nname = \"a\"\nhouseholds = 5\n";
+        let s = scenario::parse(text, "t.toml", "t").unwrap();
+        let mut records = engine::run(&s, &|| {});
+        check_finite(&s, &records).unwrap();
+        records[0].years[1].mean_income = f64::INFINITY;
+        let e = check_finite(&s, &records).unwrap_err();
+        assert_eq!(e.exit_code(), 1);
+        assert_eq!(
+            e.to_string(),
+            "internal error: strategy 'no_program', replicate 0, year 2017: metric mean_income is inf, not a finite number; no results were written"
+        );
+    }
 }

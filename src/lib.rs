@@ -11,6 +11,7 @@
 //! * [`engine`] — the yearly cycle and the replicate runner;
 //! * [`metrics`] — what is measured and how replicates are summarised;
 //! * [`output`] — CSV, plots (PNG, SVG), `report.html`, the manifest and the final table;
+//! * [`resources`] — the memory and work a run or sweep will need, checked before it starts;
 //! * [`rng`] — randomness derived from (seed, replicate, stream, entity, year);
 //! * [`sweep`] — parameter sweeps: designs, resumable results, shards and merging.
 
@@ -46,6 +47,7 @@ pub mod engine;
 pub mod metrics;
 pub mod output;
 pub mod programs;
+pub mod resources;
 pub mod rng;
 pub mod scenario;
 pub mod stats;

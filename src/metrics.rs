@@ -330,6 +330,30 @@ impl HouseholdRecorder {
     }
 }
 
+impl YearMetrics {
+    /// The metrics that are undefined (NaN, written `NA`) by design in some years: a
+    /// count of designated poor villages when none is designated, success rates in a
+    /// year without projects, a cost per person exited before anyone exited.
+    pub const MAY_BE_NA: &'static [&'static str] = &[
+        "poor_villages_exited",
+        "project_success_rate",
+        "project_success_supported",
+        "project_success_unsupported",
+        "cost_per_person_exited",
+    ];
+
+    /// The first metric that is not a finite number, other than a [`Self::MAY_BE_NA`]
+    /// metric's NaN: its name and value. Any such value is a fault of sandan's, since
+    /// validation bounds every input (issue 16).
+    pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
+        Self::NAMES
+            .iter()
+            .zip(self.values())
+            .find(|(name, x)| !(x.is_finite() || x.is_nan() && Self::MAY_BE_NA.contains(name)))
+            .map(|(name, x)| (*name, x))
+    }
+}
+
 /// Summary of one metric over replicates.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -396,6 +420,27 @@ mod tests {
         let at = |n: &str| v[YearMetrics::NAMES.iter().position(|&x| x == n).unwrap()];
         assert_eq!(at("incidence"), 0.25);
         assert_eq!(at("gini"), 0.4);
+    }
+
+    #[test]
+    fn only_documented_metrics_may_be_na() {
+        for name in YearMetrics::MAY_BE_NA {
+            assert!(YearMetrics::NAMES.contains(name), "{name}");
+        }
+        let mut m = YearMetrics {
+            cost_per_person_exited: f64::NAN,
+            poor_villages_exited: f64::NAN,
+            ..Default::default()
+        };
+        assert_eq!(m.first_non_finite(), None);
+        m.cost_per_person_exited = f64::INFINITY;
+        assert_eq!(m.first_non_finite(), Some(("cost_per_person_exited", f64::INFINITY)));
+        m.cost_per_person_exited = 0.0;
+        m.mean_income = f64::NAN;
+        assert!(
+            m.first_non_finite()
+                .is_some_and(|(n, x)| n == "mean_income" && x.is_nan())
+        );
     }
 
     #[test]

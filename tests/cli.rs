@@ -653,3 +653,159 @@ fn impacts_of_a_twin_are_zero_and_the_baseline_is_chosen() {
     assert!(err.contains("no strategy 'nope'"), "{err}");
     assert!(!dir.path().join("never").exists());
 }
+
+#[test]
+fn issue16_a_run_removes_only_temporaries_of_dead_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    // Above Linux's largest pid (2^22): no live process has it.
+    let dead = out.join(".households.csv.part0.4194305.tmp");
+    let alive = out.join(format!(".trajectories.csv.{}.tmp", std::process::id()));
+    let other = out.join(".notes.tmp");
+    for p in [&dead, &alive, &other] {
+        std::fs::write(p, b"x").unwrap();
+    }
+    run_tiny(&out, &["--replicates", "1", "--quiet"]);
+    assert_eq!(dead.exists(), !cfg!(target_os = "linux"));
+    assert!(alive.exists() && other.exists());
+}
+
+/// A scenario file in `dir`: tiny.toml with `extra` lines after its header.
+fn tiny_with(dir: &Path, name: &str, extra: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(fixture("tiny.toml")).unwrap();
+    let (head, tail) = text.split_once("[population]").unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{head}{extra}\n[population]{tail}")).unwrap();
+    path
+}
+
+/// `args` exit 2 with one line on stderr that contains each of `needles`, and
+/// `out` is never created.
+fn refused(args: &[&std::ffi::OsStr], out: &Path, needles: &[&str]) {
+    let o = sandan()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{n}: {stderr}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn issue16_a_run_too_large_for_the_memory_limit_is_refused_naming_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let big = tiny_with(dir.path(), "big.toml", "");
+    let text = std::fs::read_to_string(&big)
+        .unwrap()
+        .replace("households = 60", "households = 200000");
+    std::fs::write(&big, text).unwrap();
+    let run = |path: &Path, limit: &str| vec![os("run"), path.as_os_str().to_owned(), os("--max-memory"), os(limit)];
+    let args = run(&big, "20M");
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    refused(
+        &args,
+        &out,
+        &[
+            "big.toml:12:1: the run needs about",
+            "limit of 20.0 MiB (--max-memory)",
+            "200040 households (village.households × village.count)",
+        ],
+    );
+    let reps = fixture("tiny.toml");
+    let args = [
+        os("run"),
+        os(&reps),
+        os("--replicates"),
+        os("100000"),
+        os("--max-memory"),
+        os("1G"),
+    ];
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    refused(
+        &args,
+        &out,
+        &[
+            "tiny.toml:6:14: the run needs about 1.7 GiB",
+            "600000 result rows (replicates 100000 × 3 years",
+        ],
+    );
+    let members = tiny_with(
+        dir.path(),
+        "members.toml",
+        "[[program.member_kind]]\nname = \"m\"\nper_village = 10000\ncapacity = 1\nskill_share = 0.5\nskill = { mean = 0.5, sd = 0.1 }\nspare_time = { mean = 0.5, sd = 0.1 }\neffectiveness = { mean = 0.5, sd = 0.1 }\n",
+    );
+    let args = run(&members, "16.5M");
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    refused(
+        &args,
+        &out,
+        &["20000 party members (program.member_kind.per_village × villages)"],
+    );
+    // The same runs within the limit the machine gives start (the first one runs).
+    run_tiny(&out, &["--replicates", "1", "--quiet", "--max-memory", "1G"]);
+    sandan().args(["run", "--max-memory", "8X"]).assert().code(2);
+}
+
+#[test]
+fn issue16_a_sweep_too_large_is_refused_and_a_bad_grid_value_is_found_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let tiny = fixture("tiny.toml");
+    let grid = fixture("sweep_grid.toml");
+    let args = [
+        os("sweep"),
+        os(&tiny),
+        os("--design"),
+        os(&grid),
+        os("--max-memory"),
+        os("16M"),
+        os("--quiet"),
+    ];
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    refused(
+        &args,
+        &out,
+        &[
+            "sweep_grid.toml: the sweep needs about",
+            "limit of 16.0 MiB (--max-memory)",
+        ],
+    );
+    // A million points whose bad value is the last of the first key: found among
+    // the grid's 2,000 one-value points, not after a million.
+    let first: Vec<String> = (0..999)
+        .map(|i| format!("{}", 0.0005 * f64::from(i)))
+        .chain(["2.0".into()])
+        .collect();
+    let second: Vec<String> = (0..1000).map(|i| format!("{}", 0.3 + 0.0001 * f64::from(i))).collect();
+    let design = dir.path().join("million.toml");
+    std::fs::write(
+        &design,
+        format!(
+            "replicates = 1\n[grid]\n\"dibao.take_up_other\" = [{}]\n\"dibao.take_up_registered\" = [{}]\n",
+            first.join(", "),
+            second.join(", ")
+        ),
+    )
+    .unwrap();
+    let args = [os("sweep"), os(&tiny), os("--design"), design.as_os_str().to_owned()];
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    refused(
+        &args,
+        &out,
+        &[
+            "million.toml: point 999000 (dibao.take_up_other = 2, ",
+            "must be between 0 and 1, got 2",
+        ],
+    );
+}

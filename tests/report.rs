@@ -129,7 +129,11 @@ fn report_fails(dir: &Path, code: i32, needle: &str) {
 #[test]
 fn issue_5_report_on_a_damaged_run_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    report_fails(&dir.path().join("nothing"), 2, "manifest.json: not found");
+    report_fails(
+        &dir.path().join("nothing"),
+        2,
+        "nothing: not a run directory (no manifest.json)",
+    );
     let out = dir.path().join("tiny");
     run_tiny(&out, &["--replicates", "1"]);
     let traj = out.join("trajectories.csv");
@@ -145,6 +149,25 @@ fn issue_5_report_on_a_damaged_run_names_the_file() {
     report_fails(&out, 2, "summary.csv: the header");
     std::fs::write(out.join("manifest.json"), "{").unwrap();
     report_fails(&out, 2, "manifest.json: not a sandan manifest");
+}
+
+#[test]
+fn issue16_report_on_a_file_or_a_directory_without_manifest_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trajectories.csv");
+    std::fs::write(&file, "not a run").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for path in [&file, &empty] {
+        let out = sandan().arg("report").arg(path).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!("error: {}: not a run directory (no manifest.json)\n", path.display())
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a run");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
 }
 
 #[test]

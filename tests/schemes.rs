@@ -287,7 +287,7 @@ fn the_collective_takes_its_share_and_pays_it_out_the_next_year() {
             w[0].collective_income
         );
     }
-    let high = make("scheme_share = 0.25\ntarget = 1e12");
+    let high = make("scheme_share = 0.25\ntarget = 1e10");
     assert!(
         simulate(&high, 0, 0).years[1..]
             .iter()

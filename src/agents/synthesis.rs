@@ -501,7 +501,10 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
 fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd: f64, u: f64) -> f64 {
     let mu = -0.5 * sd * sd;
     let e_of = |z: f64| (mu + sd * z).exp();
-    if scaled <= 0.0 || sd == 0.0 {
+    // A spread below 1e-9 cannot move productivity across the line within f64 (the
+    // crossing's z overflows to ±inf, and a non-poor household's draw became inf, its
+    // income NaN: found by tests/mutate.rs, issue 16): treat it as none.
+    if scaled <= 0.0 || sd < 1e-9 {
         // Productivity does not matter (no labour) or cannot vary: keep it at its
         // mean, nudged across the line only if the household has labour income.
         if scaled > 0.0 {

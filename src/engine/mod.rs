@@ -259,6 +259,16 @@ pub struct RunRecord {
     pub years: Vec<YearMetrics>,
 }
 
+impl RunRecord {
+    /// The first year and metric whose value is not a finite number (other than a
+    /// documented NA, [`YearMetrics::MAY_BE_NA`]), with the value.
+    pub fn first_non_finite(&self) -> Option<(i32, &'static str, f64)> {
+        self.years
+            .iter()
+            .find_map(|m| m.first_non_finite().map(|(name, x)| (m.year, name, x)))
+    }
+}
+
 /// Where a run sends each household's year, as it simulates them, for
 /// `households.csv`: replicate 0 of every strategy, one year at a time, so that
 /// nothing accumulates in memory. Called from the simulation threads; the years of

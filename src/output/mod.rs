@@ -78,6 +78,44 @@ pub fn write_atomic_with(
     result.map_err(io)
 }
 
+/// The process id in the name of a temporary file of sandan's own naming,
+/// `.NAME.PID.tmp` ([`write_atomic`]; `households.csv`'s parts are
+/// `.households.csv.partK.PID.tmp`), or `None` if `file_name` is not one.
+fn temporary_pid(file_name: &str) -> Option<u32> {
+    let (name, pid) = file_name.strip_prefix('.')?.strip_suffix(".tmp")?.rsplit_once('.')?;
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if name.is_empty() || !digits {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Remove what interrupted runs left in `dir`: files of sandan's own temporary
+/// naming whose process is gone (a killed run's parts of `households.csv` can be
+/// hundreds of megabytes). Only where `/proc/PID` tells whether a process lives
+/// (Linux); elsewhere nothing is removed. Returns the paths removed.
+pub fn remove_stale_temporaries(dir: &Path) -> Vec<PathBuf> {
+    let proc = Path::new("/proc");
+    if !cfg!(target_os = "linux") || !proc.join("self").exists() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(temporary_pid) else {
+            continue;
+        };
+        let stale = !proc.join(pid.to_string()).exists() && entry.file_type().is_ok_and(|t| t.is_file());
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    removed
+}
+
 /// Everything about a run that the manifest records besides the results.
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -233,6 +271,13 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Vec<
         path: dir.join(name),
         message,
     };
+    // A regular file, or a directory no run wrote: say so, and write nothing.
+    if !dir.join("manifest.json").is_file() {
+        return Err(OutputError::Input {
+            path: dir.to_path_buf(),
+            message: "not a run directory (no manifest.json)".to_string(),
+        });
+    }
     let manifest = manifest::Manifest::from_json(&read_run_file(dir, "manifest.json")?)
         .map_err(|m| input("manifest.json", format!("not a sandan manifest: {m}")))?;
     let trajectories = read_run_file(dir, "trajectories.csv")?;
@@ -343,6 +388,42 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.csv")]);
+    }
+
+    #[test]
+    fn issue16_only_temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = std::process::id();
+        // Above the largest pid Linux gives (2^22), so never a live process.
+        let dead = 4_194_305;
+        let names = [
+            format!(".trajectories.csv.{dead}.tmp"),
+            format!(".households.csv.part1.{}.tmp", dead + 1),
+            format!(".trajectories.csv.{own}.tmp"),
+            ".summary.csv.tmp".to_string(),
+            format!("trajectories.csv.{dead}.tmp"),
+            format!(".{dead}.tmp"),
+            format!(".a.{dead}x.tmp"),
+            "results.csv".to_string(),
+        ];
+        for n in &names {
+            std::fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        let removed = remove_stale_temporaries(dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut expected: Vec<String> = names[2..].to_vec();
+        expected.sort();
+        if cfg!(target_os = "linux") {
+            assert_eq!(removed.len(), 2, "{removed:?}");
+            assert_eq!(left, expected);
+        } else {
+            assert!(removed.is_empty());
+        }
+        assert!(remove_stale_temporaries(&dir.path().join("missing")).is_empty());
     }
 
     #[test]

@@ -104,6 +104,17 @@ fn fail<T>(path: &KeyPath, what: impl std::fmt::Display) -> Checked<T> {
     })
 }
 
+/// A number as a message shows it: as written for ordinary sizes, in exponent form
+/// when huge or tiny, so that `1e308` is not echoed as 309 digits.
+pub fn number(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-6..1e15).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 fn finite(path: &KeyPath, x: f64) -> Checked<f64> {
     if x.is_finite() {
         Ok(x)
@@ -118,7 +129,7 @@ pub fn unit(path: &KeyPath, x: f64) -> Checked<f64> {
     if (0.0..=1.0).contains(&x) {
         Ok(x)
     } else {
-        fail(path, format!("must be between 0 and 1, got {x}"))
+        fail(path, format!("must be between 0 and 1, got {}", number(x)))
     }
 }
 
@@ -127,8 +138,38 @@ pub fn non_negative(path: &KeyPath, x: f64) -> Checked<f64> {
     if x >= 0.0 {
         Ok(x)
     } else {
-        fail(path, format!("must be at least 0, got {x}"))
+        fail(path, format!("must be at least 0, got {}", number(x)))
     }
+}
+
+/// The most yuan a money key may state (a price, cost, wage, standard, line, budget,
+/// a yearly amount per person, per mu or per head): ten billion. Far above any
+/// county's figures, and far enough below the range of `f64` that no sum or product
+/// of a run overflows to `inf` (issue 16).
+pub const MAX_YUAN: f64 = 1e10;
+
+/// The most mu of land a farmland distribution or an item's requirement may state.
+pub const MAX_MU: f64 = 1e6;
+
+/// The largest value of an index (`income.nonwage_index`, 1 in the base year).
+pub const MAX_INDEX: f64 = 1e3;
+
+/// The largest coefficient of variation (sd / mean) of a lognormal quantity: beyond
+/// it a draw is no longer a plausible amount (σ = 3; at 100 the spread already
+/// puts one draw in a million above 10⁶ times the median).
+pub const MAX_CV: f64 = 100.0;
+
+fn at_most(path: &KeyPath, x: f64, max: f64, unit: &str) -> Checked<f64> {
+    if x <= max {
+        Ok(x)
+    } else {
+        fail(path, format!("must be at most {max}{unit}, got {}", number(x)))
+    }
+}
+
+/// An amount of money: from 0 to [`MAX_YUAN`].
+pub fn yuan(path: &KeyPath, x: f64) -> Checked<f64> {
+    at_most(path, non_negative(path, x)?, MAX_YUAN, " yuan")
 }
 
 pub fn positive(path: &KeyPath, x: f64) -> Checked<f64> {
@@ -136,7 +177,7 @@ pub fn positive(path: &KeyPath, x: f64) -> Checked<f64> {
     if x > 0.0 {
         Ok(x)
     } else {
-        fail(path, format!("must be greater than 0, got {x}"))
+        fail(path, format!("must be greater than 0, got {}", number(x)))
     }
 }
 
@@ -170,11 +211,32 @@ fn unit_dist(path: &KeyPath, d: MeanSd) -> Checked<Dist> {
     Ok(Dist::beta(d.mean, d.sd))
 }
 
-/// A non-negative quantity given by mean and sd: a lognormal distribution.
-fn positive_dist(path: &KeyPath, d: MeanSd) -> Checked<Dist> {
-    non_negative(&path.key("mean"), d.mean)?;
-    non_negative(&path.key("sd"), d.sd)?;
-    Ok(Dist::lognormal(d.mean, d.sd))
+/// A non-negative quantity given by mean and sd, each at most `max` (`unit` names
+/// what it counts): a lognormal distribution.
+fn positive_dist(path: &KeyPath, d: MeanSd, max: f64, unit: &str) -> Checked<Dist> {
+    let mean = at_most(&path.key("mean"), non_negative(&path.key("mean"), d.mean)?, max, unit)?;
+    let sd = at_most(&path.key("sd"), non_negative(&path.key("sd"), d.sd)?, max, unit)?;
+    if sd > MAX_CV * mean && mean > 0.0 {
+        return fail(
+            &path.key("sd"),
+            format!(
+                "must be at most {MAX_CV} times the mean ({}), the widest spread sandan draws from, got {}",
+                number(mean),
+                number(sd)
+            ),
+        );
+    }
+    Ok(Dist::lognormal(mean, sd))
+}
+
+/// Money given by mean and sd.
+fn money_dist(path: &KeyPath, d: MeanSd) -> Checked<Dist> {
+    positive_dist(path, d, MAX_YUAN, " yuan")
+}
+
+/// Land given by mean and sd.
+fn land_dist(path: &KeyPath, d: MeanSd) -> Checked<Dist> {
+    positive_dist(path, d, MAX_MU, " mu")
 }
 
 fn year(path: &KeyPath, y: i64) -> Checked<i32> {
@@ -185,7 +247,14 @@ fn year(path: &KeyPath, y: i64) -> Checked<i32> {
     }
 }
 
-fn year_table(path: &KeyPath, t: &std::collections::BTreeMap<String, f64>, min: f64) -> Checked<YearTable> {
+/// A value by year, each from `min` to `max` (`unit` names what it counts).
+fn year_table(
+    path: &KeyPath,
+    t: &std::collections::BTreeMap<String, f64>,
+    min: f64,
+    max: f64,
+    unit: &str,
+) -> Checked<YearTable> {
     if t.is_empty() {
         return fail(path, "must list at least one year, e.g. { 2016 = 2952 }");
     }
@@ -207,8 +276,9 @@ fn year_table(path: &KeyPath, t: &std::collections::BTreeMap<String, f64>, min: 
         let y = year(&p, y)?;
         finite(&p, *v)?;
         if *v < min {
-            return fail(&p, format!("must be at least {min}, got {v}"));
+            return fail(&p, format!("must be at least {min}, got {}", number(*v)));
         }
+        at_most(&p, *v, max, unit)?;
         points.push((y, *v));
     }
     points.sort_by_key(|&(y, _)| y);
@@ -258,30 +328,42 @@ pub fn frame(raw: &RawScenario) -> Checked<Frame> {
 pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     let root = KeyPath::default();
 
-    let poverty_line = year_table(&root.key("poverty_line"), &raw.poverty_line, 1.0)?;
+    let poverty_line = year_table(&root.key("poverty_line"), &raw.poverty_line, 1.0, MAX_YUAN, " yuan")?;
     let population = population(&root.key("population"), raw)?;
     let villages = villages(&root, raw)?;
 
     let ip = root.key("income");
     let i = &raw.income;
     let income = Income {
-        farm_net_per_mu: non_negative(&ip.key("farm_net_per_mu"), i.farm_net_per_mu)?,
-        land_rent_per_mu: non_negative(&ip.key("land_rent_per_mu"), i.land_rent_per_mu)?,
-        farm_noise_sd: non_negative(&ip.key("farm_noise_sd"), i.farm_noise_sd)?,
-        local_wage_per_day: year_table(&ip.key("local_wage_per_day"), &i.local_wage_per_day, 0.0)?,
+        farm_net_per_mu: yuan(&ip.key("farm_net_per_mu"), i.farm_net_per_mu)?,
+        land_rent_per_mu: yuan(&ip.key("land_rent_per_mu"), i.land_rent_per_mu)?,
+        farm_noise_sd: bounded(&ip.key("farm_noise_sd"), i.farm_noise_sd, 0.0, 2.0)?,
+        local_wage_per_day: year_table(
+            &ip.key("local_wage_per_day"),
+            &i.local_wage_per_day,
+            0.0,
+            MAX_YUAN,
+            " yuan",
+        )?,
         local_days_mean: bounded(&ip.key("local_days").key("mean"), i.local_days.mean, 0.0, 365.0)?,
-        local_days_sd: non_negative(&ip.key("local_days").key("sd"), i.local_days.sd)?,
-        migrant_monthly_wage: year_table(&ip.key("migrant_monthly_wage"), &i.migrant_monthly_wage, 0.0)?,
-        migrant_wage_sd: non_negative(&ip.key("migrant_wage_sd"), i.migrant_wage_sd)?,
+        local_days_sd: bounded(&ip.key("local_days").key("sd"), i.local_days.sd, 0.0, 365.0)?,
+        migrant_monthly_wage: year_table(
+            &ip.key("migrant_monthly_wage"),
+            &i.migrant_monthly_wage,
+            0.0,
+            MAX_YUAN,
+            " yuan",
+        )?,
+        migrant_wage_sd: bounded(&ip.key("migrant_wage_sd"), i.migrant_wage_sd, 0.0, 2.0)?,
         migrant_months_mean: bounded(&ip.key("migrant_months").key("mean"), i.migrant_months.mean, 0.0, 12.0)?,
-        migrant_months_sd: non_negative(&ip.key("migrant_months").key("sd"), i.migrant_months.sd)?,
+        migrant_months_sd: bounded(&ip.key("migrant_months").key("sd"), i.migrant_months.sd, 0.0, 12.0)?,
         remittance_share: unit(&ip.key("remittance_share"), i.remittance_share)?,
         skill_effect: bounded(&ip.key("skill_effect"), i.skill_effect, 0.0, 2.0)?,
         motivation_effect: unit(&ip.key("motivation_effect"), i.motivation_effect)?,
-        other_income_per_capita: non_negative(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
-        property_per_capita: non_negative(&ip.key("property_per_capita"), i.property_per_capita)?,
-        business_per_labourer: non_negative(&ip.key("business_per_labourer"), i.business_per_labourer)?,
-        nonwage_index: year_table(&ip.key("nonwage_index"), &i.nonwage_index, 0.0)?,
+        other_income_per_capita: yuan(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
+        property_per_capita: yuan(&ip.key("property_per_capita"), i.property_per_capita)?,
+        business_per_labourer: yuan(&ip.key("business_per_labourer"), i.business_per_labourer)?,
+        nonwage_index: year_table(&ip.key("nonwage_index"), &i.nonwage_index, 0.0, MAX_INDEX, "")?,
         persistence: unit(&ip.key("persistence"), i.persistence)?,
         persistent_sd: bounded(&ip.key("persistent_sd"), i.persistent_sd, 0.0, 2.0)?,
         fit: None,
@@ -289,10 +371,10 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
 
     let sp = root.key("shocks");
     let s = &raw.shocks;
-    non_negative(&sp.key("weather_sd"), s.weather_sd)?;
+    bounded(&sp.key("weather_sd"), s.weather_sd, 0.0, 2.0)?;
     unit(&sp.key("drought_probability"), s.drought_probability)?;
     unit(&sp.key("drought_loss"), s.drought_loss)?;
-    non_negative(&sp.key("price_sd"), s.price_sd)?;
+    bounded(&sp.key("price_sd"), s.price_sd, 0.0, 2.0)?;
 
     let hp = root.key("health");
     let h = &raw.health;
@@ -300,8 +382,8 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     unit(&hp.key("chronic_acute_rate"), h.chronic_acute_rate)?;
     unit(&hp.key("chronic_onset_rate"), h.chronic_onset_rate)?;
     let health_draws = HealthDraws {
-        episode: positive_dist(&hp.key("episode_cost"), h.episode_cost)?,
-        chronic: positive_dist(&hp.key("chronic_cost"), h.chronic_cost)?,
+        episode: money_dist(&hp.key("episode_cost"), h.episode_cost)?,
+        chronic: money_dist(&hp.key("chronic_cost"), h.chronic_cost)?,
         acute: SmallBinomial::new(h.acute_rate),
         onset: SmallBinomial::new(h.chronic_onset_rate),
     };
@@ -320,7 +402,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     let dp = root.key("dibao");
     let d = &raw.dibao;
     let dibao = Dibao {
-        standard: year_table(&dp.key("standard"), &d.standard, 0.0)?,
+        standard: year_table(&dp.key("standard"), &d.standard, 0.0, MAX_YUAN, " yuan")?,
         top_up_share: unit(&dp.key("top_up_share"), d.top_up_share)?,
         require_incapacity: d.require_incapacity,
         take_up_registered: unit(&dp.key("take_up_registered"), d.take_up_registered)?,
@@ -331,14 +413,14 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     let mp = root.key("medical_assistance");
     let m = &raw.medical_assistance;
     unit(&mp.key("rate"), m.rate)?;
-    non_negative(&mp.key("deductible"), m.deductible)?;
-    non_negative(&mp.key("cap"), m.cap)?;
+    yuan(&mp.key("deductible"), m.deductible)?;
+    yuan(&mp.key("cap"), m.cap)?;
 
     let hsp = root.key("housing");
     let hs = &raw.housing;
     unit(&hsp.key("unsafe_share_poor"), hs.unsafe_share_poor)?;
     unit(&hsp.key("renovation_rate"), hs.renovation_rate)?;
-    non_negative(&hsp.key("renovation_cost"), hs.renovation_cost)?;
+    yuan(&hsp.key("renovation_cost"), hs.renovation_cost)?;
 
     let idp = root.key("identification");
     let id = &raw.identification;
@@ -426,12 +508,17 @@ fn herd(path: &KeyPath, h: &RawHerd) -> Checked<Herding> {
         }
         species.push(Species {
             name: name.to_string(),
-            value: positive(&sp.key("value"), r.value)?,
+            value: at_most(
+                &sp.key("value"),
+                positive(&sp.key("value"), r.value)?,
+                MAX_YUAN,
+                " yuan",
+            )?,
             births: bounded(&sp.key("births"), r.births, 0.0, 100.0)?,
             deaths: unit(&sp.key("deaths"), r.deaths)?,
             sale_rate: unit(&sp.key("sale_rate"), r.sale_rate)?,
-            feed_cost: non_negative(&sp.key("feed_cost"), r.feed_cost)?,
-            fixed_cost: non_negative(&sp.key("fixed_cost"), r.fixed_cost)?,
+            feed_cost: yuan(&sp.key("feed_cost"), r.feed_cost)?,
+            fixed_cost: yuan(&sp.key("fixed_cost"), r.fixed_cost)?,
             disaster_probability: unit(&sp.key("disaster_probability"), r.disaster_probability)?,
             disaster_loss: unit(&sp.key("disaster_loss"), r.disaster_loss)?,
             max_heads_per_labourer: count(&sp.key("max_heads_per_labourer"), r.max_heads_per_labourer, 0, 100_000)?,
@@ -439,8 +526,8 @@ fn herd(path: &KeyPath, h: &RawHerd) -> Checked<Herding> {
             initial_heads_poor: count(&sp.key("initial_heads_poor"), r.initial_heads_poor, 0, 1_000_000)?,
         });
     }
-    let sell_below = finite(&path.key("sell_below"), h.sell_below)?;
-    let buy_above = finite(&path.key("buy_above"), h.buy_above)?;
+    let sell_below = bounded(&path.key("sell_below"), h.sell_below, -MAX_YUAN, MAX_YUAN)?;
+    let buy_above = bounded(&path.key("buy_above"), h.buy_above, -MAX_YUAN, MAX_YUAN)?;
     if buy_above < sell_below {
         return fail(
             &path.key("buy_above"),
@@ -535,7 +622,7 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     let cp = path.key("collective");
     unit(&cp.key("scheme_share"), p.collective.scheme_share)?;
     unit(&cp.key("payout_share"), p.collective.payout_share)?;
-    non_negative(&cp.key("target"), p.collective.target)?;
+    yuan(&cp.key("target"), p.collective.target)?;
     let enterprise_share = unit(&cp.key("enterprise_share"), p.collective.enterprise_share)?;
     if enterprise_share + p.mutual_aid.budget_share > 1.0 {
         return fail(
@@ -551,7 +638,7 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     let collective = Collective::from_raw(&p.collective);
     let bp = path.key("bees");
     let rb = &p.bees;
-    let colony_price = non_negative(&bp.key("colony_price"), rb.colony_price)?;
+    let colony_price = yuan(&bp.key("colony_price"), rb.colony_price)?;
     if colony_price == 0.0 {
         return fail(
             &bp.key("colony_price"),
@@ -566,13 +653,9 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     ] {
         unit(&bp.key(k), x)?;
     }
-    for (k, x) in [
-        ("honey_yield", rb.honey_yield),
-        ("honey_price", rb.honey_price),
-        ("running_cost", rb.running_cost),
-    ] {
-        non_negative(&bp.key(k), x)?;
-    }
+    bounded(&bp.key("honey_yield"), rb.honey_yield, 0.0, 1e6)?;
+    yuan(&bp.key("honey_price"), rb.honey_price)?;
+    yuan(&bp.key("running_cost"), rb.running_cost)?;
     bounded(&bp.key("price_sd"), rb.price_sd, 0.0, 2.0)?;
     bounded(&bp.key("swarm_rate"), rb.swarm_rate, 0.0, 2.0)?;
     bounded(&bp.key("coaching_yield_gain"), rb.coaching_yield_gain, 0.0, 10.0)?;
@@ -586,7 +669,7 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
     let tp = path.key("training");
     let training = Training {
         every_family: p.training.every_family,
-        cost: non_negative(&tp.key("cost"), p.training.cost)?,
+        cost: yuan(&tp.key("cost"), p.training.cost)?,
         skill_gain: unit(&tp.key("skill_gain"), p.training.skill_gain)?,
         placement_rate: unit(&tp.key("placement_rate"), p.training.placement_rate)?,
     };
@@ -643,13 +726,13 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
         items.push(Item {
             name: it.name.clone(),
             kind: it.kind,
-            unit_cost: non_negative(&ip.key("unit_cost"), it.unit_cost)?,
+            unit_cost: yuan(&ip.key("unit_cost"), it.unit_cost)?,
             slots: count(&ip.key("slots"), it.slots, 0, 1_000_000)?,
             min_labourers: count(&ip.key("min_labourers"), it.min_labourers, 0, 20)? as u8,
-            min_land: non_negative(&ip.key("min_land"), it.min_land)?,
+            min_land: bounded(&ip.key("min_land"), it.min_land, 0.0, MAX_MU)?,
             min_skill: unit(&ip.key("min_skill"), it.min_skill)?,
             needs_illness: it.needs_illness,
-            expected_return: non_negative(&ip.key("expected_return"), it.expected_return)?,
+            expected_return: yuan(&ip.key("expected_return"), it.expected_return)?,
             risk: unit(&ip.key("risk"), it.risk)?,
             duration: count(&ip.key("duration"), it.duration, 1, 50)? as u8,
             keep: it.keep,
@@ -785,15 +868,15 @@ fn county_lists(path: &KeyPath, p: &RawProgram, e: &ProjectEffects, items: &[Ite
 }
 
 fn cattle(path: &KeyPath, c: &RawCattle) -> Checked<Cattle> {
-    let calf_price = non_negative(&path.key("calf_price"), c.calf_price)?;
+    let calf_price = yuan(&path.key("calf_price"), c.calf_price)?;
     if calf_price == 0.0 {
         return fail(&path.key("calf_price"), "must be above 0 (head are counted in calves)");
     }
     Ok(Cattle {
         calf_price,
-        sale_price: non_negative(&path.key("sale_price"), c.sale_price)?,
+        sale_price: yuan(&path.key("sale_price"), c.sale_price)?,
         price_sd: bounded(&path.key("price_sd"), c.price_sd, 0.0, 2.0)?,
-        feed_cost: non_negative(&path.key("feed_cost"), c.feed_cost)?,
+        feed_cost: yuan(&path.key("feed_cost"), c.feed_cost)?,
         mortality: unit(&path.key("mortality"), c.mortality)?,
         household_share: unit(&path.key("household_share"), c.household_share)?,
         insured: c.insured,
@@ -825,7 +908,7 @@ pub fn plan(path: &KeyPath, s: &RawStrategy) -> Checked<Plan> {
         ordering: s.ordering,
         matching: s.matching,
         delivery: s.delivery,
-        budget: non_negative(&path.key("budget"), s.budget)?,
+        budget: yuan(&path.key("budget"), s.budget)?,
     })
 }
 
@@ -838,7 +921,7 @@ fn bounded(path: &KeyPath, x: f64, lo: f64, hi: f64) -> Checked<f64> {
     if (lo..=hi).contains(&x) {
         Ok(x)
     } else {
-        fail(path, format!("must be between {lo} and {hi}, got {x}"))
+        fail(path, format!("must be between {lo} and {hi}, got {}", number(x)))
     }
 }
 
@@ -877,12 +960,12 @@ fn population(path: &KeyPath, raw: &RawScenario) -> Checked<Population> {
         skill_poor: unit_dist(&path.key("skill_poor"), p.skill_poor)?,
         motivation: unit_dist(&path.key("motivation"), p.motivation)?,
         motivation_poor: unit_dist(&path.key("motivation_poor"), p.motivation_poor)?,
-        farmland_poor: positive_dist(&path.key("farmland_poor"), p.farmland_poor)?,
+        farmland_poor: land_dist(&path.key("farmland_poor"), p.farmland_poor)?,
         migrant_share_poor: unit(&path.key("migrant_share_poor"), p.migrant_share_poor)?,
-        savings: positive_dist(&path.key("savings"), p.savings)?,
-        savings_poor: positive_dist(&path.key("savings_poor"), p.savings_poor)?,
+        savings: money_dist(&path.key("savings"), p.savings)?,
+        savings_poor: money_dist(&path.key("savings_poor"), p.savings_poor)?,
         debt_share_poor: unit(&path.key("debt_share_poor"), p.debt_share_poor)?,
-        debt_poor: positive_dist(&path.key("debt_poor"), p.debt_poor)?,
+        debt_poor: money_dist(&path.key("debt_poor"), p.debt_poor)?,
         productivity_sd: bounded(&path.key("productivity_sd"), p.productivity_sd, 0.0, 3.0)?,
         income_target: p.income.map(|t| income_target(&path.key("income"), t)).transpose()?,
     })
@@ -929,6 +1012,10 @@ fn income_target(path: &KeyPath, t: raw::IncomeTarget) -> Checked<IncomeTarget> 
 /// memory of a workstation, and the message says so before any allocation.
 pub const MAX_HOUSEHOLDS: i64 = 50_000_000;
 
+/// The most villages we accept: a province, not a county, has this many, and
+/// each costs memory in every strategy's model before a run could refuse it.
+pub const MAX_VILLAGES: i64 = 1_000_000;
+
 fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     let vp = root.key("village");
     if raw.village.is_empty() {
@@ -941,7 +1028,7 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     let pp = root.key("population");
     let county_incidence = unit(&pp.key("starting_incidence"), p.starting_incidence)?;
     let county_mix = cause_mix(&pp.key("cause_mix"), p.cause_mix)?;
-    let county_land = positive_dist(&pp.key("farmland"), p.farmland)?;
+    let county_land = land_dist(&pp.key("farmland"), p.farmland)?;
     let county_migrants = unit(&pp.key("migrant_share"), p.migrant_share)?;
 
     let mut out = Vec::new();
@@ -949,12 +1036,20 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     // `village` column, so two villages may not share one (issue 16).
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut total: i64 = 0;
+    let mut villages: i64 = 0;
     for (i, v) in raw.village.iter().enumerate() {
         let path = vp.index(i);
         if v.name.trim().is_empty() {
             return fail(&path.key("name"), "must not be empty");
         }
         let n = count(&path.key("count"), v.count, 1, 100_000)?;
+        villages += i64::from(n);
+        if villages > MAX_VILLAGES {
+            return fail(
+                &path.key("count"),
+                format!("brings the county to more than {MAX_VILLAGES} villages, the most sandan simulates"),
+            );
+        }
         let households = count(&path.key("households"), v.households, 1, MAX_HOUSEHOLDS)?;
         total += i64::from(n) * i64::from(households);
         if total > MAX_HOUSEHOLDS {
@@ -972,7 +1067,7 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
             None => county_mix,
         };
         let farmland = match v.farmland {
-            Some(d) => positive_dist(&path.key("farmland"), d)?,
+            Some(d) => land_dist(&path.key("farmland"), d)?,
             None => county_land,
         };
         let migrant_share = match v.migrant_share {
@@ -1162,6 +1257,29 @@ mod tests {
             &e.message[..200]
         );
         assert!(one_line(&long).chars().count() < 700);
+    }
+
+    #[test]
+    fn issue16_spreads_and_land_are_bounded() {
+        let mut r = raw();
+        r.population.savings = MeanSd { mean: 1e-300, sd: 1.0 };
+        let e = model(&r, 2016).unwrap_err();
+        assert_eq!(e.path.to_string(), "population.savings.sd");
+        assert!(
+            e.message.contains("at most 100 times the mean (1e-300)"),
+            "{}",
+            e.message
+        );
+        let mut r = raw();
+        r.population.farmland.mean = 1e308;
+        let e = model(&r, 2016).unwrap_err();
+        assert_eq!(
+            e.message,
+            "population.farmland.mean must be at most 1000000 mu, got 1e308"
+        );
+        let mut r = raw();
+        r.shocks.weather_sd = 1e308;
+        assert!(model(&r, 2016).is_err());
     }
 
     #[test]

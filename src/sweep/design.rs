@@ -83,6 +83,8 @@ pub struct Design {
     /// The varied scenario keys, as dotted paths.
     pub keys: Vec<String>,
     pub points: Vec<Point>,
+    /// A grid's number of values for each key, in `keys` order (empty otherwise).
+    pub lens: Vec<usize>,
     /// Sweep seed; `None` means the scenario's seed.
     pub seed: Option<u64>,
     /// Replicates per point; `None` means the scenario's replicates.
@@ -131,6 +133,7 @@ impl Design {
             ));
         }
         let base_seed = raw.seed.unwrap_or(0);
+        let mut lens = Vec::new();
         let (method, keys, points) = if let Some(grid) = raw.grid {
             let keys: Vec<String> = grid.keys().cloned().collect();
             let mut total: usize = 1;
@@ -150,6 +153,7 @@ impl Design {
                 ));
             }
             let lists: Vec<&Vec<toml::Value>> = grid.values().collect();
+            lens = lists.iter().map(|l| l.len()).collect();
             (Method::Grid, keys, grid_points(&lists))
         } else if let Some(lhs) = raw.latin_hypercube {
             if lhs.points == 0 || lhs.points as usize > MAX_POINTS {
@@ -264,10 +268,31 @@ impl Design {
             method,
             keys,
             points,
+            lens,
             seed: raw.seed,
             replicates: raw.replicates,
             strategies: raw.strategies,
         })
+    }
+}
+
+impl Design {
+    /// The points of a grid that hold each key's values with every other key at
+    /// its first value, in point order: one point per value rather than per
+    /// combination. Every point for other methods.
+    pub fn screening_points(&self) -> Vec<usize> {
+        if self.method != Method::Grid {
+            return (0..self.points.len()).collect();
+        }
+        let mut out = Vec::new();
+        let mut stride = 1;
+        for &len in self.lens.iter().rev() {
+            out.extend((0..len).map(|j| j * stride));
+            stride *= len;
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
@@ -349,6 +374,13 @@ mod tests {
 
     fn parse(text: &str) -> Result<Design, String> {
         Design::parse(text, "d.toml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_grid_is_screened_by_one_point_per_value() {
+        let d = Design::parse("[grid]\na = [1, 2, 3]\nb = [4, 5]\n", "d.toml").unwrap();
+        assert_eq!(d.screening_points(), [0, 1, 2, 4]);
+        assert_eq!(d.points[4].values, [toml::Value::Integer(3), toml::Value::Integer(4)]);
     }
 
     #[test]

@@ -71,13 +71,16 @@ pub enum SweepError {
     },
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A fault of sandan's own, such as a result that is not a finite number.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl SweepError {
     /// 2 when the user can fix the input, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            SweepError::Io { .. } | SweepError::Output(_) => 1,
+            SweepError::Io { .. } | SweepError::Output(_) | SweepError::Internal(_) => 1,
             _ => 2,
         }
     }
@@ -97,6 +100,8 @@ pub struct Plan {
     pub replicates: u32,
     /// The chosen strategies' indices in the scenario, and their names.
     strategies: Vec<(usize, String)>,
+    /// The design's extent and its points' counties, for the resource estimate.
+    shape: crate::resources::SweepShape,
 }
 
 impl Plan {
@@ -185,7 +190,7 @@ impl Plan {
                     chosen
                 }
             };
-        let plan = Plan {
+        let mut plan = Plan {
             scenario_file: scenario_file.to_string(),
             scenario_hash: scenario::content_hash(scenario_text),
             default_name: default_name.to_string(),
@@ -196,16 +201,55 @@ impl Plan {
             replicates: design.replicates.unwrap_or(base.replicates),
             design,
             strategies,
+            shape: Default::default(),
         };
+        // A grid's first value of every key and each value of one key are points of
+        // the grid too (one per value, not one per combination): checked first, so
+        // that a bad value among a million points is reported at once.
+        if plan.design.method == design::Method::Grid {
+            let screen = plan.design.screening_points();
+            if let Some(e) = screen
+                .par_iter()
+                .filter_map(|&p| plan.point_scenario(p).err())
+                .find_first(|_| true)
+            {
+                return Err(e);
+            }
+        }
         // In parallel, but the error reported is always the first bad point's.
+        let sizes = std::sync::Mutex::new((crate::resources::Size::default(), 0.0));
         let first_bad = (0..plan.design.points.len())
             .into_par_iter()
-            .filter_map(|p| plan.point_scenario(p).err())
+            .filter_map(|p| match plan.point_scenario(p) {
+                Ok(s) => {
+                    let size = crate::resources::Size::of(&s);
+                    let mut sizes = sizes.lock().unwrap_or_else(|e| e.into_inner());
+                    sizes.0 = sizes.0.max(size);
+                    sizes.1 += size.households as f64;
+                    None
+                }
+                Err(e) => Some(e),
+            })
             .find_first(|_| true);
-        match first_bad {
-            Some(e) => Err(e),
-            None => Ok(plan),
+        if let Some(e) = first_bad {
+            return Err(e);
         }
+        let (largest, households) = sizes.into_inner().unwrap_or_else(|e| e.into_inner());
+        plan.shape = crate::resources::SweepShape {
+            largest,
+            households,
+            points: plan.design.points.len() as u64,
+            keys: plan.design.keys.len(),
+            strategies: plan.strategies.len() as u64,
+            replicates: plan.replicates,
+            years: base.years_reported() as u64,
+        };
+        Ok(plan)
+    }
+
+    /// The sweep's peak memory and work on `threads` threads, before it runs.
+    pub fn estimate(&self, threads: usize) -> crate::resources::Estimate {
+        crate::resources::sweep(&self.shape, threads)
     }
 
     /// Runs in the whole sweep: points × replicates.
@@ -219,13 +263,16 @@ impl Plan {
         run_seed(self.seed, point, replicate)
     }
 
-    /// "key = value, …" for a point, as messages and CSV cells show it.
+    /// "key = value, …" for a point, as messages show it (huge numbers as `1e308`).
     pub fn assignment(&self, point: usize) -> String {
         self.design
             .keys
             .iter()
             .zip(&self.design.points[point].values)
-            .map(|(k, v)| format!("{k} = {}", cell(v)))
+            .map(|(k, v)| match v {
+                toml::Value::Float(x) => format!("{k} = {}", scenario::validate::number(*x)),
+                v => format!("{k} = {}", scenario::validate::shown(&cell(v))),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -287,11 +334,13 @@ impl Plan {
 
     /// Simulate run `run` (every chosen strategy) and return its CSV rows.
     pub fn run_block(&self, run: u64) -> Result<Vec<u8>, SweepError> {
-        Ok(self.run_block_at(run, &self.point_scenario(self.point_of(run) as usize)?))
+        self.run_block_at(run, &self.point_scenario(self.point_of(run) as usize)?)
     }
 
     /// As [`Plan::run_block`], given the point's scenario (from [`Plan::point_scenario`]).
-    pub fn run_block_at(&self, run: u64, point_scenario: &Scenario) -> Vec<u8> {
+    /// A result that is not a finite number (a fault of sandan's: validation bounds
+    /// every input) is an error, and the run's rows are not written.
+    pub fn run_block_at(&self, run: u64, point_scenario: &Scenario) -> Result<Vec<u8>, SweepError> {
         let reps = u64::from(self.replicates);
         let (point, replicate) = (run / reps, (run % reps) as u32);
         let seed = self.run_seed(point, replicate);
@@ -303,6 +352,12 @@ impl Plan {
             // Replicate 0 of a scenario whose seed is the run's seed: the pair
             // (seed, 0) names the run's random numbers completely.
             let rec = engine::simulate(&scenario, *s, 0);
+            if let Some((year, metric, x)) = rec.first_non_finite() {
+                return Err(SweepError::Internal(format!(
+                    "point {point} ({}), strategy '{name}', replicate {replicate}, year {year}: metric {metric} is {x}, not a finite number; the run's rows were not written",
+                    self.assignment(point as usize)
+                )));
+            }
             for m in &rec.years {
                 let mut row: Vec<String> = vec![run.to_string(), point.to_string()];
                 row.extend(params.iter().cloned());
@@ -316,7 +371,7 @@ impl Plan {
                 out.extend(csv_line(row.iter().map(String::as_str)));
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -407,7 +462,7 @@ pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -
                 observer.run_done();
                 b
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         store.append(&blocks)?;
         next = upto;
     }
