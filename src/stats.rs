@@ -289,6 +289,14 @@ mod tests {
     }
 
     #[test]
+    fn a_weightless_point_does_not_move_the_correlation() {
+        let (x, y) = ([1.0, 2.0, 3.0, 10.0], [2.0, 4.0, 6.0, -50.0]);
+        assert!((weighted_correlation(&x, &y, &[1.0, 2.0, 1.0, 0.0]) - 1.0).abs() < 1e-12);
+        assert!(weighted_correlation(&x, &y, &[1.0; 4]) < 0.0);
+        assert!(weighted_correlation(&x, &[5.0; 4], &[1.0; 4]).is_nan());
+    }
+
+    #[test]
     fn gini_of_equal_incomes_is_zero_and_of_one_earner_is_near_one() {
         let mut eq = IncomeKeys::default();
         (0..10).for_each(|_| eq.push(1000.0, 3));
