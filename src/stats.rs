@@ -1,6 +1,7 @@
 //! Small numerical helpers: the normal distribution's CDF and quantile (used to
-//! calibrate synthesis), sample quantiles (used in summaries), and person-weighted
-//! median and Gini (used in yearly metrics).
+//! calibrate synthesis), sample quantiles (used in summaries), person-weighted
+//! median and Gini (used in yearly metrics), and a weighted correlation (used on
+//! calibration posteriors).
 
 /// Φ(x), the standard normal CDF, via the complementary error function
 /// (W. J. Cody's rational approximation as given in Numerical Recipes, |ε| < 1.2e-7).
@@ -95,6 +96,20 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
             sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
         }
     }
+}
+
+/// The Pearson correlation of `x` and `y` under weights `w` (NaN if either is constant).
+pub fn weighted_correlation(x: &[f64], y: &[f64], w: &[f64]) -> f64 {
+    let total: f64 = w.iter().sum();
+    let mean = |v: &[f64]| v.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / total;
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for ((a, b), c) in x.iter().zip(y).zip(w) {
+        sxy += c * (a - mx) * (b - my);
+        sxx += c * (a - mx).powi(2);
+        syy += c * (b - my).powi(2);
+    }
+    sxy / (sxx * syy).sqrt()
 }
 
 /// Pack a non-negative per-capita income and a household size into one sortable key.
@@ -271,6 +286,14 @@ mod tests {
         assert_eq!(quantile_sorted(&v, 0.0), 1.0);
         assert_eq!(quantile_sorted(&v, 1.0), 5.0);
         assert!((quantile_sorted(&v, 0.05) - 1.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_weightless_point_does_not_move_the_correlation() {
+        let (x, y) = ([1.0, 2.0, 3.0, 10.0], [2.0, 4.0, 6.0, -50.0]);
+        assert!((weighted_correlation(&x, &y, &[1.0, 2.0, 1.0, 0.0]) - 1.0).abs() < 1e-12);
+        assert!(weighted_correlation(&x, &y, &[1.0; 4]) < 0.0);
+        assert!(weighted_correlation(&x, &[5.0; 4], &[1.0; 4]).is_nan());
     }
 
     #[test]

@@ -427,12 +427,14 @@ fn calibrate_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CALIBRATION_FILES: [&str; 5] = [
+const CALIBRATION_FILES: [&str; 7] = [
     "posterior.csv",
     "generations.csv",
     "calibrated.toml",
     "fit.png",
     "fit.svg",
+    "pairs.png",
+    "pairs.svg",
 ];
 
 #[test]
@@ -450,6 +452,10 @@ fn calibration_is_the_same_on_one_or_two_threads() {
     }
     let generations = std::fs::read_to_string(a.join("generations.csv")).unwrap();
     assert_eq!(generations.lines().count(), 1 + 3);
+    // The pairs picture is labelled by the fitted key's path.
+    let pairs = std::fs::read_to_string(a.join("pairs.svg")).unwrap();
+    assert!(pairs.contains("population.starting_incidence"));
+    assert!(std::fs::read(a.join("pairs.png")).unwrap().starts_with(b"\x89PNG"));
     // calibrated.toml runs.
     sandan()
         .args(["validate"])
@@ -469,7 +475,7 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
     let g = std::fs::read_to_string(cut.join("generations.csv")).unwrap();
     let kept: Vec<&str> = g.lines().take(2).collect();
     std::fs::write(cut.join("generations.csv"), kept.join("\n") + "\n").unwrap();
-    for f in ["calibrated.toml", "fit.png", "fit.svg"] {
+    for f in ["calibrated.toml", "fit.png", "fit.svg", "pairs.png", "pairs.svg"] {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
     calibrate_tiny(&cut, &[]);

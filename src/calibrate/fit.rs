@@ -297,6 +297,33 @@ pub fn fit_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8>,
     ))
 }
 
+/// `pairs.png` and `pairs.svg`: the posterior's particles for every pair of fitted
+/// parameters (darker by weight) with each one's weighted histogram, labelled by path.
+pub fn pairs_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8>, Vec<u8>), String> {
+    use crate::output::plot;
+    let pairs = plot::Pairs {
+        title: format!("Calibration posterior: strategy '{}'", problem.targets.strategy),
+        subtitle: format!(
+            "generation {}, tolerance {:.3}; {} particles, effective sample size {:.0}",
+            posterior.index,
+            posterior.tolerance,
+            posterior.particles.len(),
+            posterior.ess()
+        ),
+        names: problem.targets.parameters.iter().map(|p| p.path.clone()).collect(),
+        points: posterior
+            .particles
+            .iter()
+            .map(|p| (p.theta.clone(), p.weight))
+            .collect(),
+    };
+    plot::ensure_font();
+    Ok((
+        plot::figure_png(&pairs, "sans-serif")?,
+        plot::figure_svg(&pairs, "sans-serif")?,
+    ))
+}
+
 /// `calibrated.toml` for a point estimate (`--method nelder-mead`).
 pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String, String> {
     let ps = &problem.targets.parameters;

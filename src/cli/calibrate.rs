@@ -224,6 +224,9 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         .map_err(output::plot::plot_error("fit.png"))?;
     output::write_atomic(&out.join("fit.png"), &png)?;
     output::write_atomic(&out.join("fit.svg"), &svg)?;
+    let (png, svg) = fit::pairs_figure(&problem, last).map_err(output::plot::plot_error("pairs.png"))?;
+    output::write_atomic(&out.join("pairs.png"), &png)?;
+    output::write_atomic(&out.join("pairs.svg"), &svg)?;
     if !args.quiet {
         let spent: u64 = gens.iter().map(|g| g.simulations).sum();
         println!(

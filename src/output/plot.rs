@@ -10,6 +10,7 @@
 use crate::metrics::Summary;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Colour-blind-safe colours (Okabe & Ito), one per strategy, in scenario order,
 /// used for that strategy in every plot.
@@ -82,33 +83,58 @@ pub struct Figure {
     pub notes: Vec<String>,
 }
 
-impl Figure {
-    pub fn size(&self) -> (u32, u32) {
+/// A weighted sample of several quantities (a calibration's posterior), drawn as a
+/// grid: each quantity's weighted histogram on the diagonal, each pair's scatter
+/// below it (darker by weight) and the pair's weighted correlation above it, so that
+/// a ridge shows a pair the data cannot separate.
+#[derive(Debug, Clone)]
+pub struct Pairs {
+    pub title: String,
+    pub subtitle: String,
+    /// One per quantity: axis labels.
+    pub names: Vec<String>,
+    /// The sample: each point's values (one per name) and its weight.
+    pub points: Vec<(Vec<f64>, f64)>,
+}
+
+/// What [`figure_png`] and [`figure_svg`] render: a [`Figure`] or [`Pairs`].
+pub trait Picture {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, family: &str) -> Result<(), String>;
+}
+
+impl Picture for Figure {
+    fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(COLUMNS).max(1) as u32;
         (WIDTH, HEADER_HEIGHT + rows * ROW_HEIGHT)
     }
+
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, family: &str) -> Result<(), String> {
+        draw(root, self, family)
+    }
 }
 
-/// Render a figure as PNG bytes, text in the plotters font family `family`.
-pub fn figure_png(fig: &Figure, family: &str) -> Result<Vec<u8>, String> {
+/// Render a picture as PNG bytes, text in the plotters font family `family`.
+pub fn figure_png(fig: &impl Picture, family: &str) -> Result<Vec<u8>, String> {
     let (w, h) = fig.size();
     let mut rgb = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw(&root, fig, family)?;
+        fig.paint(&root, family)?;
         root.present().map_err(|e| e.to_string())?;
     }
     encode_png(&rgb, w, h)
 }
 
-/// Render a figure as SVG text. Glyphs are not embedded: the viewer's fonts draw the
+/// Render a picture as SVG text. Glyphs are not embedded: the viewer's fonts draw the
 /// text, with the same family fallbacks as the report page.
-pub fn figure_svg(fig: &Figure, family: &str) -> Result<Vec<u8>, String> {
+pub fn figure_svg(fig: &impl Picture, family: &str) -> Result<Vec<u8>, String> {
     let (w, h) = fig.size();
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (w, h)).into_drawing_area();
-        draw(&root, fig, family)?;
+        fig.paint(&root, family)?;
         root.present().map_err(|e| e.to_string())?;
     }
     // Name real fonts for viewers: plotters writes the family we registered under.
@@ -313,6 +339,164 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Side of one cell of a pairs grid, and room under the grid for its note.
+const PAIRS_CELL: u32 = 300;
+const PAIRS_FOOTER: u32 = 44;
+const HISTOGRAM_BINS: usize = 20;
+
+impl Picture for Pairs {
+    fn size(&self) -> (u32, u32) {
+        let side = (PAIRS_CELL * self.names.len().max(1) as u32).clamp(600, 1800);
+        (side, HEADER_HEIGHT + side + PAIRS_FOOTER)
+    }
+
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, family: &str) -> Result<(), String> {
+        root.fill(&WHITE).map_err(e)?;
+        let grey = RGBColor(90, 90, 90);
+        let (header, body) = root.split_vertically(HEADER_HEIGHT);
+        header
+            .draw(&Text::new(self.title.clone(), (16, 10), text_style(family, 26, BLACK)))
+            .map_err(e)?;
+        header
+            .draw(&Text::new(
+                self.subtitle.clone(),
+                (16, 40),
+                text_style(family, 16, grey),
+            ))
+            .map_err(e)?;
+        let (grid, footer) = body.split_vertically(body.dim_in_pixel().1.saturating_sub(PAIRS_FOOTER));
+        let note =
+            "Diagonal: weighted histogram. Below: each particle, darker by weight. Above: weighted correlation r.";
+        let chars = (footer.dim_in_pixel().0 / 8) as usize;
+        for (k, line) in wrap(note, chars).into_iter().enumerate() {
+            footer
+                .draw(&Text::new(line, (16, 4 + 18 * k as i32), text_style(family, 14, grey)))
+                .map_err(e)?;
+        }
+        let d = self.names.len().max(1);
+        let columns: Vec<Vec<f64>> = (0..self.names.len())
+            .map(|k| self.points.iter().map(|p| p.0[k]).collect())
+            .collect();
+        let weights: Vec<f64> = self.points.iter().map(|p| p.1).collect();
+        let heaviest = weights.iter().copied().fold(f64::MIN_POSITIVE, f64::max);
+        let ranges: Vec<(f64, f64)> = columns.iter().map(|c| padded_range(c)).collect();
+        // Lightest first, so that the heaviest particles are drawn on top.
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by(|&a, &b| weights[a].total_cmp(&weights[b]));
+        let colour = strategy_colour(0);
+        for (cell, area) in grid.split_evenly((d, d)).iter().enumerate() {
+            let (i, j) = (cell / d, cell % d);
+            if i >= self.names.len() {
+                break;
+            }
+            if j > i {
+                let r = crate::stats::weighted_correlation(&columns[j], &columns[i], &weights);
+                let (w, h) = area.dim_in_pixel();
+                let label = if r.is_finite() {
+                    format!("r = {r:.2}")
+                } else {
+                    "r: –".into()
+                };
+                let size = (w.min(h) / 7).clamp(14, 40) as i32;
+                let centre = Pos::new(HPos::Center, VPos::Center);
+                area.draw(&Text::new(
+                    label,
+                    (w as i32 / 2, h as i32 / 2),
+                    text_style(family, size, BLACK).pos(centre),
+                ))
+                .map_err(e)?;
+                continue;
+            }
+            let (x_lo, x_hi) = ranges[j];
+            let x = &columns[j];
+            let bins = (i == j).then(|| histogram(x, &weights, ranges[j]));
+            let (y_lo, y_hi) = match &bins {
+                Some(b) => (0.0, 1.1 * b.iter().copied().fold(1e-9, f64::max)),
+                None => ranges[i],
+            };
+            let mut builder = ChartBuilder::on(area);
+            builder.margin(6).x_label_area_size(44).y_label_area_size(72);
+            if i == j {
+                builder.caption(shorten(&self.names[i], 36), (family, 16));
+            }
+            let mut chart = builder.build_cartesian_2d(x_lo..x_hi, y_lo..y_hi).map_err(e)?;
+            let x_ticks = |v: &f64| axis_number(*v, x_hi - x_lo);
+            let y_ticks = |v: &f64| axis_number(*v, y_hi - y_lo);
+            let mut mesh = chart.configure_mesh();
+            mesh.x_labels(4)
+                .y_labels(4)
+                .x_label_formatter(&x_ticks)
+                .y_label_formatter(&y_ticks)
+                .label_style((family, 12))
+                .axis_desc_style((family, 14))
+                .light_line_style(WHITE)
+                .bold_line_style(RGBColor(225, 225, 225));
+            if i + 1 == d {
+                mesh.x_desc(shorten(&self.names[j], 40));
+            }
+            if j == 0 {
+                mesh.y_desc(if i == 0 {
+                    "share of weight".to_string()
+                } else {
+                    shorten(&self.names[i], 40)
+                });
+            }
+            mesh.draw().map_err(e)?;
+            if let Some(bins) = bins {
+                let step = (x_hi - x_lo) / bins.len() as f64;
+                chart
+                    .draw_series(bins.iter().enumerate().map(|(b, &h)| {
+                        let left = x_lo + b as f64 * step;
+                        Rectangle::new([(left, 0.0), (left + step, h)], colour.mix(0.6).filled())
+                    }))
+                    .map_err(e)?;
+            } else {
+                let y = &columns[i];
+                chart
+                    .draw_series(
+                        order
+                            .iter()
+                            .filter(|&&p| x[p].is_finite() && y[p].is_finite())
+                            .map(|&p| {
+                                let alpha = 0.1 + 0.8 * weights[p] / heaviest;
+                                Circle::new((x[p], y[p]), 3, colour.mix(alpha).filled())
+                            }),
+                    )
+                    .map_err(e)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The finite values' range with 5% to spare each side (a point gets a small width).
+fn padded_range(values: &[f64]) -> (f64, f64) {
+    let finite = values.iter().copied().filter(|v| v.abs() <= MAX_VALUE);
+    let lo = finite.clone().fold(f64::INFINITY, f64::min);
+    let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+    if lo > hi {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+    } else {
+        let half = (0.01 * lo.abs()).max(1e-9);
+        (lo - half, hi + half)
+    }
+}
+
+/// Each bin's share of the total weight, [`HISTOGRAM_BINS`] bins over `range`.
+fn histogram(values: &[f64], weights: &[f64], (lo, hi): (f64, f64)) -> Vec<f64> {
+    let mut bins = vec![0.0; HISTOGRAM_BINS];
+    let total: f64 = weights.iter().sum();
+    for (v, w) in values.iter().zip(weights) {
+        if (lo..=hi).contains(v) {
+            let b = ((v - lo) / (hi - lo) * HISTOGRAM_BINS as f64) as usize;
+            bins[b.min(HISTOGRAM_BINS - 1)] += w / total;
+        }
+    }
+    bins
+}
+
 /// Runs of consecutive drawable points that satisfy `ok`, so that gaps are not bridged.
 fn segments(points: &[(i32, Summary)], ok: impl Fn(&Summary) -> bool) -> Vec<Vec<(i32, Summary)>> {
     let mut out: Vec<Vec<(i32, Summary)>> = vec![Vec::new()];
@@ -504,6 +688,36 @@ mod tests {
         fig.notes
             .extend((0..3).map(|_| "A long note that wraps over several lines of the legend.".to_string()));
         figure_png(&fig, LATIN_FAMILY).unwrap();
+    }
+
+    #[test]
+    fn a_pairs_grid_is_sized_labelled_and_survives_degenerate_samples() {
+        resolve(Lang::En, None).unwrap();
+        let points: Vec<(Vec<f64>, f64)> = (0..50)
+            .map(|k| {
+                let a = k as f64 / 50.0;
+                (vec![a, 1.0 - a + 0.01 * (k % 3) as f64, 7.0], 1.0 + (k % 5) as f64)
+            })
+            .collect();
+        let mut pairs = Pairs {
+            title: "Posterior".into(),
+            subtitle: "Subtitle".into(),
+            names: vec!["a.first".into(), "b.second".into(), "c.constant".into()],
+            points,
+        };
+        let png = figure_png(&pairs, LATIN_FAMILY).unwrap();
+        let reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+        assert_eq!((reader.info().width, reader.info().height), pairs.size());
+        let svg = String::from_utf8(figure_svg(&pairs, LATIN_FAMILY).unwrap()).unwrap();
+        for label in ["a.first", "b.second", "c.constant", "r = -1.00", "r: –"] {
+            assert!(svg.contains(label), "{label}");
+        }
+        assert!(!svg.contains("NaN"));
+        pairs.points[0].0[0] = f64::NAN;
+        pairs.points[1].0[1] = f64::INFINITY;
+        figure_png(&pairs, LATIN_FAMILY).unwrap();
+        pairs.points.clear();
+        figure_svg(&pairs, LATIN_FAMILY).unwrap();
     }
 
     #[test]

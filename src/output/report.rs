@@ -10,7 +10,7 @@
 use super::figures::{StrategyTotals, describe};
 use super::fonts::Lang;
 use super::manifest::Manifest;
-use super::plot::{Figure, group_thousands, strategy_colour};
+use super::plot::{Figure, Picture, group_thousands, strategy_colour};
 use super::results::RunResults;
 use std::fmt::Write;
 
