@@ -108,3 +108,14 @@ fn a_subnormal_productivity_spread_runs_finite() {
     let s = parse(&t).unwrap();
     assert_eq!(engine::simulate(&s, 0, 0).first_non_finite(), None);
 }
+
+#[test]
+fn a_subnormal_migrant_wage_without_farm_income_runs_finite() {
+    // Found by tests/mutate.rs (1,000,000 cases): a migrant wage of 5e-324 with no
+    // farm income left labour income so small that the line's crossing overflowed.
+    let mut t = base();
+    apply_override(&mut t, "income.migrant_monthly_wage.2016", toml::Value::Float(5e-324)).unwrap();
+    apply_override(&mut t, "income.farm_net_per_mu", toml::Value::Float(0.0)).unwrap();
+    let s = parse(&t).unwrap();
+    assert_eq!(engine::simulate(&s, 0, 0).first_non_finite(), None);
+}

@@ -504,11 +504,13 @@ fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd
     // A spread below 1e-9 cannot move productivity across the line within f64 (the
     // crossing's z overflows to ±inf, and a non-poor household's draw became inf, its
     // income NaN: found by tests/mutate.rs, issue 16): treat it as none.
-    if scaled <= 0.0 || sd < 1e-9 {
+    // Likewise a labour income so small (a subnormal wage) that the crossing
+    // overflows: productivity cannot move the household across the line.
+    let cross = (need - unscaled) / scaled; // productivity at which income = need
+    if scaled <= 0.0 || sd < 1e-9 || !cross.is_finite() {
         // Productivity does not matter (no labour) or cannot vary: keep it at its
         // mean, nudged across the line only if the household has labour income.
-        if scaled > 0.0 {
-            let cross = (need - unscaled) / scaled;
+        if scaled > 0.0 && cross.is_finite() {
             return if poor {
                 cross.min(1.0) * 0.999
             } else {
@@ -518,7 +520,6 @@ fn calibrated_productivity(scaled: f64, unscaled: f64, need: f64, poor: bool, sd
         }
         return 1.0;
     }
-    let cross = (need - unscaled) / scaled; // productivity at which income = need
     if cross <= 0.0 {
         // Even zero productivity leaves the household above the line.
         return e_of(normal_quantile(u.max(1e-12)));
