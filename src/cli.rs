@@ -329,13 +329,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let style = args.style.resolve()?;
     let mut scenario = scenario.with_run_settings(args.replicates, args.seed);
     if let Some(b) = &args.style.baseline {
-        if !scenario.strategies.iter().any(|s| &s.name == b) {
-            let names: Vec<&str> = scenario.strategies.iter().map(|s| s.name.as_str()).collect();
-            return Err(CliError::Usage(format!(
-                "--baseline: no strategy '{b}' in the scenario; it has: {}",
-                names.join(", ")
-            )));
-        }
+        scenario
+            .strategy_index(b)
+            .map_err(|m| CliError::Usage(format!("--baseline: {m}")))?;
         scenario.baseline = Some(b.clone());
     }
     let (threads, pool) = pool(args.threads)?;
@@ -370,11 +366,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         households: households.is_some(),
     };
-    let mut written = output::write_run(&dir, &scenario, &records, &info, &style)?;
+    let (mut written, impact_lines) = output::write_run(&dir, &scenario, &records, &info, &style)?;
     written.extend(households);
     if !args.quiet {
         println!("{}", final_year_table(&summarise(&scenario, &records)));
-        for line in output::impact_lines(&scenario, &records)? {
+        for line in impact_lines {
             println!("{line}");
         }
         println!(

@@ -200,16 +200,8 @@ pub fn parse(
     })?;
     let root = KeyPath::default();
 
-    if !scenario.strategies.iter().any(|s| s.name == raw.strategy) {
-        let names: Vec<&str> = scenario.strategies.iter().map(|s| s.name.as_str()).collect();
-        return Err(here(invalid(
-            root.key("strategy"),
-            format!(
-                "strategy: the scenario has no strategy '{}'; it has: {}",
-                short(&raw.strategy),
-                names.join(", ")
-            ),
-        )));
+    if let Err(m) = scenario.strategy_index(&raw.strategy) {
+        return Err(here(invalid(root.key("strategy"), format!("strategy: {m}"))));
     }
     if raw.observation.is_empty() {
         return Err(here(invalid(

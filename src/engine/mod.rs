@@ -189,20 +189,14 @@ impl<'m> Simulation<'m> {
                 *exited = true;
             }
         }
-        let villages = &self.model.villages;
-        let exited = |poor_only: bool| {
-            self.village_exited
-                .iter()
-                .zip(villages)
-                .filter(|(e, v)| **e && (v.poor || !poor_only))
-                .count() as f64
-        };
-        m.villages_exited = exited(false);
-        m.poor_villages_exited = if villages.iter().any(|v| v.poor) {
-            exited(true)
-        } else {
-            f64::NAN
-        };
+        let (mut all, mut poor, mut designated) = (0.0, 0.0, false);
+        for (&e, v) in self.village_exited.iter().zip(&self.model.villages) {
+            designated |= v.poor;
+            all += f64::from(u8::from(e));
+            poor += f64::from(u8::from(e && v.poor));
+        }
+        m.villages_exited = all;
+        m.poor_villages_exited = if designated { poor } else { f64::NAN };
     }
 }
 

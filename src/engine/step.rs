@@ -419,12 +419,9 @@ fn households<P: HouseholdProgram>(
             let assessed_pc = {
                 let e = assessor.expected(m, &work, chronic, insured, wealth);
                 let error = review.mean_one_lognormal(assessment_sd);
-                // The year's income from the household's projects, holdings and herd
-                // is income the calculation sees; what stops at exit (cash, the
-                // collective's payout to registered households) is not.
+                // The calculation sees the program income that lasts past exit.
                 let programs = if id.assessment_counts_programs {
-                    support.projects + support.dividends + support.collective_wages - support.collective_payout
-                        + herd_income
+                    support.lasting() + herd_income
                 } else {
                     0.0
                 };

@@ -143,6 +143,14 @@ pub struct Style {
 /// A file to write: its name in the output directory and its bytes.
 pub type OutputFile = (String, Vec<u8>);
 
+/// What a finished run renders: its files as bytes, keyed by file name, and the
+/// impact lines for the terminal (the report's first section).
+#[derive(Debug)]
+pub struct Rendered {
+    pub files: Vec<OutputFile>,
+    pub impact_lines: Vec<String>,
+}
+
 /// The files of a finished run, as bytes, keyed by file name: the tables, the
 /// manifest and the scenario text, then the pictures and the report drawn from them.
 pub fn render_run(
@@ -150,7 +158,7 @@ pub fn render_run(
     records: &[RunRecord],
     info: &RunInfo,
     style: &Style,
-) -> Result<Vec<OutputFile>, OutputError> {
+) -> Result<Rendered, OutputError> {
     let summary = tables::summarise(scenario, records);
     let trajectories = tables::trajectories_csv(scenario, records)?;
     let mut manifest = manifest::Manifest::of(scenario, info);
@@ -163,44 +171,23 @@ pub fn render_run(
     files.push(("scenario.toml".to_string(), info.scenario_text.clone().into_bytes()));
     let pictures = render_pictures(&trajectories, &manifest, Some(&info.scenario_text), style, None)?;
     files.insert(0, ("trajectories.csv".to_string(), trajectories));
-    files.extend(pictures);
-    Ok(files)
+    files.extend(pictures.files);
+    Ok(Rendered {
+        files,
+        impact_lines: pictures.impact_lines,
+    })
 }
 
-/// The terminal's impact lines of a finished run: each strategy's final-year impact
-/// against the scenario's baseline ([`impacts::headline`]), after a heading.
-pub fn impact_lines(scenario: &Scenario, records: &[RunRecord]) -> Result<Vec<String>, OutputError> {
-    let csv = tables::trajectories_csv(scenario, records)?;
-    let results = results::RunResults::from_trajectories_csv(&csv).map_err(|e| OutputError::Input {
-        path: PathBuf::from("trajectories.csv"),
-        message: e.to_string(),
-    })?;
-    let base = impacts::baseline(&results, scenario.baseline.as_deref()).map_err(|message| OutputError::Input {
-        path: PathBuf::from("trajectories.csv"),
-        message,
-    })?;
-    let lines = impacts::headline(&results, base, &impacts::impacts(&results, base), fonts::Lang::En);
-    if lines.is_empty() {
-        return Ok(lines);
-    }
-    let heading = format!(
-        "Impacts against {}, paired over replicates [5%, 95%] (impacts.csv has every year and measure):",
-        results.strategies[base]
-    );
-    Ok(std::iter::once(heading)
-        .chain(lines.into_iter().map(|l| format!("  {l}")))
-        .collect())
-}
-
-/// The plots (PNG and SVG) and `report.html`, from `trajectories.csv` bytes and the
-/// manifest. `rebuilt_by` is the `sandan report` command line, when there was one.
+/// `impacts.csv`, the plots (PNG and SVG) and `report.html`, from `trajectories.csv`
+/// bytes and the manifest, and the impact lines. `rebuilt_by` is the `sandan report`
+/// command line, when there was one.
 pub fn render_pictures(
     trajectories_csv: &[u8],
     manifest: &manifest::Manifest,
     scenario_toml: Option<&str>,
     style: &Style,
     rebuilt_by: Option<&str>,
-) -> Result<Vec<OutputFile>, OutputError> {
+) -> Result<Rendered, OutputError> {
     let results = results::RunResults::from_trajectories_csv(trajectories_csv).map_err(|e| OutputError::Input {
         path: PathBuf::from("trajectories.csv"),
         message: e.to_string(),
@@ -248,7 +235,24 @@ pub fn render_pictures(
         impacts: &headline,
     });
     files.push(("report.html".to_string(), html));
-    Ok(files)
+    let heading = match style.lang {
+        fonts::Lang::En => format!(
+            "Impacts against {}, paired over replicates [5%, 95%] (impacts.csv has every year and measure):",
+            results.strategies[base]
+        ),
+        fonts::Lang::Zh => format!(
+            "相对 {} 的影响，按重复配对 [5%, 95%]（impacts.csv 含各年各项指标）：",
+            results.strategies[base]
+        ),
+    };
+    let impact_lines = if headline.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(heading)
+            .chain(headline.iter().map(|l| format!("  {l}")))
+            .collect()
+    };
+    Ok(Rendered { files, impact_lines })
 }
 
 /// Read a file of a finished run: a missing or unreadable file is an input error
@@ -287,13 +291,15 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Vec<
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Err(_) => None,
     };
-    render_pictures(&trajectories, &manifest, scenario_text.as_deref(), style, Some(command)).map_err(|e| match e {
-        OutputError::Input { path, message } if path == Path::new("trajectories.csv") => OutputError::Input {
-            path: dir.join(path),
-            message,
-        },
-        other => other,
-    })
+    render_pictures(&trajectories, &manifest, scenario_text.as_deref(), style, Some(command))
+        .map(|r| r.files)
+        .map_err(|e| match e {
+            OutputError::Input { path, message } if path == Path::new("trajectories.csv") => OutputError::Input {
+                path: dir.join(path),
+                message,
+            },
+            other => other,
+        })
 }
 
 /// Write files into `dir` (created if needed), each atomically. Returns the paths.
@@ -311,15 +317,17 @@ pub fn write_files(dir: &Path, files: Vec<OutputFile>) -> Result<Vec<PathBuf>, O
     Ok(written)
 }
 
-/// Render and write a run's files into `dir` (created if needed). Returns the paths.
+/// Render and write a run's files into `dir` (created if needed). Returns the paths
+/// written and the impact lines for the terminal.
 pub fn write_run(
     dir: &Path,
     scenario: &Scenario,
     records: &[RunRecord],
     info: &RunInfo,
     style: &Style,
-) -> Result<Vec<PathBuf>, OutputError> {
-    write_files(dir, render_run(scenario, records, info, style)?)
+) -> Result<(Vec<PathBuf>, Vec<String>), OutputError> {
+    let rendered = render_run(scenario, records, info, style)?;
+    Ok((write_files(dir, rendered.files)?, rendered.impact_lines))
 }
 
 #[cfg(test)]
@@ -345,7 +353,9 @@ mod tests {
             font: fonts::resolve(fonts::Lang::En, None).unwrap(),
             baseline: None,
         };
-        let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None).unwrap();
+        let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None)
+            .unwrap()
+            .files;
         let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
         // Only what this run has metrics for is drawn: no official incidence, no spending.
         assert_eq!(

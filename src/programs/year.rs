@@ -99,6 +99,15 @@ pub(crate) struct Support {
     pub motivation: f32,
 }
 
+impl Support {
+    /// The year's income from the household's own projects, holdings and shares:
+    /// what lasts past exit, as the exit rule's income calculation counted it; not
+    /// cash nor the collective's payout to registered households, which stop there.
+    pub fn lasting(&self) -> f64 {
+        self.projects + self.dividends + self.collective_wages - self.collective_payout
+    }
+}
+
 /// The program's part of the yearly cycle, as the engine's step calls it.
 pub(crate) trait HouseholdProgram {
     /// Run household `h.index`'s projects and holdings for the year; writes the

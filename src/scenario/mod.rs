@@ -149,21 +149,7 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
         }
     }
 
-    if let Some(b) = &raw.baseline
-        && !strategies.iter().any(|s| &s.name == b)
-    {
-        let names: Vec<&str> = strategies.iter().map(|s| s.name.as_str()).collect();
-        return Err(here(Invalid {
-            path: KeyPath::default().key("baseline"),
-            message: format!(
-                "baseline '{}' is not a strategy of the scenario; it has: {}",
-                shown(b),
-                names.join(", ")
-            ),
-        }));
-    }
-
-    Ok(Scenario {
+    let scenario = Scenario {
         name,
         description: raw.description.clone(),
         start_year: frame.start_year,
@@ -172,7 +158,16 @@ pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, Sce
         replicates: frame.replicates,
         baseline: raw.baseline.clone(),
         strategies,
-    })
+    };
+    if let Some(b) = &scenario.baseline {
+        scenario.strategy_index(b).map_err(|m| {
+            here(Invalid {
+                path: KeyPath::default().key("baseline"),
+                message: format!("baseline: {m}"),
+            })
+        })?;
+    }
+    Ok(scenario)
 }
 
 /// A validated model with its income fitted to the scenario's stated level, if any

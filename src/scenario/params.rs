@@ -25,6 +25,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The index of the strategy called `name`; the error, for a baseline, a
+    /// calibration or a sweep naming one, says which there are.
+    pub fn strategy_index(&self, name: &str) -> Result<usize, String> {
+        self.strategies.iter().position(|s| s.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.strategies.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "the scenario has no strategy '{}'; it has: {}",
+                super::validate::shown(name),
+                names.join(", ")
+            )
+        })
+    }
+
     /// The simulated years after the baseline year, in order.
     pub fn simulated_years(&self) -> impl Iterator<Item = i32> + use<> {
         self.start_year + 1..=self.end_year

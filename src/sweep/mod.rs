@@ -149,47 +149,37 @@ impl Plan {
             column: 1,
             message: e.message().to_string(),
         })?;
-        let strategies =
-            match &design.strategies {
-                None => base
-                    .strategies
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (i, s.name.clone()))
-                    .collect(),
-                Some(names) => {
-                    let mut chosen = Vec::new();
-                    for n in names {
-                        let i = base.strategies.iter().position(|s| &s.name == n).ok_or_else(|| {
-                            SweepError::Strategies {
-                                design: design_file.to_string(),
-                                message: format!(
-                                    "the scenario has no strategy '{n}'; it has: {}",
-                                    base.strategies
-                                        .iter()
-                                        .map(|s| s.name.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            }
-                        })?;
-                        if chosen.iter().any(|(j, _)| *j == i) {
-                            return Err(SweepError::Strategies {
-                                design: design_file.to_string(),
-                                message: format!("'{n}' is listed twice"),
-                            });
-                        }
-                        chosen.push((i, n.clone()));
-                    }
-                    if chosen.is_empty() {
+        let strategies = match &design.strategies {
+            None => base
+                .strategies
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i, s.name.clone()))
+                .collect(),
+            Some(names) => {
+                let mut chosen = Vec::new();
+                for n in names {
+                    let i = base.strategy_index(n).map_err(|message| SweepError::Strategies {
+                        design: design_file.to_string(),
+                        message,
+                    })?;
+                    if chosen.iter().any(|(j, _)| *j == i) {
                         return Err(SweepError::Strategies {
                             design: design_file.to_string(),
-                            message: "the list is empty; leave it out to run every strategy".to_string(),
+                            message: format!("'{n}' is listed twice"),
                         });
                     }
-                    chosen
+                    chosen.push((i, n.clone()));
                 }
-            };
+                if chosen.is_empty() {
+                    return Err(SweepError::Strategies {
+                        design: design_file.to_string(),
+                        message: "the list is empty; leave it out to run every strategy".to_string(),
+                    });
+                }
+                chosen
+            }
+        };
         let mut plan = Plan {
             scenario_file: scenario_file.to_string(),
             scenario_hash: scenario::content_hash(scenario_text),
