@@ -34,7 +34,7 @@ fn bench(c: &mut Criterion) {
         min_acceptance: 0.005,
         ..abc::Settings::default()
     };
-    let distance = |t: &[f64]| p.distance(t);
+    let distance = |t: &[f64]| p.score(t);
     let spent = || {
         let (gens, _) = abc::run(&priors, &settings, &distance, Vec::new(), |_| {});
         gens.iter().map(|g| g.simulations).sum::<u64>()

@@ -98,6 +98,24 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// Lower-triangular Cholesky factor L (A = L Lᵀ) of a symmetric positive-definite
+/// matrix; a pivot that rounding makes non-positive is floored at 10⁻³⁰⁰.
+pub fn cholesky(a: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n = a.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                l[i][i] = (a[i][i] - s).max(1e-300).sqrt();
+            } else {
+                l[i][j] = (a[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    l
+}
+
 /// The Pearson correlation of `x` and `y` under weights `w` (NaN if either is constant).
 pub fn weighted_correlation(x: &[f64], y: &[f64], w: &[f64]) -> f64 {
     let total: f64 = w.iter().sum();

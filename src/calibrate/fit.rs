@@ -4,10 +4,12 @@
 //!
 //! Every particle is simulated over the same replicates 0..R of the same seed
 //! (common random numbers), so particles differ by their parameters, not their luck.
-//! The distance is the root mean square of the observations' standardised errors,
-//! (replicate mean − observed) / observation sd.
+//! The distance is a deviance of the synthetic likelihood (Wood 2010, *Nature*
+//! 466:1102): the record is one village's realisation plus observation error, so it
+//! is compared with the replicates' mean under the replicates' own covariance plus
+//! the observation errors (see [`distance`]).
 
-use super::abc::{Generation, Particle};
+use super::abc::{Generation, Particle, Score};
 use super::targets::{self, Targets};
 use crate::engine;
 use crate::scenario;
@@ -61,25 +63,82 @@ impl Problem {
             .collect())
     }
 
-    /// The distance of `theta` from the record (infinite if the scenario refuses it).
-    pub fn distance(&self, theta: &[f64]) -> f64 {
+    /// How `theta` fits the record (infinitely far if the scenario refuses it).
+    pub fn score(&self, theta: &[f64]) -> Score {
         match self.simulate(theta) {
-            Ok(runs) => distance(&self.targets, &runs),
-            Err(_) => f64::INFINITY,
+            Ok(runs) => score(&self.targets, &runs),
+            Err(_) => Score::from(f64::INFINITY),
         }
     }
 }
 
-/// RMS over observations of (replicate mean − observed) / sd.
-pub fn distance(targets: &Targets, runs: &[Vec<f64>]) -> f64 {
+/// How the record fits the synthetic likelihood of `runs` (one row per replicate,
+/// one column per observation): exp(−distance²/2 + log_weight) is that likelihood
+/// over its largest possible value, so that ABC at tolerance 1 samples the posterior.
+///
+/// The record y is one realisation of the village plus observation error e ~ N(0, D),
+/// D the observations' variances. The replicates give the realisation's mean m and
+/// covariance S (denominator R − 1); m itself is off by S/R. So y − m ~ N(0, Σ) with
+/// Σ = D + (1 + 1/R) S: distance² = (y − m)ᵀ Σ⁻¹ (y − m), and log_weight =
+/// −½ log(det Σ / det D) ≤ 0, the normalising constant's part that depends on θ
+/// (Wood 2010's synthetic likelihood). A replicate's own spread thus widens the
+/// posterior instead of being averaged away, and the full covariance keeps years that
+/// move together from counting twice. The Gaussian form is an approximation for
+/// shares near 0 or 1 (a count of 0 of 930).
+pub fn score(targets: &Targets, runs: &[Vec<f64>]) -> Score {
     let k = targets.observations.len();
-    let mut sum = 0.0;
-    for (j, o) in targets.observations.iter().enumerate() {
-        let mean = runs.iter().map(|r| r[j]).sum::<f64>() / runs.len().max(1) as f64;
-        sum += ((mean - o.value) / o.sd).powi(2);
+    let r = runs.len();
+    if k == 0 || r == 0 {
+        return Score::from(f64::INFINITY);
     }
-    let d = (sum / k.max(1) as f64).sqrt();
-    if d.is_nan() { f64::INFINITY } else { d }
+    let mean: Vec<f64> = (0..k)
+        .map(|j| runs.iter().map(|x| x[j]).sum::<f64>() / r as f64)
+        .collect();
+    let inflate = if r > 1 {
+        (1.0 + 1.0 / r as f64) / (r - 1) as f64
+    } else {
+        0.0
+    };
+    let sigma: Vec<Vec<f64>> = (0..k)
+        .map(|i| {
+            (0..k)
+                .map(|j| {
+                    let s: f64 = runs.iter().map(|x| (x[i] - mean[i]) * (x[j] - mean[j])).sum();
+                    let obs = if i == j {
+                        targets.observations[i].sd.powi(2)
+                    } else {
+                        0.0
+                    };
+                    obs + inflate * s
+                })
+                .collect()
+        })
+        .collect();
+    let l = crate::stats::cholesky(&sigma);
+    // Solve L z = y − m; then (y − m)ᵀ Σ⁻¹ (y − m) = |z|².
+    let mut z = vec![0.0; k];
+    for i in 0..k {
+        let s: f64 = (0..i).map(|c| l[i][c] * z[c]).sum();
+        z[i] = (targets.observations[i].value - mean[i] - s) / l[i][i];
+    }
+    let distance = z.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let log_weight = -(0..k)
+        .map(|i| l[i][i].ln() - targets.observations[i].sd.ln())
+        .sum::<f64>()
+        .max(0.0);
+    if distance.is_nan() || log_weight.is_nan() {
+        Score::from(f64::INFINITY)
+    } else {
+        Score { distance, log_weight }
+    }
+}
+
+impl Score {
+    /// −2 log of the likelihood over its largest possible value: the loss a point
+    /// estimate minimises.
+    pub fn deviance(&self) -> f64 {
+        self.distance * self.distance - 2.0 * self.log_weight
+    }
 }
 
 /// `posterior.csv`: every generation's particles (the last generation is the
@@ -341,6 +400,58 @@ pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String,
 mod tests {
     use super::*;
     use crate::calibrate::abc::{self, Settings};
+
+    fn observed(values: &[(f64, f64)]) -> Targets {
+        Targets {
+            strategy: "s".into(),
+            observations: values
+                .iter()
+                .map(|&(value, sd)| targets::Observation {
+                    metric: "incidence".into(),
+                    column: 0,
+                    year: 2016,
+                    value,
+                    sd,
+                })
+                .collect(),
+            parameters: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn replicates_that_agree_with_the_record_are_at_distance_zero() {
+        let t = observed(&[(0.2, 0.01), (0.1, 0.02)]);
+        assert_eq!(score(&t, &[vec![0.2, 0.1], vec![0.2, 0.1]]).deviance(), 0.0);
+        assert_eq!(score(&t, &[vec![0.2, 0.1]]).deviance(), 0.0);
+        assert_eq!(score(&t, &[vec![f64::NAN, 0.1]]).distance, f64::INFINITY);
+    }
+
+    #[test]
+    fn the_replicates_spread_widens_the_error_and_costs_its_log_determinant() {
+        // One observation 0.30 ± 0.01; replicates 0.20 and 0.24: mean 0.22, sample
+        // variance 0.0008, inflated by (1 + 1/2): Σ = 0.0001 + 0.0012 = 0.0013.
+        let t = observed(&[(0.30, 0.01)]);
+        let sigma: f64 = 0.0001 + 1.5 * 0.0008;
+        let got = score(&t, &[vec![0.20], vec![0.24]]);
+        assert!((got.distance - 0.08 / sigma.sqrt()).abs() < 1e-12, "{got:?}");
+        assert!((got.log_weight + 0.5 * (sigma / 0.0001).ln()).abs() < 1e-12, "{got:?}");
+    }
+
+    #[test]
+    fn years_that_move_together_count_once() {
+        // Two observations that every replicate moves together, with errors far
+        // smaller than the replicates' spread: the pair's miss counts once (its
+        // deviance exceeds one year's only by the log-determinant's ln 2), where
+        // independent years would count it twice.
+        let runs: Vec<Vec<f64>> = (0..10).map(|r| vec![r as f64 * 0.01, r as f64 * 0.01]).collect();
+        let first: Vec<Vec<f64>> = runs.iter().map(|r| vec![r[0]]).collect();
+        let one = score(&observed(&[(0.2, 1e-4)]), &first).deviance();
+        let two = score(&observed(&[(0.2, 1e-4), (0.2, 1e-4)]), &runs).deviance();
+        assert!(
+            (two - one - 2f64.ln()).abs() < 1e-3,
+            "one year {one}, two identical years {two}"
+        );
+    }
 
     #[test]
     fn the_checkpoint_reads_back_bit_for_bit() {

@@ -1,5 +1,5 @@
 //! A point estimate to cross-check the posterior: Nelder–Mead (1965) simplex search
-//! on the loss (the same distance ABC-SMC uses, over the replicate mean), inside the
+//! on the loss (the deviance of the synthetic likelihood ABC-SMC samples), inside the
 //! priors' bounds.
 //!
 //! The search runs in the unit cube, each axis mapped onto a parameter's bounds

@@ -31,8 +31,10 @@ pub struct CalibrateArgs {
     /// Particles per generation.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     pub particles: u32,
-    /// Replicates each particle is simulated over (common random numbers).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    /// Replicates each particle is simulated over (common random numbers). Their
+    /// spread is the village's own chance in the likelihood: use well more than
+    /// the number of observations.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replicates: u32,
     /// Stop once this many particle simulations (each over all replicates) are spent.
     #[arg(long, default_value_t = 20_000)]
@@ -43,13 +45,16 @@ pub struct CalibrateArgs {
     /// Stop once a generation accepts fewer than this share of its proposals.
     #[arg(long, default_value_t = 0.02)]
     pub min_acceptance: f64,
-    /// Stop once the tolerance (RMS standardised error) is at or below this.
-    #[arg(long, default_value_t = 0.0)]
+    /// The last tolerance, in units of the deviance (−2 log likelihood ratio,
+    /// square-rooted): at 1 the last generation samples the posterior; above 1, a
+    /// wider, tempered version of it. The schedule stops there.
+    #[arg(long, default_value_t = 1.0)]
     pub tolerance: f64,
-    /// Each generation's tolerance is this quantile of the previous one's distances.
+    /// Each generation's tolerance is the smallest at which the previous one,
+    /// reweighted to it, keeps this share of its effective sample size.
     #[arg(long, default_value_t = 0.5)]
-    pub quantile: f64,
-    /// abc-smc: a posterior; nelder-mead: a point estimate on the same loss, to
+    pub ess_fraction: f64,
+    /// abc-smc: a posterior; nelder-mead: a point estimate (the deviance's minimum), to
     /// cross-check (its budget is --max-simulations).
     #[arg(long, value_enum, default_value_t = Method::AbcSmc)]
     pub method: Method,
@@ -83,8 +88,16 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
             args.min_acceptance,
             (0.0..1.0).contains(&args.min_acceptance),
         ),
-        ("--quantile", args.quantile, args.quantile > 0.0 && args.quantile < 1.0),
-        ("--tolerance", args.tolerance, args.tolerance >= 0.0),
+        (
+            "--ess-fraction",
+            args.ess_fraction,
+            args.ess_fraction > 0.0 && args.ess_fraction < 1.0,
+        ),
+        (
+            "--tolerance",
+            args.tolerance,
+            args.tolerance > 0.0 && args.tolerance.is_finite(),
+        ),
     ] {
         if !ok {
             return Err(CliError::Usage(format!(
@@ -96,7 +109,7 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     let settings = abc::Settings {
         seed,
         particles: args.particles as usize,
-        quantile: args.quantile,
+        ess_fraction: args.ess_fraction,
         max_generations: args.max_generations as usize,
         max_simulations: args.max_simulations,
         min_acceptance: args.min_acceptance,
@@ -110,6 +123,16 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         path: out.clone(),
         source,
     })?;
+    let observations = targets.observations.len() as u32;
+    if args.replicates < observations + 2 && !args.quiet {
+        eprintln!(
+            "warning: {} replicates for {observations} observations: the likelihood estimates the \
+             observations' covariance across replicates, which needs at least {} (more is better); \
+             with fewer the posterior is too narrow",
+            args.replicates,
+            observations + 2
+        );
+    }
     let problem = fit::Problem {
         scenario_text: text.clone(),
         scenario_file,
@@ -154,7 +177,7 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         "seed": seed,
         "replicates": args.replicates,
         "particles": settings.particles,
-        "quantile": settings.quantile,
+        "ess_fraction": settings.ess_fraction,
         "max_generations": settings.max_generations,
         "max_simulations": settings.max_simulations,
         "min_acceptance": settings.min_acceptance,
@@ -166,7 +189,7 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     let (_, pool) = pool(args.threads)?;
     if args.method == Method::NelderMead {
         let priors: Vec<_> = problem.targets.parameters.iter().map(|p| p.prior).collect();
-        let e = pool.install(|| nelder_mead::minimise(&priors, &|t| problem.distance(t), args.max_simulations));
+        let e = pool.install(|| nelder_mead::minimise(&priors, &|t| problem.score(t).deviance(), args.max_simulations));
         let mut csv = String::from("parameter,value\n");
         for (n, v) in names.iter().zip(&e.theta) {
             csv += &format!("{n},{v}\n");
@@ -196,7 +219,7 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     let mut written: Vec<abc::Generation> = done.clone();
     let mut failed = None;
     let priors: Vec<_> = problem.targets.parameters.iter().map(|p| p.prior).collect();
-    let distance = |t: &[f64]| problem.distance(t);
+    let distance = |t: &[f64]| problem.score(t);
     let (gens, stop) = pool.install(|| {
         abc::run(&priors, &settings, &distance, done, |g| {
             written.push(g.clone());
