@@ -138,3 +138,57 @@ fn ninety_percent_intervals_cover_a_parameter_sandan_simulated() {
         "summed widths {width_all} with four years, {width_one} with one"
     );
 }
+
+/// The shipped Liangshuiquan, calibrated to its record, reproduces it: for every
+/// observation of `scenarios/targets/liangshuiquan.toml`, the 5–95% band of the
+/// scenario's replicates under the strategy that ran reaches the observation's own
+/// 90% error range (what `fit.png` shows), and the baseline stays at the record's
+/// 25.59%. Without a program the village does not reach 2018's 0.85%.
+#[test]
+fn the_shipped_liangshuiquan_reproduces_its_record() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{root}/scenarios/liangshuiquan.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let s = scenario::parse(&text, &path, "scenario").unwrap();
+    let ttext = std::fs::read_to_string(format!("{root}/scenarios/targets/liangshuiquan.toml")).unwrap();
+    let t = targets::parse(&ttext, "liangshuiquan targets", &s, &text, &path).unwrap();
+    let band = |strategy: &str, o: &targets::Observation| -> (f64, f64) {
+        let k = s.strategy_index(strategy).unwrap();
+        let mut v: Vec<f64> = (0..s.replicates)
+            .map(|r| {
+                let run = sandan::engine::simulate(&s, k, r);
+                run.years.iter().find(|y| y.year == o.year).unwrap().values()[o.column]
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| sandan::stats::quantile_sorted(&v, p);
+        (q(0.05), q(0.95))
+    };
+    for o in &t.observations {
+        let (lo, hi) = band(&t.strategy, o);
+        let (olo, ohi) = (o.value - 1.645 * o.sd, o.value + 1.645 * o.sd);
+        eprintln!(
+            "{} {}: replicates {lo:.4} – {hi:.4}, observed {:.4} ({olo:.4} – {ohi:.4})",
+            o.metric, o.year, o.value
+        );
+        assert!(
+            lo <= ohi && olo <= hi,
+            "{} {}: band {lo} – {hi} misses the observed {olo} – {ohi}",
+            o.metric,
+            o.year
+        );
+    }
+    let baseline = &t.observations[0];
+    assert_eq!((baseline.metric.as_str(), baseline.year), ("official_incidence", 2016));
+    let (lo, hi) = band(&t.strategy, baseline);
+    assert!(
+        (lo - 0.2559).abs() < 0.005 && (hi - 0.2559).abs() < 0.005,
+        "baseline {lo} – {hi}"
+    );
+    let in_2018 = t.observations.iter().find(|o| o.year == 2018).unwrap();
+    let (lo, _) = band("no_program", in_2018);
+    assert!(
+        lo > in_2018.value + 1.645 * in_2018.sd,
+        "no_program reaches {lo} in 2018"
+    );
+}
