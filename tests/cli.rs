@@ -815,3 +815,64 @@ fn issue16_a_sweep_too_large_is_refused_and_a_bad_grid_value_is_found_fast() {
         ],
     );
 }
+
+/// Issue 12: a generation's slots computed as shards (as a Slurm array runs them)
+/// and merged give the same files, byte for byte, as one machine.
+#[test]
+fn a_calibration_in_shards_merges_to_the_same_bytes_as_one_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, sharded) = (dir.path().join("whole"), dir.path().join("sharded"));
+    calibrate_tiny(&whole, &[]);
+    let shards = 3;
+    for generation in 0..3 {
+        // Shards in any order; one run twice, as a requeued task would.
+        for k in [2, 0, 1, 2] {
+            calibrate_tiny(&sharded, &["--shard", &format!("{k}/{shards}")]);
+        }
+        assert!(sharded.join(format!("shard-{generation}-1-of-3.csv")).exists());
+        if generation == 1 {
+            // A merge with a shard missing is refused, and changes nothing.
+            let missing = sharded.join("shard-1-1-of-3.csv");
+            let kept = std::fs::read(&missing).unwrap();
+            std::fs::remove_file(&missing).unwrap();
+            sandan()
+                .args([
+                    "calibrate",
+                    &fixture("tiny.toml"),
+                    "--targets",
+                    &fixture("targets/tiny.toml"),
+                    "--particles",
+                    "16",
+                    "--replicates",
+                    "1",
+                    "--max-generations",
+                    "3",
+                    "--merge",
+                    "3",
+                    "--out",
+                ])
+                .arg(&sharded)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains("shard-1-1-of-3.csv"))
+                .stderr(predicate::str::contains("--shard K/3"));
+            std::fs::write(&missing, kept).unwrap();
+        }
+        calibrate_tiny(&sharded, &["--merge", "3"]);
+        let generations = std::fs::read_to_string(sharded.join("generations.csv")).unwrap();
+        assert_eq!(generations.lines().count(), 2 + generation);
+        assert!(!sharded.join(format!("shard-{generation}-0-of-3.csv")).exists());
+        // The results are written once, when the calibration stops.
+        assert_eq!(sharded.join("calibrated.toml").exists(), generation == 2);
+    }
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(sharded.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A stopped calibration has nothing left for a shard to do.
+    calibrate_tiny(&sharded, &["--shard", "0/3"]);
+    assert!(!sharded.join("shard-3-0-of-3.csv").exists());
+}
