@@ -382,7 +382,7 @@ fn progress_bar(quiet: bool, done: &[abc::Generation], s: &abc::Settings) -> Pro
     }
     let bar = ProgressBar::with_draw_target(Some(estimated_simulations(done, s)), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} simulations, ETA {eta}")
+        ProgressStyle::with_template("{msg} {bar:20} {pos}/{len} simulations, ETA {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_position(done.iter().map(|g| g.simulations).sum());
@@ -391,10 +391,10 @@ fn progress_bar(quiet: bool, done: &[abc::Generation], s: &abc::Settings) -> Pro
     bar
 }
 
-/// "generation 3 (of at most 10), tolerance 0.52, acceptance 0.31": the generation
-/// being simulated and what the last finished one reached.
+/// "generation 3/10, tolerance 0.5200, acceptance 0.310": the generation being
+/// simulated (of at most so many) and what the last finished one reached.
 fn progress_message(done: &[abc::Generation], s: &abc::Settings) -> String {
-    let mut m = format!("generation {} (of at most {})", done.len(), s.max_generations);
+    let mut m = format!("generation {}/{}", done.len(), s.max_generations);
     if let Some(g) = done.last() {
         m += &format!(", tolerance {:.4}, acceptance {:.3}", g.tolerance, g.acceptance());
     }
@@ -456,7 +456,7 @@ mod tests {
         assert_eq!(estimated_simulations(&done, &spent), 50);
         assert_eq!(
             progress_message(&done, &s),
-            "generation 2 (of at most 4), tolerance 1.5000, acceptance 0.250"
+            "generation 2/4, tolerance 1.5000, acceptance 0.250"
         );
     }
 }
