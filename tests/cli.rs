@@ -456,12 +456,26 @@ fn calibration_is_the_same_on_one_or_two_threads() {
     let pairs = std::fs::read_to_string(a.join("pairs.svg")).unwrap();
     assert!(pairs.contains("population.starting_incidence"));
     assert!(std::fs::read(a.join("pairs.png")).unwrap().starts_with(b"\x89PNG"));
-    // calibrated.toml runs.
+    // calibrated.toml is the scenario file with the fitted key changed (its range
+    // beside it) and the file's own comments kept; `sandan run` runs it.
+    let calibrated = std::fs::read_to_string(a.join("calibrated.toml")).unwrap();
+    assert!(
+        calibrated.contains("# A tiny county for CLI tests: two villages, three years, four replicates.\n"),
+        "{calibrated}"
+    );
+    let fitted = calibrated
+        .lines()
+        .find(|l| l.starts_with("starting_incidence = "))
+        .unwrap();
+    assert!(fitted.contains(" # calibrated: posterior median, 5–95% "), "{fitted}");
+    assert!(calibrated.contains("description = \"Every eligible household takes up dibao.\"\n"));
     sandan()
-        .args(["validate"])
+        .args(["run", "-q", "--out"])
+        .arg(dir.path().join("run"))
         .arg(a.join("calibrated.toml"))
         .assert()
         .success();
+    assert!(dir.path().join("run/trajectories.csv").exists());
 }
 
 #[test]
@@ -478,7 +492,26 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
     for f in ["calibrated.toml", "fit.png", "fit.svg", "pairs.png", "pairs.svg"] {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
-    calibrate_tiny(&cut, &[]);
+    // Without --quiet, but stderr is no terminal: no progress line reaches a log.
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+            "--particles",
+            "16",
+            "--replicates",
+            "1",
+            "--max-generations",
+            "3",
+            "--out",
+        ])
+        .arg(&cut)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 generations"))
+        .stderr(predicate::str::is_empty());
     for f in CALIBRATION_FILES {
         assert_eq!(
             std::fs::read(whole.join(f)).unwrap(),

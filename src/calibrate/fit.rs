@@ -217,11 +217,24 @@ pub fn weighted_quantile(g: &Generation, k: usize, q: f64) -> f64 {
     v.last().map_or(f64::NAN, |p| p.0)
 }
 
-/// `calibrated.toml`: the scenario with the posterior medians set, and each fitted
-/// key's 5–95% posterior range in a comment.
+/// `calibrated.toml`: the scenario file with the posterior medians set and each
+/// fitted key's 5–95% posterior range in a comment beside it and at the top. Only
+/// the fitted keys change: the file's comments and layout are kept
+/// ([`targets::edit_values`]); should that fail for the file's shape, the scenario
+/// is written out whole, without its comments, and the top says so.
 pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<String, String> {
     let ps = &problem.targets.parameters;
-    let medians: Vec<f64> = (0..ps.len()).map(|k| weighted_quantile(posterior, k, 0.5)).collect();
+    let q = |k: usize, p: f64| weighted_quantile(posterior, k, p);
+    let medians: Vec<f64> = (0..ps.len()).map(|k| q(k, 0.5)).collect();
+    let notes: Vec<String> = (0..ps.len())
+        .map(|k| {
+            format!(
+                "calibrated: posterior median, 5–95% {} – {}",
+                significant(q(k, 0.05)),
+                significant(q(k, 0.95))
+            )
+        })
+        .collect();
     let mut head = format!(
         "# Calibrated by `sandan calibrate` from {} (generation {}, tolerance {}).\n# Posterior medians set below; 5–95% ranges:\n",
         problem.scenario_file, posterior.index, posterior.tolerance
@@ -231,11 +244,28 @@ pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<Stri
             "#   {} = {} (5–95%: {} – {})\n",
             p.path,
             medians[k],
-            weighted_quantile(posterior, k, 0.05),
-            weighted_quantile(posterior, k, 0.95)
+            q(k, 0.05),
+            q(k, 0.95)
         );
     }
-    Ok(head + &targets::with_values(&problem.scenario_text, ps, &medians)?)
+    Ok(
+        match targets::edit_values(&problem.scenario_text, ps, &medians, &notes)? {
+            Some(kept) => head + "\n" + &kept,
+            None => {
+                head + "# (The scenario is written out whole: its comments could not be kept.)\n"
+                    + &targets::with_values(&problem.scenario_text, ps, &medians)?
+            }
+        },
+    )
+}
+
+/// `x` to four significant digits (whole numbers from 1000 up), for comments.
+pub fn significant(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return x.to_string();
+    }
+    let decimals = (3 - x.abs().log10().floor() as i64).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
 }
 
 /// `fit.png` and `fit.svg`: for each observed metric, the posterior-predictive mean
@@ -387,13 +417,32 @@ pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String,
     for (p, v) in ps.iter().zip(theta) {
         head += &format!("#   {} = {v}\n", p.path);
     }
-    Ok(head + &targets::with_values(&problem.scenario_text, ps, theta)?)
+    let notes = vec!["calibrated: Nelder–Mead point estimate".to_string(); ps.len()];
+    Ok(match targets::edit_values(&problem.scenario_text, ps, theta, &notes)? {
+        Some(kept) => head + "\n" + &kept,
+        None => {
+            head + "# (The scenario is written out whole: its comments could not be kept.)\n"
+                + &targets::with_values(&problem.scenario_text, ps, theta)?
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::calibrate::abc::{self, Settings};
+
+    #[test]
+    fn ranges_in_comments_have_four_significant_digits() {
+        let shown: Vec<String> = [0.041_981, 0.179_007, 2.5, 1234.56, 98_765.4, -0.000_123_456, 0.0]
+            .iter()
+            .map(|&x| significant(x))
+            .collect();
+        assert_eq!(
+            shown,
+            ["0.04198", "0.1790", "2.500", "1235", "98765", "-0.0001235", "0"]
+        );
+    }
 
     #[test]
     fn a_shard_file_reads_back_bit_for_bit() {
