@@ -122,7 +122,7 @@ flags="--particles 12 --replicates 1 --max-generations 3"
     --out "$work/calibration-local" --quiet $flags
 SANDAN="$sandan" CALIBRATE_WAIT=1 CALIBRATE_ARGS="$flags" CALIBRATE_SBATCH_ARGS="--time=5" timeout 300 \
     scripts/slurm/calibrate.sbatch tests/fixtures/tiny.toml tests/fixtures/targets/tiny.toml "$work/calibration-slurm" 3
-for f in posterior.csv generations.csv calibrated.toml fit.png pairs.png; do
+for f in posterior.csv generations.csv calibrated.toml fit.png pairs.png report.html; do
     cmp "$work/calibration-local/$f" "$work/calibration-slurm/$f"
 done
 echo "== test-slurm: the calibration on Slurm equals the local one ($(( $(date +%s) - started )) s)"

@@ -427,7 +427,7 @@ fn calibrate_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CALIBRATION_FILES: [&str; 7] = [
+const CALIBRATION_FILES: [&str; 8] = [
     "posterior.csv",
     "generations.csv",
     "calibrated.toml",
@@ -435,6 +435,7 @@ const CALIBRATION_FILES: [&str; 7] = [
     "fit.svg",
     "pairs.png",
     "pairs.svg",
+    "report.html",
 ];
 
 #[test]
@@ -456,6 +457,16 @@ fn calibration_is_the_same_on_one_or_two_threads() {
     let pairs = std::fs::read_to_string(a.join("pairs.svg")).unwrap();
     assert!(pairs.contains("population.starting_incidence"));
     assert!(std::fs::read(a.join("pairs.png")).unwrap().starts_with(b"\x89PNG"));
+    // report.html holds both figures, the ranges and the generations.
+    let report = std::fs::read_to_string(a.join("report.html")).unwrap();
+    let png = |f: &str| sandan::output::report::base64(&std::fs::read(a.join(f)).unwrap());
+    assert!(report.contains(&png("fit.png")) && report.contains(&png("pairs.png")));
+    assert!(report.contains("<code>population.starting_incidence</code></td><td>uniform 0.02000 – 0.6000</td>"));
+    assert_eq!(
+        report.matches("<tr><td>").count(),
+        3 + 2,
+        "3 generations, 2 observations"
+    );
     // calibrated.toml is the scenario file with the fitted key changed (its range
     // beside it) and the file's own comments kept; `sandan run` runs it.
     let calibrated = std::fs::read_to_string(a.join("calibrated.toml")).unwrap();
@@ -489,7 +500,14 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
     let g = std::fs::read_to_string(cut.join("generations.csv")).unwrap();
     let kept: Vec<&str> = g.lines().take(2).collect();
     std::fs::write(cut.join("generations.csv"), kept.join("\n") + "\n").unwrap();
-    for f in ["calibrated.toml", "fit.png", "fit.svg", "pairs.png", "pairs.svg"] {
+    for f in [
+        "calibrated.toml",
+        "fit.png",
+        "fit.svg",
+        "pairs.png",
+        "pairs.svg",
+        "report.html",
+    ] {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
     // Without --quiet, but stderr is no terminal: no progress line reaches a log.

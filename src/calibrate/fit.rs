@@ -7,7 +7,8 @@
 //! The distance is the root mean square of the observations' standardised errors,
 //! (replicate mean − observed) / observation sd.
 
-use super::abc::{Generation, Particle, Slot};
+use super::abc::{Generation, Particle, Slot, Stop};
+use super::targets::Prior;
 use super::targets::{self, Targets};
 use crate::engine;
 use crate::scenario;
@@ -405,6 +406,71 @@ pub fn pairs_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8
         plot::figure_png(&pairs, "sans-serif")?,
         plot::figure_svg(&pairs, "sans-serif")?,
     ))
+}
+
+/// `report.html` in the calibration's directory ([`crate::output::report::calibration_html`]).
+pub fn report_html(
+    problem: &Problem,
+    scenario_name: &str,
+    targets_file: &str,
+    generations: &[Generation],
+    stop: Stop,
+    fit_png: &[u8],
+    pairs_png: &[u8],
+) -> Vec<u8> {
+    use crate::output::report::{CalibrationReport, calibration_html};
+    let Some(last) = generations.last() else {
+        return Vec::new();
+    };
+    let q = |k: usize, p: f64| weighted_quantile(last, k, p);
+    calibration_html(&CalibrationReport {
+        scenario_name,
+        scenario_file: &problem.scenario_file,
+        targets_file,
+        strategy: &problem.targets.strategy,
+        stopped_by: match stop {
+            Stop::Generations => "the generation limit (--max-generations)",
+            Stop::Simulations => "the simulation budget (--max-simulations)",
+            Stop::Acceptance => "too low an acceptance (--min-acceptance)",
+            Stop::Tolerance => "reaching the target tolerance (--tolerance)",
+        },
+        replicates: problem.replicates,
+        observations: problem
+            .targets
+            .observations
+            .iter()
+            .map(|o| (o.metric.clone(), o.year, o.value, o.sd))
+            .collect(),
+        generations: generations
+            .iter()
+            .map(|g| (g.index, g.tolerance, g.acceptance(), g.ess(), g.simulations))
+            .collect(),
+        parameters: problem
+            .targets
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.path.clone(), prior_words(&p.prior), q(k, 0.05), q(k, 0.5), q(k, 0.95)))
+            .collect(),
+        fit_png,
+        pairs_png,
+    })
+}
+
+/// A prior in words: "uniform 0.02 – 0.6", "normal mean 1, sd 0.5 on −2 – 4".
+pub fn prior_words(p: &Prior) -> String {
+    match *p {
+        Prior::Uniform { low, high } => format!("uniform {} – {}", significant(low), significant(high)),
+        Prior::LogUniform { low, high } => format!("log-uniform {} – {}", significant(low), significant(high)),
+        Prior::Normal { mean, sd, low, high } => {
+            let mut w = format!("normal mean {}, sd {}", significant(mean), significant(sd));
+            if low.is_finite() || high.is_finite() {
+                w += &format!(" on {} – {}", significant(low), significant(high));
+            }
+            w
+        }
+        Prior::Beta { alpha, beta } => format!("beta α {}, β {}", significant(alpha), significant(beta)),
+    }
 }
 
 /// `calibrated.toml` for a point estimate (`--method nelder-mead`).

@@ -212,6 +212,8 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     let distance = |t: &[f64]| problem.distance(t);
     let finished = Finished {
         args,
+        scenario_name: &s.name,
+        targets_file: &file,
         out: &out,
         problem: &problem,
         names: &names,
@@ -317,6 +319,8 @@ pub(super) fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
 /// What the end of a calibration needs to write its results.
 struct Finished<'a> {
     args: &'a CalibrateArgs,
+    scenario_name: &'a str,
+    targets_file: &'a str,
     out: &'a Path,
     problem: &'a fit::Problem,
     names: &'a [String],
@@ -342,15 +346,25 @@ impl Finished<'_> {
         };
         let calibrated = fit::calibrated_toml(problem, last).map_err(CliError::Usage)?;
         output::write_atomic(&out.join("calibrated.toml"), calibrated.as_bytes())?;
-        let (png, svg) = self
+        let (fit_png, svg) = self
             .pool
             .install(|| fit::fit_figure(problem, last))
             .map_err(output::plot::plot_error("fit.png"))?;
-        output::write_atomic(&out.join("fit.png"), &png)?;
+        output::write_atomic(&out.join("fit.png"), &fit_png)?;
         output::write_atomic(&out.join("fit.svg"), &svg)?;
-        let (png, svg) = fit::pairs_figure(problem, last).map_err(output::plot::plot_error("pairs.png"))?;
-        output::write_atomic(&out.join("pairs.png"), &png)?;
+        let (pairs_png, svg) = fit::pairs_figure(problem, last).map_err(output::plot::plot_error("pairs.png"))?;
+        output::write_atomic(&out.join("pairs.png"), &pairs_png)?;
         output::write_atomic(&out.join("pairs.svg"), &svg)?;
+        let page = fit::report_html(
+            problem,
+            self.scenario_name,
+            self.targets_file,
+            gens,
+            stop,
+            &fit_png,
+            &pairs_png,
+        );
+        output::write_atomic(&out.join("report.html"), &page)?;
         if !self.args.quiet {
             let spent: u64 = gens.iter().map(|g| g.simulations).sum();
             let time = started.map_or(String::new(), |t| format!(" ({:.1} s)", t.elapsed().as_secs_f64()));
