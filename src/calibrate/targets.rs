@@ -659,6 +659,23 @@ mod tests {
         assert_eq!(format!("{s:?}"), format!("{w:?}"));
         // Nothing changes where nothing is fitted.
         assert_eq!(edit_values(text, &[], &[], &[]).unwrap().as_deref(), Some(text));
+        // A dotted key at the top, and a key a [[village]] entry lacks.
+        let dotted = "name = \"t\"\nstart_year = 2016\nend_year = 2018\npopulation.starting_incidence = 0.25 # top\n\n[[village]]\nname = \"a\"\nhouseholds = 20\n\n[[village]]\nname = \"b\"\nhouseholds = 30\n\n[[strategy]]\nname = \"base\"\n";
+        let ps = [
+            fitted("population.starting_incidence"),
+            fitted("village.1.starting_incidence"),
+        ];
+        let edited = edit_values(dotted, &ps, &[0.5, 0.0625], &["n0".into(), "n1".into()])
+            .unwrap()
+            .expect("the same scenario");
+        assert!(
+            edited.contains("population.starting_incidence = 0.5 # n0; top\n"),
+            "{edited}"
+        );
+        assert!(
+            edited.contains("name = \"b\"\nhouseholds = 30\nstarting_incidence = 0.0625 # n1\n"),
+            "{edited}"
+        );
     }
 
     #[test]
