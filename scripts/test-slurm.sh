@@ -4,7 +4,9 @@
 # ports, spool and logs under a temporary directory, so nothing in /etc/slurm is
 # touched), run a small sweep through scripts/slurm/sweep.sbatch as a job array
 # with a dependent merge, and check the merged result equals a local sweep byte for
-# byte. Stops every daemon it started on exit. Run as root, non-interactively.
+# byte; then calibrate a tiny scenario through scripts/slurm/calibrate.sbatch, one
+# job array per generation, and check it equals a local calibration byte for byte.
+# Stops every daemon it started on exit. Run as root, non-interactively.
 #
 #   scripts/test-slurm.sh            # uses target/debug/sandan (built by cargo test)
 #   SANDAN=path/to/sandan scripts/test-slurm.sh
@@ -112,3 +114,15 @@ for f in results.csv progress.log summary.csv response.png; do
     cmp "$local_out/$f" "$work/slurm/merged/$f"
 done
 echo "== test-slurm: merged Slurm sweep equals the local sweep ($(( $(date +%s) - started )) s)"
+
+echo "== calibration: each generation a job array of 3 shards and a merge that submits the next"
+flags="--particles 12 --replicates 1 --max-generations 3"
+# shellcheck disable=SC2086 # the flags are words
+"$sandan" calibrate tests/fixtures/tiny.toml --targets tests/fixtures/targets/tiny.toml \
+    --out "$work/calibration-local" --quiet $flags
+SANDAN="$sandan" CALIBRATE_WAIT=1 CALIBRATE_ARGS="$flags" CALIBRATE_SBATCH_ARGS="--time=5" timeout 300 \
+    scripts/slurm/calibrate.sbatch tests/fixtures/tiny.toml tests/fixtures/targets/tiny.toml "$work/calibration-slurm" 3
+for f in posterior.csv generations.csv calibrated.toml fit.png pairs.png report.html; do
+    cmp "$work/calibration-local/$f" "$work/calibration-slurm/$f"
+done
+echo "== test-slurm: the calibration on Slurm equals the local one ($(( $(date +%s) - started )) s)"

@@ -427,7 +427,7 @@ fn calibrate_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CALIBRATION_FILES: [&str; 7] = [
+const CALIBRATION_FILES: [&str; 8] = [
     "posterior.csv",
     "generations.csv",
     "calibrated.toml",
@@ -435,6 +435,7 @@ const CALIBRATION_FILES: [&str; 7] = [
     "fit.svg",
     "pairs.png",
     "pairs.svg",
+    "report.html",
 ];
 
 #[test]
@@ -456,12 +457,36 @@ fn calibration_is_the_same_on_one_or_two_threads() {
     let pairs = std::fs::read_to_string(a.join("pairs.svg")).unwrap();
     assert!(pairs.contains("population.starting_incidence"));
     assert!(std::fs::read(a.join("pairs.png")).unwrap().starts_with(b"\x89PNG"));
-    // calibrated.toml runs.
+    // report.html holds both figures, the ranges and the generations.
+    let report = std::fs::read_to_string(a.join("report.html")).unwrap();
+    let png = |f: &str| sandan::output::report::base64(&std::fs::read(a.join(f)).unwrap());
+    assert!(report.contains(&png("fit.png")) && report.contains(&png("pairs.png")));
+    assert!(report.contains("<code>population.starting_incidence</code></td><td>uniform 0.02000 – 0.6000</td>"));
+    assert_eq!(
+        report.matches("<tr><td>").count(),
+        3 + 2,
+        "3 generations, 2 observations"
+    );
+    // calibrated.toml is the scenario file with the fitted key changed (its range
+    // beside it) and the file's own comments kept; `sandan run` runs it.
+    let calibrated = std::fs::read_to_string(a.join("calibrated.toml")).unwrap();
+    assert!(
+        calibrated.contains("# A tiny county for CLI tests: two villages, three years, four replicates.\n"),
+        "{calibrated}"
+    );
+    let fitted = calibrated
+        .lines()
+        .find(|l| l.starts_with("starting_incidence = "))
+        .unwrap();
+    assert!(fitted.contains(" # calibrated: posterior median, 5–95% "), "{fitted}");
+    assert!(calibrated.contains("description = \"Every eligible household takes up dibao.\"\n"));
     sandan()
-        .args(["validate"])
+        .args(["run", "-q", "--out"])
+        .arg(dir.path().join("run"))
         .arg(a.join("calibrated.toml"))
         .assert()
         .success();
+    assert!(dir.path().join("run/trajectories.csv").exists());
 }
 
 #[test]
@@ -475,10 +500,36 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
     let g = std::fs::read_to_string(cut.join("generations.csv")).unwrap();
     let kept: Vec<&str> = g.lines().take(2).collect();
     std::fs::write(cut.join("generations.csv"), kept.join("\n") + "\n").unwrap();
-    for f in ["calibrated.toml", "fit.png", "fit.svg", "pairs.png", "pairs.svg"] {
+    for f in [
+        "calibrated.toml",
+        "fit.png",
+        "fit.svg",
+        "pairs.png",
+        "pairs.svg",
+        "report.html",
+    ] {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
-    calibrate_tiny(&cut, &[]);
+    // Without --quiet, but stderr is no terminal: no progress line reaches a log.
+    sandan()
+        .args([
+            "calibrate",
+            &fixture("tiny.toml"),
+            "--targets",
+            &fixture("targets/tiny.toml"),
+            "--particles",
+            "16",
+            "--replicates",
+            "1",
+            "--max-generations",
+            "3",
+            "--out",
+        ])
+        .arg(&cut)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 generations"))
+        .stderr(predicate::str::contains("generation").not());
     for f in CALIBRATION_FILES {
         assert_eq!(
             std::fs::read(whole.join(f)).unwrap(),
@@ -814,4 +865,65 @@ fn issue16_a_sweep_too_large_is_refused_and_a_bad_grid_value_is_found_fast() {
             "must be between 0 and 1, got 2",
         ],
     );
+}
+
+/// Issue 12: a generation's slots computed as shards (as a Slurm array runs them)
+/// and merged give the same files, byte for byte, as one machine.
+#[test]
+fn a_calibration_in_shards_merges_to_the_same_bytes_as_one_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, sharded) = (dir.path().join("whole"), dir.path().join("sharded"));
+    calibrate_tiny(&whole, &[]);
+    let shards = 3;
+    for generation in 0..3 {
+        // Shards in any order; one run twice, as a requeued task would.
+        for k in [2, 0, 1, 2] {
+            calibrate_tiny(&sharded, &["--shard", &format!("{k}/{shards}")]);
+        }
+        assert!(sharded.join(format!("shard-{generation}-1-of-3.csv")).exists());
+        if generation == 1 {
+            // A merge with a shard missing is refused, and changes nothing.
+            let missing = sharded.join("shard-1-1-of-3.csv");
+            let kept = std::fs::read(&missing).unwrap();
+            std::fs::remove_file(&missing).unwrap();
+            sandan()
+                .args([
+                    "calibrate",
+                    &fixture("tiny.toml"),
+                    "--targets",
+                    &fixture("targets/tiny.toml"),
+                    "--particles",
+                    "16",
+                    "--replicates",
+                    "1",
+                    "--max-generations",
+                    "3",
+                    "--merge",
+                    "3",
+                    "--out",
+                ])
+                .arg(&sharded)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains("shard-1-1-of-3.csv"))
+                .stderr(predicate::str::contains("--shard K/3"));
+            std::fs::write(&missing, kept).unwrap();
+        }
+        calibrate_tiny(&sharded, &["--merge", "3"]);
+        let generations = std::fs::read_to_string(sharded.join("generations.csv")).unwrap();
+        assert_eq!(generations.lines().count(), 2 + generation);
+        assert!(!sharded.join(format!("shard-{generation}-0-of-3.csv")).exists());
+        // The results are written once, when the calibration stops.
+        assert_eq!(sharded.join("calibrated.toml").exists(), generation == 2);
+    }
+    for f in CALIBRATION_FILES {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(sharded.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A stopped calibration has nothing left for a shard to do.
+    calibrate_tiny(&sharded, &["--shard", "0/3"]);
+    assert!(!sharded.join("shard-3-0-of-3.csv").exists());
 }

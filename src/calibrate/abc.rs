@@ -328,96 +328,185 @@ fn normalise(particles: &mut [Particle]) {
     }
 }
 
-/// Generation `index` after `prev` (none: draw generation 0 from the priors).
-/// `distance` simulates a parameter vector and measures it against the record.
+/// What every slot of one generation shares, fixed by the previous generation
+/// (none: generation 0, drawn from the priors): its tolerance, perturbation kernel,
+/// ancestor weights and the distance acceptance is measured from. The slots are
+/// then independent of each other, so they may run on any threads, processes or
+/// machines (`sandan calibrate --shard`), and [`Step::assemble`] joins their
+/// results into the same generation.
+pub struct Step<'a> {
+    priors: &'a [Prior],
+    prev: Option<&'a Generation>,
+    settings: &'a Settings,
+    /// The index of the generation this step makes.
+    pub index: usize,
+    pub tolerance: f64,
+    kernel: Option<Kernel>,
+    weights: Vec<f64>,
+    nearest: f64,
+}
+
+/// One slot's outcome: the particle it accepted (none if it gave up) and the
+/// simulations it spent. Its weight is not yet normalised.
+pub type Slot = (Option<Particle>, u64);
+
+impl<'a> Step<'a> {
+    pub fn new(priors: &'a [Prior], prev: Option<&'a Generation>, settings: &'a Settings) -> Step<'a> {
+        let Some(prev) = prev else {
+            return Step {
+                priors,
+                prev,
+                settings,
+                index: 0,
+                tolerance: f64::INFINITY,
+                kernel: None,
+                weights: Vec::new(),
+                nearest: 0.0,
+            };
+        };
+        let tolerance = next_tolerance(prev, settings.ess_fraction, settings.target_tolerance);
+        // Proposals come from the previous generation as the new target weighs it:
+        // ancestors picked, and the kernel's covariance taken, with its particles
+        // reweighted to the new tolerance, so that a big step down in tolerance
+        // proposes where the new target is rather than over the old one's spread.
+        // The importance weight divides by this same mixture, so it stays exact.
+        let weights = reweighted(prev, tolerance);
+        let kernel = Kernel::of(prev, &weights, priors);
+        let nearest = prev.particles.iter().map(|p| p.distance).fold(f64::INFINITY, f64::min);
+        Step {
+            priors,
+            prev: Some(prev),
+            settings,
+            index: prev.index + 1,
+            tolerance,
+            kernel: Some(kernel),
+            weights,
+            nearest: if nearest.is_finite() { nearest } else { 0.0 },
+        }
+    }
+
+    /// Slot `slot` of the generation: draw (from the priors, or by perturbing an
+    /// ancestor) until a proposal is kept or the attempts run out. `distance`
+    /// simulates a parameter vector and scores it against the record.
+    pub fn slot<F, S>(&self, slot: usize, distance: &F) -> Slot
+    where
+        F: Fn(&[f64]) -> S + Sync,
+        S: Into<Score>,
+    {
+        let (priors, s) = (self.priors, self.settings);
+        let mut rng = slot_rng(s.seed, self.index, slot);
+        let (Some(prev), Some(kernel)) = (self.prev, &self.kernel) else {
+            let theta: Vec<f64> = priors.iter().map(|p| draw_prior(p, &mut rng)).collect();
+            let score: Score = distance(&theta).into();
+            let particle = Particle {
+                theta,
+                weight: score.log_weight.exp(),
+                distance: score.distance,
+            };
+            return (Some(particle), 1);
+        };
+        // A slot gives up after this many proposals: the generation then reports the
+        // acceptance it reached, below the minimum, and the sampler stops.
+        let max_attempts = ((10.0 / s.min_acceptance.max(1e-6)).ceil() as u64).max(100);
+        let mut simulated = 0;
+        for _ in 0..max_attempts * 100 {
+            let ancestor = &prev.particles[pick(&self.weights, rng.uniform())];
+            let theta = kernel.perturb(&ancestor.theta, &mut rng);
+            let prior = prior_density(priors, &theta);
+            if prior <= 0.0 {
+                continue;
+            }
+            simulated += 1;
+            let score: Score = distance(&theta).into();
+            let (keep, excess) = acceptance(score.distance, self.nearest, self.tolerance);
+            if rng.uniform() < keep {
+                let mix: f64 = prev
+                    .particles
+                    .iter()
+                    .zip(&self.weights)
+                    .map(|(p, w)| w * kernel.density(&p.theta, &theta))
+                    .sum();
+                return (
+                    Some(Particle {
+                        theta,
+                        weight: prior / mix * score.log_weight.exp() * excess,
+                        distance: score.distance,
+                    }),
+                    simulated,
+                );
+            }
+            if simulated >= max_attempts {
+                break;
+            }
+        }
+        (None, simulated)
+    }
+
+    /// The generation made of every slot's outcome, in slot order.
+    pub fn assemble(&self, slots: Vec<Slot>) -> Generation {
+        let simulations = slots.iter().map(|(_, n)| n).sum();
+        let mut particles: Vec<Particle> = slots.into_iter().filter_map(|(p, _)| p).collect();
+        normalise(&mut particles);
+        Generation {
+            index: self.index,
+            tolerance: self.tolerance,
+            particles,
+            simulations,
+        }
+    }
+}
+
+impl Step<'_> {
+    /// Slots `index`, `index + count`, … of the generation (shard `index` of `count`).
+    pub fn shard<F, S>(&self, index: usize, count: usize, distance: &F) -> Vec<(usize, Slot)>
+    where
+        F: Fn(&[f64]) -> S + Sync,
+        S: Into<Score>,
+    {
+        let slots: Vec<usize> = (index..self.settings.particles).step_by(count.max(1)).collect();
+        slots
+            .into_par_iter()
+            .map(|slot| (slot, self.slot(slot, distance)))
+            .collect()
+    }
+
+    /// The generation made of slots gathered from shards in any order, or which
+    /// slot is missing or doubled.
+    pub fn assemble_shards(&self, mut slots: Vec<(usize, Slot)>) -> Result<Generation, String> {
+        slots.sort_by_key(|(slot, _)| *slot);
+        for (want, (slot, _)) in slots.iter().enumerate() {
+            if *slot != want {
+                return Err(format!(
+                    "slot {want} of generation {} is missing or doubled",
+                    self.index
+                ));
+            }
+        }
+        if slots.len() != self.settings.particles {
+            return Err(format!(
+                "{} slots of generation {}, not {}",
+                slots.len(),
+                self.index,
+                self.settings.particles
+            ));
+        }
+        Ok(self.assemble(slots.into_iter().map(|(_, s)| s).collect()))
+    }
+}
+
+/// Generation `index` after `prev` (none: draw generation 0 from the priors), every
+/// slot on this machine's thread pool.
 pub fn next_generation<F, S>(priors: &[Prior], prev: Option<&Generation>, s: &Settings, distance: &F) -> Generation
 where
     F: Fn(&[f64]) -> S + Sync,
     S: Into<Score>,
 {
-    let index = prev.map_or(0, |g| g.index + 1);
-    let Some(prev) = prev else {
-        let mut drawn: Vec<Particle> = (0..s.particles)
-            .into_par_iter()
-            .map(|slot| {
-                let mut rng = slot_rng(s.seed, 0, slot);
-                let theta: Vec<f64> = priors.iter().map(|p| draw_prior(p, &mut rng)).collect();
-                let score: Score = distance(&theta).into();
-                Particle {
-                    theta,
-                    weight: score.log_weight.exp(),
-                    distance: score.distance,
-                }
-            })
-            .collect();
-        normalise(&mut drawn);
-        return Generation {
-            index,
-            tolerance: f64::INFINITY,
-            particles: drawn,
-            simulations: s.particles as u64,
-        };
-    };
-    let tolerance = next_tolerance(prev, s.ess_fraction, s.target_tolerance);
-    // Proposals come from the previous generation as the new target weighs it:
-    // ancestors picked, and the kernel's covariance taken, with its particles
-    // reweighted to the new tolerance, so that a big step down in tolerance
-    // proposes where the new target is rather than over the old one's spread. The
-    // importance weight divides by this same mixture, so it stays exact.
-    let weights = reweighted(prev, tolerance);
-    let kernel = Kernel::of(prev, &weights, priors);
-    let nearest = prev.particles.iter().map(|p| p.distance).fold(f64::INFINITY, f64::min);
-    let nearest = if nearest.is_finite() { nearest } else { 0.0 };
-    // A slot gives up after this many proposals: the generation then reports the
-    // acceptance it reached, below the minimum, and the sampler stops.
-    let max_attempts = ((10.0 / s.min_acceptance.max(1e-6)).ceil() as u64).max(100);
-    let slots: Vec<(Option<Particle>, u64)> = (0..s.particles)
+    let step = Step::new(priors, prev, s);
+    let slots: Vec<Slot> = (0..s.particles)
         .into_par_iter()
-        .map(|slot| {
-            let mut rng = slot_rng(s.seed, index, slot);
-            let mut simulated = 0;
-            for _ in 0..max_attempts * 100 {
-                let ancestor = &prev.particles[pick(&weights, rng.uniform())];
-                let theta = kernel.perturb(&ancestor.theta, &mut rng);
-                let prior = prior_density(priors, &theta);
-                if prior <= 0.0 {
-                    continue;
-                }
-                simulated += 1;
-                let score: Score = distance(&theta).into();
-                let (keep, excess) = acceptance(score.distance, nearest, tolerance);
-                if rng.uniform() < keep {
-                    let mix: f64 = prev
-                        .particles
-                        .iter()
-                        .zip(&weights)
-                        .map(|(p, w)| w * kernel.density(&p.theta, &theta))
-                        .sum();
-                    return (
-                        Some(Particle {
-                            theta,
-                            weight: prior / mix * score.log_weight.exp() * excess,
-                            distance: score.distance,
-                        }),
-                        simulated,
-                    );
-                }
-                if simulated >= max_attempts {
-                    break;
-                }
-            }
-            (None, simulated)
-        })
+        .map(|slot| step.slot(slot, distance))
         .collect();
-    let simulations = slots.iter().map(|(_, n)| n).sum();
-    let mut particles: Vec<Particle> = slots.into_iter().filter_map(|(p, _)| p).collect();
-    normalise(&mut particles);
-    Generation {
-        index,
-        tolerance,
-        particles,
-        simulations,
-    }
+    step.assemble(slots)
 }
 
 /// Run generations from `done` (empty: from the priors) until a stopping rule holds;
@@ -512,6 +601,42 @@ mod tests {
                 .install(|| run(&priors, &s, &d, Vec::new(), |_| {}).0)
         };
         assert_eq!(with(1), with(3));
+    }
+
+    #[test]
+    fn shards_join_into_the_generations_one_machine_makes() {
+        let priors = [
+            Prior::Uniform { low: -5.0, high: 5.0 },
+            Prior::LogUniform { low: 0.1, high: 10.0 },
+        ];
+        let s = Settings {
+            particles: 30,
+            max_generations: 3,
+            ..settings()
+        };
+        let d = |t: &[f64]| gaussian_distance(t) + t[1].ln().abs();
+        let whole = run(&priors, &s, &d, Vec::new(), |_| {}).0;
+        assert_eq!(whole.len(), 3);
+        for count in [1, 4, 30, 31] {
+            let mut done: Vec<Generation> = Vec::new();
+            for _ in 0..3 {
+                let step = Step::new(&priors, done.last(), &s);
+                // Shards in reverse order, as they may finish.
+                let slots = (0..count).rev().flat_map(|k| step.shard(k, count, &d)).collect();
+                done.push(step.assemble_shards(slots).unwrap());
+            }
+            assert_eq!(done, whole, "{count} shards");
+        }
+        let step = Step::new(&priors, Some(&whole[0]), &s);
+        let mut slots = step.shard(0, 2, &d);
+        assert!(
+            step.assemble_shards(slots.clone())
+                .unwrap_err()
+                .contains("slot 1 of generation 1")
+        );
+        slots.extend(step.shard(1, 2, &d));
+        slots.push(slots[3].clone());
+        assert!(step.assemble_shards(slots).is_err());
     }
 
     #[test]

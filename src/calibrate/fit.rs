@@ -7,9 +7,10 @@
 //! The distance is a deviance of the synthetic likelihood (Wood 2010, *Nature*
 //! 466:1102): the record is one village's realisation plus observation error, so it
 //! is compared with the replicates' mean under the replicates' own covariance plus
-//! the observation errors (see [`distance`]).
+//! the observation errors (see [`score`]).
 
-use super::abc::{Generation, Particle, Score};
+use super::abc::{Generation, Particle, Score, Slot, Stop};
+use super::targets::Prior;
 use super::targets::{self, Targets};
 use crate::engine;
 use crate::scenario;
@@ -209,6 +210,59 @@ pub fn read_checkpoint(posterior: &str, generations: &str, dims: usize) -> Resul
     Ok(out)
 }
 
+/// The name of shard `index` of `count` of generation `generation`'s slots, in the
+/// calibration's directory.
+pub fn shard_file_name(generation: usize, index: u32, count: u32) -> String {
+    format!("shard-{generation}-{index}-of-{count}.csv")
+}
+
+/// A shard's slots of one generation (`sandan calibrate --shard K/N`): each slot's
+/// simulations and, if it accepted one, its particle with the weight not yet
+/// normalised. Numbers in shortest round-trip form, so the merge rebuilds exactly
+/// the generation one machine would have made.
+pub fn shard_csv(names: &[String], generation: usize, slots: &[(usize, Slot)]) -> String {
+    let mut out = format!("generation,slot,simulations,weight,distance,{}\n", names.join(","));
+    for (slot, (particle, simulations)) in slots {
+        out += &format!("{generation},{slot},{simulations},");
+        match particle {
+            Some(p) => {
+                let theta: Vec<String> = p.theta.iter().map(|x| x.to_string()).collect();
+                out += &format!("{},{},{}\n", p.weight, p.distance, theta.join(","));
+            }
+            None => out += &format!("{}\n", ",".repeat(1 + names.len())),
+        }
+    }
+    out
+}
+
+/// The slots written by [`shard_csv`], checked to belong to `generation`.
+pub fn read_shard(text: &str, generation: usize, dims: usize) -> Result<Vec<(usize, Slot)>, String> {
+    let num = |s: &str| s.parse::<f64>().map_err(|_| format!("'{s}' is not a number"));
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 5 + dims {
+            return Err(format!("bad row '{line}'"));
+        }
+        if f[0].parse() != Ok(generation) {
+            return Err(format!("a row of generation {}, not {generation}", f[0]));
+        }
+        let slot = f[1].parse().map_err(|_| format!("bad slot '{}'", f[1]))?;
+        let simulations = f[2].parse().map_err(|_| format!("bad simulations '{}'", f[2]))?;
+        let particle = if f[3].is_empty() {
+            None
+        } else {
+            Some(Particle {
+                weight: num(f[3])?,
+                distance: num(f[4])?,
+                theta: f[5..].iter().map(|s| num(s)).collect::<Result<_, _>>()?,
+            })
+        };
+        out.push((slot, (particle, simulations)));
+    }
+    Ok(out)
+}
+
 /// The weighted `q`-quantile of parameter `k` over a generation's particles.
 pub fn weighted_quantile(g: &Generation, k: usize, q: f64) -> f64 {
     let mut v: Vec<(f64, f64)> = g.particles.iter().map(|p| (p.theta[k], p.weight)).collect();
@@ -223,11 +277,24 @@ pub fn weighted_quantile(g: &Generation, k: usize, q: f64) -> f64 {
     v.last().map_or(f64::NAN, |p| p.0)
 }
 
-/// `calibrated.toml`: the scenario with the posterior medians set, and each fitted
-/// key's 5–95% posterior range in a comment.
+/// `calibrated.toml`: the scenario file with the posterior medians set and each
+/// fitted key's 5–95% posterior range in a comment beside it and at the top. Only
+/// the fitted keys change: the file's comments and layout are kept
+/// ([`targets::edit_values`]); should that fail for the file's shape, the scenario
+/// is written out whole, without its comments, and the top says so.
 pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<String, String> {
     let ps = &problem.targets.parameters;
-    let medians: Vec<f64> = (0..ps.len()).map(|k| weighted_quantile(posterior, k, 0.5)).collect();
+    let q = |k: usize, p: f64| weighted_quantile(posterior, k, p);
+    let medians: Vec<f64> = (0..ps.len()).map(|k| q(k, 0.5)).collect();
+    let notes: Vec<String> = (0..ps.len())
+        .map(|k| {
+            format!(
+                "calibrated: posterior median, 5–95% {} – {}",
+                significant(q(k, 0.05)),
+                significant(q(k, 0.95))
+            )
+        })
+        .collect();
     let mut head = format!(
         "# Calibrated by `sandan calibrate` from {} (generation {}, tolerance {}).\n# Posterior medians set below; 5–95% ranges:\n",
         problem.scenario_file, posterior.index, posterior.tolerance
@@ -237,11 +304,28 @@ pub fn calibrated_toml(problem: &Problem, posterior: &Generation) -> Result<Stri
             "#   {} = {} (5–95%: {} – {})\n",
             p.path,
             medians[k],
-            weighted_quantile(posterior, k, 0.05),
-            weighted_quantile(posterior, k, 0.95)
+            q(k, 0.05),
+            q(k, 0.95)
         );
     }
-    Ok(head + &targets::with_values(&problem.scenario_text, ps, &medians)?)
+    Ok(
+        match targets::edit_values(&problem.scenario_text, ps, &medians, &notes)? {
+            Some(kept) => head + "\n" + &kept,
+            None => {
+                head + "# (The scenario is written out whole: its comments could not be kept.)\n"
+                    + &targets::with_values(&problem.scenario_text, ps, &medians)?
+            }
+        },
+    )
+}
+
+/// `x` to four significant digits (whole numbers from 1000 up), for comments.
+pub fn significant(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return x.to_string();
+    }
+    let decimals = (3 - x.abs().log10().floor() as i64).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
 }
 
 /// `fit.png` and `fit.svg`: for each observed metric, the posterior-predictive mean
@@ -383,6 +467,71 @@ pub fn pairs_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8
     ))
 }
 
+/// `report.html` in the calibration's directory ([`crate::output::report::calibration_html`]).
+pub fn report_html(
+    problem: &Problem,
+    scenario_name: &str,
+    targets_file: &str,
+    generations: &[Generation],
+    stop: Stop,
+    fit_png: &[u8],
+    pairs_png: &[u8],
+) -> Vec<u8> {
+    use crate::output::report::{CalibrationReport, calibration_html};
+    let Some(last) = generations.last() else {
+        return Vec::new();
+    };
+    let q = |k: usize, p: f64| weighted_quantile(last, k, p);
+    calibration_html(&CalibrationReport {
+        scenario_name,
+        scenario_file: &problem.scenario_file,
+        targets_file,
+        strategy: &problem.targets.strategy,
+        stopped_by: match stop {
+            Stop::Generations => "the generation limit (--max-generations)",
+            Stop::Simulations => "the simulation budget (--max-simulations)",
+            Stop::Acceptance => "too low an acceptance (--min-acceptance)",
+            Stop::Tolerance => "reaching the target tolerance (--tolerance)",
+        },
+        replicates: problem.replicates,
+        observations: problem
+            .targets
+            .observations
+            .iter()
+            .map(|o| (o.metric.clone(), o.year, o.value, o.sd))
+            .collect(),
+        generations: generations
+            .iter()
+            .map(|g| (g.index, g.tolerance, g.acceptance(), g.ess(), g.simulations))
+            .collect(),
+        parameters: problem
+            .targets
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (p.path.clone(), prior_words(&p.prior), q(k, 0.05), q(k, 0.5), q(k, 0.95)))
+            .collect(),
+        fit_png,
+        pairs_png,
+    })
+}
+
+/// A prior in words: "uniform 0.02 – 0.6", "normal mean 1, sd 0.5 on −2 – 4".
+pub fn prior_words(p: &Prior) -> String {
+    match *p {
+        Prior::Uniform { low, high } => format!("uniform {} – {}", significant(low), significant(high)),
+        Prior::LogUniform { low, high } => format!("log-uniform {} – {}", significant(low), significant(high)),
+        Prior::Normal { mean, sd, low, high } => {
+            let mut w = format!("normal mean {}, sd {}", significant(mean), significant(sd));
+            if low.is_finite() || high.is_finite() {
+                w += &format!(" on {} – {}", significant(low), significant(high));
+            }
+            w
+        }
+        Prior::Beta { alpha, beta } => format!("beta α {}, β {}", significant(alpha), significant(beta)),
+    }
+}
+
 /// `calibrated.toml` for a point estimate (`--method nelder-mead`).
 pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String, String> {
     let ps = &problem.targets.parameters;
@@ -393,7 +542,14 @@ pub fn point_toml(problem: &Problem, theta: &[f64], loss: f64) -> Result<String,
     for (p, v) in ps.iter().zip(theta) {
         head += &format!("#   {} = {v}\n", p.path);
     }
-    Ok(head + &targets::with_values(&problem.scenario_text, ps, theta)?)
+    let notes = vec!["calibrated: Nelder–Mead point estimate".to_string(); ps.len()];
+    Ok(match targets::edit_values(&problem.scenario_text, ps, theta, &notes)? {
+        Some(kept) => head + "\n" + &kept,
+        None => {
+            head + "# (The scenario is written out whole: its comments could not be kept.)\n"
+                + &targets::with_values(&problem.scenario_text, ps, theta)?
+        }
+    })
 }
 
 #[cfg(test)]
@@ -451,6 +607,54 @@ mod tests {
             (two - one - 2f64.ln()).abs() < 1e-3,
             "one year {one}, two identical years {two}"
         );
+    }
+
+    #[test]
+    fn ranges_in_comments_have_four_significant_digits() {
+        let shown: Vec<String> = [0.041_981, 0.179_007, 2.5, 1234.56, 98_765.4, -0.000_123_456, 0.0]
+            .iter()
+            .map(|&x| significant(x))
+            .collect();
+        assert_eq!(
+            shown,
+            ["0.04198", "0.1790", "2.500", "1235", "98765", "-0.0001235", "0"]
+        );
+    }
+
+    #[test]
+    fn a_shard_file_reads_back_bit_for_bit() {
+        let priors = [
+            targets::Prior::Uniform { low: 0.0, high: 1.0 },
+            targets::Prior::Beta { alpha: 2.0, beta: 2.0 },
+        ];
+        let s = Settings {
+            particles: 20,
+            min_acceptance: 0.5,
+            ..Settings::default()
+        };
+        // A record only θ₀ within about 0.005 of 0.3 fits, around a spread-out
+        // generation: some slots give up within their 100 attempts, some do not.
+        let g0 = Generation {
+            index: 0,
+            tolerance: f64::INFINITY,
+            particles: (0..20)
+                .map(|i| Particle {
+                    theta: vec![i as f64 / 20.0, 0.5],
+                    weight: 1.0 / 20.0,
+                    distance: if i < 12 { 0.002 } else { 1.0 },
+                })
+                .collect(),
+            simulations: 20,
+        };
+        let d = |t: &[f64]| (t[0] - 0.3).abs() * 300.0;
+        let step = abc::Step::new(&priors, Some(&g0), &s);
+        let slots = step.shard(1, 3, &d);
+        assert!(slots.iter().any(|(_, (p, _))| p.is_none()) && slots.iter().any(|(_, (p, _))| p.is_some()));
+        let names = vec!["a".to_string(), "b".to_string()];
+        let text = shard_csv(&names, 1, &slots);
+        assert_eq!(read_shard(&text, 1, 2).unwrap(), slots);
+        assert!(read_shard(&text, 2, 2).unwrap_err().contains("not 2"));
+        assert!(read_shard(&text, 1, 3).is_err());
     }
 
     #[test]

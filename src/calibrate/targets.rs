@@ -432,6 +432,152 @@ pub fn with_values(scenario_text: &str, parameters: &[Parameter], values: &[f64]
     toml::to_string(&tree).map_err(|e| e.to_string())
 }
 
+/// The scenario file's own text with `values` set at the parameters' paths, and
+/// nothing else changed: its comments, order and layout are kept (`toml_edit`).
+/// Beside each fitted key goes `notes[k]` as a comment (where TOML allows one: not
+/// inside an inline table or array; a comment already there is kept after it).
+///
+/// A key the file does not state is added with what [`with_values`] would set:
+/// where the path first leaves the file, an inline table holds only the path's keys,
+/// except the table that holds the fitted key itself, which takes all its entries
+/// (the other years of a year table, the `sd` of a mean/sd pair). The result is
+/// checked to make the same scenario as [`with_values`]'s; if it does not, `Ok(None)`.
+pub fn edit_values(
+    scenario_text: &str,
+    parameters: &[Parameter],
+    values: &[f64],
+    notes: &[String],
+) -> Result<Option<String>, String> {
+    let whole = with_values(scenario_text, parameters, values)?;
+    let want: toml::Value = toml::from_str(&whole).map_err(|e| e.message().to_string())?;
+    let mut doc: toml_edit::DocumentMut = scenario_text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
+    for (k, (p, &v)) in parameters.iter().zip(values).enumerate() {
+        let value = if p.integer {
+            toml_edit::Value::from(v.round() as i64)
+        } else {
+            toml_edit::Value::from(v)
+        };
+        let parts: Vec<&str> = p.path.split('.').collect();
+        let note = notes.get(k).map_or("", String::as_str);
+        if set_kept(doc.as_table_mut(), &parts, &parts, value, note, &want, false).is_none() {
+            return Ok(None);
+        }
+    }
+    let edited = doc.to_string();
+    let same = match (
+        scenario::parse(&edited, "calibrated.toml", "calibrated"),
+        scenario::parse(&whole, "calibrated.toml", "calibrated"),
+    ) {
+        (Ok(a), Ok(b)) => format!("{a:?}") == format!("{b:?}"),
+        _ => false,
+    };
+    Ok(same.then_some(edited))
+}
+
+/// Set `rest` (the tail of `path`) under `table` to `value`, keeping decor; `None`
+/// where the file's shape does not allow it (a list of plain values on the path).
+fn set_kept(
+    table: &mut dyn toml_edit::TableLike,
+    path: &[&str],
+    rest: &[&str],
+    value: toml_edit::Value,
+    note: &str,
+    want: &toml::Value,
+    inline: bool,
+) -> Option<()> {
+    let (part, tail) = rest.split_first()?;
+    let Some(child) = table.get_mut(part) else {
+        // The first part of the path the file lacks: add what `with_values` set there.
+        let depth = path.len() - rest.len();
+        let mut at = want;
+        for p in &path[..=depth] {
+            at = match at {
+                toml::Value::Table(t) => t.get(*p),
+                toml::Value::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            }?;
+        }
+        let mut added = if tail.is_empty() { value } else { pruned(at, tail) };
+        if !inline {
+            annotate(&mut added, note);
+        }
+        table.insert(part, toml_edit::Item::Value(added));
+        return Some(());
+    };
+    if tail.is_empty() {
+        let mut value = value;
+        if let Some(old) = child.as_value() {
+            *value.decor_mut() = old.decor().clone();
+        }
+        if !inline {
+            annotate(&mut value, note);
+        }
+        *child = toml_edit::Item::Value(value);
+        return Some(());
+    }
+    match child {
+        toml_edit::Item::Table(t) => set_kept(t, path, tail, value, note, want, inline),
+        toml_edit::Item::Value(toml_edit::Value::InlineTable(t)) => set_kept(t, path, tail, value, note, want, true),
+        toml_edit::Item::ArrayOfTables(a) => {
+            let (index, tail) = tail.split_first()?;
+            let t = a.get_mut(index.parse().ok()?)?;
+            if tail.is_empty() {
+                return None;
+            }
+            set_kept(t, path, tail, value, note, want, inline)
+        }
+        _ => None,
+    }
+}
+
+/// `at` as an inline value keeping, below it, only the keys along `tail`, and
+/// every entry of the table that holds the last of them.
+fn pruned(at: &toml::Value, tail: &[&str]) -> toml_edit::Value {
+    match (at, tail.split_first()) {
+        (toml::Value::Table(t), Some((key, rest))) if !rest.is_empty() => {
+            let mut inline = toml_edit::InlineTable::new();
+            if let Some(v) = t.get(*key) {
+                inline.insert(*key, pruned(v, rest));
+            }
+            toml_edit::Value::InlineTable(inline)
+        }
+        _ => to_edit(at),
+    }
+}
+
+fn to_edit(v: &toml::Value) -> toml_edit::Value {
+    match v {
+        toml::Value::String(s) => s.as_str().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => (*f).into(),
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Datetime(d) => d.to_string().as_str().into(),
+        toml::Value::Array(a) => toml_edit::Value::Array(a.iter().map(to_edit).collect()),
+        toml::Value::Table(t) => {
+            toml_edit::Value::InlineTable(t.iter().map(|(k, v)| (k.as_str(), to_edit(v))).collect())
+        }
+    }
+}
+
+/// Put `note` in the comment beside `value`, before any comment already there.
+fn annotate(value: &mut toml_edit::Value, note: &str) {
+    if note.is_empty() {
+        return;
+    }
+    let old = value
+        .decor()
+        .suffix()
+        .and_then(|s| s.as_str())
+        .map(|s| s.trim().trim_start_matches('#').trim().to_string())
+        .unwrap_or_default();
+    let comment = if old.is_empty() {
+        format!(" # {note}")
+    } else {
+        format!(" # {note}; {old}")
+    };
+    value.decor_mut().set_suffix(comment);
+}
+
 /// Check that a parameter's path takes its prior's centre.
 fn check_path(p: &Parameter, scenario_text: &str, scenario_file: &str) -> Result<(), String> {
     let text = with_values(scenario_text, std::slice::from_ref(p), &[p.prior.centre()])?;
@@ -455,6 +601,82 @@ mod tests {
     }
 
     const GOOD: &str = "strategy = \"base\"\n[[observation]]\nmetric = \"official_incidence\"\nyear = 2018\ncount = 8\nof = 930\n[[observation]]\nmetric = \"mean_income\"\nyear = 2017\nvalue = 9000.0\nsd = 500.0\n[[parameter]]\npath = \"population.savings_poor.mean\"\nprior = \"uniform\"\nlow = 0.0\nhigh = 5000.0\n[[parameter]]\npath = \"dibao.take_up_other\"\nprior = \"beta\"\nalpha = 2.0\nbeta = 2.0\n";
+
+    fn fitted(path: &str) -> Parameter {
+        Parameter {
+            path: path.into(),
+            prior: Prior::Uniform { low: 0.0, high: 1e4 },
+            integer: path.ends_with("households"),
+        }
+    }
+
+    /// Issue 12: calibrated.toml keeps the scenario file's comments and layout, and
+    /// changes only the fitted keys, however they are reached.
+    #[test]
+    fn fitted_values_are_set_in_the_file_as_it_was_written() {
+        let text = "# A village as its planner wrote it.\nname = \"t\"\nstart_year = 2016\nend_year = 2021\nreplicates = 2\n\n[population]\nstarting_incidence = 0.25   # from the 2015 register\n# savings: the county survey\nsavings = { mean = 9000.0, sd = 4000.0 }\n\n[[village]]\nname = \"a\"\nhouseholds = 20\n\n[[strategy]]\nname = \"base\"  # what ran\n";
+        let ps = [
+            fitted("population.starting_incidence"),
+            fitted("population.savings_poor.mean"),
+            fitted("population.savings.mean"),
+            fitted("poverty_line.2020"),
+            fitted("dibao.take_up_other"),
+            fitted("village.0.households"),
+        ];
+        let values = [0.125, 2500.0, 7000.0, 4100.0, 0.75, 31.4];
+        let notes: Vec<String> = (0..ps.len()).map(|k| format!("note {k}")).collect();
+        let edited = edit_values(text, &ps, &values, &notes)
+            .unwrap()
+            .expect("the same scenario");
+        // Comments and the order of the file are kept.
+        for kept in [
+            "# A village as its planner wrote it.\n",
+            "# savings: the county survey\n",
+            "name = \"base\"  # what ran\n",
+        ] {
+            assert!(edited.contains(kept), "{kept} in\n{edited}");
+        }
+        assert!(edited.find("[population]") < edited.find("[[village]]"));
+        // A fitted key keeps its line and comment, after the note.
+        assert!(
+            edited.contains("starting_incidence = 0.125 # note 0; from the 2015 register\n"),
+            "{edited}"
+        );
+        // A mean alone keeps the file's sd (inside an inline table: no comment), or
+        // takes the default sd where the file has none.
+        assert!(edited.contains("savings = { mean = 7000.0, sd = 4000.0 }"), "{edited}");
+        assert!(
+            edited.contains("savings_poor = { mean = 2500.0, sd = 1500.0 } # note 1"),
+            "{edited}"
+        );
+        // One year of a year table: the others are the defaults.
+        assert!(edited.contains("2020 = 4100.0"), "{edited}");
+        assert!(edited.contains("2016 = 2952.0"), "{edited}");
+        assert!(edited.contains("households = 31 # note 5"), "{edited}");
+        // It is the scenario with_values makes.
+        let s = scenario::parse(&edited, "c.toml", "c").unwrap();
+        let w = scenario::parse(&with_values(text, &ps, &values).unwrap(), "c.toml", "c").unwrap();
+        assert_eq!(format!("{s:?}"), format!("{w:?}"));
+        // Nothing changes where nothing is fitted.
+        assert_eq!(edit_values(text, &[], &[], &[]).unwrap().as_deref(), Some(text));
+        // A dotted key at the top, and a key a [[village]] entry lacks.
+        let dotted = "name = \"t\"\nstart_year = 2016\nend_year = 2018\npopulation.starting_incidence = 0.25 # top\n\n[[village]]\nname = \"a\"\nhouseholds = 20\n\n[[village]]\nname = \"b\"\nhouseholds = 30\n\n[[strategy]]\nname = \"base\"\n";
+        let ps = [
+            fitted("population.starting_incidence"),
+            fitted("village.1.starting_incidence"),
+        ];
+        let edited = edit_values(dotted, &ps, &[0.5, 0.0625], &["n0".into(), "n1".into()])
+            .unwrap()
+            .expect("the same scenario");
+        assert!(
+            edited.contains("population.starting_incidence = 0.5 # n0; top\n"),
+            "{edited}"
+        );
+        assert!(
+            edited.contains("name = \"b\"\nhouseholds = 30\nstarting_incidence = 0.0625 # n1\n"),
+            "{edited}"
+        );
+    }
 
     #[test]
     fn a_good_file_reads_with_binomial_errors() {

@@ -361,6 +361,187 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
     h.into_bytes()
 }
 
+/// What a calibration's `report.html` shows (`sandan calibrate`): plain values, so
+/// that the page is built without the calibration's types and tested on its own.
+pub struct CalibrationReport<'a> {
+    pub scenario_name: &'a str,
+    pub scenario_file: &'a str,
+    pub targets_file: &'a str,
+    /// The strategy that ran in reality.
+    pub strategy: &'a str,
+    /// Why the sampler stopped, in words.
+    pub stopped_by: &'a str,
+    pub replicates: u32,
+    /// Each observation: metric, year, observed value, its standard deviation.
+    pub observations: Vec<(String, i32, f64, f64)>,
+    /// Each generation: index, tolerance, acceptance, effective sample size, simulations.
+    pub generations: Vec<(usize, f64, f64, f64, u64)>,
+    /// Each fitted key: path, prior in words, posterior 5%, 50%, 95%.
+    pub parameters: Vec<(String, String, f64, f64, f64)>,
+    pub fit_png: &'a [u8],
+    pub pairs_png: &'a [u8],
+}
+
+/// A PNG's width and height, from its header.
+fn png_size(png: &[u8]) -> Option<(u32, u32)> {
+    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return None;
+    }
+    let be = |at: usize| Some(u32::from_be_bytes(png.get(at..at + 4)?.try_into().ok()?));
+    Some((be(16)?, be(20)?))
+}
+
+/// A number for the calibration page: four significant digits, whole from 1000 up.
+fn sig(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() { "–".into() } else { "∞".into() };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let decimals = (3 - v.abs().log10().floor() as i64).clamp(0, 12) as usize;
+    group_thousands(&format!("{v:.decimals$}"))
+}
+
+/// A calibration's `report.html`: the fit and pairs figures, the generations, the
+/// posterior ranges, and how to read them. Nothing on it depends on the machine,
+/// paths or wall time, so a calibration run in shards gives the same bytes.
+pub fn calibration_html(c: &CalibrationReport<'_>) -> Vec<u8> {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} — sandan calibration</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        escape(c.scenario_name)
+    );
+    let last = c.generations.last();
+    let spent: u64 = c.generations.iter().map(|g| g.4).sum();
+    let _ = writeln!(
+        h,
+        "<header>\n<h1>Calibration of {}</h1>\n<p class=\"lead\">The keys below were fitted so that strategy \
+         <code>{}</code> of <code>{}</code> reproduces the record in <code>{}</code>: {} generations, {} simulations \
+         of {} replicates each, stopped by {}; the last tolerance is {}.</p>\n</header>",
+        escape(c.scenario_name),
+        escape(c.strategy),
+        escape(c.scenario_file),
+        escape(c.targets_file),
+        c.generations.len(),
+        group_thousands(&spent.to_string()),
+        c.replicates,
+        escape(c.stopped_by),
+        last.map_or("–".into(), |g| sig(g.1)),
+    );
+    let _ = writeln!(
+        h,
+        "<section>\n<h2>How to read this page</h2>\n\
+         <p>Each candidate set of values (a <em>particle</em>) was simulated over the same replicates and scored by how \
+         likely the record is under it: the record is taken as one realisation of the village plus observation error, \
+         so the replicates' mean is compared with it under the replicates' own spread plus the observation errors \
+         below. Its <em>distance</em> is that miss in standard deviations, the years' correlations taken into account. \
+         Each generation keeps a particle with a chance that falls with its distance, more strictly as the tolerance \
+         comes down; at tolerance 1 the kept particles, with their weights, are the <em>posterior</em>: the values the \
+         record supports, and how surely.</p>\n\
+         <p>If the run stopped before tolerance 1 (by the generation limit, the budget or a low acceptance), the last \
+         generation is wider than the posterior: run longer, or fit other keys if the acceptance collapsed, which means \
+         no values of the fitted keys reproduce the record. In the fit figure, the blue band \
+         (the posterior's simulations, 5–95%) should reach the orange points (the observations with their 90% error \
+         range). In the pairs figure, a narrow histogram means the record pins a key down; particles along a curve, or \
+         |r| near 1, mean it fixes only a combination of two keys, so their medians are not known separately. \
+         <code>calibrated.toml</code> is the scenario with the posterior medians set.</p>\n</section>"
+    );
+    let _ = writeln!(
+        h,
+        "<section>\n<h2>Posterior ranges</h2>\n<table class=\"results\">\n<thead><tr><th>Key</th><th>Prior</th>\
+         <th class=\"num\">5%</th><th class=\"num\">Median</th><th class=\"num\">95%</th></tr></thead>\n<tbody>"
+    );
+    for (path, prior, p05, p50, p95) in &c.parameters {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\"><code>{}</code></td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(path),
+            escape(prior),
+            sig(*p05),
+            sig(*p50),
+            sig(*p95)
+        );
+    }
+    let _ = writeln!(h, "</tbody>\n</table>\n</section>");
+    for (stem, png, caption) in [
+        (
+            "fit",
+            c.fit_png,
+            "Posterior-predictive 5–95% bands of each observed metric by year (blue), with the observations and \
+             their 90% error ranges (orange).",
+        ),
+        (
+            "pairs",
+            c.pairs_png,
+            "The posterior's particles: each key's weighted histogram on the diagonal, each pair's scatter below it \
+             (darker: more weight) and their weighted correlation r above it.",
+        ),
+    ] {
+        // Never wider than drawn: a pairs grid of one or two keys is small.
+        let size = png_size(png).map_or(String::new(), |(w, ht)| {
+            format!(" width=\"{w}\" height=\"{ht}\" style=\"max-width:{w}px\"")
+        });
+        let _ = writeln!(
+            h,
+            "<figure class=\"chart\" id=\"chart-{stem}\">\n<img src=\"data:image/png;base64,{}\"{size} alt=\"{stem}\">\n\
+             <figcaption>{} Also saved as <code>{stem}.png</code>, <code>{stem}.svg</code></figcaption>\n</figure>",
+            base64(png),
+            escape(caption)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<section>\n<h2>Generations</h2>\n<table class=\"results\">\n<thead><tr><th>Generation</th>\
+         <th class=\"num\">Tolerance</th><th class=\"num\">Acceptance</th><th class=\"num\">Effective sample size</th>\
+         <th class=\"num\">Simulations</th></tr></thead>\n<tbody>"
+    );
+    for (index, tolerance, acceptance, ess, simulations) in &c.generations {
+        let _ = writeln!(
+            h,
+            "<tr><td>{index}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td></tr>",
+            sig(*tolerance),
+            num(*acceptance, 3),
+            num(*ess, 0),
+            group_thousands(&simulations.to_string())
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</tbody>\n</table>\n<p class=\"muted\">Generation 0 is drawn from the priors (no tolerance). Acceptance is \
+         the share of a generation's proposals it kept; the effective sample size, 1 / Σ w², says how \
+         many equally weighted particles the weighted ones are worth. generations.csv and posterior.csv hold these \
+         numbers in full.</p>\n</section>"
+    );
+    let _ = writeln!(
+        h,
+        "<section>\n<h2>Observations</h2>\n<table class=\"results\">\n<thead><tr><th>Metric</th><th>Year</th>\
+         <th class=\"num\">Observed</th><th class=\"num\">Observation error (sd)</th></tr></thead>\n<tbody>"
+    );
+    for (metric, year, value, sd) in &c.observations {
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{year}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(metric),
+            sig(*value),
+            sig(*sd)
+        );
+    }
+    let _ = write!(
+        h,
+        "</tbody>\n</table>\n</section>\n<footer>\n<p>Calibrated with sandan {}; calibration.json holds the seed, \
+         the settings, the hashes of both files and the command. Running the same command reproduces this page \
+         exactly, on any number of threads or Slurm shards.</p>\n</footer>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    h.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +559,45 @@ mod tests {
         ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
+    }
+
+    #[test]
+    fn a_calibration_page_shows_its_ranges_generations_and_figures() {
+        let c = CalibrationReport {
+            scenario_name: "Liangshuiquan <village>",
+            scenario_file: "s.toml",
+            targets_file: "t.toml",
+            strategy: "three_order",
+            stopped_by: "the generation limit",
+            replicates: 4,
+            observations: vec![("official_incidence".into(), 2018, 0.0085, 0.003)],
+            generations: vec![(0, f64::INFINITY, 1.0, 200.0, 200), (1, 2.345_67, 0.41, 151.2, 488)],
+            parameters: vec![(
+                "poverty_line.2020".into(),
+                "uniform 3000 – 5000".into(),
+                3512.4,
+                4000.0,
+                4488.8,
+            )],
+            fit_png: b"fit",
+            pairs_png: b"pairs",
+        };
+        let page = String::from_utf8(calibration_html(&c)).unwrap();
+        for shown in [
+            "<title>Liangshuiquan &lt;village&gt; — sandan calibration</title>",
+            "2 generations, 688 simulations of 4 replicates each, stopped by the generation limit; the last tolerance is 2.346.",
+            "<code>poverty_line.2020</code></td><td>uniform 3000 – 5000</td><td class=\"num\">3,512</td>",
+            "<td>1</td><td class=\"num\">2.346</td><td class=\"num\">0.410</td><td class=\"num\">151</td>",
+            "<td>0</td><td class=\"num\">∞</td>",
+            "<td><code>official_incidence</code></td><td>2018</td><td class=\"num\">0.008500</td>",
+            "How to read this page",
+        ] {
+            assert!(page.contains(shown), "{shown} in\n{page}");
+        }
+        assert!(page.contains(&format!("data:image/png;base64,{}\" alt=\"fit\"", base64(b"fit"))));
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x58\0\0\x02\xc4";
+        assert_eq!(png_size(png), Some((600, 708)));
+        assert!(page.contains(&format!("data:image/png;base64,{}", base64(b"pairs"))));
     }
 
     #[test]
