@@ -31,6 +31,8 @@ struct RawDesign {
     seed: Option<u64>,
     replicates: Option<u32>,
     strategies: Option<Vec<String>>,
+    common_random_numbers: Option<bool>,
+    precedence: Option<Precedence>,
     grid: Option<BTreeMap<String, Vec<toml::Value>>>,
     latin_hypercube: Option<RawLhs>,
     points: Option<RawPoints>,
@@ -70,6 +72,26 @@ impl Method {
     }
 }
 
+/// Which value a strategy runs with when the design varies a scenario key that the
+/// strategy's own `overrides` also set (or a table holding it, or a key inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precedence {
+    /// The point's value reaches the strategy too: its overlapping overrides are dropped.
+    Sweep,
+    /// The strategy keeps its own value: the point's value does not reach it.
+    Strategy,
+}
+
+impl Precedence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precedence::Sweep => "sweep",
+            Precedence::Strategy => "strategy",
+        }
+    }
+}
+
 /// One point of the design: a value for every varied key, in [`Design::keys`] order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
@@ -91,6 +113,15 @@ pub struct Design {
     pub replicates: Option<u32>,
     /// Strategy names to run; `None` means all of the scenario's.
     pub strategies: Option<Vec<String>>,
+    /// Replicate r runs with the same seed at every point (default), so that two
+    /// points differ only by their parameters; `false` gives every run its own seed.
+    pub common_random_numbers: bool,
+    /// Who wins where a varied scenario key is also a strategy's override; `None`
+    /// refuses such a design.
+    pub precedence: Option<Precedence>,
+    /// Each key's `:line:column` in the design text, in `keys` order, for messages
+    /// about a key that only the scenario can judge (a strategy it shadows).
+    pub locations: Vec<String>,
 }
 
 /// At most this many points: a typo in a grid should fail fast, not fill a disk.
@@ -234,7 +265,18 @@ impl Design {
         };
         for (i, k) in keys.iter().enumerate() {
             let top = k.split('.').next().unwrap_or_default();
-            if FRAME_KEYS.contains(&top) {
+            // `strategy.<name>.<field or override key>` varies one strategy.
+            let per_strategy = top == "strategy" && k.split('.').nth(2).is_some();
+            if top == "strategy" && !per_strategy {
+                return Err(at(
+                    &key_path(method, k),
+                    format!(
+                        "'{}' cannot be varied: name one strategy and its field, e.g. strategy.three_order.budget or strategy.three_order.dibao.take_up_registered",
+                        shown(k)
+                    ),
+                ));
+            }
+            if FRAME_KEYS.contains(&top) && !per_strategy {
                 return Err(at(
                     &key_path(method, k),
                     format!(
@@ -264,6 +306,14 @@ impl Design {
                 return Err(at(&key_path(method, k), format!("'{}' is listed twice", shown(k))));
             }
         }
+        let locations = keys
+            .iter()
+            .map(|k| {
+                doc.as_ref()
+                    .map(|d| locate(text, d, &key_path(method, k)))
+                    .unwrap_or_default()
+            })
+            .collect();
         Ok(Design {
             method,
             keys,
@@ -272,6 +322,9 @@ impl Design {
             seed: raw.seed,
             replicates: raw.replicates,
             strategies: raw.strategies,
+            common_random_numbers: raw.common_random_numbers.unwrap_or(true),
+            precedence: raw.precedence,
+            locations,
         })
     }
 }

@@ -60,6 +60,22 @@ impl Shard {
     }
 }
 
+/// How a sweep seeds its runs (see [`super::Plan::run_seed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seeding {
+    /// Replicate r has the same seed at every point (common random numbers).
+    Common,
+    /// Every (point, replicate) has its own seed.
+    PerRun,
+}
+
+impl Seeding {
+    fn per_run() -> Seeding {
+        Seeding::PerRun
+    }
+}
+
 /// What a sweep directory holds; a restart must match it exactly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -74,6 +90,10 @@ pub struct Manifest {
     pub replicates: u32,
     pub strategies: Vec<String>,
     pub seed: u64,
+    /// How runs are seeded; directories from before common random numbers were
+    /// seeded per run.
+    #[serde(default = "Seeding::per_run")]
+    pub seeding: Seeding,
     pub metrics: Vec<String>,
     pub shard: Shard,
     /// This directory's runs: `[start, end)` of the sweep's run indices.
@@ -108,6 +128,7 @@ impl Manifest {
                 m.replicates,
                 m.strategies.clone(),
                 m.seed,
+                m.seeding,
             )
         };
         if shape(self) != shape(other) {
@@ -394,6 +415,7 @@ mod tests {
             replicates: 2,
             strategies: vec!["x".into()],
             seed: 1,
+            seeding: Seeding::Common,
             metrics: vec!["m".into()],
             shard: Shard::WHOLE,
             runs: (0, 4),
