@@ -473,6 +473,7 @@ fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
 }
 
 fn merge(args: &MergeArgs) -> Result<(), CliError> {
+    clean(&args.out, args.quiet);
     let m = sweep::merge(&args.dirs, &args.out)?;
     let written = sweep::report(&args.out, &args.plot.metric, &args.plot.by)?;
     if !args.quiet {

@@ -183,8 +183,17 @@ fn a_torn_tail_is_cut_and_the_sweep_finished_with_every_run_once() {
     }
 }
 
+/// Temporary files (`*.tmp`) in a directory.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
 #[test]
-fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
+fn issue15_a_sweep_killed_with_sigkill_again_and_again_progresses_and_ends_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let (reference, killed) = (dir.path().join("ref"), dir.path().join("killed"));
     let args = |out: &Path| {
@@ -196,34 +205,39 @@ fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
             &fixture("sweep_long.toml"),
             "--quiet",
             "--threads",
-            "1",
+            "2",
         ])
         .arg("--out")
         .arg(out);
         c
     };
-    let mut child = args(&killed).spawn().unwrap();
-    let started = Instant::now();
-    let total = 200;
-    let mut done_at_kill = 0;
-    loop {
-        let done = std::fs::read_to_string(killed.join("progress.log"))
+    let done = || {
+        std::fs::read_to_string(killed.join("progress.log"))
             .map(|s| s.lines().count())
-            .unwrap_or(0);
-        if done >= 10 || started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap(); // SIGKILL: no chance to clean up.
-            done_at_kill = done;
-            break;
+            .unwrap_or(0)
+    };
+    let total = 200;
+    // Kill at several moments; every restart must keep what was recorded and add to it.
+    let mut at_kill = Vec::new();
+    for target in [5, 40, 90, 150] {
+        let mut child = args(&killed).spawn().unwrap();
+        let started = Instant::now();
+        loop {
+            if done() >= target || started.elapsed() > Duration::from_secs(120) {
+                child.kill().unwrap(); // SIGKILL: no chance to clean up.
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+        child.wait().unwrap();
+        at_kill.push(done());
     }
-    child.wait().unwrap();
     assert!(
-        done_at_kill >= 10 && done_at_kill < total,
-        "killed after {done_at_kill} of {total} runs"
+        at_kill.windows(2).all(|w| w[0] < w[1]) && at_kill[0] >= 5 && *at_kill.last().unwrap() < total,
+        "recorded runs at each kill: {at_kill:?} of {total}"
     );
     assert!(args(&killed).status().unwrap().success());
     assert!(args(&reference).status().unwrap().success());
@@ -234,6 +248,10 @@ fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
         "every run exactly once, in order"
     );
     assert_eq!(a, b);
+    for f in ["progress.log", "summary.csv"] {
+        assert_eq!(read(reference.join(f)), read(killed.join(f)), "{f} differs");
+    }
+    assert_eq!(temporaries(&killed), Vec::<String>::new());
 }
 
 #[test]

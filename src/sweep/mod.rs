@@ -590,38 +590,86 @@ pub struct Quiet;
 impl Observer for Quiet {}
 
 /// Run the plan's part `shard` into `dir`, resuming whatever is complete there.
-/// Runs are simulated in parallel on the current rayon pool, in windows of a few
-/// runs per thread, and appended in run order; memory is bounded by the window.
+///
+/// Runs are simulated in parallel on the current rayon pool and each is recorded as
+/// soon as it finishes: a writer thread appends whatever runs have finished since
+/// its last write and makes them durable, so a kill loses only the runs in flight.
+/// Memory is bounded: runs are taken a window of a few per thread at a time (each
+/// point's scenario built once per window), and a finished run waits in a channel
+/// of the same size. At the end the files are put in run order
+/// ([`store::Store::finish`]), so they are the same bytes whatever the threads.
 pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -> Result<Outcome, SweepError> {
     let manifest = plan.manifest(shard);
     let mut store = Store::open(dir, &manifest, &plan.header())?;
-    let (start, end) = manifest.runs;
-    let resumed = store.next_run() - start;
+    let pending = store.pending();
+    let resumed = store.done();
     observer.resumed(resumed);
-    let window = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut next = store.next_run();
-    while next < end {
-        let upto = (next + window).min(end);
-        // Each point's scenario is built once per window, not once per run.
-        let points: Vec<u64> = (plan.point_of(next)..=plan.point_of(upto - 1)).collect();
-        let scenarios: Vec<Scenario> = points
-            .par_iter()
-            .map(|&p| plan.point_scenario(p as usize))
-            .collect::<Result<_, _>>()?;
-        let blocks: Vec<Vec<u8>> = (next..upto)
-            .into_par_iter()
-            .map(|run| {
-                let b = plan.run_block_at(run, &scenarios[(plan.point_of(run) - points[0]) as usize]);
+    let window = (rayon::current_num_threads() * 4).max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(u64, Vec<u8>), SweepError>>(window);
+    let abort = std::sync::atomic::AtomicBool::new(false);
+    let stop = || abort.load(std::sync::atomic::Ordering::Relaxed);
+    let written = std::thread::scope(|scope| {
+        let store = &mut store;
+        let abort = &abort;
+        // Not a rayon thread: it blocks on the channel, whatever the pool's size.
+        let writer = scope.spawn(move || {
+            let mut failed: Option<SweepError> = None;
+            while let Ok(first) = rx.recv() {
+                let mut batch = Vec::new();
+                for msg in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+                    match msg {
+                        Ok(b) => batch.push(b),
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+                if failed.is_none()
+                    && let Err(e) = store.append(&batch)
+                {
+                    failed = Some(e);
+                }
+                if failed.is_some() {
+                    // Keep draining so that no worker blocks on a full channel.
+                    abort.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            failed.map_or(Ok(()), Err)
+        });
+        for runs in pending.chunks(window) {
+            if stop() {
+                break;
+            }
+            let first = plan.point_of(runs[0]);
+            let last = plan.point_of(runs[runs.len() - 1]);
+            let scenarios: Vec<std::sync::OnceLock<Result<Scenario, String>>> =
+                (first..=last).map(|_| std::sync::OnceLock::new()).collect();
+            runs.par_iter().for_each(|&run| {
+                if stop() {
+                    return;
+                }
+                let point = plan.point_of(run);
+                let scenario = scenarios[(point - first) as usize]
+                    .get_or_init(|| plan.point_scenario(point as usize).map_err(|e| e.to_string()));
+                let block = match scenario {
+                    Ok(s) => plan.run_block_at(run, s).map(|b| (run, b)),
+                    Err(m) => Err(SweepError::Internal(m.clone())),
+                };
                 observer.run_done();
-                b
-            })
-            .collect::<Result<_, _>>()?;
-        store.append(&blocks)?;
-        next = upto;
-    }
+                // The writer outlives every sender; a send fails only if it panicked.
+                let _ = tx.send(block);
+            });
+        }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(SweepError::Internal("the sweep's writer thread panicked".to_string())))
+    });
+    written?;
+    store.finish()?;
     Ok(Outcome {
         resumed,
-        ran: end - start - resumed,
+        ran: pending.len() as u64,
     })
 }
 
@@ -664,39 +712,52 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest, SweepError> {
     }
     let header = results_header(shards[0].1)?;
     std::fs::create_dir_all(out).map_err(store::io(out))?;
-    let rtmp = out.join(".results.csv.merge.tmp");
-    let mut results = std::io::BufWriter::new(std::fs::File::create(&rtmp).map_err(store::io(&rtmp))?);
-    results.write_all(&header).map_err(store::io(&rtmp))?;
-    let mut progress = String::new();
-    let mut offset = header.len() as u64;
-    for (m, d) in &shards {
-        let records = store::complete_records(d, m, &header)?;
-        let path = d.join(store::RESULTS);
-        let mut f = std::fs::File::open(&path).map_err(store::io(&path))?;
-        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(header.len() as u64)).map_err(store::io(&path))?;
-        let body = records.last().map(|r| r.end - header.len() as u64).unwrap_or(0);
-        let copied = std::io::copy(&mut std::io::Read::take(f, body), &mut results).map_err(store::io(&rtmp))?;
-        if copied != body {
-            return Err(SweepError::Merge(format!(
-                "{} is shorter than its progress log",
-                path.display()
-            )));
-        }
-        for r in &records {
-            progress.push_str(
-                &store::Record {
-                    end: r.end - header.len() as u64 + offset,
-                    ..*r
-                }
-                .line(),
-            );
-        }
-        offset += body;
-    }
-    let f = results.into_inner().map_err(|e| store::io(&rtmp)(e.into_error()))?;
-    f.sync_all().map_err(store::io(&rtmp))?;
+    // Streamed into a temporary of the usual `.NAME.PID.tmp` pattern, removed on a
+    // failure and by the next sandan writing here after a kill.
     let final_path = out.join(store::RESULTS);
-    std::fs::rename(&rtmp, &final_path).map_err(store::io(&final_path))?;
+    let mut progress = String::new();
+    let mut failure: Option<SweepError> = None;
+    let written = crate::output::write_atomic_with(&final_path, |results| {
+        let mut copy = || -> Result<(), SweepError> {
+            let io_out = store::io(&final_path);
+            results.write_all(&header).map_err(&io_out)?;
+            let mut offset = header.len() as u64;
+            for (m, d) in &shards {
+                let records = store::complete_records(d, m, &header)?;
+                let path = d.join(store::RESULTS);
+                let mut f = std::fs::File::open(&path).map_err(store::io(&path))?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(header.len() as u64)).map_err(store::io(&path))?;
+                let body = records.last().map(|r| r.end - header.len() as u64).unwrap_or(0);
+                let copied = std::io::copy(&mut std::io::Read::take(f, body), results).map_err(&io_out)?;
+                if copied != body {
+                    return Err(SweepError::Merge(format!(
+                        "{} is shorter than its progress log",
+                        path.display()
+                    )));
+                }
+                for r in &records {
+                    progress.push_str(
+                        &store::Record {
+                            end: r.end - header.len() as u64 + offset,
+                            ..*r
+                        }
+                        .line(),
+                    );
+                }
+                offset += body;
+            }
+            Ok(())
+        };
+        copy().map_err(|e| {
+            let m = e.to_string();
+            failure = Some(e);
+            std::io::Error::other(m)
+        })
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    written?;
     crate::output::write_atomic(&out.join(store::PROGRESS), progress.as_bytes())?;
     let mut whole = first.clone();
     whole.shard = Shard::WHOLE;
