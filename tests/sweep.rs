@@ -290,3 +290,91 @@ fn design_mistakes_are_reported_before_any_run() {
         .stderr(predicate::str::contains("K/N"));
     assert!(!out.exists(), "nothing is written for a refused sweep");
 }
+
+/// (strategy, metric, year, parameter, index) of an `indices.csv` row.
+type IndexKey = (String, String, String, String, String);
+
+/// `indices.csv` rows as their key → (value, low, high).
+fn indices(csv: &str) -> std::collections::HashMap<IndexKey, (f64, f64, f64)> {
+    let num = |s: &str| if s == "NA" { f64::NAN } else { s.parse().unwrap() };
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                (c[1].into(), c[2].into(), c[3].into(), c[4].into(), c[5].into()),
+                (num(c[6]), num(c[7]), num(c[8])),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn issue15_a_sobol_sweep_finds_the_budget_and_not_a_key_the_strategy_never_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep_command("sweep_sobol.toml", &out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("only 16 base samples"));
+    let text = read(out.join("indices.csv"));
+    assert!(text.starts_with("method,strategy,metric,year,parameter,index,value,low,high,includes_zero\n"));
+    let ix = indices(&text);
+    let get = |p: &str, i: &str| {
+        ix[&(
+            "full_dibao".to_string(),
+            "incidence".to_string(),
+            "2018".to_string(),
+            p.to_string(),
+            i.to_string(),
+        )]
+    };
+    let (st, lo, _) = get("strategy.full_dibao.budget", "ST");
+    assert!(
+        st > 0.0 && lo > 0.0,
+        "the budget moves its own strategy's incidence: ST {st}, low {lo}"
+    );
+    let (st, lo, hi) = get("strategy.no_program.program.risk_aversion", "ST");
+    assert!(
+        st.abs() < 1e-12 && lo <= 0.0 && hi >= 0.0,
+        "never read: ST {st} [{lo}, {hi}]"
+    );
+    assert!(text.contains(",true\n"), "an interval holding 0 is flagged");
+    for f in ["sensitivity_full_dibao.png", "rankings.csv", "rankings.png"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // The same files from the directory alone.
+    let before = std::fs::read(out.join("indices.csv")).unwrap();
+    std::fs::remove_file(out.join("indices.csv")).unwrap();
+    sandan().args(["sensitivity", "--quiet"]).arg(&out).assert().success();
+    assert_eq!(before, std::fs::read(out.join("indices.csv")).unwrap());
+}
+
+#[test]
+fn issue15_rankings_share_one_best_per_replicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep("sweep_grid.toml", &out, &[]).success();
+    let text = read(out.join("rankings.csv"));
+    assert!(text.starts_with(
+        "point,dibao.take_up_other,identification.exclusion_error,strategy,metric,year,replicates,share_best,regret_mean,regret_p50,regret_p95\n"
+    ));
+    let all: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("all,"))
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(all.len(), 2);
+    let share: f64 = all.iter().map(|c| c[7].parse::<f64>().unwrap()).sum();
+    assert!((share - 1.0).abs() < 1e-9, "shares of best sum to 1: {share}");
+    assert!(
+        all.iter().all(|c| c[8].parse::<f64>().unwrap() >= 0.0),
+        "regret is never negative: {all:?}"
+    );
+    sandan()
+        .args(["sensitivity"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("has no sensitivity indices"));
+}

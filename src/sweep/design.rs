@@ -36,8 +36,50 @@ struct RawDesign {
     grid: Option<BTreeMap<String, Vec<toml::Value>>>,
     latin_hypercube: Option<RawLhs>,
     points: Option<RawPoints>,
+    morris: Option<RawMorris>,
+    sobol: Option<RawSobol>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMorris {
+    trajectories: u32,
+    #[serde(default = "default_levels")]
+    levels: u32,
+    bounds: BTreeMap<String, Vec<f64>>,
+    metrics: Option<Vec<String>>,
+}
+
+fn default_levels() -> u32 {
+    4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSobol {
+    samples: u32,
+    bounds: BTreeMap<String, Vec<f64>>,
+    metrics: Option<Vec<String>>,
+}
+
+/// What a sensitivity design asks the analysis for; recorded in the sweep's
+/// manifest so that `sandan sensitivity DIR` needs nothing else.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sensitivity {
+    /// `morris` or `sobol`.
+    pub method: String,
+    /// Morris: trajectories; Sobol: base samples N.
+    pub size: u32,
+    /// Morris: grid levels p (0 for Sobol).
+    pub levels: u32,
+    /// Each varied key's `[low, high]`, in key order.
+    pub bounds: Vec<[f64; 2]>,
+    /// The output metrics to analyse (columns of `results.csv`).
+    pub metrics: Vec<String>,
+}
+
+/// Most trajectories or base samples: a typo should fail fast.
+pub const MAX_SAMPLES: u32 = 100_000;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLhs {
@@ -60,6 +102,8 @@ pub enum Method {
     Grid,
     LatinHypercube,
     Table,
+    Morris,
+    Sobol,
 }
 
 impl Method {
@@ -68,6 +112,8 @@ impl Method {
             Method::Grid => "grid",
             Method::LatinHypercube => "latin_hypercube",
             Method::Table => "points",
+            Method::Morris => "morris",
+            Method::Sobol => "sobol",
         }
     }
 }
@@ -119,6 +165,8 @@ pub struct Design {
     /// Who wins where a varied scenario key is also a strategy's override; `None`
     /// refuses such a design.
     pub precedence: Option<Precedence>,
+    /// What a `[morris]` or `[sobol]` design asks the analysis for.
+    pub sensitivity: Option<Sensitivity>,
     /// Each key's `:line:column` in the design text, in `keys` order, for messages
     /// about a key that only the scenario can judge (a strategy it shadows).
     pub locations: Vec<String>,
@@ -149,12 +197,68 @@ impl Design {
             fail(location, crate::scenario::validate::one_line(&m))
         };
         let whole = |m: String| at(&[], m);
-        let chosen = [raw.grid.is_some(), raw.latin_hypercube.is_some(), raw.points.is_some()];
+        let chosen = [
+            raw.grid.is_some(),
+            raw.latin_hypercube.is_some(),
+            raw.points.is_some(),
+            raw.morris.is_some(),
+            raw.sobol.is_some(),
+        ];
         if chosen.iter().filter(|&&c| c).count() != 1 {
             return Err(whole(
-                "a design needs exactly one of [grid], [latin_hypercube] or [points]".to_string(),
+                "a design needs exactly one of [grid], [latin_hypercube], [points], [morris] or [sobol]".to_string(),
             ));
         }
+        // Bounds of a hypercube, Morris or Sobol design: exactly [low, high], finite.
+        let check_bounds = |table: &str, b: &BTreeMap<String, Vec<f64>>| -> Result<Vec<[f64; 2]>, DesignError> {
+            if b.is_empty() {
+                return Err(at(&[table, "bounds"], format!("{table}.bounds names no keys")));
+            }
+            let mut out = Vec::with_capacity(b.len());
+            for (k, v) in b {
+                let here = [table, "bounds", k.as_str()];
+                let &[lo, hi] = v.as_slice() else {
+                    return Err(at(
+                        &here,
+                        format!(
+                            "{table}.bounds.\"{}\" must be exactly two numbers [low, high], got {} numbers",
+                            shown(k),
+                            v.len()
+                        ),
+                    ));
+                };
+                if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                    return Err(at(
+                        &here,
+                        format!(
+                            "{table}.bounds.\"{}\" must be [low, high] with low ≤ high, got [{lo}, {hi}]",
+                            shown(k)
+                        ),
+                    ));
+                }
+                out.push([lo, hi]);
+            }
+            Ok(out)
+        };
+        let check_metrics = |table: &str, m: Option<Vec<String>>| -> Result<Vec<String>, DesignError> {
+            let m = m.unwrap_or_else(|| vec!["incidence".to_string()]);
+            for x in &m {
+                if !crate::metrics::YearMetrics::NAMES.contains(&x.as_str()) {
+                    return Err(at(
+                        &[table, "metrics"],
+                        format!(
+                            "{table}.metrics: no metric '{}'; choose columns of results.csv such as incidence, official_incidence, fgt1",
+                            shown(x)
+                        ),
+                    ));
+                }
+            }
+            if m.is_empty() {
+                return Err(at(&[table, "metrics"], format!("{table}.metrics lists no metric")));
+            }
+            Ok(m)
+        };
+        let mut sensitivity = None;
         if let Some(r) = raw.replicates
             && !(1..=MAX_REPLICATES).contains(&r)
         {
@@ -260,6 +364,69 @@ impl Design {
             }
             let points = table.values.into_iter().map(|values| Point { values }).collect();
             (Method::Table, table.keys, points)
+        } else if let Some(m) = raw.morris {
+            let bounds = check_bounds("morris", &m.bounds)?;
+            if !(2..=MAX_SAMPLES).contains(&m.trajectories) {
+                return Err(at(
+                    &["morris", "trajectories"],
+                    format!(
+                        "morris.trajectories must be between 2 and {MAX_SAMPLES}, got {}",
+                        m.trajectories
+                    ),
+                ));
+            }
+            if !(2..=100).contains(&m.levels) || m.levels % 2 != 0 {
+                return Err(at(
+                    &["morris", "levels"],
+                    format!(
+                        "morris.levels must be an even number between 2 and 100, got {}",
+                        m.levels
+                    ),
+                ));
+            }
+            let unit = morris_trajectories(m.trajectories as usize, bounds.len(), m.levels as usize, base_seed);
+            sensitivity = Some(Sensitivity {
+                method: "morris".to_string(),
+                size: m.trajectories,
+                levels: m.levels,
+                bounds: bounds.clone(),
+                metrics: check_metrics("morris", m.metrics)?,
+            });
+            (
+                Method::Morris,
+                m.bounds.keys().cloned().collect(),
+                scaled(&unit, &bounds),
+            )
+        } else if let Some(sb) = raw.sobol {
+            let bounds = check_bounds("sobol", &sb.bounds)?;
+            if !(2..=MAX_SAMPLES).contains(&sb.samples) {
+                return Err(at(
+                    &["sobol", "samples"],
+                    format!("sobol.samples must be between 2 and {MAX_SAMPLES}, got {}", sb.samples),
+                ));
+            }
+            let total = sb.samples as usize * (bounds.len() + 2);
+            if total > MAX_POINTS {
+                return Err(at(
+                    &["sobol", "samples"],
+                    format!(
+                        "the Sobol design has {total} points (samples × (keys + 2)); at most {MAX_POINTS} are allowed"
+                    ),
+                ));
+            }
+            let unit = saltelli(sb.samples as usize, bounds.len(), base_seed);
+            sensitivity = Some(Sensitivity {
+                method: "sobol".to_string(),
+                size: sb.samples,
+                levels: 0,
+                bounds: bounds.clone(),
+                metrics: check_metrics("sobol", sb.metrics)?,
+            });
+            (
+                Method::Sobol,
+                sb.bounds.keys().cloned().collect(),
+                scaled(&unit, &bounds),
+            )
         } else {
             unreachable!("exactly one method was checked above")
         };
@@ -324,6 +491,7 @@ impl Design {
             strategies: raw.strategies,
             common_random_numbers: raw.common_random_numbers.unwrap_or(true),
             precedence: raw.precedence,
+            sensitivity,
             locations,
         })
     }
@@ -355,6 +523,8 @@ fn key_path(m: Method, key: &str) -> Vec<&str> {
         Method::Grid => vec!["grid", key],
         Method::LatinHypercube => vec!["latin_hypercube", "bounds", key],
         Method::Table => vec!["points", "keys"],
+        Method::Morris => vec!["morris", "bounds", key],
+        Method::Sobol => vec!["sobol", "bounds", key],
     }
 }
 
@@ -399,6 +569,81 @@ pub fn latin_hypercube(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
         for (i, row) in out.iter_mut().enumerate() {
             let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
             row[d] = (perm[i] as f64 + u) / n as f64;
+        }
+    }
+    out
+}
+
+/// Points of the unit cube scaled into each key's `[low, high]`.
+fn scaled(unit: &[Vec<f64>], bounds: &[[f64; 2]]) -> Vec<Point> {
+    unit.iter()
+        .map(|u| Point {
+            values: u
+                .iter()
+                .zip(bounds)
+                .map(|(x, [lo, hi])| toml::Value::Float(lo + x * (hi - lo)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A stream of uniforms in [0, 1) from SplitMix64, seeded by the design seed and a
+/// tag, so that each design's points are reproducible from its text.
+fn uniforms(seed: u64, tag: u64) -> impl FnMut() -> f64 {
+    let mut state = seed ^ tag;
+    move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        (mix64(state) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Morris's one-at-a-time trajectories (Morris 1991; Saltelli et al. 2008, § 3.3):
+/// `r` trajectories of `k + 1` points on a `p`-level grid of the unit cube. Each
+/// starts at a random grid point and moves one factor at a time, in a random order,
+/// by Δ = p / (2 (p − 1)): up where that stays in the cube, else down (p even keeps
+/// every point on the grid). Consecutive points of a trajectory differ in exactly
+/// one factor, which is how the analysis finds each elementary effect.
+pub fn morris_trajectories(r: usize, k: usize, p: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut u = uniforms(seed, 0x4d4f_5252_4953_5452); // "MORRISTR"
+    let step = 1.0 / (p - 1) as f64;
+    let half = p / 2;
+    let mut out = Vec::with_capacity(r * (k + 1));
+    for _ in 0..r {
+        let mut level: Vec<usize> = (0..k).map(|_| ((u() * p as f64) as usize).min(p - 1)).collect();
+        out.push(level.iter().map(|&l| l as f64 * step).collect());
+        let mut order: Vec<usize> = (0..k).collect();
+        for i in (1..k).rev() {
+            let j = ((u() * (i + 1) as f64) as usize).min(i);
+            order.swap(i, j);
+        }
+        for &i in &order {
+            if level[i] < half {
+                level[i] += half;
+            } else {
+                level[i] -= half;
+            }
+            out.push(level.iter().map(|&l| l as f64 * step).collect());
+        }
+    }
+    out
+}
+
+/// Saltelli's sampling for first- and total-order indices (Saltelli et al. 2010):
+/// two independent N × k matrices A and B of uniform points (each a Latin
+/// hypercube), and for each factor i the matrix A_B^(i), A with column i from B.
+/// Laid out per base sample j as `A_j, B_j, A_B^(1)_j, …, A_B^(k)_j`, so a sample's
+/// `k + 2` points are consecutive runs (and shards split between samples rarely).
+pub fn saltelli(n: usize, k: usize, seed: u64) -> Vec<Vec<f64>> {
+    let a = latin_hypercube(n, k, seed ^ 0x5341_4c54_454c_4c41); // "SALTELLA"
+    let b = latin_hypercube(n, k, seed ^ 0x5341_4c54_454c_4c42); // "SALTELLB"
+    let mut out = Vec::with_capacity(n * (k + 2));
+    for j in 0..n {
+        out.push(a[j].clone());
+        out.push(b[j].clone());
+        for i in 0..k {
+            let mut ab = a[j].clone();
+            ab[i] = b[j][i];
+            out.push(ab);
         }
     }
     out

@@ -22,6 +22,8 @@
 
 pub mod design;
 pub mod plot;
+pub mod rankings;
+pub mod sensitivity;
 pub mod store;
 pub mod summary;
 
@@ -328,6 +330,7 @@ impl Plan {
             metrics: YearMetrics::NAMES.iter().map(|s| s.to_string()).collect(),
             shard,
             runs: shard.range(self.total_runs()),
+            sensitivity: self.design.sensitivity.clone(),
         }
     }
 
@@ -568,6 +571,43 @@ pub fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<u8> {
     line.into_bytes()
 }
 
+/// A batch of runs that [`execute`] can run into a sweep directory: sandan's
+/// [`Plan`], or any other model with the same layout of `results.csv` (the
+/// sensitivity estimators are tested through a test-only analytic model this way).
+/// A run's rows must depend on the run alone, never on threads or timing.
+pub trait Experiment: Sync {
+    /// What is built once per point and shared by its runs (sandan: the point's scenario).
+    type Setup: Send + Sync;
+    /// The manifest of part `shard` (its `runs` are the runs to do).
+    fn manifest(&self, shard: Shard) -> Manifest;
+    /// The header line of `results.csv`, with its newline.
+    fn header(&self) -> Vec<u8>;
+    /// The point a run belongs to; a point's runs are consecutive.
+    fn point_of(&self, run: u64) -> u64;
+    fn setup(&self, point: u64) -> Result<Self::Setup, SweepError>;
+    /// The CSV rows of one run.
+    fn run(&self, run: u64, setup: &Self::Setup) -> Result<Vec<u8>, SweepError>;
+}
+
+impl Experiment for Plan {
+    type Setup = Scenario;
+    fn manifest(&self, shard: Shard) -> Manifest {
+        Plan::manifest(self, shard)
+    }
+    fn header(&self) -> Vec<u8> {
+        Plan::header(self)
+    }
+    fn point_of(&self, run: u64) -> u64 {
+        Plan::point_of(self, run)
+    }
+    fn setup(&self, point: u64) -> Result<Scenario, SweepError> {
+        self.point_scenario(point as usize)
+    }
+    fn run(&self, run: u64, setup: &Scenario) -> Result<Vec<u8>, SweepError> {
+        self.run_block_at(run, setup)
+    }
+}
+
 /// How far a sweep got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
@@ -598,7 +638,12 @@ impl Observer for Quiet {}
 /// point's scenario built once per window), and a finished run waits in a channel
 /// of the same size. At the end the files are put in run order
 /// ([`store::Store::finish`]), so they are the same bytes whatever the threads.
-pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -> Result<Outcome, SweepError> {
+pub fn execute<E: Experiment>(
+    plan: &E,
+    dir: &Path,
+    shard: Shard,
+    observer: &dyn Observer,
+) -> Result<Outcome, SweepError> {
     let manifest = plan.manifest(shard);
     let mut store = Store::open(dir, &manifest, &plan.header())?;
     let pending = store.pending();
@@ -642,17 +687,17 @@ pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -
             }
             let first = plan.point_of(runs[0]);
             let last = plan.point_of(runs[runs.len() - 1]);
-            let scenarios: Vec<std::sync::OnceLock<Result<Scenario, String>>> =
+            let scenarios: Vec<std::sync::OnceLock<Result<E::Setup, String>>> =
                 (first..=last).map(|_| std::sync::OnceLock::new()).collect();
             runs.par_iter().for_each(|&run| {
                 if stop() {
                     return;
                 }
                 let point = plan.point_of(run);
-                let scenario = scenarios[(point - first) as usize]
-                    .get_or_init(|| plan.point_scenario(point as usize).map_err(|e| e.to_string()));
+                let scenario =
+                    scenarios[(point - first) as usize].get_or_init(|| plan.setup(point).map_err(|e| e.to_string()));
                 let block = match scenario {
-                    Ok(s) => plan.run_block_at(run, s).map(|b| (run, b)),
+                    Ok(s) => plan.run(run, s).map(|b| (run, b)),
                     Err(m) => Err(SweepError::Internal(m.clone())),
                 };
                 observer.run_done();
@@ -795,17 +840,20 @@ pub fn plot_axes(parameters: &[String], metric: &str, by: &[String]) -> Result<V
         .collect()
 }
 
-/// Write `summary.csv` and `response.png` for a complete sweep directory.
+/// Write `summary.csv`, `response.png`, `rankings.csv` and `rankings.png` for a
+/// complete sweep directory.
 pub fn report(dir: &Path, metric: &str, by: &[String]) -> Result<Vec<PathBuf>, SweepError> {
     let s = summary::summarise(dir, metric)?;
     let axes = plot_axes(&s.parameters, metric, by)?;
     let png = dir.join("response.png");
     crate::output::write_atomic(&png, &plot::response_png(&s, &axes)?)?;
-    Ok(vec![dir.join(store::RESULTS), dir.join("summary.csv"), png])
+    let mut written = vec![dir.join(store::RESULTS), dir.join("summary.csv"), png];
+    written.extend(rankings::write(dir, metric)?.0);
+    Ok(written)
 }
 
 /// The first line of a directory's `results.csv`, with its newline.
-fn results_header(dir: &Path) -> Result<Vec<u8>, SweepError> {
+pub fn results_header(dir: &Path) -> Result<Vec<u8>, SweepError> {
     let path = dir.join(store::RESULTS);
     let first = store::lines(&path)?
         .next()

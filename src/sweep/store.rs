@@ -99,6 +99,9 @@ pub struct Manifest {
     pub shard: Shard,
     /// This directory's runs: `[start, end)` of the sweep's run indices.
     pub runs: (u64, u64),
+    /// A Morris or Sobol design's analysis (absent for other designs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<super::design::Sensitivity>,
 }
 
 impl Manifest {
@@ -489,6 +492,7 @@ mod tests {
             metrics: vec!["m".into()],
             shard: Shard::WHOLE,
             runs: (0, 4),
+            sensitivity: None,
         }
     }
 
