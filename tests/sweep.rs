@@ -371,10 +371,24 @@ fn issue15_rankings_share_one_best_per_replicate() {
         all.iter().all(|c| c[8].parse::<f64>().unwrap() >= 0.0),
         "regret is never negative: {all:?}"
     );
+    // Feature scores from the sweep on disk: both strategies, both parameters.
+    let scores = read(out.join("feature_scores.csv"));
+    assert!(scores.starts_with("strategy,metric,year,parameter,first_order,noise_floor,bins,points\n"));
+    assert_eq!(scores.lines().count(), 1 + 2 * 2);
+    for l in scores.lines().skip(1) {
+        // NA where the strategy's incidence is the same at every point.
+        let share = l.split(',').nth(4).unwrap();
+        assert!(
+            share == "NA" || (0.0..=1.0).contains(&share.parse::<f64>().unwrap()),
+            "{l}"
+        );
+    }
+    std::fs::remove_file(out.join("feature_scores.csv")).unwrap();
     sandan()
         .args(["sensitivity"])
         .arg(&out)
         .assert()
         .success()
         .stderr(predicate::str::contains("has no sensitivity indices"));
+    assert_eq!(scores, read(out.join("feature_scores.csv")));
 }

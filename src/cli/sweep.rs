@@ -159,7 +159,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| "incidence".to_string());
     let mut written = if manifest.shard == Shard::WHOLE {
         sweep::store::complete_records(&args.dir, &manifest, &sweep::results_header(&args.dir)?)?;
-        sweep::rankings::write(&args.dir, &metric)?.0
+        sweep::rank_and_score(&args.dir, &metric)?
     } else {
         return Err(CliError::Usage(format!(
             "{} is shard {}/{} of a sweep; join the shards with `sandan merge DIR... --out DIR` first",
@@ -172,7 +172,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         written.extend(indices(&args.dir, args.quiet)?);
     } else if !args.quiet {
         eprintln!(
-            "{}: a {} sweep has no sensitivity indices (use [morris] or [sobol] in the design); wrote its rankings",
+            "{}: a {} sweep has no sensitivity indices (use [morris] or [sobol] in the design); wrote its rankings and feature scores",
             args.dir.display(),
             manifest.method
         );

@@ -21,6 +21,7 @@
 //! `precedence`.
 
 pub mod design;
+pub mod features;
 pub mod plot;
 pub mod rankings;
 pub mod sensitivity;
@@ -848,7 +849,19 @@ pub fn report(dir: &Path, metric: &str, by: &[String]) -> Result<Vec<PathBuf>, S
     let png = dir.join("response.png");
     crate::output::write_atomic(&png, &plot::response_png(&s, &axes)?)?;
     let mut written = vec![dir.join(store::RESULTS), dir.join("summary.csv"), png];
-    written.extend(rankings::write(dir, metric)?.0);
+    written.extend(rank_and_score(dir, metric)?);
+    Ok(written)
+}
+
+/// `rankings.csv` and `rankings.png` of a finished sweep, and for a grid, Latin
+/// hypercube or table, `feature_scores.csv` (a Morris or Sobol design has its own
+/// indices).
+pub fn rank_and_score(dir: &Path, metric: &str) -> Result<Vec<PathBuf>, SweepError> {
+    let (mut written, r) = rankings::write(dir, metric)?;
+    let method = Manifest::read(dir)?.method;
+    if !["morris", "sobol"].contains(&method.as_str()) {
+        written.push(features::write(dir, &r)?);
+    }
     Ok(written)
 }
 

@@ -72,6 +72,11 @@ pub struct Rankings {
     pub metric: String,
     pub year: i32,
     pub overall: Vec<Standing>,
+    pub strategies: Vec<String>,
+    pub parameters: Vec<String>,
+    /// Per point: its parameter values as written, and each strategy's mean of the
+    /// metric in the final year over the replicates (NaN where it has none).
+    pub points: Vec<(Vec<String>, Vec<f64>)>,
 }
 
 /// Write `rankings.csv` (per point, then `all`) and `rankings.png` for `metric` in
@@ -119,7 +124,8 @@ pub fn write(dir: &Path, metric: &str) -> Result<(Vec<PathBuf>, Rankings), Sweep
     let mut all: Vec<Vec<f64>> = Vec::new();
     let mut year = i32::MIN;
     let mut record = csv::StringRecord::new();
-    let flush = |g: Group, strategies: &[String], out: &mut Vec<u8>, all: &mut Vec<Vec<f64>>, year: &mut i32| {
+    let mut points: Vec<(Vec<String>, Vec<f64>)> = Vec::new();
+    let mut flush = |g: Group, strategies: &[String], out: &mut Vec<u8>, all: &mut Vec<Vec<f64>>, year: &mut i32| {
         let values: Vec<Vec<f64>> =
             g.2.values()
                 .map(|row| {
@@ -129,6 +135,17 @@ pub fn write(dir: &Path, metric: &str) -> Result<(Vec<PathBuf>, Rankings), Sweep
                 })
                 .collect();
         *year = (*year).max(g.2.values().flatten().map(|&(y, _)| y).max().unwrap_or(i32::MIN));
+        let means: Vec<f64> = (0..strategies.len())
+            .map(|s| {
+                let xs: Vec<f64> = values.iter().map(|v| v[s]).filter(|x| x.is_finite()).collect();
+                if xs.is_empty() {
+                    f64::NAN
+                } else {
+                    xs.iter().sum::<f64>() / xs.len() as f64
+                }
+            })
+            .collect();
+        points.push((g.1.clone(), means));
         for st in rank(strategies, &values) {
             let mut row = vec![g.0.to_string()];
             row.extend(g.1.iter().cloned());
@@ -184,6 +201,9 @@ pub fn write(dir: &Path, metric: &str) -> Result<(Vec<PathBuf>, Rankings), Sweep
     for v in &mut all {
         v.resize(strategies.len(), f64::NAN);
     }
+    for (_, m) in &mut points {
+        m.resize(strategies.len(), f64::NAN);
+    }
     let overall = rank(&strategies, &all);
     for st in &overall {
         let mut row = vec!["all".to_string()];
@@ -197,6 +217,9 @@ pub fn write(dir: &Path, metric: &str) -> Result<(Vec<PathBuf>, Rankings), Sweep
         metric: metric.to_string(),
         year,
         overall,
+        strategies,
+        parameters,
+        points,
     };
     let png = dir.join("rankings.png");
     crate::output::write_atomic(&png, &super::plot::rankings_png(&r)?)?;
