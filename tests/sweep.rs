@@ -348,6 +348,31 @@ fn issue15_a_sobol_sweep_finds_the_budget_and_not_a_key_the_strategy_never_reads
     std::fs::remove_file(out.join("indices.csv")).unwrap();
     sandan().args(["sensitivity", "--quiet"]).arg(&out).assert().success();
     assert_eq!(before, std::fs::read(out.join("indices.csv")).unwrap());
+    // Sharded and merged, the same indices.
+    let shards: Vec<PathBuf> = (0..2).map(|k| dir.path().join(format!("shard-{k}"))).collect();
+    for (k, d) in shards.iter().enumerate() {
+        sweep("sweep_sobol.toml", d, &["--shard", &format!("{k}/2")]).success();
+        assert!(
+            !d.join("indices.csv").exists(),
+            "a shard leaves the analysis to the merge"
+        );
+    }
+    sandan()
+        .args(["sensitivity", "--quiet"])
+        .arg(&shards[0])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sandan merge"));
+    let merged = dir.path().join("merged");
+    sandan()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert_eq!(before, std::fs::read(merged.join("indices.csv")).unwrap());
 }
 
 #[test]
