@@ -7,8 +7,14 @@
 //! * [`design`] — the design file and its points (grid, Latin hypercube, table);
 //! * [`Plan`] — scenario × design, every point validated before anything runs;
 //! * [`store`] — the crash-safe, resumable results directory;
+//! * [`Experiment`] and [`execute`] — the batch runner: any model whose runs write
+//!   rows (sandan's [`Plan`], or a test-only analytic function), run in parallel and
+//!   recorded one run at a time as each finishes;
 //! * [`summary`] and [`plot`] — per-point summaries and the response plot, both read
 //!   back from `results.csv` in one streaming pass;
+//! * [`rankings`] and [`features`] — how often each strategy is best and its regret,
+//!   and each parameter's first-order share, for any sweep on disk;
+//! * [`sensitivity`] — Morris and Sobol indices of `[morris]` and `[sobol]` designs;
 //! * [`merge`] — shards from a cluster joined into what one machine would have written.
 //!
 //! Every run is one (point, replicate) and simulates all chosen strategies with the
