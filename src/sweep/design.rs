@@ -384,6 +384,15 @@ impl Design {
                     ),
                 ));
             }
+            let total = m.trajectories as usize * (bounds.len() + 1);
+            if total > MAX_POINTS {
+                return Err(at(
+                    &["morris", "trajectories"],
+                    format!(
+                        "the Morris design has {total} points (trajectories × (keys + 1)); at most {MAX_POINTS} are allowed"
+                    ),
+                ));
+            }
             let unit = morris_trajectories(m.trajectories as usize, bounds.len(), m.levels as usize, base_seed);
             sensitivity = Some(Sensitivity {
                 method: "morris".to_string(),
@@ -745,6 +754,57 @@ mod tests {
                 .unwrap_err()
                 .contains("between 1 and")
         );
+    }
+
+    #[test]
+    fn issue15_morris_and_sobol_designs_expand_and_are_checked() {
+        let d = parse("[morris]\ntrajectories = 3\nbounds = { a = [0.0, 1.0], b = [10.0, 20.0] }\n").unwrap();
+        assert_eq!(d.method, Method::Morris);
+        assert_eq!(d.points.len(), 3 * 3);
+        // Consecutive points of a trajectory differ in exactly one key, by 2/3 of its range.
+        for t in 0..3 {
+            for s in 0..2 {
+                let (p, q) = (&d.points[t * 3 + s].values, &d.points[t * 3 + s + 1].values);
+                let moved: Vec<usize> = (0..2).filter(|&i| p[i] != q[i]).collect();
+                assert_eq!(moved.len(), 1);
+                let i = moved[0];
+                let step = (q[i].as_float().unwrap() - p[i].as_float().unwrap()).abs() / [1.0, 10.0][i];
+                assert!((step - 2.0 / 3.0).abs() < 1e-12, "{step}");
+            }
+        }
+        let d = parse("seed = 1\n[sobol]\nsamples = 4\nbounds = { a = [0.0, 1.0], b = [0.0, 1.0], c = [0.0, 1.0] }\n")
+            .unwrap();
+        assert_eq!(d.points.len(), 4 * 5);
+        // A_B^(i) is A with column i from B.
+        let (a, b, ab1) = (&d.points[0].values, &d.points[1].values, &d.points[3].values);
+        assert_eq!(
+            (ab1[0].clone(), ab1[1].clone(), ab1[2].clone()),
+            (a[0].clone(), b[1].clone(), a[2].clone())
+        );
+        assert_eq!(d.sensitivity.as_ref().unwrap().metrics, ["incidence"]);
+        for (text, want) in [
+            (
+                "[morris]\ntrajectories = 3\nlevels = 5\nbounds = { a = [0.0, 1.0] }\n",
+                "d.toml:3:",
+            ),
+            ("[morris]\ntrajectories = 1\nbounds = { a = [0.0, 1.0] }\n", "d.toml:2:"),
+            ("[sobol]\nsamples = 8\nbounds = { a = [1.0, 0.0] }\n", "d.toml:3:"),
+            (
+                "[sobol]\nsamples = 8\nbounds = { a = [0.0, 1.0] }\nmetrics = [\"happiness\"]\n",
+                "d.toml:4:",
+            ),
+            (
+                "[sobol]\nsamples = 100000\nbounds = { a = [0.0, 1.0], b = [0.0, 1.0], c = [0.0, 1.0], d = [0.0, 1.0], e = [0.0, 1.0], f = [0.0, 1.0], g = [0.0, 1.0], h = [0.0, 1.0], i = [0.0, 1.0] }\n",
+                "at most 1000000",
+            ),
+            (
+                "[grid]\na = [1]\n[sobol]\nsamples = 8\nbounds = { a = [0.0, 1.0] }\n",
+                "exactly one of",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want) && !e.contains('\n'), "{text}: {e}");
+        }
     }
 
     #[test]
