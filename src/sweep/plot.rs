@@ -320,8 +320,9 @@ pub fn sensitivity_png(a: &super::sensitivity::Analysis, strategy: &str) -> Resu
                 .y_labels(bars.len().max(1))
                 .y_label_formatter(&|v| {
                     let i = v.round();
-                    if (v - i).abs() < 1e-6 && i >= 0.0 {
-                        names.get(i as usize).cloned().unwrap_or_default()
+                    // The first (largest) at the top.
+                    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
+                        names.get((n - 1.0 - i) as usize).cloned().unwrap_or_default()
                     } else {
                         String::new()
                     }
@@ -332,7 +333,7 @@ pub fn sensitivity_png(a: &super::sensitivity::Analysis, strategy: &str) -> Resu
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
             for (i, b) in bars.iter().enumerate() {
-                let y = i as f64;
+                let y = n - 1.0 - i as f64;
                 let zero = b.includes_zero() || !b.value.is_finite();
                 let colour = if zero {
                     RGBColor(170, 170, 170)
@@ -364,7 +365,7 @@ pub fn sensitivity_png(a: &super::sensitivity::Analysis, strategy: &str) -> Resu
                 if zero {
                     chart.draw_series(std::iter::once(Text::new(
                         "≈ 0 (interval includes 0)",
-                        (b.high.max(v).max(0.0), y - 0.32),
+                        (b.high.max(v).max(0.0), y + 0.12),
                         ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
                     )))?;
                 }
@@ -410,8 +411,9 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                 .y_labels(bars.len().max(1))
                 .y_label_formatter(&|v| {
                     let i = v.round();
-                    if (v - i).abs() < 1e-6 && i >= 0.0 {
-                        names.get(i as usize).cloned().unwrap_or_default()
+                    // The first (largest) at the top.
+                    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
+                        names.get((n - 1.0 - i) as usize).cloned().unwrap_or_default()
                     } else {
                         String::new()
                     }
@@ -422,7 +424,7 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
             for (i, b) in bars.iter().enumerate() {
-                let y = i as f64;
+                let y = n - 1.0 - i as f64;
                 let v = if b.share_best.is_finite() { b.share_best } else { 0.0 };
                 let k = r.overall.iter().position(|s| s.strategy == b.strategy).unwrap_or(i);
                 chart.draw_series(std::iter::once(Rectangle::new(
