@@ -390,7 +390,6 @@ pub fn analyse(dir: &Path) -> Result<Analysis, SweepError> {
     store::complete_records(dir, &manifest, &super::results_header(dir)?)?;
     let points = manifest.points as usize;
     let out = read_outputs(dir, &spec, points)?;
-    let k = out.parameters.len();
     let mean = |cells: &[(f64, u32)]| -> Vec<f64> {
         cells
             .iter()
@@ -481,7 +480,6 @@ pub fn analyse(dir: &Path) -> Result<Analysis, SweepError> {
             spec.size, spec.size
         ));
     }
-    let _ = k;
     Ok(Analysis {
         method: spec.method,
         parameters: out.parameters,
