@@ -110,7 +110,7 @@ local_out="$work/local"
 SANDAN="$sandan" SWEEP_WAIT=1 SWEEP_SBATCH_ARGS="--time=5" timeout 180 \
     scripts/slurm/sweep.sbatch tests/fixtures/tiny.toml tests/fixtures/sweep_grid.toml "$work/slurm" 3
 
-for f in results.csv progress.log summary.csv response.png; do
+for f in results.csv progress.log summary.csv response.png rankings.csv rankings.png feature_scores.csv; do
     cmp "$local_out/$f" "$work/slurm/merged/$f"
 done
 echo "== test-slurm: merged Slurm sweep equals the local sweep ($(( $(date +%s) - started )) s)"

@@ -5,13 +5,14 @@
 //! input); 1 anything else (a file could not be written, …).
 
 mod calibrate;
+mod sweep;
 
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
 use crate::output::{self, RunInfo, Style, table::final_year_table, tables::summarise};
 use crate::resources;
 use crate::scenario::{self, Scenario, ScenarioError};
-use crate::sweep::{self, SweepError, store::Shard};
+use crate::sweep::SweepError;
 pub use calibrate::{CalibrateArgs, Method};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+pub use sweep::{MergeArgs, PlotArgs, SensitivityArgs, SweepArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,58 +58,9 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Join the shard directories of a `sweep --shard` into one, as one machine would write it.
     Merge(MergeArgs),
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct SweepArgs {
-    /// The scenario file (TOML).
-    pub scenario: PathBuf,
-    /// The design file (TOML): what to vary, how, and how many replicates.
-    #[arg(long)]
-    pub design: PathBuf,
-    #[arg(
-        long,
-        help = "Output directory [default: outputs/<scenario>-<design>, plus /shard-K with --shard]."
-    )]
-    pub out: Option<PathBuf>,
-    /// Run only the K-th of N equal parts (0 ≤ K < N), e.g. one Slurm array task.
-    #[arg(long, value_parser = Shard::parse)]
-    pub shard: Option<Shard>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
-    #[command(flatten)]
-    pub limits: LimitArgs,
-    #[command(flatten)]
-    pub plot: PlotArgs,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct MergeArgs {
-    /// The shard directories (all N of them).
-    #[arg(required = true)]
-    pub dirs: Vec<PathBuf>,
-    /// Where to write the merged sweep.
-    #[arg(long)]
-    pub out: PathBuf,
-    #[command(flatten)]
-    pub plot: PlotArgs,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct PlotArgs {
-    /// The metric to plot, in the final year.
-    #[arg(long, default_value = "incidence")]
-    pub metric: String,
-    /// The parameter(s) to plot against (give once or twice) [default: the first one or two].
-    #[arg(long)]
-    pub by: Vec<String>,
+    /// Sensitivity indices (indices.csv, charts) of a finished [morris] or [sobol] sweep,
+    /// and rankings.csv of any finished sweep.
+    Sensitivity(SensitivityArgs),
 }
 
 #[derive(Debug, Clone, clap::Args, Default)]
@@ -239,9 +192,10 @@ pub fn main() -> ExitCode {
             targets,
             limits,
         }) => validate(&scenario, targets.as_deref(), &limits),
-        Some(Command::Sweep(args)) => run_sweep(&args),
+        Some(Command::Sweep(args)) => sweep::run_sweep(&args),
+        Some(Command::Sensitivity(args)) => sweep::sensitivity(&args),
         Some(Command::Calibrate(args)) => calibrate::calibrate(&args),
-        Some(Command::Merge(args)) => merge(&args),
+        Some(Command::Merge(args)) => sweep::merge(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -425,67 +379,6 @@ fn stem(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn run_sweep(args: &SweepArgs) -> Result<(), CliError> {
-    let started = Instant::now();
-    let plan = sweep::Plan::load(&args.scenario, &args.design)?;
-    sweep::plot_axes(&plan.design.keys, &args.plot.metric, &args.plot.by)?;
-    let shard = args.shard.unwrap_or(Shard::WHOLE);
-    let dir = args.out.clone().unwrap_or_else(|| {
-        let base = Path::new("outputs").join(format!("{}-{}", stem(&args.scenario), stem(&args.design)));
-        if args.shard.is_some() {
-            base.join(format!("shard-{}", shard.index))
-        } else {
-            base
-        }
-    });
-    let (threads, pool) = pool(args.threads)?;
-    afford(&plan.estimate(threads), &args.limits, args.quiet)
-        .map_err(|why| CliError::Usage(format!("{}: the sweep {why}", args.design.display())))?;
-    clean(&dir, args.quiet);
-    let (start, end) = shard.range(plan.total_runs());
-    let progress = Progress::new(end - start, args.quiet, "runs");
-    let outcome = pool.install(|| sweep::execute(&plan, &dir, shard, &progress));
-    progress.finish();
-    let outcome = outcome?;
-    let written = if shard == Shard::WHOLE {
-        sweep::report(&dir, &args.plot.metric, &args.plot.by)?
-    } else {
-        vec![dir.join(sweep::store::RESULTS)]
-    };
-    if !args.quiet {
-        println!(
-            "{} points × {} replicates: {} runs done ({} resumed) in {:.1} s; wrote {}",
-            plan.design.points.len(),
-            plan.replicates,
-            end - start,
-            outcome.resumed,
-            started.elapsed().as_secs_f64(),
-            paths(&written)
-        );
-        if shard != Shard::WHOLE {
-            println!(
-                "shard {}/{}: join all shards with `sandan merge DIR... --out DIR`",
-                shard.index, shard.count
-            );
-        }
-    }
-    Ok(())
-}
-
-fn merge(args: &MergeArgs) -> Result<(), CliError> {
-    let m = sweep::merge(&args.dirs, &args.out)?;
-    let written = sweep::report(&args.out, &args.plot.metric, &args.plot.by)?;
-    if !args.quiet {
-        println!(
-            "merged {} shards: {} runs; wrote {}",
-            args.dirs.len(),
-            m.runs.1,
-            paths(&written)
-        );
-    }
-    Ok(())
-}
-
 /// A progress bar on stderr that appears only when the run has lasted about a
 /// second and stderr is a terminal.
 struct Progress {
@@ -523,7 +416,7 @@ impl Progress {
     }
 }
 
-impl sweep::Observer for Progress {
+impl crate::sweep::Observer for Progress {
     fn resumed(&self, runs: u64) {
         self.bar.set_position(runs);
         self.bar.reset_eta();

@@ -849,7 +849,7 @@ fn issue16_a_sweep_too_large_is_refused_and_a_bad_grid_value_is_found_fast() {
     std::fs::write(
         &design,
         format!(
-            "replicates = 1\n[grid]\n\"dibao.take_up_other\" = [{}]\n\"dibao.take_up_registered\" = [{}]\n",
+            "replicates = 1\nprecedence = \"strategy\"\n[grid]\n\"dibao.take_up_other\" = [{}]\n\"dibao.take_up_registered\" = [{}]\n",
             first.join(", "),
             second.join(", ")
         ),

@@ -71,7 +71,7 @@ fn sweep_writes_tidy_results_summary_and_plot() {
 }
 
 #[test]
-fn two_replicates_of_a_point_never_share_a_seed() {
+fn issue15_replicate_r_has_one_seed_at_every_point_and_replicates_differ() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
     sweep("sweep_lhs.toml", &out, &[]).success();
@@ -89,7 +89,11 @@ fn two_replicates_of_a_point_never_share_a_seed() {
     assert_eq!(strata, (0..5).collect());
     let distinct: HashSet<&String> = seeds.iter().map(|(_, s)| s).collect();
     assert_eq!(seeds.len(), 5 * 2, "one seed per run");
-    assert_eq!(distinct.len(), 5 * 2, "no two runs share a seed");
+    assert_eq!(
+        distinct.len(),
+        2,
+        "common random numbers: one seed per replicate, shared by the points"
+    );
 }
 
 #[test]
@@ -179,8 +183,17 @@ fn a_torn_tail_is_cut_and_the_sweep_finished_with_every_run_once() {
     }
 }
 
+/// Temporary files (`*.tmp`) in a directory.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
 #[test]
-fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
+fn issue15_a_sweep_killed_with_sigkill_again_and_again_progresses_and_ends_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let (reference, killed) = (dir.path().join("ref"), dir.path().join("killed"));
     let args = |out: &Path| {
@@ -192,34 +205,39 @@ fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
             &fixture("sweep_long.toml"),
             "--quiet",
             "--threads",
-            "1",
+            "2",
         ])
         .arg("--out")
         .arg(out);
         c
     };
-    let mut child = args(&killed).spawn().unwrap();
-    let started = Instant::now();
-    let total = 200;
-    let mut done_at_kill = 0;
-    loop {
-        let done = std::fs::read_to_string(killed.join("progress.log"))
+    let done = || {
+        std::fs::read_to_string(killed.join("progress.log"))
             .map(|s| s.lines().count())
-            .unwrap_or(0);
-        if done >= 10 || started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap(); // SIGKILL: no chance to clean up.
-            done_at_kill = done;
-            break;
+            .unwrap_or(0)
+    };
+    let total = 200;
+    // Kill at several moments; every restart must keep what was recorded and add to it.
+    let mut at_kill = Vec::new();
+    for target in [5, 40, 90, 150] {
+        let mut child = args(&killed).spawn().unwrap();
+        let started = Instant::now();
+        loop {
+            if done() >= target || started.elapsed() > Duration::from_secs(120) {
+                child.kill().unwrap(); // SIGKILL: no chance to clean up.
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+        child.wait().unwrap();
+        at_kill.push(done());
     }
-    child.wait().unwrap();
     assert!(
-        done_at_kill >= 10 && done_at_kill < total,
-        "killed after {done_at_kill} of {total} runs"
+        at_kill.windows(2).all(|w| w[0] < w[1]) && at_kill[0] >= 5 && *at_kill.last().unwrap() < total,
+        "recorded runs at each kill: {at_kill:?} of {total}"
     );
     assert!(args(&killed).status().unwrap().success());
     assert!(args(&reference).status().unwrap().success());
@@ -230,6 +248,10 @@ fn a_sweep_killed_with_sigkill_resumes_every_run_exactly_once() {
         "every run exactly once, in order"
     );
     assert_eq!(a, b);
+    for f in ["progress.log", "summary.csv"] {
+        assert_eq!(read(reference.join(f)), read(killed.join(f)), "{f} differs");
+    }
+    assert_eq!(temporaries(&killed), Vec::<String>::new());
 }
 
 #[test]
@@ -267,4 +289,131 @@ fn design_mistakes_are_reported_before_any_run() {
         .code(2)
         .stderr(predicate::str::contains("K/N"));
     assert!(!out.exists(), "nothing is written for a refused sweep");
+}
+
+/// (strategy, metric, year, parameter, index) of an `indices.csv` row.
+type IndexKey = (String, String, String, String, String);
+
+/// `indices.csv` rows as their key → (value, low, high).
+fn indices(csv: &str) -> std::collections::HashMap<IndexKey, (f64, f64, f64)> {
+    let num = |s: &str| if s == "NA" { f64::NAN } else { s.parse().unwrap() };
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                (c[1].into(), c[2].into(), c[3].into(), c[4].into(), c[5].into()),
+                (num(c[6]), num(c[7]), num(c[8])),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn issue15_a_sobol_sweep_finds_the_budget_and_not_a_key_the_strategy_never_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep_command("sweep_sobol.toml", &out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("only 16 base samples"));
+    let text = read(out.join("indices.csv"));
+    assert!(text.starts_with("method,strategy,metric,year,parameter,index,value,low,high,includes_zero\n"));
+    let ix = indices(&text);
+    let get = |p: &str, i: &str| {
+        ix[&(
+            "full_dibao".to_string(),
+            "incidence".to_string(),
+            "2018".to_string(),
+            p.to_string(),
+            i.to_string(),
+        )]
+    };
+    let (st, lo, _) = get("strategy.full_dibao.budget", "ST");
+    assert!(
+        st > 0.0 && lo > 0.0,
+        "the budget moves its own strategy's incidence: ST {st}, low {lo}"
+    );
+    let (st, lo, hi) = get("strategy.no_program.program.risk_aversion", "ST");
+    assert!(
+        st.abs() < 1e-12 && lo <= 0.0 && hi >= 0.0,
+        "never read: ST {st} [{lo}, {hi}]"
+    );
+    assert!(text.contains(",true\n"), "an interval holding 0 is flagged");
+    for f in ["sensitivity_full_dibao.png", "rankings.csv", "rankings.png"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // The same files from the directory alone.
+    let before = std::fs::read(out.join("indices.csv")).unwrap();
+    std::fs::remove_file(out.join("indices.csv")).unwrap();
+    sandan().args(["sensitivity", "--quiet"]).arg(&out).assert().success();
+    assert_eq!(before, std::fs::read(out.join("indices.csv")).unwrap());
+    // Sharded and merged, the same indices.
+    let shards: Vec<PathBuf> = (0..2).map(|k| dir.path().join(format!("shard-{k}"))).collect();
+    for (k, d) in shards.iter().enumerate() {
+        sweep("sweep_sobol.toml", d, &["--shard", &format!("{k}/2")]).success();
+        assert!(
+            !d.join("indices.csv").exists(),
+            "a shard leaves the analysis to the merge"
+        );
+    }
+    sandan()
+        .args(["sensitivity", "--quiet"])
+        .arg(&shards[0])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sandan merge"));
+    let merged = dir.path().join("merged");
+    sandan()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert_eq!(before, std::fs::read(merged.join("indices.csv")).unwrap());
+}
+
+#[test]
+fn issue15_rankings_share_one_best_per_replicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    sweep("sweep_grid.toml", &out, &[]).success();
+    let text = read(out.join("rankings.csv"));
+    assert!(text.starts_with(
+        "point,dibao.take_up_other,identification.exclusion_error,strategy,metric,year,replicates,share_best,regret_mean,regret_p50,regret_p95\n"
+    ));
+    let all: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("all,"))
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(all.len(), 2);
+    let share: f64 = all.iter().map(|c| c[7].parse::<f64>().unwrap()).sum();
+    assert!((share - 1.0).abs() < 1e-9, "shares of best sum to 1: {share}");
+    assert!(
+        all.iter().all(|c| c[8].parse::<f64>().unwrap() >= 0.0),
+        "regret is never negative: {all:?}"
+    );
+    // Feature scores from the sweep on disk: both strategies, both parameters.
+    let scores = read(out.join("feature_scores.csv"));
+    assert!(scores.starts_with("strategy,metric,year,parameter,first_order,noise_floor,bins,points\n"));
+    assert_eq!(scores.lines().count(), 1 + 2 * 2);
+    for l in scores.lines().skip(1) {
+        // NA where the strategy's incidence is the same at every point.
+        let share = l.split(',').nth(4).unwrap();
+        assert!(
+            share == "NA" || (0.0..=1.0).contains(&share.parse::<f64>().unwrap()),
+            "{l}"
+        );
+    }
+    std::fs::remove_file(out.join("feature_scores.csv")).unwrap();
+    sandan()
+        .args(["sensitivity"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("has no sensitivity indices"));
+    assert_eq!(scores, read(out.join("feature_scores.csv")));
 }

@@ -31,11 +31,55 @@ struct RawDesign {
     seed: Option<u64>,
     replicates: Option<u32>,
     strategies: Option<Vec<String>>,
+    common_random_numbers: Option<bool>,
+    precedence: Option<Precedence>,
     grid: Option<BTreeMap<String, Vec<toml::Value>>>,
     latin_hypercube: Option<RawLhs>,
     points: Option<RawPoints>,
+    morris: Option<RawMorris>,
+    sobol: Option<RawSobol>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMorris {
+    trajectories: u32,
+    #[serde(default = "default_levels")]
+    levels: u32,
+    bounds: BTreeMap<String, Vec<f64>>,
+    metrics: Option<Vec<String>>,
+}
+
+fn default_levels() -> u32 {
+    4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSobol {
+    samples: u32,
+    bounds: BTreeMap<String, Vec<f64>>,
+    metrics: Option<Vec<String>>,
+}
+
+/// What a sensitivity design asks the analysis for; recorded in the sweep's
+/// manifest so that `sandan sensitivity DIR` needs nothing else.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sensitivity {
+    /// `morris` or `sobol`.
+    pub method: String,
+    /// Morris: trajectories; Sobol: base samples N.
+    pub size: u32,
+    /// Morris: grid levels p (0 for Sobol).
+    pub levels: u32,
+    /// Each varied key's `[low, high]`, in key order.
+    pub bounds: Vec<[f64; 2]>,
+    /// The output metrics to analyse (columns of `results.csv`).
+    pub metrics: Vec<String>,
+}
+
+/// Most trajectories or base samples: a typo should fail fast.
+pub const MAX_SAMPLES: u32 = 100_000;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLhs {
@@ -58,6 +102,8 @@ pub enum Method {
     Grid,
     LatinHypercube,
     Table,
+    Morris,
+    Sobol,
 }
 
 impl Method {
@@ -66,6 +112,28 @@ impl Method {
             Method::Grid => "grid",
             Method::LatinHypercube => "latin_hypercube",
             Method::Table => "points",
+            Method::Morris => "morris",
+            Method::Sobol => "sobol",
+        }
+    }
+}
+
+/// Which value a strategy runs with when the design varies a scenario key that the
+/// strategy's own `overrides` also set (or a table holding it, or a key inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precedence {
+    /// The point's value reaches the strategy too: its overlapping overrides are dropped.
+    Sweep,
+    /// The strategy keeps its own value: the point's value does not reach it.
+    Strategy,
+}
+
+impl Precedence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precedence::Sweep => "sweep",
+            Precedence::Strategy => "strategy",
         }
     }
 }
@@ -91,6 +159,17 @@ pub struct Design {
     pub replicates: Option<u32>,
     /// Strategy names to run; `None` means all of the scenario's.
     pub strategies: Option<Vec<String>>,
+    /// Replicate r runs with the same seed at every point (default), so that two
+    /// points differ only by their parameters; `false` gives every run its own seed.
+    pub common_random_numbers: bool,
+    /// Who wins where a varied scenario key is also a strategy's override; `None`
+    /// refuses such a design.
+    pub precedence: Option<Precedence>,
+    /// What a `[morris]` or `[sobol]` design asks the analysis for.
+    pub sensitivity: Option<Sensitivity>,
+    /// Each key's `:line:column` in the design text, in `keys` order, for messages
+    /// about a key that only the scenario can judge (a strategy it shadows).
+    pub locations: Vec<String>,
 }
 
 /// At most this many points: a typo in a grid should fail fast, not fill a disk.
@@ -118,12 +197,68 @@ impl Design {
             fail(location, crate::scenario::validate::one_line(&m))
         };
         let whole = |m: String| at(&[], m);
-        let chosen = [raw.grid.is_some(), raw.latin_hypercube.is_some(), raw.points.is_some()];
+        let chosen = [
+            raw.grid.is_some(),
+            raw.latin_hypercube.is_some(),
+            raw.points.is_some(),
+            raw.morris.is_some(),
+            raw.sobol.is_some(),
+        ];
         if chosen.iter().filter(|&&c| c).count() != 1 {
             return Err(whole(
-                "a design needs exactly one of [grid], [latin_hypercube] or [points]".to_string(),
+                "a design needs exactly one of [grid], [latin_hypercube], [points], [morris] or [sobol]".to_string(),
             ));
         }
+        // Bounds of a hypercube, Morris or Sobol design: exactly [low, high], finite.
+        let check_bounds = |table: &str, b: &BTreeMap<String, Vec<f64>>| -> Result<Vec<[f64; 2]>, DesignError> {
+            if b.is_empty() {
+                return Err(at(&[table, "bounds"], format!("{table}.bounds names no keys")));
+            }
+            let mut out = Vec::with_capacity(b.len());
+            for (k, v) in b {
+                let here = [table, "bounds", k.as_str()];
+                let &[lo, hi] = v.as_slice() else {
+                    return Err(at(
+                        &here,
+                        format!(
+                            "{table}.bounds.\"{}\" must be exactly two numbers [low, high], got {} numbers",
+                            shown(k),
+                            v.len()
+                        ),
+                    ));
+                };
+                if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                    return Err(at(
+                        &here,
+                        format!(
+                            "{table}.bounds.\"{}\" must be [low, high] with low ≤ high, got [{lo}, {hi}]",
+                            shown(k)
+                        ),
+                    ));
+                }
+                out.push([lo, hi]);
+            }
+            Ok(out)
+        };
+        let check_metrics = |table: &str, m: Option<Vec<String>>| -> Result<Vec<String>, DesignError> {
+            let m = m.unwrap_or_else(|| vec!["incidence".to_string()]);
+            for x in &m {
+                if !crate::metrics::YearMetrics::NAMES.contains(&x.as_str()) {
+                    return Err(at(
+                        &[table, "metrics"],
+                        format!(
+                            "{table}.metrics: no metric '{}'; choose columns of results.csv such as incidence, official_incidence, fgt1",
+                            shown(x)
+                        ),
+                    ));
+                }
+            }
+            if m.is_empty() {
+                return Err(at(&[table, "metrics"], format!("{table}.metrics lists no metric")));
+            }
+            Ok(m)
+        };
+        let mut sensitivity = None;
         if let Some(r) = raw.replicates
             && !(1..=MAX_REPLICATES).contains(&r)
         {
@@ -229,12 +364,95 @@ impl Design {
             }
             let points = table.values.into_iter().map(|values| Point { values }).collect();
             (Method::Table, table.keys, points)
+        } else if let Some(m) = raw.morris {
+            let bounds = check_bounds("morris", &m.bounds)?;
+            if !(2..=MAX_SAMPLES).contains(&m.trajectories) {
+                return Err(at(
+                    &["morris", "trajectories"],
+                    format!(
+                        "morris.trajectories must be between 2 and {MAX_SAMPLES}, got {}",
+                        m.trajectories
+                    ),
+                ));
+            }
+            if !(2..=100).contains(&m.levels) || m.levels % 2 != 0 {
+                return Err(at(
+                    &["morris", "levels"],
+                    format!(
+                        "morris.levels must be an even number between 2 and 100, got {}",
+                        m.levels
+                    ),
+                ));
+            }
+            let total = m.trajectories as usize * (bounds.len() + 1);
+            if total > MAX_POINTS {
+                return Err(at(
+                    &["morris", "trajectories"],
+                    format!(
+                        "the Morris design has {total} points (trajectories × (keys + 1)); at most {MAX_POINTS} are allowed"
+                    ),
+                ));
+            }
+            let unit = morris_trajectories(m.trajectories as usize, bounds.len(), m.levels as usize, base_seed);
+            sensitivity = Some(Sensitivity {
+                method: "morris".to_string(),
+                size: m.trajectories,
+                levels: m.levels,
+                bounds: bounds.clone(),
+                metrics: check_metrics("morris", m.metrics)?,
+            });
+            (
+                Method::Morris,
+                m.bounds.keys().cloned().collect(),
+                scaled(&unit, &bounds),
+            )
+        } else if let Some(sb) = raw.sobol {
+            let bounds = check_bounds("sobol", &sb.bounds)?;
+            if !(2..=MAX_SAMPLES).contains(&sb.samples) {
+                return Err(at(
+                    &["sobol", "samples"],
+                    format!("sobol.samples must be between 2 and {MAX_SAMPLES}, got {}", sb.samples),
+                ));
+            }
+            let total = sb.samples as usize * (bounds.len() + 2);
+            if total > MAX_POINTS {
+                return Err(at(
+                    &["sobol", "samples"],
+                    format!(
+                        "the Sobol design has {total} points (samples × (keys + 2)); at most {MAX_POINTS} are allowed"
+                    ),
+                ));
+            }
+            let unit = saltelli(sb.samples as usize, bounds.len(), base_seed);
+            sensitivity = Some(Sensitivity {
+                method: "sobol".to_string(),
+                size: sb.samples,
+                levels: 0,
+                bounds: bounds.clone(),
+                metrics: check_metrics("sobol", sb.metrics)?,
+            });
+            (
+                Method::Sobol,
+                sb.bounds.keys().cloned().collect(),
+                scaled(&unit, &bounds),
+            )
         } else {
             unreachable!("exactly one method was checked above")
         };
         for (i, k) in keys.iter().enumerate() {
             let top = k.split('.').next().unwrap_or_default();
-            if FRAME_KEYS.contains(&top) {
+            // `strategy.<name>.<field or override key>` varies one strategy.
+            let per_strategy = top == "strategy" && k.split('.').nth(2).is_some();
+            if top == "strategy" && !per_strategy {
+                return Err(at(
+                    &key_path(method, k),
+                    format!(
+                        "'{}' cannot be varied: name one strategy and its field, e.g. strategy.three_order.budget or strategy.three_order.dibao.take_up_registered",
+                        shown(k)
+                    ),
+                ));
+            }
+            if FRAME_KEYS.contains(&top) && !per_strategy {
                 return Err(at(
                     &key_path(method, k),
                     format!(
@@ -264,6 +482,14 @@ impl Design {
                 return Err(at(&key_path(method, k), format!("'{}' is listed twice", shown(k))));
             }
         }
+        let locations = keys
+            .iter()
+            .map(|k| {
+                doc.as_ref()
+                    .map(|d| locate(text, d, &key_path(method, k)))
+                    .unwrap_or_default()
+            })
+            .collect();
         Ok(Design {
             method,
             keys,
@@ -272,6 +498,10 @@ impl Design {
             seed: raw.seed,
             replicates: raw.replicates,
             strategies: raw.strategies,
+            common_random_numbers: raw.common_random_numbers.unwrap_or(true),
+            precedence: raw.precedence,
+            sensitivity,
+            locations,
         })
     }
 }
@@ -302,6 +532,8 @@ fn key_path(m: Method, key: &str) -> Vec<&str> {
         Method::Grid => vec!["grid", key],
         Method::LatinHypercube => vec!["latin_hypercube", "bounds", key],
         Method::Table => vec!["points", "keys"],
+        Method::Morris => vec!["morris", "bounds", key],
+        Method::Sobol => vec!["sobol", "bounds", key],
     }
 }
 
@@ -346,6 +578,81 @@ pub fn latin_hypercube(n: usize, dims: usize, seed: u64) -> Vec<Vec<f64>> {
         for (i, row) in out.iter_mut().enumerate() {
             let u = (next() >> 11) as f64 / (1u64 << 53) as f64;
             row[d] = (perm[i] as f64 + u) / n as f64;
+        }
+    }
+    out
+}
+
+/// Points of the unit cube scaled into each key's `[low, high]`.
+fn scaled(unit: &[Vec<f64>], bounds: &[[f64; 2]]) -> Vec<Point> {
+    unit.iter()
+        .map(|u| Point {
+            values: u
+                .iter()
+                .zip(bounds)
+                .map(|(x, [lo, hi])| toml::Value::Float(lo + x * (hi - lo)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A stream of uniforms in [0, 1) from SplitMix64, seeded by the design seed and a
+/// tag, so that each design's points are reproducible from its text.
+fn uniforms(seed: u64, tag: u64) -> impl FnMut() -> f64 {
+    let mut state = seed ^ tag;
+    move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        (mix64(state) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Morris's one-at-a-time trajectories (Morris 1991; Saltelli et al. 2008, § 3.3):
+/// `r` trajectories of `k + 1` points on a `p`-level grid of the unit cube. Each
+/// starts at a random grid point and moves one factor at a time, in a random order,
+/// by Δ = p / (2 (p − 1)): up where that stays in the cube, else down (p even keeps
+/// every point on the grid). Consecutive points of a trajectory differ in exactly
+/// one factor, which is how the analysis finds each elementary effect.
+pub fn morris_trajectories(r: usize, k: usize, p: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut u = uniforms(seed, 0x4d4f_5252_4953_5452); // "MORRISTR"
+    let step = 1.0 / (p - 1) as f64;
+    let half = p / 2;
+    let mut out = Vec::with_capacity(r * (k + 1));
+    for _ in 0..r {
+        let mut level: Vec<usize> = (0..k).map(|_| ((u() * p as f64) as usize).min(p - 1)).collect();
+        out.push(level.iter().map(|&l| l as f64 * step).collect());
+        let mut order: Vec<usize> = (0..k).collect();
+        for i in (1..k).rev() {
+            let j = ((u() * (i + 1) as f64) as usize).min(i);
+            order.swap(i, j);
+        }
+        for &i in &order {
+            if level[i] < half {
+                level[i] += half;
+            } else {
+                level[i] -= half;
+            }
+            out.push(level.iter().map(|&l| l as f64 * step).collect());
+        }
+    }
+    out
+}
+
+/// Saltelli's sampling for first- and total-order indices (Saltelli et al. 2010):
+/// two independent N × k matrices A and B of uniform points (each a Latin
+/// hypercube), and for each factor i the matrix A_B^(i), A with column i from B.
+/// Laid out per base sample j as `A_j, B_j, A_B^(1)_j, …, A_B^(k)_j`, so a sample's
+/// `k + 2` points are consecutive runs (and shards split between samples rarely).
+pub fn saltelli(n: usize, k: usize, seed: u64) -> Vec<Vec<f64>> {
+    let a = latin_hypercube(n, k, seed ^ 0x5341_4c54_454c_4c41); // "SALTELLA"
+    let b = latin_hypercube(n, k, seed ^ 0x5341_4c54_454c_4c42); // "SALTELLB"
+    let mut out = Vec::with_capacity(n * (k + 2));
+    for j in 0..n {
+        out.push(a[j].clone());
+        out.push(b[j].clone());
+        for i in 0..k {
+            let mut ab = a[j].clone();
+            ab[i] = b[j][i];
+            out.push(ab);
         }
     }
     out
@@ -447,6 +754,57 @@ mod tests {
                 .unwrap_err()
                 .contains("between 1 and")
         );
+    }
+
+    #[test]
+    fn issue15_morris_and_sobol_designs_expand_and_are_checked() {
+        let d = parse("[morris]\ntrajectories = 3\nbounds = { a = [0.0, 1.0], b = [10.0, 20.0] }\n").unwrap();
+        assert_eq!(d.method, Method::Morris);
+        assert_eq!(d.points.len(), 3 * 3);
+        // Consecutive points of a trajectory differ in exactly one key, by 2/3 of its range.
+        for t in 0..3 {
+            for s in 0..2 {
+                let (p, q) = (&d.points[t * 3 + s].values, &d.points[t * 3 + s + 1].values);
+                let moved: Vec<usize> = (0..2).filter(|&i| p[i] != q[i]).collect();
+                assert_eq!(moved.len(), 1);
+                let i = moved[0];
+                let step = (q[i].as_float().unwrap() - p[i].as_float().unwrap()).abs() / [1.0, 10.0][i];
+                assert!((step - 2.0 / 3.0).abs() < 1e-12, "{step}");
+            }
+        }
+        let d = parse("seed = 1\n[sobol]\nsamples = 4\nbounds = { a = [0.0, 1.0], b = [0.0, 1.0], c = [0.0, 1.0] }\n")
+            .unwrap();
+        assert_eq!(d.points.len(), 4 * 5);
+        // A_B^(i) is A with column i from B.
+        let (a, b, ab1) = (&d.points[0].values, &d.points[1].values, &d.points[3].values);
+        assert_eq!(
+            (ab1[0].clone(), ab1[1].clone(), ab1[2].clone()),
+            (a[0].clone(), b[1].clone(), a[2].clone())
+        );
+        assert_eq!(d.sensitivity.as_ref().unwrap().metrics, ["incidence"]);
+        for (text, want) in [
+            (
+                "[morris]\ntrajectories = 3\nlevels = 5\nbounds = { a = [0.0, 1.0] }\n",
+                "d.toml:3:",
+            ),
+            ("[morris]\ntrajectories = 1\nbounds = { a = [0.0, 1.0] }\n", "d.toml:2:"),
+            ("[sobol]\nsamples = 8\nbounds = { a = [1.0, 0.0] }\n", "d.toml:3:"),
+            (
+                "[sobol]\nsamples = 8\nbounds = { a = [0.0, 1.0] }\nmetrics = [\"happiness\"]\n",
+                "d.toml:4:",
+            ),
+            (
+                "[sobol]\nsamples = 100000\nbounds = { a = [0.0, 1.0], b = [0.0, 1.0], c = [0.0, 1.0], d = [0.0, 1.0], e = [0.0, 1.0], f = [0.0, 1.0], g = [0.0, 1.0], h = [0.0, 1.0], i = [0.0, 1.0] }\n",
+                "at most 1000000",
+            ),
+            (
+                "[grid]\na = [1]\n[sobol]\nsamples = 8\nbounds = { a = [0.0, 1.0] }\n",
+                "exactly one of",
+            ),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(want) && !e.contains('\n'), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -7,18 +7,30 @@
 //! * [`design`] — the design file and its points (grid, Latin hypercube, table);
 //! * [`Plan`] — scenario × design, every point validated before anything runs;
 //! * [`store`] — the crash-safe, resumable results directory;
+//! * [`Experiment`] and [`execute`] — the batch runner: any model whose runs write
+//!   rows (sandan's [`Plan`], or a test-only analytic function), run in parallel and
+//!   recorded one run at a time as each finishes;
 //! * [`summary`] and [`plot`] — per-point summaries and the response plot, both read
 //!   back from `results.csv` in one streaming pass;
+//! * [`rankings`] and [`features`] — how often each strategy is best and its regret,
+//!   and each parameter's first-order share, for any sweep on disk;
+//! * [`sensitivity`] — Morris and Sobol indices of `[morris]` and `[sobol]` designs;
 //! * [`merge`] — shards from a cluster joined into what one machine would have written.
 //!
 //! Every run is one (point, replicate) and simulates all chosen strategies with the
-//! same seed, so strategies at a point share their shocks as in `sandan run`. The
-//! seed derives from (sweep seed, point, replicate) alone, and is written with the
-//! rows: `sandan run` of the point's scenario with `--seed SEED --replicates 1`
-//! reproduces them.
+//! same seed, so strategies at a point share their shocks as in `sandan run`. By
+//! default replicate r has the same seed at every point (common random numbers), so
+//! points share their shocks too; the seed is written with the rows: `sandan run` of
+//! the point's scenario with `--seed SEED --replicates 1` reproduces them.
+//! A key `strategy.<name>.<field>` varies one strategy (its budget, menu, … or an
+//! override); a varied scenario key that a strategy overrides needs the design's
+//! `precedence`.
 
 pub mod design;
+pub mod features;
 pub mod plot;
+pub mod rankings;
+pub mod sensitivity;
 pub mod store;
 pub mod summary;
 
@@ -180,6 +192,7 @@ impl Plan {
                 chosen
             }
         };
+        check_strategy_keys(&design, design_file, &tree, &strategies)?;
         let mut plan = Plan {
             scenario_file: scenario_file.to_string(),
             scenario_hash: scenario::content_hash(scenario_text),
@@ -247,10 +260,17 @@ impl Plan {
         self.design.points.len() as u64 * u64::from(self.replicates)
     }
 
-    /// The seed of run (point, replicate): a mix of the sweep seed and both indices,
-    /// so no two runs of a sweep share one (SplitMix64 steps are bijective).
+    /// The seed of run (point, replicate). Under common random numbers (the
+    /// default) replicate r has the same seed at every point — point 0's — so that
+    /// two points differ only by their parameters and their difference is paired.
+    /// Otherwise a mix of the sweep seed and both indices, so no two runs of a sweep
+    /// share one (SplitMix64 steps are bijective).
     pub fn run_seed(&self, point: u64, replicate: u32) -> u64 {
-        run_seed(self.seed, point, replicate)
+        if self.design.common_random_numbers {
+            run_seed(self.seed, 0, replicate)
+        } else {
+            run_seed(self.seed, point, replicate)
+        }
     }
 
     /// "key = value, …" for a point, as messages show it (huge numbers as `1e308`).
@@ -278,7 +298,14 @@ impl Plan {
         };
         let mut tree = self.base.clone();
         for (k, v) in self.design.keys.iter().zip(&self.design.points[point].values) {
+            if let Some((name, field)) = strategy_key(k) {
+                set_strategy_field(&mut tree, name, field, v.clone()).map_err(|m| fail(format!("'{k}': {m}")))?;
+                continue;
+            }
             scenario::apply_override(&mut tree, k, v.clone()).map_err(|m| fail(format!("'{k}': {m}")))?;
+            if self.design.precedence == Some(design::Precedence::Sweep) {
+                give_way(&mut tree, k, v);
+            }
         }
         let text = toml::to_string(&tree).map_err(|e| fail(e.to_string()))?;
         scenario::parse(&text, &self.scenario_file, &self.default_name).map_err(|e| match e {
@@ -302,9 +329,15 @@ impl Plan {
             replicates: self.replicates,
             strategies: self.strategies.iter().map(|(_, n)| n.clone()).collect(),
             seed: self.seed,
+            seeding: if self.design.common_random_numbers {
+                store::Seeding::Common
+            } else {
+                store::Seeding::PerRun
+            },
             metrics: YearMetrics::NAMES.iter().map(|s| s.to_string()).collect(),
             shard,
             runs: shard.range(self.total_runs()),
+            sensitivity: self.design.sensitivity.clone(),
         }
     }
 
@@ -365,6 +398,146 @@ impl Plan {
     }
 }
 
+/// Fields of a `[[strategy]]` itself (not overrides) that a design may vary.
+pub const STRATEGY_FIELDS: &[&str] = &["budget", "menu", "ordering", "matching", "delivery"];
+
+/// `strategy.<name>.<rest>` as (name, rest).
+fn strategy_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix("strategy.")?;
+    let (name, field) = rest.split_once('.')?;
+    Some((name, field))
+}
+
+/// Whether two dotted keys name the same value, or one holds the other.
+fn overlap(a: &str, b: &str) -> bool {
+    a == b
+        || a.strip_prefix(b).is_some_and(|r| r.starts_with('.'))
+        || b.strip_prefix(a).is_some_and(|r| r.starts_with('.'))
+}
+
+/// The `[[strategy]]` tables of a scenario tree.
+fn strategy_tables(tree: &mut toml::Table) -> impl Iterator<Item = &mut toml::Table> {
+    tree.get_mut("strategy")
+        .and_then(|s| s.as_array_mut())
+        .into_iter()
+        .flat_map(|a| a.iter_mut().filter_map(|t| t.as_table_mut()))
+}
+
+/// Set one strategy's field (`budget`, `menu`, …) or one of its overrides.
+fn set_strategy_field(tree: &mut toml::Table, name: &str, field: &str, v: toml::Value) -> Result<(), String> {
+    let table = strategy_tables(tree)
+        .find(|t| t.get("name").and_then(|n| n.as_str()) == Some(name))
+        .ok_or_else(|| format!("the scenario has no strategy '{}'", scenario::validate::shown(name)))?;
+    if STRATEGY_FIELDS.contains(&field) {
+        table.insert(field.to_string(), v);
+    } else {
+        let overrides = table
+            .entry("overrides")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(o) = overrides else {
+            return Err("the strategy's overrides are not a table".to_string());
+        };
+        o.insert(field.to_string(), v);
+    }
+    Ok(())
+}
+
+/// Under `precedence = "sweep"`, make a point's value of `key` reach every strategy:
+/// drop their overrides of it or of keys inside it, and set it over a table of
+/// theirs that holds it.
+fn give_way(tree: &mut toml::Table, key: &str, v: &toml::Value) {
+    for t in strategy_tables(tree) {
+        let Some(toml::Value::Table(o)) = t.get_mut("overrides") else {
+            continue;
+        };
+        let shadowing: Vec<String> = o.keys().filter(|ov| overlap(ov, key)).cloned().collect();
+        for ov in &shadowing {
+            if ov == key || ov.starts_with(&format!("{key}.")) {
+                o.remove(ov);
+            } else {
+                o.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+}
+
+/// A design's per-strategy keys must name a chosen strategy and a field it has, and
+/// a scenario key the design varies must not be one a chosen strategy overrides
+/// (its own value would silently win) unless the design says who wins.
+fn check_strategy_keys(
+    design: &Design,
+    design_file: &str,
+    tree: &toml::Table,
+    chosen: &[(usize, String)],
+) -> Result<(), SweepError> {
+    let fail = |i: usize, message: String| DesignError {
+        file: design_file.to_string(),
+        location: design.locations.get(i).cloned().unwrap_or_default(),
+        message,
+    };
+    let tables: Vec<&toml::Table> = tree
+        .get("strategy")
+        .and_then(|s| s.as_array())
+        .map(|a| a.iter().filter_map(|t| t.as_table()).collect())
+        .unwrap_or_default();
+    let overrides_of = |t: &toml::Table| -> Vec<String> {
+        t.get("overrides")
+            .and_then(|o| o.as_table())
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    for (i, k) in design.keys.iter().enumerate() {
+        let shown = scenario::validate::shown(k);
+        if let Some((name, field)) = strategy_key(k) {
+            if !chosen.iter().any(|(_, n)| n == name) {
+                let names: Vec<&str> = chosen.iter().map(|(_, n)| n.as_str()).collect();
+                return Err(fail(
+                    i,
+                    format!(
+                        "'{shown}': '{}' is not a strategy the sweep runs; it runs: {}",
+                        scenario::validate::shown(name),
+                        names.join(", ")
+                    ),
+                )
+                .into());
+            }
+            if ["name", "description", "overrides"].contains(&field) {
+                return Err(fail(
+                    i,
+                    format!(
+                        "'{shown}' cannot be varied; vary a strategy's {} or any scenario key it may override",
+                        STRATEGY_FIELDS.join(", ")
+                    ),
+                )
+                .into());
+            }
+            continue;
+        }
+        if design.precedence.is_some() {
+            continue;
+        }
+        let shadowing: Vec<String> = chosen
+            .iter()
+            .filter_map(|(s, name)| {
+                let ovs = overrides_of(tables.get(*s)?);
+                let hit: Vec<String> = ovs.into_iter().filter(|ov| overlap(ov, k)).collect();
+                (!hit.is_empty()).then(|| format!("'{name}' (overrides {})", hit.join(", ")))
+            })
+            .collect();
+        if !shadowing.is_empty() {
+            return Err(fail(
+                i,
+                format!(
+                    "'{shown}' is also set by strategy {}, whose own value would win at every point; say which wins with precedence = \"sweep\" or precedence = \"strategy\" at the top of the design",
+                    shadowing.join(", strategy ")
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// See [`Plan::run_seed`].
 pub fn run_seed(sweep_seed: u64, point: u64, replicate: u32) -> u64 {
     let k = mix64(sweep_seed ^ 0x5357_4545_5053_4545);
@@ -405,6 +578,43 @@ pub fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<u8> {
     line.into_bytes()
 }
 
+/// A batch of runs that [`execute`] can run into a sweep directory: sandan's
+/// [`Plan`], or any other model with the same layout of `results.csv` (the
+/// sensitivity estimators are tested through a test-only analytic model this way).
+/// A run's rows must depend on the run alone, never on threads or timing.
+pub trait Experiment: Sync {
+    /// What is built once per point and shared by its runs (sandan: the point's scenario).
+    type Setup: Send + Sync;
+    /// The manifest of part `shard` (its `runs` are the runs to do).
+    fn manifest(&self, shard: Shard) -> Manifest;
+    /// The header line of `results.csv`, with its newline.
+    fn header(&self) -> Vec<u8>;
+    /// The point a run belongs to; a point's runs are consecutive.
+    fn point_of(&self, run: u64) -> u64;
+    fn setup(&self, point: u64) -> Result<Self::Setup, SweepError>;
+    /// The CSV rows of one run.
+    fn run(&self, run: u64, setup: &Self::Setup) -> Result<Vec<u8>, SweepError>;
+}
+
+impl Experiment for Plan {
+    type Setup = Scenario;
+    fn manifest(&self, shard: Shard) -> Manifest {
+        Plan::manifest(self, shard)
+    }
+    fn header(&self) -> Vec<u8> {
+        Plan::header(self)
+    }
+    fn point_of(&self, run: u64) -> u64 {
+        Plan::point_of(self, run)
+    }
+    fn setup(&self, point: u64) -> Result<Scenario, SweepError> {
+        self.point_scenario(point as usize)
+    }
+    fn run(&self, run: u64, setup: &Scenario) -> Result<Vec<u8>, SweepError> {
+        self.run_block_at(run, setup)
+    }
+}
+
 /// How far a sweep got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
@@ -427,38 +637,91 @@ pub struct Quiet;
 impl Observer for Quiet {}
 
 /// Run the plan's part `shard` into `dir`, resuming whatever is complete there.
-/// Runs are simulated in parallel on the current rayon pool, in windows of a few
-/// runs per thread, and appended in run order; memory is bounded by the window.
-pub fn execute(plan: &Plan, dir: &Path, shard: Shard, observer: &dyn Observer) -> Result<Outcome, SweepError> {
+///
+/// Runs are simulated in parallel on the current rayon pool and each is recorded as
+/// soon as it finishes: a writer thread appends whatever runs have finished since
+/// its last write and makes them durable, so a kill loses only the runs in flight.
+/// Memory is bounded: runs are taken a window of a few per thread at a time (each
+/// point's scenario built once per window), and a finished run waits in a channel
+/// of the same size. At the end the files are put in run order
+/// ([`store::Store::finish`]), so they are the same bytes whatever the threads.
+pub fn execute<E: Experiment>(
+    plan: &E,
+    dir: &Path,
+    shard: Shard,
+    observer: &dyn Observer,
+) -> Result<Outcome, SweepError> {
     let manifest = plan.manifest(shard);
     let mut store = Store::open(dir, &manifest, &plan.header())?;
-    let (start, end) = manifest.runs;
-    let resumed = store.next_run() - start;
+    let pending = store.pending();
+    let resumed = store.done();
     observer.resumed(resumed);
-    let window = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut next = store.next_run();
-    while next < end {
-        let upto = (next + window).min(end);
-        // Each point's scenario is built once per window, not once per run.
-        let points: Vec<u64> = (plan.point_of(next)..=plan.point_of(upto - 1)).collect();
-        let scenarios: Vec<Scenario> = points
-            .par_iter()
-            .map(|&p| plan.point_scenario(p as usize))
-            .collect::<Result<_, _>>()?;
-        let blocks: Vec<Vec<u8>> = (next..upto)
-            .into_par_iter()
-            .map(|run| {
-                let b = plan.run_block_at(run, &scenarios[(plan.point_of(run) - points[0]) as usize]);
+    let window = (rayon::current_num_threads() * 4).max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(u64, Vec<u8>), SweepError>>(window);
+    let abort = std::sync::atomic::AtomicBool::new(false);
+    let stop = || abort.load(std::sync::atomic::Ordering::Relaxed);
+    let written = std::thread::scope(|scope| {
+        let store = &mut store;
+        let abort = &abort;
+        // Not a rayon thread: it blocks on the channel, whatever the pool's size.
+        let writer = scope.spawn(move || {
+            let mut failed: Option<SweepError> = None;
+            while let Ok(first) = rx.recv() {
+                let mut batch = Vec::new();
+                for msg in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+                    match msg {
+                        Ok(b) => batch.push(b),
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+                if failed.is_none()
+                    && let Err(e) = store.append(&batch)
+                {
+                    failed = Some(e);
+                }
+                if failed.is_some() {
+                    // Keep draining so that no worker blocks on a full channel.
+                    abort.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            failed.map_or(Ok(()), Err)
+        });
+        for runs in pending.chunks(window) {
+            if stop() {
+                break;
+            }
+            let first = plan.point_of(runs[0]);
+            let last = plan.point_of(runs[runs.len() - 1]);
+            let scenarios: Vec<std::sync::OnceLock<Result<E::Setup, String>>> =
+                (first..=last).map(|_| std::sync::OnceLock::new()).collect();
+            runs.par_iter().for_each(|&run| {
+                if stop() {
+                    return;
+                }
+                let point = plan.point_of(run);
+                let scenario =
+                    scenarios[(point - first) as usize].get_or_init(|| plan.setup(point).map_err(|e| e.to_string()));
+                let block = match scenario {
+                    Ok(s) => plan.run(run, s).map(|b| (run, b)),
+                    Err(m) => Err(SweepError::Internal(m.clone())),
+                };
                 observer.run_done();
-                b
-            })
-            .collect::<Result<_, _>>()?;
-        store.append(&blocks)?;
-        next = upto;
-    }
+                // The writer outlives every sender; a send fails only if it panicked.
+                let _ = tx.send(block);
+            });
+        }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(SweepError::Internal("the sweep's writer thread panicked".to_string())))
+    });
+    written?;
+    store.finish()?;
     Ok(Outcome {
         resumed,
-        ran: end - start - resumed,
+        ran: pending.len() as u64,
     })
 }
 
@@ -501,39 +764,52 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest, SweepError> {
     }
     let header = results_header(shards[0].1)?;
     std::fs::create_dir_all(out).map_err(store::io(out))?;
-    let rtmp = out.join(".results.csv.merge.tmp");
-    let mut results = std::io::BufWriter::new(std::fs::File::create(&rtmp).map_err(store::io(&rtmp))?);
-    results.write_all(&header).map_err(store::io(&rtmp))?;
-    let mut progress = String::new();
-    let mut offset = header.len() as u64;
-    for (m, d) in &shards {
-        let records = store::complete_records(d, m, &header)?;
-        let path = d.join(store::RESULTS);
-        let mut f = std::fs::File::open(&path).map_err(store::io(&path))?;
-        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(header.len() as u64)).map_err(store::io(&path))?;
-        let body = records.last().map(|r| r.end - header.len() as u64).unwrap_or(0);
-        let copied = std::io::copy(&mut std::io::Read::take(f, body), &mut results).map_err(store::io(&rtmp))?;
-        if copied != body {
-            return Err(SweepError::Merge(format!(
-                "{} is shorter than its progress log",
-                path.display()
-            )));
-        }
-        for r in &records {
-            progress.push_str(
-                &store::Record {
-                    end: r.end - header.len() as u64 + offset,
-                    ..*r
-                }
-                .line(),
-            );
-        }
-        offset += body;
-    }
-    let f = results.into_inner().map_err(|e| store::io(&rtmp)(e.into_error()))?;
-    f.sync_all().map_err(store::io(&rtmp))?;
+    // Streamed into a temporary of the usual `.NAME.PID.tmp` pattern, removed on a
+    // failure and by the next sandan writing here after a kill.
     let final_path = out.join(store::RESULTS);
-    std::fs::rename(&rtmp, &final_path).map_err(store::io(&final_path))?;
+    let mut progress = String::new();
+    let mut failure: Option<SweepError> = None;
+    let written = crate::output::write_atomic_with(&final_path, |results| {
+        let mut copy = || -> Result<(), SweepError> {
+            let io_out = store::io(&final_path);
+            results.write_all(&header).map_err(&io_out)?;
+            let mut offset = header.len() as u64;
+            for (m, d) in &shards {
+                let records = store::complete_records(d, m, &header)?;
+                let path = d.join(store::RESULTS);
+                let mut f = std::fs::File::open(&path).map_err(store::io(&path))?;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(header.len() as u64)).map_err(store::io(&path))?;
+                let body = records.last().map(|r| r.end - header.len() as u64).unwrap_or(0);
+                let copied = std::io::copy(&mut std::io::Read::take(f, body), results).map_err(&io_out)?;
+                if copied != body {
+                    return Err(SweepError::Merge(format!(
+                        "{} is shorter than its progress log",
+                        path.display()
+                    )));
+                }
+                for r in &records {
+                    progress.push_str(
+                        &store::Record {
+                            end: r.end - header.len() as u64 + offset,
+                            ..*r
+                        }
+                        .line(),
+                    );
+                }
+                offset += body;
+            }
+            Ok(())
+        };
+        copy().map_err(|e| {
+            let m = e.to_string();
+            failure = Some(e);
+            std::io::Error::other(m)
+        })
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    written?;
     crate::output::write_atomic(&out.join(store::PROGRESS), progress.as_bytes())?;
     let mut whole = first.clone();
     whole.shard = Shard::WHOLE;
@@ -571,17 +847,32 @@ pub fn plot_axes(parameters: &[String], metric: &str, by: &[String]) -> Result<V
         .collect()
 }
 
-/// Write `summary.csv` and `response.png` for a complete sweep directory.
+/// Write `summary.csv`, `response.png`, `rankings.csv` and `rankings.png` for a
+/// complete sweep directory.
 pub fn report(dir: &Path, metric: &str, by: &[String]) -> Result<Vec<PathBuf>, SweepError> {
     let s = summary::summarise(dir, metric)?;
     let axes = plot_axes(&s.parameters, metric, by)?;
     let png = dir.join("response.png");
     crate::output::write_atomic(&png, &plot::response_png(&s, &axes)?)?;
-    Ok(vec![dir.join(store::RESULTS), dir.join("summary.csv"), png])
+    let mut written = vec![dir.join(store::RESULTS), dir.join("summary.csv"), png];
+    written.extend(rank_and_score(dir, metric)?);
+    Ok(written)
+}
+
+/// `rankings.csv` and `rankings.png` of a finished sweep, and for a grid, Latin
+/// hypercube or table, `feature_scores.csv` (a Morris or Sobol design has its own
+/// indices).
+pub fn rank_and_score(dir: &Path, metric: &str) -> Result<Vec<PathBuf>, SweepError> {
+    let (mut written, r) = rankings::write(dir, metric)?;
+    let method = Manifest::read(dir)?.method;
+    if !["morris", "sobol"].contains(&method.as_str()) {
+        written.push(features::write(dir, &r)?);
+    }
+    Ok(written)
 }
 
 /// The first line of a directory's `results.csv`, with its newline.
-fn results_header(dir: &Path) -> Result<Vec<u8>, SweepError> {
+pub fn results_header(dir: &Path) -> Result<Vec<u8>, SweepError> {
     let path = dir.join(store::RESULTS);
     let first = store::lines(&path)?
         .next()
@@ -647,7 +938,10 @@ mod tests {
 
     #[test]
     fn point_values_reach_every_strategy_under_their_own_overrides() {
-        let p = plan("[grid]\n\"dibao.take_up_registered\" = [0.3]\n\"dibao.take_up_other\" = [0.7]\n").unwrap();
+        let p = plan(
+            "precedence = \"strategy\"\n[grid]\n\"dibao.take_up_registered\" = [0.3]\n\"dibao.take_up_other\" = [0.7]\n",
+        )
+        .unwrap();
         let s = p.point_scenario(0).unwrap();
         assert_eq!(s.strategies[0].model.dibao.take_up_registered, 0.3);
         assert_eq!(s.strategies[0].model.dibao.take_up_other, 0.7);
@@ -655,6 +949,106 @@ mod tests {
         assert_eq!(s.strategies[1].model.dibao.take_up_registered, 1.0);
         // …and the point's other values still reach it.
         assert_eq!(s.strategies[1].model.dibao.take_up_other, 0.7);
+    }
+
+    #[test]
+    fn issue15_a_shadowed_key_is_refused_naming_the_strategy_unless_the_design_says_who_wins() {
+        let e = plan("seed = 1\n[grid]\n\"dibao.take_up_registered\" = [0.3, 0.6]\n").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = e.to_string();
+        assert!(e.starts_with("d.toml:3:30: 'dibao.take_up_registered' is also set by strategy 'generous' (overrides dibao.take_up_registered)"), "{e}");
+        assert!(e.contains("precedence = \"sweep\"") && !e.contains('\n'), "{e}");
+        // A table holding the key overlaps it too.
+        let e = plan("[grid]\n\"dibao\" = [{ take_up_other = 0.5 }]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("strategy 'generous'"), "{e}");
+        // Not among the strategies run: no conflict.
+        plan("strategies = [\"base\"]\n[grid]\n\"dibao.take_up_registered\" = [0.3]\n").unwrap();
+        let p = plan("precedence = \"sweep\"\n[grid]\n\"dibao.take_up_registered\" = [0.3]\n").unwrap();
+        let s = p.point_scenario(0).unwrap();
+        assert_eq!(
+            s.strategies[1].model.dibao.take_up_registered, 0.3,
+            "the sweep's value wins"
+        );
+        let p = plan("precedence = \"strategy\"\n[grid]\n\"dibao.take_up_registered\" = [0.3]\n").unwrap();
+        assert_eq!(
+            p.point_scenario(0).unwrap().strategies[1]
+                .model
+                .dibao
+                .take_up_registered,
+            1.0
+        );
+    }
+
+    #[test]
+    fn issue15_a_strategys_fields_and_overrides_are_varied_by_name() {
+        let p = plan("[grid]\n\"strategy.base.budget\" = [0.0, 2e5]\n\"strategy.generous.dibao.take_up_other\" = [0.4]\n\"strategy.base.matching\" = [\"random\"]\n").unwrap();
+        let s = p.point_scenario(1).unwrap();
+        assert_eq!(s.strategies[0].plan.budget, 2e5);
+        assert_eq!(s.strategies[1].plan.budget, 0.0);
+        assert_eq!(s.strategies[1].model.dibao.take_up_other, 0.4);
+        assert_eq!(
+            s.strategies[1].model.dibao.take_up_registered, 1.0,
+            "its other overrides stay"
+        );
+        assert_eq!(
+            s.strategies[0].model.dibao.take_up_other,
+            p.point_scenario(0).unwrap().strategies[0].model.dibao.take_up_other
+        );
+        let e = plan("[grid]\n\"strategy.nope.budget\" = [1.0]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "d.toml:2:26: 'strategy.nope.budget': 'nope' is not a strategy the sweep runs; it runs: base, generous"
+            ),
+            "{e}"
+        );
+        let e = plan("[grid]\n\"strategy.base.budget\" = [-1.0]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("d.toml: point 0 (strategy.base.budget = -1): "), "{e}");
+        let e = plan("[grid]\n\"strategy.base.name\" = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot be varied"), "{e}");
+        let e = plan("[grid]\n\"strategy.base\" = [1]\n").unwrap_err().to_string();
+        assert!(e.contains("strategy.three_order.budget"), "{e}");
+    }
+
+    /// Rows of one strategy in a run block, without the run and point columns.
+    fn rows_of<'a>(block: &'a str, strategy: &str) -> Vec<&'a str> {
+        block
+            .lines()
+            .filter(|l| l.split(',').nth(3) == Some(strategy))
+            .map(|l| l.splitn(4, ',').nth(3).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn issue15_identical_points_give_identical_rows_under_common_random_numbers() {
+        let p = plan("replicates = 2\n[points]\nkeys = [\"dibao.take_up_other\"]\nvalues = [[0.5], [0.5]]\n").unwrap();
+        for r in 0..2 {
+            let (a, b) = (p.run_block(r).unwrap(), p.run_block(2 + r).unwrap());
+            let (a, b) = (String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
+            for s in ["base", "generous"] {
+                assert_eq!(rows_of(&a, s), rows_of(&b, s));
+            }
+        }
+        assert_ne!(p.run_seed(0, 0), p.run_seed(0, 1));
+        let off = plan("common_random_numbers = false\nreplicates = 2\n[points]\nkeys = [\"dibao.take_up_other\"]\nvalues = [[0.5], [0.5]]\n").unwrap();
+        assert_ne!(off.run_seed(0, 0), off.run_seed(1, 0));
+        assert_ne!(off.manifest(Shard::WHOLE).mismatch(&p.manifest(Shard::WHOLE)), None);
+    }
+
+    #[test]
+    fn issue15_sweeping_a_strategys_budget_changes_only_its_rows() {
+        let p = plan("replicates = 1\n[grid]\n\"strategy.base.budget\" = [0.0, 3e5]\n").unwrap();
+        let a = String::from_utf8(p.run_block(0).unwrap()).unwrap();
+        let b = String::from_utf8(p.run_block(1).unwrap()).unwrap();
+        assert_eq!(rows_of(&a, "generous"), rows_of(&b, "generous"));
+        assert_ne!(rows_of(&a, "base"), rows_of(&b, "base"));
     }
 
     #[test]

@@ -262,6 +262,189 @@ fn label_at(values: &[f64], v: &SegmentValue<i32>) -> String {
     }
 }
 
+/// The sensitivity chart of one strategy (or difference of strategies): its main
+/// index — total order ST for Sobol (with S1 as a dot), μ* for Morris — for the
+/// design's first metric in the final year, one bar per parameter, sorted from the
+/// largest, with the bootstrap 95% interval as a whisker. A bar whose interval
+/// includes 0 is grey and marked "≈ 0": the analysis does not tell it from no effect.
+pub fn sensitivity_png(a: &super::sensitivity::Analysis, strategy: &str) -> Result<Vec<u8>, OutputError> {
+    let what = format!("sensitivity_{strategy}.png");
+    let err = plot_error(&what);
+    ensure_font();
+    let main = if a.method == "sobol" { "ST" } else { "mu_star" };
+    let rows: Vec<&super::sensitivity::Row> = a.rows.iter().filter(|r| r.strategy == strategy).collect();
+    let metric = rows.first().map(|r| r.metric.clone()).unwrap_or_default();
+    let year = rows
+        .iter()
+        .filter(|r| r.metric == metric)
+        .map(|r| r.year)
+        .max()
+        .unwrap_or(0);
+    let pick = |index: &str| -> Vec<&super::sensitivity::Row> {
+        rows.iter()
+            .filter(|r| r.metric == metric && r.year == year && r.index == index)
+            .copied()
+            .collect()
+    };
+    let mut bars = pick(main);
+    bars.sort_by(|x, y| y.value.total_cmp(&x.value));
+    let firsts = pick("S1");
+    let height = (160 + 60 * bars.len() as u32).clamp(300, 1400);
+    let mut rgb = vec![255u8; (WIDTH * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let draw = || -> DrawResult {
+            let (_, hi) = span(bars.iter().flat_map(|b| [b.value, b.high, 0.0]));
+            let lo = bars
+                .iter()
+                .flat_map(|b| [b.value, b.low])
+                .filter(|v| v.is_finite())
+                .fold(0.0f64, f64::min);
+            let n = bars.len().max(1) as f64;
+            let label = if a.method == "sobol" {
+                "total-order index ST (bar, 95% interval), first-order S1 (dot)"
+            } else {
+                "μ*: mean |elementary effect| per unit of the parameter's range (95% interval)"
+            };
+            let names: Vec<String> = bars.iter().map(|b| b.parameter.clone()).collect();
+            let mut chart = ChartBuilder::on(&root)
+                .caption(format!("{strategy}: {metric} in {year}"), ("sans-serif", 20))
+                .margin(16)
+                .x_label_area_size(50)
+                .y_label_area_size(330)
+                .build_cartesian_2d((lo * 1.05)..(hi * 1.08 + 1e-12), -0.5..(n - 0.5))?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .y_labels(bars.len().max(1))
+                .y_label_formatter(&|v| {
+                    let i = v.round();
+                    // The first (largest) at the top.
+                    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
+                        names.get((n - 1.0 - i) as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .x_desc(label)
+                .label_style(("sans-serif", 15))
+                .axis_desc_style(("sans-serif", 16))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()?;
+            for (i, b) in bars.iter().enumerate() {
+                let y = n - 1.0 - i as f64;
+                let zero = b.includes_zero() || !b.value.is_finite();
+                let colour = if zero {
+                    RGBColor(170, 170, 170)
+                } else {
+                    strategy_colour(0)
+                };
+                let v = if b.value.is_finite() { b.value } else { 0.0 };
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y - 0.3), (v, y + 0.3)],
+                    colour.filled(),
+                )))?;
+                if b.low.is_finite() && b.high.is_finite() {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(b.low, y), (b.high, y)],
+                        BLACK.stroke_width(2),
+                    )))?;
+                    for x in [b.low, b.high] {
+                        chart.draw_series(std::iter::once(PathElement::new(
+                            vec![(x, y - 0.12), (x, y + 0.12)],
+                            BLACK.stroke_width(2),
+                        )))?;
+                    }
+                }
+                if let Some(f) = firsts.iter().find(|f| f.parameter == b.parameter)
+                    && f.value.is_finite()
+                {
+                    chart.draw_series(std::iter::once(Circle::new((f.value, y), 5, BLACK.filled())))?;
+                }
+                if zero {
+                    chart.draw_series(std::iter::once(Text::new(
+                        "≈ 0 (interval includes 0)",
+                        (b.high.max(v).max(0.0), y + 0.12),
+                        ("sans-serif", 14).into_font().color(&RGBColor(90, 90, 90)),
+                    )))?;
+                }
+            }
+            Ok(())
+        };
+        draw().map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    encode_png(&rgb, WIDTH, height).map_err(err)
+}
+
+/// The rankings chart: over the whole design, the share of replicates in which each
+/// strategy is best (bars, most often best first), with its mean regret beside it.
+pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputError> {
+    let err = plot_error("rankings.png");
+    ensure_font();
+    let mut bars: Vec<&super::rankings::Standing> = r.overall.iter().collect();
+    bars.sort_by(|a, b| b.share_best.total_cmp(&a.share_best));
+    let height = (160 + 50 * bars.len() as u32).clamp(300, 1400);
+    let mut rgb = vec![255u8; (WIDTH * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let draw = || -> DrawResult {
+            let n = bars.len().max(1) as f64;
+            let names: Vec<String> = bars.iter().map(|b| b.strategy.clone()).collect();
+            let mut chart = ChartBuilder::on(&root)
+                .caption(
+                    format!(
+                        "Share of replicates in which each strategy has the lowest {} in {} (all points)",
+                        r.metric, r.year
+                    ),
+                    ("sans-serif", 18),
+                )
+                .margin(16)
+                .x_label_area_size(50)
+                .y_label_area_size(260)
+                .build_cartesian_2d(0.0..1.25, -0.5..(n - 0.5))?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .y_labels(bars.len().max(1))
+                .y_label_formatter(&|v| {
+                    let i = v.round();
+                    // The first (largest) at the top.
+                    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
+                        names.get((n - 1.0 - i) as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .x_desc("share of replicates best (bar); mean regret = value − best value in the same replicate")
+                .label_style(("sans-serif", 15))
+                .axis_desc_style(("sans-serif", 15))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()?;
+            for (i, b) in bars.iter().enumerate() {
+                let y = n - 1.0 - i as f64;
+                let v = if b.share_best.is_finite() { b.share_best } else { 0.0 };
+                let k = r.overall.iter().position(|s| s.strategy == b.strategy).unwrap_or(i);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y - 0.3), (v, y + 0.3)],
+                    strategy_colour(k).filled(),
+                )))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{:.0}%, regret {:.4}", 100.0 * v, b.regret.mean),
+                    (v + 0.01, y - 0.1),
+                    ("sans-serif", 14).into_font(),
+                )))?;
+            }
+            Ok(())
+        };
+        draw().map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    encode_png(&rgb, WIDTH, height).map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,16 +4,17 @@
 //! A sweep directory holds:
 //! * `sweep.json` — what is being run (design and scenario hashes, shard, metrics);
 //!   written once, atomically, before any run, and compared on every restart;
-//! * `results.csv` — the tidy rows, appended one complete run block at a time, in
-//!   run order, so that it is a plain CSV a researcher can read mid-sweep;
+//! * `results.csv` — the tidy rows, appended one complete run block at a time as
+//!   runs finish, so that it is a plain CSV a researcher can read mid-sweep;
 //! * `progress.log` — one line per completed run: `run end_offset block_hash`.
 //!
 //! Rows are written and fsync'd *before* their progress lines, which are then
 //! fsync'd, so a progress line never names bytes that might not be on disk. On a
 //! restart we keep the longest prefix of progress lines whose blocks are intact
 //! (hash checked), truncate both files to it — dropping a torn tail from a crash —
-//! and carry on from the next run. Runs are appended in run order, so the completed
-//! runs are always a prefix of the shard and "resume" is just "start later".
+//! and run the runs it does not name. Runs finish in any order; when all are done
+//! both files are rewritten in run order ([`Store::finish`]), so a finished
+//! directory does not depend on threads, kills or timing.
 
 use super::SweepError;
 use crate::output::write_atomic;
@@ -60,6 +61,22 @@ impl Shard {
     }
 }
 
+/// How a sweep seeds its runs (see [`super::Plan::run_seed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seeding {
+    /// Replicate r has the same seed at every point (common random numbers).
+    Common,
+    /// Every (point, replicate) has its own seed.
+    PerRun,
+}
+
+impl Seeding {
+    fn per_run() -> Seeding {
+        Seeding::PerRun
+    }
+}
+
 /// What a sweep directory holds; a restart must match it exactly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -74,10 +91,17 @@ pub struct Manifest {
     pub replicates: u32,
     pub strategies: Vec<String>,
     pub seed: u64,
+    /// How runs are seeded; directories from before common random numbers were
+    /// seeded per run.
+    #[serde(default = "Seeding::per_run")]
+    pub seeding: Seeding,
     pub metrics: Vec<String>,
     pub shard: Shard,
     /// This directory's runs: `[start, end)` of the sweep's run indices.
     pub runs: (u64, u64),
+    /// A Morris or Sobol design's analysis (absent for other designs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<super::design::Sensitivity>,
 }
 
 impl Manifest {
@@ -108,6 +132,7 @@ impl Manifest {
                 m.replicates,
                 m.strategies.clone(),
                 m.seed,
+                m.seeding,
             )
         };
         if shape(self) != shape(other) {
@@ -179,9 +204,12 @@ impl Record {
 }
 
 /// The intact completed runs of a directory: the longest prefix of progress records
-/// that are well formed, consecutive from `first_run`, and whose blocks hash right.
-/// Returns the records and the byte length of `results.csv` they cover.
-pub fn intact(dir: &Path, header: &[u8], first_run: u64) -> Result<(Vec<Record>, u64), SweepError> {
+/// that are well formed, name distinct runs of `runs` (`[start, end)`), follow each
+/// other in `results.csv`, and whose blocks hash right. Records are in the order
+/// the runs finished, which a finished directory puts back into run order
+/// ([`Store::finish`]). Returns the records and the byte length of `results.csv`
+/// they cover.
+pub fn intact(dir: &Path, header: &[u8], runs: (u64, u64)) -> Result<(Vec<Record>, u64), SweepError> {
     let results_path = dir.join(RESULTS);
     let mut results = match File::open(&results_path) {
         Ok(f) => f,
@@ -200,6 +228,7 @@ pub fn intact(dir: &Path, header: &[u8], first_run: u64) -> Result<(Vec<Record>,
     };
     let mut reader = BufReader::new(results);
     let mut records = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut at = header.len() as u64;
     let mut block = Vec::new();
     for raw in text.split_inclusive(|&b| b == b'\n') {
@@ -210,7 +239,7 @@ pub fn intact(dir: &Path, header: &[u8], first_run: u64) -> Result<(Vec<Record>,
         else {
             break;
         };
-        if r.run != first_run + records.len() as u64 || r.end <= at || r.end - at > (1 << 30) {
+        if !(runs.0..runs.1).contains(&r.run) || seen.contains(&r.run) || r.end <= at || r.end - at > (1 << 30) {
             break;
         }
         block.resize((r.end - at) as usize, 0);
@@ -218,12 +247,13 @@ pub fn intact(dir: &Path, header: &[u8], first_run: u64) -> Result<(Vec<Record>,
             break;
         }
         at = r.end;
+        seen.insert(r.run);
         records.push(r);
     }
     Ok((records, at))
 }
 
-/// An open sweep directory, appending completed runs.
+/// An open sweep directory, appending completed runs as they finish.
 pub struct Store {
     dir: PathBuf,
     /// Keeps the directory's lock until the store is dropped (or the process dies).
@@ -231,13 +261,17 @@ pub struct Store {
     results: File,
     progress: File,
     end: u64,
-    next_run: u64,
+    /// This directory's runs, `[start, end)`.
+    runs: (u64, u64),
+    header_len: u64,
+    /// The completion records, in the order the runs finished.
+    records: Vec<Record>,
 }
 
 impl Store {
     /// Open `dir` for `manifest`: start it if new, or resume it — refusing if it was
     /// started for a different sweep — after cutting off any torn tail.
-    /// Returns the store; [`Store::next_run`] tells where to continue.
+    /// [`Store::pending`] tells which runs remain.
     pub fn open(dir: &Path, manifest: &Manifest, header: &[u8]) -> Result<Store, SweepError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let lock_path = dir.join(LOCK);
@@ -246,7 +280,6 @@ impl Store {
             return Err(SweepError::Busy(dir.to_path_buf()));
         }
         let manifest_path = dir.join(MANIFEST);
-        let first = manifest.runs.0;
         let (records, end) = if manifest_path.exists() {
             let old = Manifest::read(dir)?;
             if let Some(why) = old.mismatch(manifest) {
@@ -255,7 +288,7 @@ impl Store {
                     why,
                 });
             }
-            intact(dir, header, first)?
+            intact(dir, header, manifest.runs)?
         } else {
             (Vec::new(), 0)
         };
@@ -297,37 +330,97 @@ impl Store {
             results,
             progress,
             end,
-            next_run: first + records.len() as u64,
+            runs: manifest.runs,
+            header_len: header.len() as u64,
+            records,
         })
     }
 
-    /// The first run not yet completed.
-    pub fn next_run(&self) -> u64 {
-        self.next_run
+    /// The runs not yet completed, in run order.
+    pub fn pending(&self) -> Vec<u64> {
+        let done: std::collections::HashSet<u64> = self.records.iter().map(|r| r.run).collect();
+        (self.runs.0..self.runs.1).filter(|r| !done.contains(r)).collect()
     }
 
-    /// Append the blocks of runs `next_run, next_run + 1, …` and make them durable:
-    /// rows first, then their completion records.
-    pub fn append(&mut self, blocks: &[Vec<u8>]) -> Result<(), SweepError> {
+    /// How many runs are complete.
+    pub fn done(&self) -> u64 {
+        self.records.len() as u64
+    }
+
+    /// Append the blocks of finished runs `(run, rows)`, in any order, and make them
+    /// durable: rows first, then their completion records.
+    pub fn append(&mut self, blocks: &[(u64, Vec<u8>)]) -> Result<(), SweepError> {
         let rp = self.dir.join(RESULTS);
         let pp = self.dir.join(PROGRESS);
         let mut lines = String::new();
-        for b in blocks {
+        for (run, b) in blocks {
             self.results.write_all(b).map_err(io(&rp))?;
             self.end += b.len() as u64;
-            lines.push_str(
-                &Record {
-                    run: self.next_run,
-                    end: self.end,
-                    hash: block_hash(b),
-                }
-                .line(),
-            );
-            self.next_run += 1;
+            let r = Record {
+                run: *run,
+                end: self.end,
+                hash: block_hash(b),
+            };
+            lines.push_str(&r.line());
+            self.records.push(r);
         }
         self.results.sync_data().map_err(io(&rp))?;
         self.progress.write_all(lines.as_bytes()).map_err(io(&pp))?;
         self.progress.sync_data().map_err(io(&pp))
+    }
+
+    /// Once every run is complete, put `results.csv` and `progress.log` in run order
+    /// (a no-op if they already are), so that a finished directory is the same bytes
+    /// whatever order the runs finished in. Each file is replaced atomically; a kill
+    /// between the two renames leaves records that no longer match the rows, which
+    /// the next [`Store::open`] cuts off and runs again.
+    pub fn finish(self) -> Result<(), SweepError> {
+        let want = self.runs.1 - self.runs.0;
+        if self.records.len() as u64 != want {
+            return Err(SweepError::Internal(format!(
+                "{}: {} of {want} runs complete at the end of the sweep",
+                self.dir.display(),
+                self.records.len()
+            )));
+        }
+        if self.records.windows(2).all(|w| w[0].run < w[1].run) {
+            return Ok(());
+        }
+        // Each record's block runs from the previous record's end (the header's, first).
+        let mut spans: Vec<(u64, u64, u64)> = Vec::with_capacity(self.records.len());
+        let mut from = self.header_len;
+        for r in &self.records {
+            spans.push((r.run, from, r.end));
+            from = r.end;
+        }
+        spans.sort_unstable();
+        let rp = self.dir.join(RESULTS);
+        let mut reader = File::open(&rp).map_err(io(&rp))?;
+        let mut ordered = Vec::with_capacity(spans.len());
+        let mut at = self.header_len;
+        crate::output::write_atomic_with(&rp, |out| {
+            let mut head = vec![0u8; self.header_len as usize];
+            reader.read_exact(&mut head)?;
+            out.write_all(&head)?;
+            let mut block = Vec::new();
+            for &(run, a, b) in &spans {
+                block.resize((b - a) as usize, 0);
+                reader.seek(SeekFrom::Start(a))?;
+                reader.read_exact(&mut block)?;
+                out.write_all(&block)?;
+                at += b - a;
+                ordered.push(Record {
+                    run,
+                    end: at,
+                    hash: block_hash(&block),
+                });
+            }
+            Ok(())
+        })?;
+        let lines: String = ordered.iter().map(Record::line).collect();
+        write_atomic(&self.dir.join(PROGRESS), lines.as_bytes())?;
+        sync_dir(&self.dir);
+        Ok(())
     }
 }
 
@@ -341,9 +434,10 @@ fn sync_dir(dir: &Path) {
 
 /// Read the progress records of a finished directory, checked against its results.
 pub fn complete_records(dir: &Path, manifest: &Manifest, header: &[u8]) -> Result<Vec<Record>, SweepError> {
-    let (records, _) = intact(dir, header, manifest.runs.0)?;
+    let (records, _) = intact(dir, header, manifest.runs)?;
     let want = manifest.runs.1 - manifest.runs.0;
-    if records.len() as u64 != want {
+    let in_order = records.iter().map(|r| r.run).eq(manifest.runs.0..manifest.runs.1);
+    if !in_order {
         return Err(SweepError::Merge(format!(
             "{} is not finished: {} of its {want} runs are complete (run the same sweep command again to finish it)",
             dir.display(),
@@ -394,9 +488,11 @@ mod tests {
             replicates: 2,
             strategies: vec!["x".into()],
             seed: 1,
+            seeding: Seeding::Common,
             metrics: vec!["m".into()],
             shard: Shard::WHOLE,
             runs: (0, 4),
+            sensitivity: None,
         }
     }
 
@@ -405,7 +501,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = manifest();
         let mut s = Store::open(dir.path(), &m, b"h\n").unwrap();
-        s.append(&[b"r0\n".to_vec(), b"r1\n".to_vec()]).unwrap();
+        s.append(&[(0, b"r0\n".to_vec()), (1, b"r1\n".to_vec())]).unwrap();
         drop(s);
         // A crash mid-way through run 2: rows half written, a record half written.
         let mut f = OpenOptions::new().append(true).open(dir.path().join(RESULTS)).unwrap();
@@ -413,10 +509,10 @@ mod tests {
         let mut p = OpenOptions::new().append(true).open(dir.path().join(PROGRESS)).unwrap();
         p.write_all(b"2 17").unwrap();
         let mut s = Store::open(dir.path(), &m, b"h\n").unwrap();
-        assert_eq!(s.next_run(), 2);
-        s.append(&[b"r2\n".to_vec(), b"r3\n".to_vec()]).unwrap();
+        assert_eq!(s.pending(), [2, 3]);
+        s.append(&[(2, b"r2\n".to_vec()), (3, b"r3\n".to_vec())]).unwrap();
         assert_eq!(std::fs::read(dir.path().join(RESULTS)).unwrap(), b"h\nr0\nr1\nr2\nr3\n");
-        let (records, _) = intact(dir.path(), b"h\n", 0).unwrap();
+        let (records, _) = intact(dir.path(), b"h\n", (0, 4)).unwrap();
         assert_eq!(records.len(), 4);
     }
 
@@ -425,14 +521,49 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let m = manifest();
         let mut s = Store::open(dir.path(), &m, b"h\n").unwrap();
-        s.append(&[b"r0\n".to_vec(), b"r1\n".to_vec()]).unwrap();
+        s.append(&[(0, b"r0\n".to_vec()), (1, b"r1\n".to_vec())]).unwrap();
         drop(s);
         // Power loss after the record but with the block's bytes lost (as if unsynced).
         let f = OpenOptions::new().write(true).open(dir.path().join(RESULTS)).unwrap();
         f.set_len(6).unwrap();
         let s = Store::open(dir.path(), &m, b"h\n").unwrap();
-        assert_eq!(s.next_run(), 1);
+        assert_eq!(s.pending(), [1, 2, 3]);
         assert_eq!(std::fs::read(dir.path().join(RESULTS)).unwrap(), b"h\nr0\n");
+    }
+
+    #[test]
+    fn issue15_runs_recorded_out_of_order_resume_and_finish_in_run_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manifest();
+        let mut s = Store::open(dir.path(), &m, b"h\n").unwrap();
+        s.append(&[(2, b"r2\n".to_vec()), (0, b"r0 longer\n".to_vec())])
+            .unwrap();
+        drop(s);
+        // A kill: run 3 half recorded, run 1 never finished.
+        let mut p = OpenOptions::new().append(true).open(dir.path().join(PROGRESS)).unwrap();
+        p.write_all(b"3 40 00").unwrap();
+        let mut s = Store::open(dir.path(), &m, b"h\n").unwrap();
+        assert_eq!(s.pending(), [1, 3]);
+        assert_eq!(s.done(), 2);
+        s.append(&[(3, b"r3\n".to_vec())]).unwrap();
+        s.append(&[(1, b"r1\n".to_vec())]).unwrap();
+        s.finish().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(RESULTS)).unwrap(),
+            "h\nr0 longer\nr1\nr2\nr3\n"
+        );
+        let (records, _) = intact(dir.path(), b"h\n", (0, 4)).unwrap();
+        assert_eq!(records.iter().map(|r| r.run).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        complete_records(dir.path(), &m, b"h\n").unwrap();
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+        // A record naming a run twice, or one outside the shard, ends the intact prefix.
+        std::fs::write(dir.path().join(PROGRESS), "0 13 0\n").unwrap();
+        assert_eq!(intact(dir.path(), b"h\n", (1, 4)).unwrap().0.len(), 0);
     }
 
     #[test]

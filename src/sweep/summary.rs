@@ -69,69 +69,83 @@ pub fn summarise(dir: &Path, metric: &str) -> Result<SweepSummary, SweepError> {
         .position(|m| m == metric)
         .ok_or_else(|| SweepError::Metric(metric.to_string(), metrics.join(", ")))?;
 
-    let out_path = dir.join("summary.csv");
-    let tmp = dir.join(".summary.csv.tmp");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(store::io(&tmp))?);
     let mut cols: Vec<&str> = vec!["point"];
     cols.extend(parameters.iter().map(String::as_str));
     cols.extend(["strategy", "year", "metric", "mean", "p05", "p50", "p95"]);
-    out.write_all(&csv_line(cols.into_iter())).map_err(store::io(&tmp))?;
-
     let mut result = SweepSummary {
-        parameters,
+        parameters: parameters.clone(),
         metric: metric.to_string(),
         year: i32::MIN,
         strategies: Vec::new(),
         points: Vec::new(),
     };
-    let mut group: Option<Group> = None;
-    let mut record = csv::StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| bad(e.to_string()))?;
-        let point = if more {
-            Some(record[c_point].parse::<u64>().map_err(|e| bad(format!("point: {e}")))?)
-        } else {
-            None
-        };
-        if let Some(g) = group.take_if(|g| Some(g.point) != point) {
-            flush(g, &metrics, m_idx, &mut out, &mut result).map_err(store::io(&tmp))?;
-        }
-        let Some(point) = point else { break };
-        let g = group.get_or_insert_with(|| Group {
-            point,
-            params: record
-                .iter()
-                .skip(c_point + 1)
-                .take(c_strategy - c_point - 1)
-                .map(String::from)
-                .collect(),
-            order: Vec::new(),
-            index: HashMap::new(),
-            values: Vec::new(),
-        });
-        let year: i32 = record[c_year].parse().map_err(|e| bad(format!("year: {e}")))?;
-        let key = (record[c_strategy].to_string(), year);
-        let at = match g.index.get(&key) {
-            Some(&i) => i,
-            None => {
-                g.index.insert(key.clone(), g.order.len());
-                g.order.push(key);
-                g.values.push(vec![Vec::new(); metrics.len()]);
-                g.order.len() - 1
-            }
-        };
-        for (k, v) in record.iter().skip(c_year + 1).enumerate() {
-            let x = if v == "NA" {
-                f64::NAN
-            } else {
-                v.parse().map_err(|e| bad(format!("{}: {e}", metrics[k])))?
+    // Streamed into a temporary of the usual `.NAME.PID.tmp` pattern: removed on a
+    // failure (a full disk), and by the next sandan writing here after a kill.
+    let mut failure: Option<SweepError> = None;
+    let written = crate::output::write_atomic_with(&dir.join("summary.csv"), |out| {
+        let mut body = || -> Result<(), SweepError> {
+            let io_out = |e: std::io::Error| SweepError::Io {
+                path: dir.join("summary.csv"),
+                source: e,
             };
-            g.values[at][k].push(x);
-        }
+            out.write_all(&csv_line(cols.iter().copied())).map_err(io_out)?;
+            let mut group: Option<Group> = None;
+            let mut record = csv::StringRecord::new();
+            loop {
+                let more = reader.read_record(&mut record).map_err(|e| bad(e.to_string()))?;
+                let point = if more {
+                    Some(record[c_point].parse::<u64>().map_err(|e| bad(format!("point: {e}")))?)
+                } else {
+                    None
+                };
+                if let Some(g) = group.take_if(|g| Some(g.point) != point) {
+                    flush(g, &metrics, m_idx, out, &mut result).map_err(io_out)?;
+                }
+                let Some(point) = point else { break };
+                let g = group.get_or_insert_with(|| Group {
+                    point,
+                    params: record
+                        .iter()
+                        .skip(c_point + 1)
+                        .take(c_strategy - c_point - 1)
+                        .map(String::from)
+                        .collect(),
+                    order: Vec::new(),
+                    index: HashMap::new(),
+                    values: Vec::new(),
+                });
+                let year: i32 = record[c_year].parse().map_err(|e| bad(format!("year: {e}")))?;
+                let key = (record[c_strategy].to_string(), year);
+                let at = match g.index.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        g.index.insert(key.clone(), g.order.len());
+                        g.order.push(key);
+                        g.values.push(vec![Vec::new(); metrics.len()]);
+                        g.order.len() - 1
+                    }
+                };
+                for (k, v) in record.iter().skip(c_year + 1).enumerate() {
+                    let x = if v == "NA" {
+                        f64::NAN
+                    } else {
+                        v.parse().map_err(|e| bad(format!("{}: {e}", metrics[k])))?
+                    };
+                    g.values[at][k].push(x);
+                }
+            }
+            Ok(())
+        };
+        body().map_err(|e| {
+            let m = e.to_string();
+            failure = Some(e);
+            std::io::Error::other(m)
+        })
+    });
+    if let Some(e) = failure {
+        return Err(e);
     }
-    let f = out.into_inner().map_err(|e| store::io(&tmp)(e.into_error()))?;
-    f.sync_all().map_err(store::io(&tmp))?;
-    std::fs::rename(&tmp, &out_path).map_err(store::io(&out_path))?;
+    written?;
     Ok(result)
 }
 
