@@ -5,6 +5,7 @@
 //! input); 1 anything else (a file could not be written, …).
 
 mod calibrate;
+mod workshop;
 
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+pub use workshop::WorkshopArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +58,9 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Join the shard directories of a `sweep --shard` into one, as one machine would write it.
     Merge(MergeArgs),
+    /// Serve a local web page on which a trainer changes a strategy's levers and the
+    /// room sees the consequence at once.
+    Workshop(WorkshopArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -242,6 +247,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sweep(args)) => run_sweep(&args),
         Some(Command::Calibrate(args)) => calibrate::calibrate(&args),
         Some(Command::Merge(args)) => merge(&args),
+        Some(Command::Workshop(args)) => workshop::workshop(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
