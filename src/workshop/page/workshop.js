@@ -17,7 +17,7 @@ const TEXT = {
     chart_incidence: 'Poverty incidence, % of persons: mean and 5–95% band over replicates',
     chart_impact: 'Change in incidence against the baseline in the last year, points (paired over replicates; bar: mean, line: 5–95%)',
     chart_spending: 'Where the money went, total over the years, mean over replicates (million yuan)',
-    chart_households: "Replicate 0's households under the active setting: one row each, one column a year",
+    chart_households: "Replicate 0's households under the active setting: each household is a strip of cells, one a year, left to right",
     export_title: 'Export the active setting', export_help: 'Save the whole scenario and run it for the same numbers: sandan run FILE',
     export_scenario: 'Whole scenario file', export_strategy: 'The [[strategy]] block alone', download: 'Download', close: 'Close',
     running: 'running…', queued: 'the server is busy; retrying…', done: 'updated in', seconds: 's',
@@ -25,7 +25,7 @@ const TEXT = {
     cost: 'yuan per extra person out of poverty', budget_used: 'program money used', exited: 'persons exited (total)',
     reentries: 're-entries (total)', incidence_end: 'incidence in', na: 'n/a', base_label: 'baseline',
     group_program: 'Program', group_members: 'Party members', group_safety_net: 'Safety net', group_exit: 'Exit rules', group_schemes: 'Scheme terms',
-    status_n: 'never registered', status_R: 'registered (poor)', status_E: 'exited', status_poor: 'darker: below the line that year',
+    status_n: 'never registered', status_R: 'registered as poor', status_E: 'exited', status_poor: 'dark shade: income below the line that year',
     shown: 'showing', add: '+ setting', remove: 'remove', changed: 'changed from the file',
     budget_note: 'One village: each strategy\'s county budget is cut to the village\'s share of the households',
     spending_dibao: 'dibao', spending_medical: 'medical assistance', spending_housing: 'housing', spending_cash: 'cash',
@@ -43,7 +43,7 @@ const TEXT = {
     chart_incidence: '贫困发生率（人口 %）：各次重复的均值与 5–95% 区间',
     chart_impact: '最后一年相对对照策略的发生率变化（百分点，按重复配对；柱：均值，线：5–95%）',
     chart_spending: '资金去向：各年合计，各次重复的均值（百万元）',
-    chart_households: '当前设置下第 0 次重复的农户：每行一户，每列一年',
+    chart_households: '当前设置下第 0 次重复的农户：每户一条小格，每格一年，从左到右',
     export_title: '导出当前设置', export_help: '保存完整情景文件，用 sandan run 文件 运行可得到相同结果',
     export_scenario: '完整情景文件', export_strategy: '仅 [[strategy]] 部分', download: '下载', close: '关闭',
     running: '计算中…', queued: '服务器繁忙，正在重试…', done: '已更新，用时', seconds: '秒',
@@ -51,7 +51,7 @@ const TEXT = {
     cost: '每多脱贫一人的成本（元）', budget_used: '已用项目资金', exited: '累计脱贫人数',
     reentries: '累计返贫户数', incidence_end: '发生率', na: '无', base_label: '对照',
     group_program: '项目', group_members: '党员', group_safety_net: '社会保障', group_exit: '退出规则', group_schemes: '产业模式条款',
-    status_n: '从未建档', status_R: '建档立卡（贫困）', status_E: '已脱贫', status_poor: '颜色较深：当年低于贫困线',
+    status_n: '从未建档', status_R: '建档立卡贫困户', status_E: '已脱贫', status_poor: '深色：当年收入低于贫困线',
     shown: '显示', add: '+ 设置', remove: '删除', changed: '已改动',
     budget_note: '单个村：各策略的全县预算按该村户数占比缩减',
     spending_dibao: '低保', spending_medical: '医疗救助', spending_housing: '危房改造', spending_cash: '现金',
@@ -177,8 +177,9 @@ function chooseScenario(name) {
   const s = scenarioInfo();
   state.baseline = s.baseline;
   const years = s.end_year - s.start_year + 1;
-  // A big county starts at its first village, so that the first answer is quick.
-  state.village = s.households * years * 2 > state.info.max_work && s.villages.length ? 0 : null;
+  // A county of more than a few villages starts at its first village, so that the
+  // first answer comes in well under a second.
+  state.village = s.households > 3000 && s.villages.length ? 0 : null;
   const hh = state.village === null ? s.households : s.villages[0].households;
   state.replicates = Math.max(1, Math.min(s.replicates, 20, Math.floor(state.info.max_work / (hh * years))));
   state.seed = s.seed;
@@ -422,7 +423,7 @@ function niceTicks(lo, hi, n) {
 
 function drawIncidence() {
   const svg = $('chart-incidence');
-  const W = 640, H = 270, L = 48, R = 12, T = 10, B = 28;
+  const W = 640, H = 270, L = 48, R = 24, T = 10, B = 28;
   const series = [];
   const first = state.order.map((l) => state.settings[l].result).find((r) => r);
   if (first) series.push({ id: 'base', color: '#555', band: first.bands.incidence[0], years: first.years, name: `${t('base_label')}: ${first.strategies[0]}` });
@@ -442,7 +443,7 @@ function drawIncidence() {
   niceTicks(0, hi, 5).forEach((v, i) => {
     keep.add('gy' + i); keep.add('ty' + i);
     el(svg, 'gy' + i, 'line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }, axes);
-    el(svg, 'ty' + i, 'text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, axes).textContent = fmt(v, v < 10 ? 1 : 0);
+    el(svg, 'ty' + i, 'text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, axes).textContent = fmt(v, hi < 5 ? 1 : 0);
   });
   years.forEach((yr, i) => {
     keep.add('tx' + i);
