@@ -7,11 +7,16 @@ use crate::workshop::{Catalogue, Entry, Options, Server};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-/// The default limit of one request: a few villages of several hundred households
-/// with 20 replicates over six years, or the whole default county with two (about
-/// 0.5 s per strategy on one core of a laptop at the measured ~4 million
-/// household-years a second; docs/ODD.md, Performance).
+/// The default limit of one request: 20 replicates over six years of up to about
+/// 16,000 households, or the whole default county with 4 replicates; about half a
+/// second per strategy on one core at the measured 3.6 million household-years a
+/// second of the program cycle (README, Performance).
 pub const DEFAULT_MAX_WORK: u64 = 2_000_000;
+
+/// Simulations that may wait per worker before the server answers "busy": a room
+/// of 10-20 laptops changing levers at once is queued (each waits at most a few
+/// answers' time), a flood is refused at once rather than piling up.
+pub const QUEUE_PER_WORKER: usize = 8;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorkshopArgs {
@@ -56,7 +61,7 @@ pub fn workshop(args: &WorkshopArgs) -> Result<(), CliError> {
         lang: args.lang,
         max_work: args.max_work,
         workers,
-        queue: 2 * workers,
+        queue: QUEUE_PER_WORKER * workers,
     };
     let server = Server::start(catalogue, options).map_err(CliError::Usage)?;
     let addr = server.addr();
