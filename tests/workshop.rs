@@ -110,6 +110,32 @@ fn issue14_bad_requests_get_a_clear_4xx_and_the_server_keeps_answering() {
     let (status, _) = request(addr, "DELETE", "/api/run", b"");
     assert_eq!(status, 405);
 
+    // The levers of a strategy, with the file's values; an unknown one names those there are.
+    let (status, body) = request(
+        addr,
+        "GET",
+        "/api/levers?scenario=tiny&strategy=full_dibao&village=1",
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let levers: Value = serde_json::from_str(&body).unwrap();
+    let take_up = levers["levers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == "dibao.take_up_other")
+        .unwrap();
+    assert_eq!(
+        (take_up["value"].clone(), take_up["min"].clone(), take_up["max"].clone()),
+        (json!(1.0), json!(0.0), json!(1.0))
+    );
+    let (status, body) = request(addr, "GET", "/api/levers?scenario=tiny&strategy=nope", b"");
+    assert_eq!(status, 422);
+    assert!(body.contains("no_program, full_dibao"), "{body}");
+    let (status, body) = request(addr, "GET", "/api/scenarios", b"");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"households\":100"), "{body}");
+
     // And still answers.
     let (status, v) = post(addr, "/api/run", &tiny_setting(json!({ "dibao.take_up_other": 0.5 })));
     assert_eq!(status, 200, "{v}");
@@ -208,4 +234,27 @@ fn issue14_an_exported_setting_run_by_sandan_run_gives_the_pages_numbers() {
     // One village of the two, with 60 of the county's 100 households: 60% of the budget.
     assert_eq!(scenario.strategies[1].plan.budget, 30_000.0);
     assert_eq!(view["households"]["status"].as_array().unwrap().len(), 60);
+}
+
+#[test]
+fn issue14_a_bad_scenario_or_address_stops_the_command_before_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "start_year = 2016\nend_year = 2018\n[[village]]\nname = \"v\"\nhouseholds = 0\n",
+    )
+    .unwrap();
+    sandan()
+        .args(["workshop", bad.to_str().unwrap(), "--port", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "bad.toml:5:14: village[0].households must be at least 1, got 0",
+        ));
+    sandan()
+        .args(["workshop", "--bind", "the-room"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--bind"));
 }
