@@ -1,8 +1,9 @@
 // Drives the workshop page in headless Debian chromium as a trainer would: load it,
 // change two levers, wait for the charts to change, read the displayed impact,
-// export the scenario, run it with `sandan run` and compare the numbers, add a
-// second setting, switch to Chinese; no console error and no request outside the
-// server. Called by scripts/test-workshop-browser.sh with the server's address;
+// export the scenario and run it with `sandan run` to compare the numbers, set an
+// out-of-range key in the "any key" panel, add a second setting, switch to Chinese;
+// no console error (but the browser's own note of the refusal provoked on purpose)
+// and no request outside the server. Called by scripts/test-workshop-browser.sh with the server's address;
 // prints "ok"/"FAIL" lines and exits 1 on a failure.
 // Usage: node workshop-browser-check.cjs URL SANDAN_BIN WORK_DIR [SCREENSHOT.png]
 'use strict';
@@ -17,9 +18,13 @@ const TIMEOUT = 120000;
 
 async function main() {
   const problems = [];
+  let refusing = false;
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (refusing && /status of 422/.test(m.text())) return;
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('request', (r) => {
     const u = r.url();
@@ -84,6 +89,18 @@ async function main() {
     if (cli !== after.mean) problems.push(`page impact ${after.mean} != sandan run's ${cli}`);
     else console.log(`ok   page and sandan run agree: ${name} ${after.year} incidence ${cli} points`);
   }
+
+  // Any key: a value out of range gets the scenario file's message; removing it reruns.
+  refusing = true;
+  await page.fill('#anykey-path', 'dibao.take_up_other');
+  await page.fill('#anykey-value', '1.5');
+  await page.click('#anykey-add');
+  await page.waitForFunction(() => document.getElementById('status').dataset.state === 'error');
+  const message = await page.locator('#status').textContent();
+  if (!/dibao\.take_up_other must be between 0 and 1, got 1\.5/.test(message)) problems.push(`any-key message: ${message}`);
+  refusing = false;
+  await page.click('#anykey-list li button');
+  await settled('a');
 
   // A second setting beside the first.
   await page.click('#add-setting');
