@@ -12,8 +12,10 @@ use super::catalogue::Catalogue;
 use super::levers;
 use super::outcome;
 use super::setting::{self, Setting};
+use crate::engine::RunRecord;
 use crate::output::fonts::Lang;
 use serde_json::{Value, json};
+use std::collections::VecDeque;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,6 +67,21 @@ struct Job {
 struct Shared {
     catalogue: Catalogue,
     options: Options,
+    /// The baselines run last, by what they depend on (see [`baseline_key`]).
+    baselines: Mutex<VecDeque<(String, Arc<Vec<RunRecord>>)>>,
+}
+
+/// Baselines kept: one per scenario, village, baseline, replicates and seed that
+/// the room is looking at (each a few kilobytes a replicate).
+const BASELINES_KEPT: usize = 16;
+
+/// What a baseline's results depend on: the scenario's file, the village (its
+/// budget scaled), the baseline strategy, replicates and seed — not the setting.
+fn baseline_key(s: &Setting) -> String {
+    format!(
+        "{}|{:?}|{}|{}|{}",
+        s.scenario, s.village, s.baseline, s.replicates, s.seed
+    )
 }
 
 /// A running workshop server; [`Server::stop`] ends it.
@@ -85,7 +102,11 @@ impl Server {
             .to_ip()
             .ok_or_else(|| format!("cannot listen on {bind}: no IP address"))?;
         let http = Arc::new(http);
-        let shared = Arc::new(Shared { catalogue, options });
+        let shared = Arc::new(Shared {
+            catalogue,
+            options,
+            baselines: Mutex::new(VecDeque::new()),
+        });
         let (tx, rx) = sync_channel::<Job>(shared.options.queue);
         let rx = Arc::new(Mutex::new(rx));
         let mut threads = Vec::new();
@@ -352,7 +373,20 @@ fn simulate(s: &Setting, shared: &Shared) -> Answer {
     ) {
         return e;
     }
-    let runs = outcome::simulate(&scenario, 1);
+    let key = baseline_key(s);
+    let kept = shared
+        .baselines
+        .lock()
+        .ok()
+        .and_then(|b| b.iter().find(|(k, _)| *k == key).map(|(_, r)| Arc::clone(r)));
+    let runs = outcome::simulate_reusing(&scenario, 1, kept.as_deref().map(Vec::as_slice));
+    if kept.is_none()
+        && let Ok(mut b) = shared.baselines.lock()
+    {
+        let records: Vec<RunRecord> = runs.records.iter().filter(|r| r.strategy == 0).cloned().collect();
+        b.push_front((key, Arc::new(records)));
+        b.truncate(BASELINES_KEPT);
+    }
     match outcome::view(&scenario, &runs) {
         Ok(mut v) => {
             v["label"] = json!(s.label);
