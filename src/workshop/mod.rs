@@ -5,7 +5,7 @@
 //! model code of its own: a setting becomes scenario text ([`setting`]), parsed and
 //! validated as a file would be, simulated by the engine and summarised by the same
 //! impact functions as `sandan run` ([`outcome`]); [`server`] serves the embedded
-//! page ([`page`](../../src/workshop/page)) and one bounded queue of simulations.
+//! page (`src/workshop/page/`) and one bounded queue of simulations.
 
 pub mod catalogue;
 pub mod levers;
