@@ -6,6 +6,7 @@
 
 mod calibrate;
 mod sweep;
+mod workshop;
 
 use crate::engine;
 use crate::output::fonts::{self, FontError, Lang};
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 pub use sweep::{MergeArgs, PlotArgs, SensitivityArgs, SweepArgs};
+pub use workshop::WorkshopArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +63,9 @@ pub enum Command {
     /// Sensitivity indices (indices.csv, charts) of a finished [morris] or [sobol] sweep,
     /// and rankings.csv of any finished sweep.
     Sensitivity(SensitivityArgs),
+    /// Serve a local web page on which a trainer changes a strategy's levers and the
+    /// room sees the consequence at once.
+    Workshop(WorkshopArgs),
 }
 
 #[derive(Debug, Clone, clap::Args, Default)]
@@ -196,6 +201,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sensitivity(args)) => sweep::sensitivity(&args),
         Some(Command::Calibrate(args)) => calibrate::calibrate(&args),
         Some(Command::Merge(args)) => sweep::merge(&args),
+        Some(Command::Workshop(args)) => workshop::workshop(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,7 +13,8 @@
 //! * [`output`] — CSV, plots (PNG, SVG), `report.html`, the manifest and the final table;
 //! * [`resources`] — the memory and work a run or sweep will need, checked before it starts;
 //! * [`rng`] — randomness derived from (seed, replicate, stream, entity, year);
-//! * [`sweep`] — parameter sweeps: designs, resumable results, shards and merging.
+//! * [`sweep`] — parameter sweeps: designs, resumable results, shards and merging;
+//! * [`workshop`] — the workshop server: a local page to change a strategy and see the result.
 
 //!
 //! # Using the library
@@ -52,3 +53,4 @@ pub mod rng;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;
+pub mod workshop;

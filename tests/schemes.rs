@@ -441,7 +441,7 @@ fn households_keep_at_most_the_cap_per_labourer() {
     let before = sim.households().state.labourers.clone();
     sim.step();
     let st = &sim.households().state;
-    assert!((0..st.len()).all(|i| st.hives[i] <= before[i].into()));
+    assert!((0..st.len()).all(|i| st.hives[i] <= u16::from(before[i])));
     assert!(st.hives.iter().any(|&h| h > 0));
 }
 

@@ -256,7 +256,7 @@ pub const MAX_PATH_PARTS: usize = 16;
 
 /// Set `dotted` (e.g. `dibao.take_up_registered`, `village.0.households`) in a tree.
 ///
-/// A table the file left out is filled from the built-in defaults before the value is
+/// A table or list the file left out is filled from the built-in defaults before the value is
 /// set in it, so that a single field of a pair (`population.savings_poor.mean`) keeps
 /// the default of its sibling (`sd`) and a single year of a table (`poverty_line.2020`)
 /// keeps the other years. The walk is a loop, not a recursion, and the path is capped
@@ -286,7 +286,9 @@ pub fn apply_override(tree: &mut toml::Table, dotted: &str, value: toml::Value) 
         });
         let child = match node {
             toml::Value::Table(t) => t.entry(part.to_string()).or_insert_with(|| match default_node {
-                Some(d @ toml::Value::Table(_)) => d.clone(),
+                // A list the file left out too (`program.member_kind.0.capacity`
+                // in a file with a [program] table but no [[program.member_kind]]).
+                Some(d @ (toml::Value::Table(_) | toml::Value::Array(_))) => d.clone(),
                 _ => toml::Value::Table(toml::Table::new()),
             }),
             toml::Value::Array(a) => {
@@ -565,6 +567,19 @@ households = 5
         let s = parse(&text, "s.toml", "s").unwrap();
         assert_eq!(s.strategies[0].model.poverty_line.at(2017), 3000.0);
         assert_eq!(s.strategies[0].model.poverty_line.at(2016), 2952.0);
+    }
+
+    #[test]
+    fn issue14_an_override_reaches_into_a_default_list_the_file_left_out() {
+        // [program] is in the file, its member kinds are the built-in defaults.
+        let text = format!(
+            "{TINY}\n[program]\norders_per_household = 2\n[[strategy]]\nname = \"x\"\noverrides = {{ \"program.member_kind.0.per_village\" = 16 }}\n"
+        );
+        let s = parse(&text, "s.toml", "s").unwrap();
+        let kinds = &s.strategies[0].model.program.member_kinds;
+        assert_eq!(kinds[0].per_village, 16);
+        assert_eq!(kinds.len(), raw::default_member_kinds().len());
+        assert_eq!(kinds[1].per_village, raw::default_member_kinds()[1].per_village as u32);
     }
 
     #[test]
