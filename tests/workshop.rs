@@ -29,9 +29,14 @@ fn tiny() -> Catalogue {
 
 /// One HTTP/1.1 request (the connection closed after it): status and body.
 fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    request_with(addr, method, path, "", body)
+}
+
+/// [`request`] with extra header lines (each ending in CRLF).
+fn request_with(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &[u8]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -69,6 +74,26 @@ fn issue14_bad_requests_get_a_clear_4xx_and_the_server_keeps_answering() {
     let (status, body) = request(addr, "POST", "/api/run", b"{\"scenario\": \"tiny\",");
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("malformed JSON"), "{body}");
+
+    // Another site's page may not spend the server's work; the workshop's own may.
+    let setting = tiny_setting(json!({})).to_string();
+    let (status, body) = request_with(
+        addr,
+        "POST",
+        "/api/run",
+        "Origin: http://example.org\r\n",
+        setting.as_bytes(),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("example.org"), "{body}");
+    let (status, body) = request_with(
+        addr,
+        "POST",
+        "/api/run",
+        &format!("Origin: http://{addr}\r\n"),
+        setting.as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
 
     let (status, v) = post(addr, "/api/run", &json!({ "scenario": "tiny", "colour": "red" }));
     assert_eq!(status, 400);

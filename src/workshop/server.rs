@@ -236,6 +236,18 @@ fn route(mut request: Request, queue: &SyncSender<Job>, shared: &Shared) {
             respond(request, answer)
         }
         (Method::Post, "/api/run") | (Method::Post, "/api/export") => {
+            if let Some(origin) = foreign_origin(&request) {
+                return respond(
+                    request,
+                    error(
+                        403,
+                        format!(
+                            "a page from {} may not run simulations here; open the workshop's own page",
+                            crate::scenario::validate::shown(&origin)
+                        ),
+                    ),
+                );
+            }
             let setting = match read_setting(&mut request) {
                 Ok(s) => s,
                 Err(e) => return respond(request, e),
@@ -267,6 +279,27 @@ fn route(mut request: Request, queue: &SyncSender<Job>, shared: &Shared) {
             error(404, format!("no such page: {}", crate::scenario::validate::shown(path))),
         ),
     }
+}
+
+/// The `Origin` of a request sent by a page from another site, if it is one. A
+/// browser names the page's origin on every POST; another site's page (any tab the
+/// trainer has open) could otherwise spend the server's work, since the server
+/// answers whoever reaches it. Requests without an `Origin` (scripts, curl) pass.
+fn foreign_origin(request: &Request) -> Option<String> {
+    let header = |name: &'static str| {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv(name))
+            .map(|h| h.value.as_str().to_string())
+    };
+    let origin = header("Origin")?;
+    let host = header("Host").unwrap_or_default();
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .unwrap_or("");
+    (origin_host != host).then_some(origin)
 }
 
 /// The body of a POST as a setting: 413 above [`MAX_BODY`], 400 when it is not
