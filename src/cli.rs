@@ -162,6 +162,19 @@ pub struct StyleArgs {
     /// terminal) [default: the scenario's `baseline`, else no_program, else the first].
     #[arg(long, value_name = "STRATEGY")]
     pub baseline: Option<String>,
+    /// Flag a strategy that leaves more than this share of its program budget
+    /// unspent (0–1; budget.csv, the report, the terminal) [default: 0.1].
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub flag_unspent: Option<f64>,
+}
+
+/// A share between 0 and 1, for `--flag-unspent`.
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        Ok(x) => Err(format!("must be a share between 0 and 1, got {x}")),
+        Err(_) => Err(format!("expected a number between 0 and 1, got the text \"{text}\"")),
+    }
 }
 
 impl StyleArgs {
@@ -170,6 +183,7 @@ impl StyleArgs {
             lang: self.lang,
             font: fonts::resolve(self.lang, self.font.as_deref())?,
             baseline: self.baseline.clone(),
+            flag_unspent: self.flag_unspent.unwrap_or(output::budget::DEFAULT_FLAG_UNSPENT),
         })
     }
 }
@@ -179,6 +193,9 @@ pub struct ReportArgs {
     /// The output directory of a finished `sandan run` (with trajectories.csv,
     /// summary.csv and manifest.json).
     pub dir: PathBuf,
+    /// Where to write the plots, tables of impacts and the report [default: DIR].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub style: StyleArgs,
     /// Print nothing but errors.
@@ -274,10 +291,14 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String, String, String), CliEr
 fn report(args: &ReportArgs) -> Result<(), CliError> {
     let style = args.style.resolve()?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let files = output::rebuild_pictures(&args.dir, &style, &command)?;
-    let written = output::write_files(&args.dir, files)?;
+    let rendered = output::rebuild_pictures(&args.dir, &style, &command)?;
+    let out = args.out.as_deref().unwrap_or(&args.dir);
+    output::write_files(out, rendered.files)?;
     if !args.quiet {
-        println!("wrote {}", paths(&written));
+        for line in rendered.impact_lines {
+            println!("{line}");
+        }
+        println!("{}", open_line(style.lang, out, &rendered.report));
     }
     Ok(())
 }
@@ -366,22 +387,26 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         households: households.is_some(),
     };
-    let (mut written, impact_lines) = output::write_run(&dir, &scenario, &records, &info, &style)?;
-    written.extend(households);
+    let (_, rendered) = output::write_run(&dir, &scenario, &records, &info, &style)?;
     if !args.quiet {
         println!("{}", final_year_table(&summarise(&scenario, &records)));
-        for line in impact_lines {
-            println!("{line}");
-        }
         println!(
-            "{} strategies × {} replicates × {} years of {} households in {:.1} s; wrote {}",
+            "{} strategies × {} replicates × {} years of {} households in {:.1} s{}.",
             scenario.strategies.len(),
             scenario.replicates,
             scenario.years_reported(),
             scenario.strategies[0].model.household_count(),
             started.elapsed().as_secs_f64(),
-            paths(&written)
+            if households.is_some() {
+                "; households.csv written"
+            } else {
+                ""
+            }
         );
+        for line in rendered.impact_lines {
+            println!("{line}");
+        }
+        println!("{}", open_line(style.lang, &dir, &rendered.report));
     }
     Ok(())
 }
@@ -564,6 +589,15 @@ fn clean(dir: &Path, quiet: bool) {
             removed.len(),
             dir.display()
         );
+    }
+}
+
+/// The terminal's last line after a run or report: where to look.
+fn open_line(lang: Lang, dir: &Path, report: &str) -> String {
+    let path = dir.join(report);
+    match lang {
+        Lang::En => format!("open {}", path.display()),
+        Lang::Zh => format!("打开 {}", path.display()),
     }
 }
 

@@ -84,6 +84,10 @@ metrics! {
     orders_supported,
     /// Filled orders no member could accept this year.
     orders_unclaimed,
+    /// Orders that found no slot on the village's menu (nor room on its cattle farm) for any item listed while the budget left would have paid for one, this year.
+    orders_no_slot,
+    /// Filled orders that wait a year for a member (`unclaimed = "wait"`), their slot and budget unused, this year.
+    orders_waiting,
     /// Projects running this year.
     active_projects,
     /// Share of this year's running projects that succeeded.
@@ -108,6 +112,8 @@ metrics! {
     spending_program,
     /// Program budget paid as cash this year, yuan.
     spending_cash,
+    /// Program budget available this year, yuan: the strategy's `budget` (0 without a program, and in the baseline year).
+    budget_available,
     /// Program spending on planting items this year, yuan.
     program_planting,
     /// Program spending on livestock items this year, yuan.

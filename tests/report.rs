@@ -17,7 +17,8 @@ fn run_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CHARTS: [&str; 6] = [
+const CHARTS: [&str; 7] = [
+    "impact",
     "incidence",
     "incidence_official",
     "poverty_gap",
@@ -246,10 +247,44 @@ fn issue_5_lang_zh_with_a_cjk_font_writes_a_chinese_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("zh");
     run_tiny(&out, &["--lang", "zh", "--replicates", "2"]);
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.zh.html")).unwrap();
     assert!(html.contains("<html lang=\"zh-CN\">"));
     assert!(html.contains("各策略结果"));
-    assert_eq!(png_size(&out.join("incidence.png")).0, 1200);
+    assert!(html.contains("<code>impact.zh.png</code>"));
+    assert_eq!(png_size(&out.join("incidence.zh.png")).0, 1200);
+    assert!(!out.join("report.html").exists());
+    // Issue 13: a Chinese report of an English run goes beside it, not over it.
+    let en = dir.path().join("en");
+    run_tiny(&en, &["--replicates", "2"]);
+    let english: Vec<Vec<u8>> = ["report.html", "incidence.png"]
+        .iter()
+        .map(|f| std::fs::read(en.join(f)).unwrap())
+        .collect();
+    let report = sandan()
+        .arg("report")
+        .arg(&en)
+        .args(["--lang", "zh"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(report.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        stdout.lines().last().unwrap(),
+        format!("打开 {}", en.join("report.zh.html").display())
+    );
+    for (f, before) in ["report.html", "incidence.png"].iter().zip(&english) {
+        assert_eq!(&std::fs::read(en.join(f)).unwrap(), before, "{f} was overwritten");
+    }
+    for c in CHARTS {
+        assert!(
+            en.join(format!("{c}.zh.png")).is_file() && en.join(format!("{c}.zh.svg")).is_file(),
+            "{c}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(en.join("report.zh.html"))
+            .unwrap()
+            .contains("相对基准的影响")
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! and the results read back from `trajectories.csv`), so `sandan report` can rebuild
 //! it without re-running the simulation.
 
+use super::budget::BudgetUse;
 use super::figures::{StrategyTotals, describe};
 use super::fonts::Lang;
 use super::manifest::Manifest;
@@ -29,6 +30,14 @@ pub struct ReportInput<'a> {
     /// One line per strategy: its final-year impact against the baseline
     /// ([`super::impacts::headline`]).
     pub impacts: &'a [String],
+    /// The opening paragraph ([`super::impacts::summary_paragraph`]).
+    pub summary: Option<&'a str>,
+    /// The impact chart with its PNG bytes ([`super::figures::impact_figure`]).
+    pub impact_figure: Option<&'a (Figure, Vec<u8>)>,
+    /// Each strategy's use of its program budget, and the flags of those that left
+    /// too much unspent ([`super::budget`]).
+    pub budget: &'a [BudgetUse],
+    pub budget_flags: &'a [String],
 }
 
 /// Escape text for HTML element content and double-quoted attributes.
@@ -81,6 +90,9 @@ table.results { width: 100%; }
 th { font-size: .92em; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num, td.name, .nw { white-space: nowrap; }
+.answer { font-size: 1.15em; max-width: 62em; margin: .4em 0 .8em; }
+.flag { background: #fff4e5; border-left: 4px solid #d55e00; padding: .5em .8em; max-width: 62em; }
+td.flagged { color: #a33f00; font-weight: bold; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 figure { margin: 1.2em 0; }
@@ -111,6 +123,23 @@ fn num(v: f64, decimals: usize) -> String {
     } else {
         "–".to_string()
     }
+}
+
+/// One chart: the PNG inline, its caption, and the names of its files.
+fn write_figure(h: &mut String, fig: &Figure, png: &[u8], lang: Lang) {
+    let (w, ht) = fig.size();
+    let suffix = lang.file_suffix();
+    let _ = writeln!(
+        h,
+        "<figure class=\"chart\" id=\"chart-{stem}\" data-chart=\"{stem}\">\n\
+         <img src=\"data:image/png;base64,{}\" width=\"{w}\" height=\"{ht}\" alt=\"{}\">\n\
+         <figcaption>{} {} <code>{stem}{suffix}.png</code>, <code>{stem}{suffix}.svg</code></figcaption>\n</figure>",
+        base64(png),
+        escape(&fig.title),
+        escape(&fig.caption),
+        tr(lang, "Also saved as", "另存为"),
+        stem = fig.stem,
+    );
 }
 
 /// The report page as bytes.
@@ -162,31 +191,60 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         }
     );
 
-    // First the answer: each strategy's impact against the baseline, paired.
-    if !input.impacts.is_empty() {
+    // First the answer: the best strategy's impact in words, budgets left unspent,
+    // the impact chart, and each strategy's impact line.
+    if input.summary.is_some() || !input.impacts.is_empty() {
         let _ = writeln!(
             h,
-            "<section>\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<ul>",
-            t("Impact against the baseline", "相对基准的影响"),
-            t(
-                "Each strategy against the baseline within the same replicates (same county, weather and prices): \
-                 the mean difference, its 5–95% range over replicates, how often it did better, and its extra spending \
-                 per additional person out of poverty. impacts.csv has every year and measure.",
-                "在相同重复（同一县、同样的天气与价格）内与基准对比：平均差异、重复间 5%–95% 区间、更好的次数，\
-                 以及每多一人脱贫的额外支出。impacts.csv 含各年各项指标。"
-            )
+            "<section id=\"answer\">\n<h2>{}</h2>",
+            t("Impact against the baseline", "相对基准的影响")
         );
-        for line in input.impacts {
-            let _ = writeln!(h, "<li>{}</li>", escape(line));
+        if let Some(text) = input.summary {
+            let _ = writeln!(h, "<p class=\"answer\" id=\"summary\">{}</p>", escape(text));
         }
-        let _ = writeln!(h, "</ul>\n</section>");
+        if !input.budget_flags.is_empty() {
+            let _ = writeln!(
+                h,
+                "<div class=\"flag\" id=\"budget-flags\"><p>{}</p>\n<ul>",
+                t(
+                    "Not the same budget in practice: these strategies left much of their program budget unspent, \
+                     so their impact is that of a smaller program (budget.csv has every year).",
+                    "实际并非同样的预算：以下策略有大量项目预算未用，其影响相当于规模更小的项目（budget.csv 含各年）。"
+                )
+            );
+            for line in input.budget_flags {
+                let _ = writeln!(h, "<li>{}</li>", escape(line));
+            }
+            let _ = writeln!(h, "</ul></div>");
+        }
+        if let Some((fig, png)) = input.impact_figure {
+            write_figure(&mut h, fig, png, lang);
+        }
+        if !input.impacts.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"muted\">{}</p>\n<ul>",
+                t(
+                    "Each strategy against the baseline within the same replicates (same county, weather and prices): \
+                     the mean difference, its 5–95% range over replicates, how often it did better, and its extra spending \
+                     per additional person out of poverty. impacts.csv has every year and measure.",
+                    "在相同重复（同一县、同样的天气与价格）内与基准对比：平均差异、重复间 5%–95% 区间、更好的次数，\
+                     以及每多一人脱贫的额外支出。impacts.csv 含各年各项指标。"
+                )
+            );
+            for line in input.impacts {
+                let _ = writeln!(h, "<li>{}</li>", escape(line));
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+        let _ = writeln!(h, "</section>");
     }
 
     // Results table.
     let _ = writeln!(
         h,
         "<section>\n<h2>{} {final_year}</h2>\n<table class=\"results\">\n<thead><tr><th>{}</th><th class=\"num\">{}</th>\
-         <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
+         <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
         t("Results by strategy, final year", "各策略结果，末年"),
         t("Strategy", "策略"),
         t(
@@ -197,6 +255,7 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         t("Re-entries (households)", "返贫户数"),
         t("Spending (million yuan)", "支出（百万元）"),
         t("Cost per person exited (yuan)", "每脱贫一人成本（元）"),
+        t("Program budget used", "项目预算使用率"),
     );
     // Best (lowest final-year incidence) first, so the table reads as a ranking.
     let mut order: Vec<usize> = (0..r.strategies.len()).collect();
@@ -217,7 +276,7 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
             h,
             "<tr><td class=\"name\"><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</td>\
              <td class=\"num\">{} [{}, {}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
             c.0,
             c.1,
             c.2,
@@ -229,6 +288,11 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
             num(g(|x| x.reentries), 0),
             num(g(|x| x.spending / 1e6), 2),
             num(g(|x| x.cost_per_person_exited), 0),
+            match input.budget.iter().find(|b| b.strategy == s) {
+                Some(b) if b.flagged => format!("<td class=\"num flagged\">{}% ⚠</td>", num(100.0 * b.share_used, 0)),
+                Some(b) => format!("<td class=\"num\">{}%</td>", num(100.0 * b.share_used, 0)),
+                None => "<td class=\"num\">–</td>".to_string(),
+            },
         );
     }
     let _ = writeln!(
@@ -237,26 +301,18 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         t(
             "Ranked by final-year poverty incidence, lowest first. \
              Persons exited, re-entries and spending are totals from the first simulated year to the final year. \
-             Cost per person exited is total spending divided by persons exited (– while nobody has exited).",
-            "按末年贫困发生率从低到高排列。脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出 ÷ 累计脱贫人数（尚无人脱贫时为 –）。"
+             Cost per person exited is total spending (safety net included) divided by persons exited (– while nobody has exited); \
+             the impact section gives the cost per additional person out of poverty. \
+             Program budget used: program spending over the program budget, all simulated years (– without a program; ⚠ flagged).",
+            "按末年贫困发生率从低到高排列。脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出（含兜底保障）÷ 累计脱贫人数（尚无人脱贫时为 –）；\
+             每多一人脱贫的成本见影响一节。项目预算使用率：各模拟年项目支出 ÷ 项目预算（无项目为 –；⚠ 为提示）。"
         )
     );
 
     // Charts.
     let _ = writeln!(h, "<section>\n<h2>{}</h2>", t("Charts", "图表"));
     for (fig, png) in input.figures {
-        let (w, ht) = fig.size();
-        let _ = writeln!(
-            h,
-            "<figure class=\"chart\" id=\"chart-{stem}\" data-chart=\"{stem}\">\n\
-             <img src=\"data:image/png;base64,{}\" width=\"{w}\" height=\"{ht}\" alt=\"{}\">\n\
-             <figcaption>{} {} <code>{stem}.png</code>, <code>{stem}.svg</code></figcaption>\n</figure>",
-            base64(png),
-            escape(&fig.title),
-            escape(&fig.caption),
-            t("Also saved as", "另存为"),
-            stem = fig.stem,
-        );
+        write_figure(&mut h, fig, png, lang);
     }
     let _ = writeln!(h, "</section>");
 
