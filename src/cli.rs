@@ -324,10 +324,11 @@ fn validate(path: &Path, targets: Option<&Path>, limits: &LimitArgs) -> Result<(
     }
     let m = &s.strategies[0].model;
     println!(
-        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}; about {} of memory and {:.1e} household-years",
+        "{}: ok — scenario '{}', {} {}, {} households, years {}–{}, {} replicates, strategies: {}; about {} of memory and {:.1e} household-years",
         path.display(),
         s.name,
         m.villages.len(),
+        if m.villages.len() == 1 { "village" } else { "villages" },
         m.household_count(),
         s.start_year,
         s.end_year,

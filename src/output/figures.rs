@@ -269,14 +269,7 @@ impl Builder<'_> {
             .collect();
         // Lines that end at the same value are drawn over each other; say so, or a
         // reader looks in vain for the one underneath.
-        let overlapping: Vec<String> = legend
-            .windows(2)
-            .filter(|w| w[0].value == w[1].value && w[0].value != "–")
-            .map(|w| match lang {
-                Lang::En => format!("{} and {} end level; their lines overlap.", w[0].name, w[1].name),
-                Lang::Zh => format!("{} 与 {} 末值相同，线条重叠。", w[0].name, w[1].name),
-            })
-            .collect();
+        let overlapping = overlap_notes(&legend, lang);
         let year = self.r.years.get(last_year).copied().unwrap_or_default();
         let ranked_name = first.legend_name.as_ref().unwrap_or(&first.title);
         let legend_title = match lang {
@@ -334,6 +327,20 @@ impl Builder<'_> {
             legend_name: None,
         })
     }
+}
+
+/// Lines that end at the same value are drawn over each other; say so, or a reader
+/// looks in vain for the one underneath. `legend` is ranked, so equal values are
+/// neighbours.
+fn overlap_notes(legend: &[LegendEntry], lang: Lang) -> Vec<String> {
+    legend
+        .windows(2)
+        .filter(|w| w[0].value == w[1].value && w[0].value != "–")
+        .map(|w| match lang {
+            Lang::En => format!("{} and {} end level; their lines overlap.", w[0].name, w[1].name),
+            Lang::Zh => format!("{} 与 {} 末值相同，线条重叠。", w[0].name, w[1].name),
+        })
+        .collect()
 }
 
 /// What a figure shows and how to read it, for the report's caption.
@@ -627,7 +634,7 @@ pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Op
         (false, false) => a.1.total_cmp(&b.1),
         (x, y) => x.cmp(&y),
     });
-    let legend = ranked
+    let legend: Vec<LegendEntry> = ranked
         .into_iter()
         .map(|(s, v)| LegendEntry {
             strategy: s,
@@ -658,6 +665,7 @@ pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Op
         ),
     }];
     notes.extend(line_step_notes(r, lang));
+    notes.extend(overlap_notes(&legend, lang));
     Some(Figure {
         stem: "impact",
         caption: match lang {
@@ -823,6 +831,41 @@ mod tests {
         let f = figures(&r, &ctx);
         let programs = f.iter().find(|f| f.stem == "programs").unwrap();
         assert_eq!(programs.panels.len(), 2, "fill rate and fund balance, no cattle");
+    }
+
+    /// Issue 13: the impact chart draws paired differences (not differences of
+    /// means), the baseline at zero, best first, and names twins that overlap.
+    #[test]
+    fn the_impact_chart_draws_paired_differences() {
+        let text = "strategy,replicate,year,incidence\n\
+            base,0,2016,0.2\nbase,0,2017,0.3\nbase,1,2016,0.2\nbase,1,2017,0.1\n\
+            good,0,2016,0.2\ngood,0,2017,0.2\ngood,1,2016,0.2\ngood,1,2017,0.05\n\
+            twin,0,2016,0.2\ntwin,0,2017,0.2\ntwin,1,2016,0.2\ntwin,1,2017,0.05\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let ctx = FigureContext {
+            lang: Lang::En,
+            scenario_name: "t",
+        };
+        let f = impact_figure(&r, 0, &ctx).unwrap();
+        assert_eq!(f.stem, "impact");
+        assert_eq!(f.panels.len(), 1, "no official incidence in this run");
+        let good = &f.panels[0].series[1];
+        // −10 and −5 points in the two replicates: mean −7.5, band within them.
+        let (year, c) = good.points[1];
+        assert_eq!(year, 2017);
+        assert!((c.mean + 7.5).abs() < 1e-9 && c.p05 >= -10.0 - 1e-9 && c.p95 <= -5.0 + 1e-9);
+        assert!(f.panels[0].series[0].dashed && f.panels[0].series[0].points[1].1.mean == 0.0);
+        let names: Vec<&str> = f.legend.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["good", "twin", "base"]);
+        assert_eq!(f.legend[0].value, "-7.50 points");
+        assert!(
+            f.notes
+                .contains(&"good and twin end level; their lines overlap.".to_string())
+        );
+        // A single strategy has nothing to compare.
+        let one = "strategy,replicate,year,incidence\na,0,2016,0.2\na,0,2017,0.1\n";
+        let r = RunResults::from_trajectories_csv(one.as_bytes()).unwrap();
+        assert!(impact_figure(&r, 0, &ctx).is_none());
     }
 
     #[test]

@@ -170,14 +170,15 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         "<p class=\"muted\">{}</p>\n</header>",
         match lang {
             Lang::En => format!(
-                "{} strategies compared over {}–{}, {} replicates each; {} households in {} villages. \
+                "{} strategies compared over {}–{}, {} replicates each; {} households in {} {}. \
                  All figures are means over replicates unless an interval is given.",
                 r.strategies.len(),
                 m.start_year,
                 m.end_year,
                 m.replicates,
                 group_thousands(&m.households.to_string()),
-                m.villages
+                m.villages,
+                if m.villages == 1 { "village" } else { "villages" }
             ),
             Lang::Zh => format!(
                 "比较 {} 种策略，{}–{} 年，每种 {} 次重复模拟；{} 个村共 {} 户。除注明区间外，数字均为各次重复的均值。",
