@@ -59,7 +59,13 @@ fn run_writes_every_output() {
     assert_eq!(manifest["seed"], 42);
     assert_eq!(
         manifest["tables"],
-        serde_json::json!(["trajectories.csv", "summary.csv", "impacts.csv", "budget.csv"])
+        serde_json::json!([
+            "trajectories.csv",
+            "summary.csv",
+            "impacts.csv",
+            "budget.csv",
+            "groups.csv"
+        ])
     );
     assert_eq!(manifest["replicates"], 4);
     assert!(manifest["scenario_hash"].as_str().unwrap().starts_with("fnv1a64:"));
@@ -344,6 +350,7 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
             "summary.csv",
             "impacts.csv",
             "budget.csv",
+            "groups.csv",
             "households.csv"
         ])
     );
@@ -748,7 +755,7 @@ fn issue16_a_run_too_large_for_the_memory_limit_is_refused_naming_its_keys() {
         &args,
         &out,
         &[
-            "tiny.toml:6:14: the run needs about 1.7 GiB",
+            "tiny.toml:6:14: the run needs about 2.7 GiB",
             "600000 result rows (replicates 100000 × 3 years",
         ],
     );

@@ -17,8 +17,10 @@ fn run_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CHARTS: [&str; 7] = [
+const CHARTS: [&str; 9] = [
     "impact",
+    "by_cause",
+    "by_decile",
     "incidence",
     "incidence_official",
     "poverty_gap",

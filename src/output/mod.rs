@@ -10,6 +10,7 @@
 pub mod budget;
 pub mod figures;
 pub mod fonts;
+pub mod gains;
 pub mod households;
 pub mod impacts;
 pub mod manifest;
@@ -168,13 +169,28 @@ pub fn render_run(
     let trajectories = tables::trajectories_csv(scenario, records)?;
     let mut manifest = manifest::Manifest::of(scenario, info);
     let mut files = vec![("summary.csv".to_string(), tables::summary_csv(&summary)?)];
+    let groups = records
+        .iter()
+        .any(|r| !r.groups.is_empty())
+        .then(|| gains::groups_csv(scenario, records));
+    if let Some(g) = &groups {
+        manifest.tables.push(gains::FILE.to_string());
+        files.push((gains::FILE.to_string(), g.clone()));
+    }
     if info.households {
         // Streamed during the run by `households::HouseholdsWriter`.
         manifest.tables.push(households::FILE.to_string());
     }
     files.push(("manifest.json".to_string(), manifest::manifest_json(&manifest)?));
     files.push(("scenario.toml".to_string(), info.scenario_text.clone().into_bytes()));
-    let pictures = render_pictures(&trajectories, &manifest, Some(&info.scenario_text), style, None)?;
+    let pictures = render_pictures(
+        &trajectories,
+        groups.as_deref(),
+        &manifest,
+        Some(&info.scenario_text),
+        style,
+        None,
+    )?;
     files.insert(0, ("trajectories.csv".to_string(), trajectories));
     files.extend(pictures.files);
     Ok(Rendered {
@@ -185,10 +201,11 @@ pub fn render_run(
 }
 
 /// `impacts.csv`, the plots (PNG and SVG) and `report.html`, from `trajectories.csv`
-/// bytes and the manifest, and the impact lines. `rebuilt_by` is the `sandan report`
-/// command line, when there was one.
+/// bytes (and `groups.csv`'s, when the run has them) and the manifest, and the
+/// impact lines. `rebuilt_by` is the `sandan report` command line, when there was one.
 pub fn render_pictures(
     trajectories_csv: &[u8],
+    groups_csv: Option<&[u8]>,
     manifest: &manifest::Manifest,
     scenario_toml: Option<&str>,
     style: &Style,
@@ -231,7 +248,18 @@ pub fn render_pictures(
     let mut drawn = Vec::new();
     let impact_figure = figures::impact_figure(&results, base, &ctx);
     let has_impact_figure = impact_figure.is_some();
-    for fig in impact_figure.into_iter().chain(figures::figures(&results, &ctx)) {
+    let mut who_gains = Vec::new();
+    if let Some(bytes) = groups_csv {
+        let g = gains::GroupResults::from_csv(bytes)?;
+        let (names, years, lang, name) = (&results.strategies, &results.years, style.lang, &manifest.scenario_name);
+        who_gains.extend(gains::by_cause_figure(&g, names, years, base, lang, name));
+        who_gains.extend(gains::by_decile_figure(&g, names, years, base, lang, name));
+    }
+    for fig in impact_figure
+        .into_iter()
+        .chain(who_gains)
+        .chain(figures::figures(&results, &ctx))
+    {
         let err = |ext: &str| {
             let what = format!("{}{suffix}.{ext}", fig.stem);
             move |message| OutputError::Plot { what, message }
@@ -339,11 +367,34 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Rend
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Err(_) => None,
     };
-    render_pictures(&trajectories, &manifest, scenario_text.as_deref(), style, Some(command)).map_err(|e| match e {
-        OutputError::Input { path, message } if path == Path::new("trajectories.csv") => OutputError::Input {
-            path: dir.join(path),
-            message,
-        },
+    // Older runs have no groups.csv: their reports have no charts of who gains.
+    let groups = match std::fs::read(dir.join(gains::FILE)) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(OutputError::Io {
+                path: dir.join(gains::FILE),
+                source,
+            });
+        }
+    };
+    render_pictures(
+        &trajectories,
+        groups.as_deref(),
+        &manifest,
+        scenario_text.as_deref(),
+        style,
+        Some(command),
+    )
+    .map_err(|e| match e {
+        OutputError::Input { path, message }
+            if path == Path::new("trajectories.csv") || path == Path::new(gains::FILE) =>
+        {
+            OutputError::Input {
+                path: dir.join(path),
+                message,
+            }
+        }
         other => other,
     })
 }
@@ -401,7 +452,7 @@ mod tests {
             baseline: None,
             flag_unspent: budget::DEFAULT_FLAG_UNSPENT,
         };
-        let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None)
+        let files = render_pictures(csv.as_bytes(), None, &manifest(), None, &style, None)
             .unwrap()
             .files;
         let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
@@ -445,7 +496,7 @@ mod tests {
             baseline: None,
             flag_unspent: budget::DEFAULT_FLAG_UNSPENT,
         };
-        let e = render_pictures(b"nonsense", &manifest(), None, &style, None).unwrap_err();
+        let e = render_pictures(b"nonsense", None, &manifest(), None, &style, None).unwrap_err();
         assert!(matches!(e, OutputError::Input { .. }));
         assert!(e.to_string().starts_with("trajectories.csv: "), "{e}");
     }
