@@ -64,7 +64,8 @@ fn run_writes_every_output() {
             "summary.csv",
             "impacts.csv",
             "budget.csv",
-            "groups.csv"
+            "groups.csv",
+            "winners.csv"
         ])
     );
     assert_eq!(manifest["replicates"], 4);
@@ -351,6 +352,7 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
             "impacts.csv",
             "budget.csv",
             "groups.csv",
+            "winners.csv",
             "households.csv"
         ])
     );

@@ -83,6 +83,8 @@ fn issue_5_run_writes_plots_in_png_and_svg_and_a_self_contained_report() {
         assert!(!html.contains(outside), "report contains {outside}");
     }
     assert!(html.contains("@media print"));
+    // Issue 13: who wins and who loses, against each household's twin.
+    assert!(html.contains("<section id=\"winners\">") && html.contains("gains more than 5%"));
     assert!(html.contains("full_dibao") && html.contains("Every eligible household takes up dibao."));
     assert!(html.contains("<details>") && html.contains("starting_incidence = 0.25"));
     let footer = format!(

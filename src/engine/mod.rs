@@ -255,6 +255,10 @@ pub struct RunRecord {
     /// Year-end sums over the baseline's groups of households (cause, income decile,
     /// village), baseline year first; empty unless the run asked for them.
     pub groups: Vec<groups::GroupYear>,
+    /// Replicate 0, when the run asked for groups: each household's size and its
+    /// per-capita net income in the final year, to compare each household with its
+    /// twin in another strategy (winners and losers); empty otherwise.
+    pub final_households: Vec<(u8, f32)>,
 }
 
 impl RunRecord {
@@ -332,11 +336,23 @@ fn simulate_observed(
         years.push(m);
         send(&mut sim);
     }
+    let final_households = if by_group && replicate == 0 {
+        let hh = sim.households();
+        hh.fixed
+            .size
+            .iter()
+            .copied()
+            .zip(hh.state.income_pc.iter().copied())
+            .collect()
+    } else {
+        Vec::new()
+    };
     RunRecord {
         strategy,
         replicate,
         years,
         groups: by_groups,
+        final_households,
     }
 }
 

@@ -186,6 +186,112 @@ impl GroupResults {
     }
 }
 
+/// The file of winners and losers, beside `groups.csv`.
+pub const WINNERS_FILE: &str = "winners.csv";
+
+/// The bands of a household's final-year income against its twin's in another
+/// strategy (the same household, replicate and shocks), in `winners.csv`'s order.
+pub const BANDS: [&str; 5] = [
+    "loses_more_than_5pct",
+    "loses_less_than_5pct",
+    "no_change",
+    "gains_less_than_5pct",
+    "gains_more_than_5pct",
+];
+
+/// The band of a per-capita income `a` against its twin's `b`: the change relative
+/// to the twin's income (its size, when that is negative; any change of an income
+/// of 0 is more than 5%).
+pub fn band(a: f32, b: f32) -> usize {
+    let (a, b) = (f64::from(a), f64::from(b));
+    if a == b {
+        return 2;
+    }
+    let change = (a - b) / b.abs();
+    match (a > b, change.abs() > 0.05 || b == 0.0) {
+        (false, true) => 0,
+        (false, false) => 1,
+        (true, false) => 3,
+        (true, true) => 4,
+    }
+}
+
+/// `winners.csv`: for every ordered pair of strategies, replicate 0, the final
+/// year: `strategy`, `baseline`, `band`, `households`, `persons`, `share_persons`.
+/// Every pair, so that `sandan report --baseline` can pick any baseline.
+pub fn winners_csv(scenario: &Scenario, records: &[RunRecord]) -> Option<Vec<u8>> {
+    let zero: Vec<&RunRecord> = records
+        .iter()
+        .filter(|r| r.replicate == 0 && !r.final_households.is_empty())
+        .collect();
+    if zero.len() < 2 {
+        return None;
+    }
+    let mut out = String::from("strategy,baseline,band,households,persons,share_persons\n");
+    for a in &zero {
+        for b in zero.iter().filter(|b| b.strategy != a.strategy) {
+            let mut households = [0u64; 5];
+            let mut persons = [0u64; 5];
+            for (&(size, x), &(_, y)) in a.final_households.iter().zip(&b.final_households) {
+                let k = band(x, y);
+                households[k] += 1;
+                persons[k] += u64::from(size);
+            }
+            let total = persons.iter().sum::<u64>().max(1) as f64;
+            for k in 0..BANDS.len() {
+                out.push_str(&format!(
+                    "{},{},{},{},{},{}\n",
+                    super::impacts::csv_field(&scenario.strategies[a.strategy].name),
+                    super::impacts::csv_field(&scenario.strategies[b.strategy].name),
+                    BANDS[k],
+                    households[k],
+                    persons[k],
+                    persons[k] as f64 / total
+                ));
+            }
+        }
+    }
+    Some(out.into_bytes())
+}
+
+/// `winners.csv` read back for one baseline: per strategy, the share of persons in
+/// each band, in [`BANDS`] order.
+pub fn winners_against(bytes: &[u8], base: &str) -> Result<Vec<(String, [f64; 5])>, OutputError> {
+    let bad = |message: String| OutputError::Input {
+        path: WINNERS_FILE.into(),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut out: Vec<(String, [f64; 5])> = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
+        let field = |k: usize| rec.get(k).unwrap_or_default();
+        if field(1) != base {
+            continue;
+        }
+        let k = BANDS.iter().position(|b| *b == field(2)).ok_or_else(|| {
+            bad(format!(
+                "line {line}: band {:?} is not one of {}",
+                field(2),
+                BANDS.join(", ")
+            ))
+        })?;
+        let share: f64 = field(5)
+            .parse()
+            .map_err(|_| bad(format!("line {line}: share_persons {:?} is not a number", field(5))))?;
+        match out.iter_mut().find(|(s, _)| s == field(0)) {
+            Some((_, shares)) => shares[k] = share,
+            None => {
+                let mut shares = [0.0; 5];
+                shares[k] = share;
+                out.push((field(0).to_string(), shares));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn tr(lang: Lang, en: &str, zh: &str) -> String {
     match lang {
         Lang::En => en.to_string(),
@@ -493,6 +599,24 @@ mod tests {
         assert_eq!(f.legend[0].value, "+20.0%");
         let f = by_cause_figure(&g, &names, &[2016, 2017], 0, Lang::En, "t").unwrap();
         assert!((f.panels[0].series[1].points[1].1.mean + 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn each_household_is_banded_against_its_twin() {
+        assert_eq!(band(100.0, 100.0), 2);
+        assert_eq!(band(94.0, 100.0), 0);
+        assert_eq!(band(96.0, 100.0), 1);
+        assert_eq!(band(104.0, 100.0), 3);
+        assert_eq!(band(106.0, 100.0), 4);
+        // Against a negative income, the change is relative to its size.
+        assert_eq!(band(-90.0, -100.0), 4);
+        assert_eq!(band(1.0, 0.0), 4);
+        let text = "strategy,baseline,band,households,persons,share_persons\n\
+                    a,b,gains_more_than_5pct,1,3,0.75\na,b,no_change,1,1,0.25\nb,a,loses_more_than_5pct,1,3,0.75\n";
+        let w = winners_against(text.as_bytes(), "b").unwrap();
+        assert_eq!(w, [("a".to_string(), [0.0, 0.0, 0.25, 0.0, 0.75])]);
+        let e = winners_against(b"s,b,band,h,p,x\na,b,wins,1,1,1\n", "b").unwrap_err();
+        assert!(e.to_string().contains("line 2: band \"wins\""), "{e}");
     }
 
     #[test]

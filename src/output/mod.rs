@@ -177,6 +177,11 @@ pub fn render_run(
         manifest.tables.push(gains::FILE.to_string());
         files.push((gains::FILE.to_string(), g.clone()));
     }
+    let winners = gains::winners_csv(scenario, records);
+    if let Some(w) = &winners {
+        manifest.tables.push(gains::WINNERS_FILE.to_string());
+        files.push((gains::WINNERS_FILE.to_string(), w.clone()));
+    }
     if info.households {
         // Streamed during the run by `households::HouseholdsWriter`.
         manifest.tables.push(households::FILE.to_string());
@@ -186,6 +191,7 @@ pub fn render_run(
     let pictures = render_pictures(
         &trajectories,
         groups.as_deref(),
+        winners.as_deref(),
         &manifest,
         Some(&info.scenario_text),
         style,
@@ -206,6 +212,7 @@ pub fn render_run(
 pub fn render_pictures(
     trajectories_csv: &[u8],
     groups_csv: Option<&[u8]>,
+    winners_csv: Option<&[u8]>,
     manifest: &manifest::Manifest,
     scenario_toml: Option<&str>,
     style: &Style,
@@ -255,6 +262,10 @@ pub fn render_pictures(
         who_gains.extend(gains::by_cause_figure(&g, names, years, base, lang, name));
         who_gains.extend(gains::by_decile_figure(&g, names, years, base, lang, name));
     }
+    let winners = match winners_csv {
+        Some(bytes) => gains::winners_against(bytes, &results.strategies[base])?,
+        None => Vec::new(),
+    };
     for fig in impact_figure
         .into_iter()
         .chain(who_gains)
@@ -290,6 +301,8 @@ pub fn render_pictures(
         impact_figure: impact_drawn,
         budget: &budget_use,
         budget_flags: &flags,
+        winners: &winners,
+        baseline: &results.strategies[base],
     });
     let report_name = style.lang.report_file();
     files.push((report_name.clone(), html));
@@ -367,20 +380,22 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Rend
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Err(_) => None,
     };
-    // Older runs have no groups.csv: their reports have no charts of who gains.
-    let groups = match std::fs::read(dir.join(gains::FILE)) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(OutputError::Io {
-                path: dir.join(gains::FILE),
-                source,
-            });
-        }
+    // Older runs have no groups.csv or winners.csv: their reports have no charts
+    // of who gains.
+    let optional = |name: &str| match std::fs::read(dir.join(name)) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(OutputError::Io {
+            path: dir.join(name),
+            source,
+        }),
     };
+    let groups = optional(gains::FILE)?;
+    let winners = optional(gains::WINNERS_FILE)?;
     render_pictures(
         &trajectories,
         groups.as_deref(),
+        winners.as_deref(),
         &manifest,
         scenario_text.as_deref(),
         style,
@@ -388,7 +403,12 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Rend
     )
     .map_err(|e| match e {
         OutputError::Input { path, message }
-            if path == Path::new("trajectories.csv") || path == Path::new(gains::FILE) =>
+            if [
+                Path::new("trajectories.csv"),
+                Path::new(gains::FILE),
+                Path::new(gains::WINNERS_FILE),
+            ]
+            .contains(&path.as_path()) =>
         {
             OutputError::Input {
                 path: dir.join(path),
@@ -452,7 +472,7 @@ mod tests {
             baseline: None,
             flag_unspent: budget::DEFAULT_FLAG_UNSPENT,
         };
-        let files = render_pictures(csv.as_bytes(), None, &manifest(), None, &style, None)
+        let files = render_pictures(csv.as_bytes(), None, None, &manifest(), None, &style, None)
             .unwrap()
             .files;
         let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
@@ -496,7 +516,7 @@ mod tests {
             baseline: None,
             flag_unspent: budget::DEFAULT_FLAG_UNSPENT,
         };
-        let e = render_pictures(b"nonsense", None, &manifest(), None, &style, None).unwrap_err();
+        let e = render_pictures(b"nonsense", None, None, &manifest(), None, &style, None).unwrap_err();
         assert!(matches!(e, OutputError::Input { .. }));
         assert!(e.to_string().starts_with("trajectories.csv: "), "{e}");
     }

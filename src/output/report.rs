@@ -38,6 +38,11 @@ pub struct ReportInput<'a> {
     /// too much unspent ([`super::budget`]).
     pub budget: &'a [BudgetUse],
     pub budget_flags: &'a [String],
+    /// Per strategy, the shares of persons in each band of income change against
+    /// their twin in the baseline ([`super::gains::BANDS`]; replicate 0).
+    pub winners: &'a [(String, [f64; 5])],
+    /// The strategy impacts and winners are measured against.
+    pub baseline: &'a str,
 }
 
 /// Escape text for HTML element content and double-quoted attributes.
@@ -93,6 +98,8 @@ td.num, td.name, .nw { white-space: nowrap; }
 .answer { font-size: 1.15em; max-width: 62em; margin: .4em 0 .8em; }
 .flag { background: #fff4e5; border-left: 4px solid #d55e00; padding: .5em .8em; max-width: 62em; }
 td.flagged { color: #a33f00; font-weight: bold; }
+.bar { display: flex; width: 28em; height: 1.2em; border: 1px solid var(--rule); }
+.bar span { display: block; height: 100%; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 figure { margin: 1.2em 0; }
@@ -123,6 +130,70 @@ fn num(v: f64, decimals: usize) -> String {
     } else {
         "–".to_string()
     }
+}
+
+/// Colours of the bands, from losing much (vermilion) to gaining much (green).
+const BAND_COLOURS: [&str; 5] = ["#d55e00", "#f0b98d", "#d9d9d9", "#9fd8c4", "#009e73"];
+
+/// Who wins and who loses: per strategy, a bar of the shares of persons whose
+/// household's final-year income is lower or higher than its twin's in the baseline.
+fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
+    let lang = input.lang;
+    let t = |en, zh| tr(lang, en, zh);
+    let names = [
+        t("loses more than 5%", "减少 5% 以上"),
+        t("loses less than 5%", "减少不足 5%"),
+        t("no change", "不变"),
+        t("gains less than 5%", "增加不足 5%"),
+        t("gains more than 5%", "增加 5% 以上"),
+    ];
+    let _ = writeln!(
+        h,
+        "<section id=\"winners\">\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<table class=\"winners\">\n<thead><tr><th>{}</th><th>{}</th>{}</tr></thead>\n<tbody>",
+        t("Who wins and who loses", "谁受益、谁受损"),
+        match lang {
+            Lang::En => format!(
+                "Each household against its own twin under {base} (the same household, replicate 0, the same shocks): \
+                 the share of persons whose income per head in {final_year} is lower or higher. winners.csv has every pair of strategies.",
+                base = escape(input.baseline)
+            ),
+            Lang::Zh => format!(
+                "每户与其在 {base} 下的“孪生”户（同一户、第 0 次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。winners.csv 含所有策略两两对比。",
+                base = escape(input.baseline)
+            ),
+        },
+        t("Strategy", "策略"),
+        t("Persons by change in income", "按收入变化的人口分布"),
+        names
+            .iter()
+            .map(|n| format!("<th class=\"num\">{}</th>", escape(n)))
+            .collect::<String>()
+    );
+    for (name, shares) in input.winners {
+        let bar: String = shares
+            .iter()
+            .zip(BAND_COLOURS)
+            .zip(names)
+            .map(|((s, c), n)| {
+                format!(
+                    "<span style=\"width:{:.2}%;background:{c}\" title=\"{}: {:.1}%\"></span>",
+                    100.0 * s,
+                    escape(n),
+                    100.0 * s
+                )
+            })
+            .collect();
+        let cells: String = shares
+            .iter()
+            .map(|s| format!("<td class=\"num\">{}%</td>", num(100.0 * s, 1)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td><div class=\"bar\">{bar}</div></td>{cells}</tr>",
+            escape(name)
+        );
+    }
+    let _ = writeln!(h, "</tbody>\n</table>\n</section>");
 }
 
 /// One chart: the PNG inline, its caption, and the names of its files.
@@ -309,6 +380,11 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
              每多一人脱贫的成本见影响一节。项目预算使用率：各模拟年项目支出 ÷ 项目预算（无项目为 –；⚠ 为提示）。"
         )
     );
+
+    // Winners and losers: each household against its twin in the baseline.
+    if !input.winners.is_empty() {
+        write_winners(&mut h, input, final_year);
+    }
 
     // Charts.
     let _ = writeln!(h, "<section>\n<h2>{}</h2>", t("Charts", "图表"));
