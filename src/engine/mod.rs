@@ -136,6 +136,7 @@ impl<'m> Simulation<'m> {
         m.new_registrations = m.registered;
         m.cost_per_person_exited = f64::NAN;
         crate::programs::year::no_projects(&mut m);
+        m.undefine_baseline_split();
         self.update_village_exit(&mut m);
         let mut herds = crate::agents::herd::HerdTotals::default();
         herds.count_stock(&self.model.herd, &self.households.state.herds);
@@ -267,7 +268,8 @@ impl RunRecord {
     pub fn first_non_finite(&self) -> Option<(i32, &'static str, f64)> {
         self.years
             .iter()
-            .find_map(|m| m.first_non_finite().map(|(name, x)| (m.year, name, x)))
+            .enumerate()
+            .find_map(|(i, m)| m.first_non_finite(i == 0).map(|(name, x)| (m.year, name, x)))
     }
 }
 
