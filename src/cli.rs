@@ -35,10 +35,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and write trajectories, a summary, plots, a manifest and report.html.
+    #[command(
+        after_help = "Examples:\n  sandan run                                   the embedded Suiyang-like county\n  \
+        sandan run my.toml --out outputs/my --replicates 5\n\n\
+        Every scenario key, with its default and meaning: scenarios/template.toml"
+    )]
     Run(RunArgs),
     /// Redraw the plots and report.html of a finished run from its files, without simulating.
+    #[command(
+        after_help = "Examples:\n  sandan report outputs/suiyang --lang zh       adds report.zh.html beside report.html\n  \
+        sandan report outputs/suiyang --baseline top_down --out outputs/against-top-down"
+    )]
     Report(ReportArgs),
     /// Check a scenario file and report the first problem, with its line and column.
+    #[command(after_help = "Example:\n  sandan validate my.toml\n\n\
+        Every scenario key, with its default and meaning: scenarios/template.toml")]
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -53,8 +64,13 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Run a scenario at every point of a design, with replicates, streaming tidy
     /// results; run the same command again to resume an interrupted sweep.
+    #[command(
+        after_help = "Example:\n  sandan sweep scenarios/suiyang.toml --design scenarios/designs/sweep_dibao.toml\n\n\
+        Every scenario key a design may vary: scenarios/template.toml"
+    )]
     Sweep(SweepArgs),
     /// Join the shard directories of a `sweep --shard` into one, as one machine would write it.
+    #[command(after_help = "Example:\n  sandan merge out/shard-0 out/shard-1 --out out/merged")]
     Merge(MergeArgs),
 }
 

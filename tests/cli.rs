@@ -886,3 +886,21 @@ fn issue13_a_budget_nobody_can_spend_is_flagged() {
         .code(2)
         .stderr(predicate::str::contains("must be a share between 0 and 1, got 1.5"));
 }
+
+/// Issue 13: each command's help shows an example, and those that take a scenario
+/// point to the template that lists every key.
+#[test]
+fn issue13_help_shows_examples_and_the_template() {
+    for (command, template) in [
+        ("run", true),
+        ("report", false),
+        ("validate", true),
+        ("sweep", true),
+        ("merge", false),
+    ] {
+        let out = sandan().args([command, "--help"]).assert().success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert!(text.contains(&format!("  sandan {command}")), "{command}: {text}");
+        assert_eq!(text.contains("scenarios/template.toml"), template, "{command}: {text}");
+    }
+}
