@@ -47,7 +47,14 @@ fn run_writes_every_output() {
     // 2 strategies × 4 replicates × 3 years.
     assert_eq!(lines.count(), 24);
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert!(summary.starts_with("strategy,year,metric,mean,p05,p50,p95\n"));
+    assert!(summary.starts_with("strategy,year,metric,mean,p05,p50,p95,n,sd\n"));
+    // Issue 13: n and sd beside the quantiles; every replicate has 100 households,
+    // so their sd is 0.
+    let households = summary
+        .lines()
+        .find(|l| l.starts_with("no_program,2016,households,"))
+        .unwrap();
+    assert_eq!(households, "no_program,2016,households,100,100,100,100,4,0");
     let png = std::fs::read(out.join("incidence.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(
