@@ -13,7 +13,7 @@ const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules
 
 async function checkReport(browser, arg) {
   const problems = [];
-  const file = fs.statSync(arg).isDirectory() ? path.join(arg, 'report.html') : arg;
+  const file = path.resolve(fs.statSync(arg).isDirectory() ? path.join(arg, 'report.html') : arg);
   const dir = path.dirname(file);
   const zh = file.endsWith('.zh.html');
   const charts = fs.readdirSync(dir)
