@@ -1,17 +1,24 @@
-// Checks each output directory's report.html in headless Debian chromium: no console
-// errors or page errors, no request leaving the file (the report must be
-// self-contained), one drawn chart per PNG in the directory, and a screenshot that is
-// not blank. Called by scripts/test-report-browser.sh; prints "N passed, M failed".
+// Checks reports in headless Debian chromium: no console errors or page errors, no
+// request leaving the file (the report must be self-contained), one drawn chart per
+// PNG of the report's language in its directory (report.html: NAME.png;
+// report.zh.html: NAME.zh.png), the summary paragraph and the impact chart first,
+// and a screenshot that is not blank. Each argument is a report file, or a directory
+// (its report.html). Called by scripts/test-report-browser.sh; prints "N passed, M
+// failed".
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules', 'playwright-core'));
 
-async function checkReport(browser, dir) {
+async function checkReport(browser, arg) {
   const problems = [];
-  const file = path.join(dir, 'report.html');
-  const charts = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).map((f) => f.slice(0, -4)).sort();
+  const file = path.resolve(fs.statSync(arg).isDirectory() ? path.join(arg, 'report.html') : arg);
+  const dir = path.dirname(file);
+  const zh = file.endsWith('.zh.html');
+  const charts = fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.png') && f.endsWith('.zh.png') === zh)
+    .map((f) => f.slice(0, zh ? -7 : -4)).sort();
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -41,7 +48,17 @@ async function checkReport(browser, dir) {
       }
       out.push({ name: fig.dataset.chart, width: img ? img.naturalWidth : 0, inked });
     }
-    return { out, title: document.title, lang: document.documentElement.lang, rows: document.querySelectorAll('table.results tbody tr').length };
+    // The answer comes first: the summary paragraph, then the impact chart, then the levels.
+    const summary = document.querySelector('#summary');
+    const impact = document.querySelector('figure[data-chart="impact"]');
+    const levels = document.querySelector('table.results');
+    const before = (a, b) => !!(a && b && (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING));
+    return {
+      out, title: document.title, lang: document.documentElement.lang,
+      rows: document.querySelectorAll('table.results tbody tr').length,
+      summary: summary ? summary.textContent : '',
+      topDown: before(summary, impact) && before(impact, levels),
+    };
   });
   const names = found.out.map((f) => f.name).sort();
   if (JSON.stringify(names) !== JSON.stringify(charts)) problems.push(`charts in page ${names} != PNG files ${charts}`);
@@ -50,9 +67,13 @@ async function checkReport(browser, dir) {
     else if (f.inked < 0.01) problems.push(`chart ${f.name} looks blank (${(f.inked * 100).toFixed(2)}% inked)`);
   }
   if (found.rows < 1) problems.push('no rows in the results table');
+  if (found.summary.length < 40) problems.push(`no summary paragraph: ${JSON.stringify(found.summary)}`);
+  if (!found.out.some((f) => f.name === 'impact')) problems.push('no impact chart');
+  if (!found.topDown) problems.push('the page does not read summary, impact chart, levels in that order');
+  if ((found.lang === 'zh-CN') !== zh) problems.push(`lang ${found.lang} in ${path.basename(file)}`);
 
   const shot = await page.screenshot({ fullPage: true });
-  const shotFile = path.join(os.tmpdir(), `sandan-report-${path.basename(dir)}.png`);
+  const shotFile = path.join(os.tmpdir(), `sandan-report-${path.basename(dir)}${zh ? '-zh' : ''}.png`);
   fs.writeFileSync(shotFile, shot);
   // Measure the screenshot in the browser itself: share of non-white pixels, colours.
   const stats = await page.evaluate(async (b64) => {

@@ -39,10 +39,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a scenario and write trajectories, a summary, plots, a manifest and report.html.
+    #[command(
+        after_help = "Examples:\n  sandan run                                   the embedded Suiyang-like county\n  \
+        sandan run my.toml --out outputs/my --replicates 5\n\n\
+        Every scenario key, with its default and meaning: scenarios/template.toml"
+    )]
     Run(RunArgs),
     /// Redraw the plots and report.html of a finished run from its files, without simulating.
+    #[command(
+        after_help = "Examples:\n  sandan report outputs/suiyang --lang zh       adds report.zh.html beside report.html\n  \
+        sandan report outputs/suiyang --baseline top_down --out outputs/against-top-down"
+    )]
     Report(ReportArgs),
     /// Check a scenario file and report the first problem, with its line and column.
+    #[command(after_help = "Example:\n  sandan validate my.toml\n\n\
+        Every scenario key, with its default and meaning: scenarios/template.toml")]
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -57,8 +68,13 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Run a scenario at every point of a design, with replicates, streaming tidy
     /// results; run the same command again to resume an interrupted sweep.
+    #[command(
+        after_help = "Example:\n  sandan sweep scenarios/suiyang.toml --design scenarios/designs/sweep_dibao.toml\n\n\
+        Every scenario key a design may vary: scenarios/template.toml"
+    )]
     Sweep(SweepArgs),
     /// Join the shard directories of a `sweep --shard` into one, as one machine would write it.
+    #[command(after_help = "Example:\n  sandan merge out/shard-0 out/shard-1 --out out/merged")]
     Merge(MergeArgs),
     /// Sensitivity indices (indices.csv, charts) of a finished [morris] or [sobol] sweep,
     /// and rankings.csv of any finished sweep.
@@ -120,6 +136,19 @@ pub struct StyleArgs {
     /// terminal) [default: the scenario's `baseline`, else no_program, else the first].
     #[arg(long, value_name = "STRATEGY")]
     pub baseline: Option<String>,
+    /// Flag a strategy that leaves more than this share of its program budget
+    /// unspent (0–1; budget.csv, the report, the terminal) [default: 0.1].
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub flag_unspent: Option<f64>,
+}
+
+/// A share between 0 and 1, for `--flag-unspent`.
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        Ok(x) => Err(format!("must be a share between 0 and 1, got {x}")),
+        Err(_) => Err(format!("expected a number between 0 and 1, got the text \"{text}\"")),
+    }
 }
 
 impl StyleArgs {
@@ -128,6 +157,7 @@ impl StyleArgs {
             lang: self.lang,
             font: fonts::resolve(self.lang, self.font.as_deref())?,
             baseline: self.baseline.clone(),
+            flag_unspent: self.flag_unspent.unwrap_or(output::budget::DEFAULT_FLAG_UNSPENT),
         })
     }
 }
@@ -137,6 +167,9 @@ pub struct ReportArgs {
     /// The output directory of a finished `sandan run` (with trajectories.csv,
     /// summary.csv and manifest.json).
     pub dir: PathBuf,
+    /// Where to write the plots, tables of impacts and the report [default: DIR].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub style: StyleArgs,
     /// Print nothing but errors.
@@ -234,10 +267,14 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String, String, String), CliEr
 fn report(args: &ReportArgs) -> Result<(), CliError> {
     let style = args.style.resolve()?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let files = output::rebuild_pictures(&args.dir, &style, &command)?;
-    let written = output::write_files(&args.dir, files)?;
+    let rendered = output::rebuild_pictures(&args.dir, &style, &command)?;
+    let out = args.out.as_deref().unwrap_or(&args.dir);
+    output::write_files(out, rendered.files)?;
     if !args.quiet {
-        println!("wrote {}", paths(&written));
+        for line in rendered.impact_lines {
+            println!("{line}");
+        }
+        println!("{}", open_line(style.lang, out, &rendered.report));
     }
     Ok(())
 }
@@ -263,10 +300,11 @@ fn validate(path: &Path, targets: Option<&Path>, limits: &LimitArgs) -> Result<(
     }
     let m = &s.strategies[0].model;
     println!(
-        "{}: ok — scenario '{}', {} villages, {} households, years {}–{}, {} replicates, strategies: {}; about {} of memory and {:.1e} household-years",
+        "{}: ok — scenario '{}', {} {}, {} households, years {}–{}, {} replicates, strategies: {}; about {} of memory and {:.1e} household-years",
         path.display(),
         s.name,
         m.villages.len(),
+        if m.villages.len() == 1 { "village" } else { "villages" },
         m.household_count(),
         s.start_year,
         s.end_year,
@@ -326,22 +364,26 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         households: households.is_some(),
     };
-    let (mut written, impact_lines) = output::write_run(&dir, &scenario, &records, &info, &style)?;
-    written.extend(households);
+    let (_, rendered) = output::write_run(&dir, &scenario, &records, &info, &style)?;
     if !args.quiet {
         println!("{}", final_year_table(&summarise(&scenario, &records)));
-        for line in impact_lines {
-            println!("{line}");
-        }
         println!(
-            "{} strategies × {} replicates × {} years of {} households in {:.1} s; wrote {}",
+            "{} strategies × {} replicates × {} years of {} households in {:.1} s{}.",
             scenario.strategies.len(),
             scenario.replicates,
             scenario.years_reported(),
             scenario.strategies[0].model.household_count(),
             started.elapsed().as_secs_f64(),
-            paths(&written)
+            if households.is_some() {
+                "; households.csv written"
+            } else {
+                ""
+            }
         );
+        for line in rendered.impact_lines {
+            println!("{line}");
+        }
+        println!("{}", open_line(style.lang, &dir, &rendered.report));
     }
     Ok(())
 }
@@ -463,6 +505,15 @@ fn clean(dir: &Path, quiet: bool) {
             removed.len(),
             dir.display()
         );
+    }
+}
+
+/// The terminal's last line after a run or report: where to look.
+fn open_line(lang: Lang, dir: &Path, report: &str) -> String {
+    let path = dir.join(report);
+    match lang {
+        Lang::En => format!("open {}", path.display()),
+        Lang::Zh => format!("打开 {}", path.display()),
     }
 }
 

@@ -84,6 +84,10 @@ metrics! {
     orders_supported,
     /// Filled orders no member could accept this year.
     orders_unclaimed,
+    /// Orders that found no slot on the village's menu (nor room on its cattle farm) for any item listed while the budget left would have paid for one, this year.
+    orders_no_slot,
+    /// Filled orders that wait a year for a member (`unclaimed = "wait"`), their slot and budget unused, this year.
+    orders_waiting,
     /// Projects running this year.
     active_projects,
     /// Share of this year's running projects that succeeded.
@@ -108,6 +112,8 @@ metrics! {
     spending_program,
     /// Program budget paid as cash this year, yuan.
     spending_cash,
+    /// Program budget available this year, yuan: the strategy's `budget` (0 without a program, and in the baseline year).
+    budget_available,
     /// Program spending on planting items this year, yuan.
     program_planting,
     /// Program spending on livestock items this year, yuan.
@@ -342,14 +348,59 @@ impl YearMetrics {
         "cost_per_person_exited",
     ];
 
+    /// The metrics undefined (NaN, written `NA`) in the baseline year, which
+    /// describes the synthesised county and has no split of income by source.
+    pub const NA_IN_BASELINE: &'static [&'static str] = &[
+        "income_farm",
+        "income_rent",
+        "income_wages",
+        "income_remittances",
+        "income_projects",
+        "income_assets",
+        "income_transfers",
+        "income_other",
+        "health_spending",
+        "interest_paid",
+        "income_dividends",
+        "share_wages",
+        "share_business",
+        "share_property",
+        "share_transfers",
+    ];
+
+    /// Mark the [`Self::NA_IN_BASELINE`] metrics undefined: this is a baseline year.
+    pub fn undefine_baseline_split(&mut self) {
+        for v in [
+            &mut self.income_farm,
+            &mut self.income_rent,
+            &mut self.income_wages,
+            &mut self.income_remittances,
+            &mut self.income_projects,
+            &mut self.income_assets,
+            &mut self.income_transfers,
+            &mut self.income_other,
+            &mut self.health_spending,
+            &mut self.interest_paid,
+            &mut self.income_dividends,
+            &mut self.share_wages,
+            &mut self.share_business,
+            &mut self.share_property,
+            &mut self.share_transfers,
+        ] {
+            *v = f64::NAN;
+        }
+    }
+
     /// The first metric that is not a finite number, other than a [`Self::MAY_BE_NA`]
-    /// metric's NaN: its name and value. Any such value is a fault of sandan's, since
-    /// validation bounds every input (issue 16).
-    pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
+    /// metric's NaN (or, in the `baseline` year, a [`Self::NA_IN_BASELINE`] one's):
+    /// its name and value. Any such value is a fault of sandan's, since validation
+    /// bounds every input (issue 16).
+    pub fn first_non_finite(&self, baseline: bool) -> Option<(&'static str, f64)> {
+        let may_be_na = |name: &&str| Self::MAY_BE_NA.contains(name) || baseline && Self::NA_IN_BASELINE.contains(name);
         Self::NAMES
             .iter()
             .zip(self.values())
-            .find(|(name, x)| !(x.is_finite() || x.is_nan() && Self::MAY_BE_NA.contains(name)))
+            .find(|(name, x)| !(x.is_finite() || x.is_nan() && may_be_na(name)))
             .map(|(name, x)| (*name, x))
     }
 }
@@ -432,15 +483,23 @@ mod tests {
             poor_villages_exited: f64::NAN,
             ..Default::default()
         };
-        assert_eq!(m.first_non_finite(), None);
+        assert_eq!(m.first_non_finite(false), None);
         m.cost_per_person_exited = f64::INFINITY;
-        assert_eq!(m.first_non_finite(), Some(("cost_per_person_exited", f64::INFINITY)));
+        assert_eq!(
+            m.first_non_finite(false),
+            Some(("cost_per_person_exited", f64::INFINITY))
+        );
         m.cost_per_person_exited = 0.0;
         m.mean_income = f64::NAN;
         assert!(
-            m.first_non_finite()
+            m.first_non_finite(false)
                 .is_some_and(|(n, x)| n == "mean_income" && x.is_nan())
         );
+        // The split by source is NA in the baseline year only.
+        m.mean_income = 0.0;
+        m.undefine_baseline_split();
+        assert_eq!(m.first_non_finite(true), None);
+        assert!(m.first_non_finite(false).is_some_and(|(n, _)| n == "income_farm"));
     }
 
     #[test]

@@ -24,6 +24,13 @@ pub const VILLAGE_BYTES: u64 = 150;
 /// them: the metrics, their CSV text, and the CSV read back for the pictures
 /// (2,000 replicates × 301 years: 1.85 GB).
 pub const ROW_BYTES: u64 = 3_100;
+/// Bytes per group of households and result row that `sandan run` keeps for who
+/// gains (`engine::groups`: 4 causes, 10 income deciles and every village): the
+/// record's sums (48 bytes) and their line of `groups.csv` (~60).
+pub const GROUP_ROW_BYTES: u64 = 110;
+/// Bytes per household and strategy kept from replicate 0 for winners and losers
+/// (its size and final-year income per head).
+pub const TWIN_BYTES: u64 = 8;
 /// Bytes per result row a sweep holds in its window before appending it.
 pub const SWEEP_ROW_BYTES: u64 = 1_600;
 /// Bytes per design point and varied key, the design held in memory.
@@ -115,10 +122,13 @@ pub fn run(s: &Scenario, threads: usize) -> Estimate {
     let years = s.years_reported() as u64;
     let in_flight = (threads as u64).min(strategies * replicates).max(1);
     let rows = strategies * replicates * years;
+    let groups = 14 + size.villages;
     let results = (
-        rows.saturating_mul(ROW_BYTES),
+        rows.saturating_mul(ROW_BYTES)
+            .saturating_add(rows.saturating_mul(groups).saturating_mul(GROUP_ROW_BYTES))
+            .saturating_add(strategies.saturating_mul(size.households).saturating_mul(TWIN_BYTES)),
         format!(
-            "{rows} result rows (replicates {replicates} × {years} years, start_year to end_year, × {strategies} strategies)"
+            "{rows} result rows (replicates {replicates} × {years} years, start_year to end_year, × {strategies} strategies), each with its sums over {groups} groups of households"
         ),
         "replicates",
     );
@@ -316,7 +326,12 @@ mod tests {
         assert_eq!(members, 12 * MEMBER_BYTES, "the default member kinds: 12 per village");
         assert_eq!(
             one.bytes,
-            BASE_BYTES + 1000 * HOUSEHOLD_BYTES + members + VILLAGE_BYTES + 10 * ROW_BYTES
+            BASE_BYTES
+                + 1000 * HOUSEHOLD_BYTES
+                + members
+                + VILLAGE_BYTES
+                + 10 * (ROW_BYTES + 15 * GROUP_ROW_BYTES)
+                + 1000 * TWIN_BYTES
         );
         assert_eq!(one.household_years, 1000.0 * 4.0 * 2.0);
         // Two simulations at once hold two counties; three threads still two.

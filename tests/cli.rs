@@ -30,6 +30,7 @@ fn run_writes_every_output() {
         "trajectories.csv",
         "summary.csv",
         "impacts.csv",
+        "budget.csv",
         "incidence.png",
         "manifest.json",
     ] {
@@ -46,7 +47,14 @@ fn run_writes_every_output() {
     // 2 strategies × 4 replicates × 3 years.
     assert_eq!(lines.count(), 24);
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert!(summary.starts_with("strategy,year,metric,mean,p05,p50,p95\n"));
+    assert!(summary.starts_with("strategy,year,metric,mean,p05,p50,p95,n,sd\n"));
+    // Issue 13: n and sd beside the quantiles; every replicate has 100 households,
+    // so their sd is 0.
+    let households = summary
+        .lines()
+        .find(|l| l.starts_with("no_program,2016,households,"))
+        .unwrap();
+    assert_eq!(households, "no_program,2016,households,100,100,100,100,4,0");
     let png = std::fs::read(out.join("incidence.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert!(
@@ -58,7 +66,14 @@ fn run_writes_every_output() {
     assert_eq!(manifest["seed"], 42);
     assert_eq!(
         manifest["tables"],
-        serde_json::json!(["trajectories.csv", "summary.csv", "impacts.csv"])
+        serde_json::json!([
+            "trajectories.csv",
+            "summary.csv",
+            "impacts.csv",
+            "budget.csv",
+            "groups.csv",
+            "winners.csv"
+        ])
     );
     assert_eq!(manifest["replicates"], 4);
     assert!(manifest["scenario_hash"].as_str().unwrap().starts_with("fnv1a64:"));
@@ -338,7 +353,15 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(
         manifest["tables"],
-        serde_json::json!(["trajectories.csv", "summary.csv", "impacts.csv", "households.csv"])
+        serde_json::json!([
+            "trajectories.csv",
+            "summary.csv",
+            "impacts.csv",
+            "budget.csv",
+            "groups.csv",
+            "winners.csv",
+            "households.csv"
+        ])
     );
 
     let (th, trajectories) = read_table(&out.join("trajectories.csv"));
@@ -792,7 +815,7 @@ fn issue16_a_run_too_large_for_the_memory_limit_is_refused_naming_its_keys() {
         &args,
         &out,
         &[
-            "tiny.toml:6:14: the run needs about 1.7 GiB",
+            "tiny.toml:6:14: the run needs about 2.7 GiB",
             "600000 result rows (replicates 100000 × 3 years",
         ],
     );
@@ -926,4 +949,77 @@ fn a_calibration_in_shards_merges_to_the_same_bytes_as_one_machine() {
     // A stopped calibration has nothing left for a shard to do.
     calibrate_tiny(&sharded, &["--shard", "0/3"]);
     assert!(!sharded.join("shard-3-0-of-3.csv").exists());
+}
+
+/// Issue 13: a budget nobody can spend is flagged in `budget.csv`'s share, the
+/// terminal and the report, with the reason the model knows; a looser
+/// `--flag-unspent` lets it pass. The terminal ends with where to look.
+#[test]
+fn issue13_a_budget_nobody_can_spend_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = sandan()
+        .args(["run", &fixture("unspent.toml"), "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(run.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("Budget left unspent (more than 10%"), "{stdout}");
+    assert!(
+        stdout.contains("three_order spent 0% of its program budget, leaving 100% unspent (more than 10%): too few households ordered"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().last().unwrap(),
+        format!("open {}", out.join("report.html").display())
+    );
+    let (header, rows) = read_table(&out.join("budget.csv"));
+    let share = header.iter().position(|h| h == "share_used").unwrap();
+    let available = header.iter().position(|h| h == "budget_available").unwrap();
+    let program: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "three_order").collect();
+    assert_eq!(program.len(), 2, "one row per simulated year");
+    for r in program {
+        assert_eq!(r[available], "50000000");
+        assert!(r[share].parse::<f64>().unwrap() < 0.01, "{r:?}");
+    }
+    assert!(rows.iter().filter(|r| r[0] == "no_program").all(|r| r[share] == "NA"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"budget-flags\""));
+    // Every share may be left unspent: nothing is flagged; a share above 1 is refused.
+    let report = sandan()
+        .arg("report")
+        .arg(&out)
+        .args(["--flag-unspent", "1", "--out"])
+        .arg(dir.path().join("lenient"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8(report.get_output().stdout.clone()).unwrap();
+    assert!(!stdout.contains("Budget left unspent"), "{stdout}");
+    let html = std::fs::read_to_string(dir.path().join("lenient/report.html")).unwrap();
+    assert!(!html.contains("id=\"budget-flags\""));
+    sandan()
+        .arg("report")
+        .arg(&out)
+        .args(["--flag-unspent", "1.5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be a share between 0 and 1, got 1.5"));
+}
+
+/// Issue 13: each command's help shows an example, and those that take a scenario
+/// point to the template that lists every key.
+#[test]
+fn issue13_help_shows_examples_and_the_template() {
+    for (command, template) in [
+        ("run", true),
+        ("report", false),
+        ("validate", true),
+        ("sweep", true),
+        ("merge", false),
+    ] {
+        let out = sandan().args([command, "--help"]).assert().success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert!(text.contains(&format!("  sandan {command}")), "{command}: {text}");
+        assert_eq!(text.contains("scenarios/template.toml"), template, "{command}: {text}");
+    }
 }

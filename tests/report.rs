@@ -17,7 +17,10 @@ fn run_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CHARTS: [&str; 6] = [
+const CHARTS: [&str; 9] = [
+    "impact",
+    "by_cause",
+    "by_decile",
     "incidence",
     "incidence_official",
     "poverty_gap",
@@ -80,6 +83,8 @@ fn issue_5_run_writes_plots_in_png_and_svg_and_a_self_contained_report() {
         assert!(!html.contains(outside), "report contains {outside}");
     }
     assert!(html.contains("@media print"));
+    // Issue 13: who wins and who loses, against each household's twin.
+    assert!(html.contains("<section id=\"winners\">") && html.contains("gains more than 5%"));
     assert!(html.contains("full_dibao") && html.contains("Every eligible household takes up dibao."));
     assert!(html.contains("<details>") && html.contains("starting_incidence = 0.25"));
     let footer = format!(
@@ -246,10 +251,44 @@ fn issue_5_lang_zh_with_a_cjk_font_writes_a_chinese_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("zh");
     run_tiny(&out, &["--lang", "zh", "--replicates", "2"]);
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let html = std::fs::read_to_string(out.join("report.zh.html")).unwrap();
     assert!(html.contains("<html lang=\"zh-CN\">"));
     assert!(html.contains("各策略结果"));
-    assert_eq!(png_size(&out.join("incidence.png")).0, 1200);
+    assert!(html.contains("<code>impact.zh.png</code>"));
+    assert_eq!(png_size(&out.join("incidence.zh.png")).0, 1200);
+    assert!(!out.join("report.html").exists());
+    // Issue 13: a Chinese report of an English run goes beside it, not over it.
+    let en = dir.path().join("en");
+    run_tiny(&en, &["--replicates", "2"]);
+    let english: Vec<Vec<u8>> = ["report.html", "incidence.png"]
+        .iter()
+        .map(|f| std::fs::read(en.join(f)).unwrap())
+        .collect();
+    let report = sandan()
+        .arg("report")
+        .arg(&en)
+        .args(["--lang", "zh"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(report.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        stdout.lines().last().unwrap(),
+        format!("打开 {}", en.join("report.zh.html").display())
+    );
+    for (f, before) in ["report.html", "incidence.png"].iter().zip(&english) {
+        assert_eq!(&std::fs::read(en.join(f)).unwrap(), before, "{f} was overwritten");
+    }
+    for c in CHARTS {
+        assert!(
+            en.join(format!("{c}.zh.png")).is_file() && en.join(format!("{c}.zh.svg")).is_file(),
+            "{c}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(en.join("report.zh.html"))
+            .unwrap()
+            .contains("相对基准的影响")
+    );
 }
 
 #[test]

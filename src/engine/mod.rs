@@ -6,6 +6,7 @@
 //! counter-based randomness of [`crate::rng`] this makes the output identical for
 //! any thread count.
 
+pub mod groups;
 pub mod income;
 mod step;
 
@@ -135,6 +136,7 @@ impl<'m> Simulation<'m> {
         m.new_registrations = m.registered;
         m.cost_per_person_exited = f64::NAN;
         crate::programs::year::no_projects(&mut m);
+        m.undefine_baseline_split();
         self.update_village_exit(&mut m);
         let mut herds = crate::agents::herd::HerdTotals::default();
         herds.count_stock(&self.model.herd, &self.households.state.herds);
@@ -251,6 +253,13 @@ pub struct RunRecord {
     pub strategy: usize,
     pub replicate: u32,
     pub years: Vec<YearMetrics>,
+    /// Year-end sums over the baseline's groups of households (cause, income decile,
+    /// village), baseline year first; empty unless the run asked for them.
+    pub groups: Vec<groups::GroupYear>,
+    /// Replicate 0, when the run asked for groups: each household's size and its
+    /// per-capita net income in the final year, to compare each household with its
+    /// twin in another strategy (winners and losers); empty otherwise.
+    pub final_households: Vec<(u8, f32)>,
 }
 
 impl RunRecord {
@@ -259,7 +268,8 @@ impl RunRecord {
     pub fn first_non_finite(&self) -> Option<(i32, &'static str, f64)> {
         self.years
             .iter()
-            .find_map(|m| m.first_non_finite().map(|(name, x)| (m.year, name, x)))
+            .enumerate()
+            .find_map(|(i, m)| m.first_non_finite(i == 0).map(|(name, x)| (m.year, name, x)))
     }
 }
 
@@ -283,6 +293,18 @@ pub fn simulate_recording(
     replicate: u32,
     households: Option<&dyn HouseholdSink>,
 ) -> RunRecord {
+    simulate_observed(scenario, strategy, replicate, households, false)
+}
+
+/// [`simulate_recording`], also summing the baseline's groups of households at the
+/// end of every year when `by_group` (who gains, [`groups`]).
+fn simulate_observed(
+    scenario: &Scenario,
+    strategy: usize,
+    replicate: u32,
+    households: Option<&dyn HouseholdSink>,
+    by_group: bool,
+) -> RunRecord {
     let mut sim = Simulation::new(
         &scenario.strategies[strategy],
         scenario.seed,
@@ -301,14 +323,38 @@ pub fn simulate_recording(
     let mut years = Vec::with_capacity(scenario.years_reported());
     years.push(sim.baseline());
     send(&mut sim);
+    let villages = scenario.strategies[strategy].model.villages.len();
+    let grouping = by_group.then(|| groups::Groups::at_baseline(sim.households(), villages));
+    let mut by_groups = Vec::new();
+    let mut tally = |sim: &Simulation, m: &YearMetrics| {
+        if let Some(g) = &grouping {
+            by_groups.extend(g.tally(sim.households(), m.year, m.poverty_line, &sim.village_exited));
+        }
+    };
+    tally(&sim, &years[0]);
     for _ in scenario.simulated_years() {
-        years.push(sim.step().metrics);
+        let m = sim.step().metrics;
+        tally(&sim, &m);
+        years.push(m);
         send(&mut sim);
     }
+    let final_households = if by_group && replicate == 0 {
+        let hh = sim.households();
+        hh.fixed
+            .size
+            .iter()
+            .copied()
+            .zip(hh.state.income_pc.iter().copied())
+            .collect()
+    } else {
+        Vec::new()
+    };
     RunRecord {
         strategy,
         replicate,
         years,
+        groups: by_groups,
+        final_households,
     }
 }
 
@@ -319,7 +365,8 @@ pub fn run(scenario: &Scenario, on_done: &(dyn Fn() + Sync)) -> Vec<RunRecord> {
     run_recording(scenario, None, on_done)
 }
 
-/// [`run`], sending each household's years of replicate 0 to `households`.
+/// [`run`], sending each household's years of replicate 0 to `households`, and
+/// summing the baseline's groups of households every year (`groups.csv`).
 pub fn run_recording(
     scenario: &Scenario,
     households: Option<&dyn HouseholdSink>,
@@ -330,7 +377,7 @@ pub fn run_recording(
         .collect();
     jobs.par_iter()
         .map(|&(s, r)| {
-            let rec = simulate_recording(scenario, s, r, households);
+            let rec = simulate_observed(scenario, s, r, households, true);
             on_done();
             rec
         })
@@ -408,6 +455,43 @@ starting_incidence = 0.1
         let order: Vec<_> = a.iter().map(|r| (r.strategy, r.replicate)).collect();
         assert_eq!(order, vec![(0, 0), (0, 1), (0, 2)]);
         assert_ne!(format!("{:?}", a[0].years), format!("{:?}", a[1].years));
+    }
+
+    /// Issue 13: every breakdown of who gains covers the county, so its groups add
+    /// up to the county's persons, poor persons (incidence) and registered persons.
+    #[test]
+    fn groups_add_up_to_the_county() {
+        let s = scenario(SMALL);
+        let records = run_recording(&s, None, &|| {});
+        for r in &records {
+            for m in &r.years {
+                for b in [
+                    groups::Breakdown::Cause,
+                    groups::Breakdown::Decile,
+                    groups::Breakdown::Village,
+                ] {
+                    let rows: Vec<_> = r
+                        .groups
+                        .iter()
+                        .filter(|g| g.year == m.year && g.breakdown == b)
+                        .collect();
+                    let sum = |f: fn(&groups::GroupYear) -> f64| rows.iter().map(|g| f(g)).sum::<f64>();
+                    assert_eq!(sum(|g| g.persons), m.population);
+                    assert!((sum(|g| g.poor) - m.incidence * m.population).abs() < 1e-6);
+                    assert!((sum(|g| g.registered) - m.official_incidence * m.population).abs() < 1e-6);
+                }
+            }
+            let deciles: Vec<_> = r
+                .groups
+                .iter()
+                .filter(|g| g.breakdown == groups::Breakdown::Decile && g.year == 2016)
+                .collect();
+            assert_eq!(deciles.len(), 10);
+            // The poorest tenth is poorer than the richest at the baseline.
+            assert!(deciles[0].income / deciles[0].persons < deciles[9].income / deciles[9].persons);
+        }
+        // Sweeps and calibration do not pay for them.
+        assert!(simulate(&s, 0, 0).groups.is_empty());
     }
 
     #[test]

@@ -269,14 +269,7 @@ impl Builder<'_> {
             .collect();
         // Lines that end at the same value are drawn over each other; say so, or a
         // reader looks in vain for the one underneath.
-        let overlapping: Vec<String> = legend
-            .windows(2)
-            .filter(|w| w[0].value == w[1].value && w[0].value != "–")
-            .map(|w| match lang {
-                Lang::En => format!("{} and {} end level; their lines overlap.", w[0].name, w[1].name),
-                Lang::Zh => format!("{} 与 {} 末值相同，线条重叠。", w[0].name, w[1].name),
-            })
-            .collect();
+        let overlapping = overlap_notes(&legend, lang);
         let year = self.r.years.get(last_year).copied().unwrap_or_default();
         let ranked_name = first.legend_name.as_ref().unwrap_or(&first.title);
         let legend_title = match lang {
@@ -334,6 +327,20 @@ impl Builder<'_> {
             legend_name: None,
         })
     }
+}
+
+/// Lines that end at the same value are drawn over each other; say so, or a reader
+/// looks in vain for the one underneath. `legend` is ranked, so equal values are
+/// neighbours.
+fn overlap_notes(legend: &[LegendEntry], lang: Lang) -> Vec<String> {
+    legend
+        .windows(2)
+        .filter(|w| w[0].value == w[1].value && w[0].value != "–")
+        .map(|w| match lang {
+            Lang::En => format!("{} and {} end level; their lines overlap.", w[0].name, w[1].name),
+            Lang::Zh => format!("{} 与 {} 末值相同，线条重叠。", w[0].name, w[1].name),
+        })
+        .collect()
 }
 
 /// What a figure shows and how to read it, for the report's caption.
@@ -556,6 +563,141 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
     out
 }
 
+/// The impact chart: each strategy's paired difference from the baseline by year
+/// (mean line, 5–95% band of the replicate pairs), in points of measured incidence
+/// and, when the run has it, of official incidence. The baseline is the dashed line
+/// at zero. `None` when the run has no incidence or only one strategy.
+pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Option<Figure> {
+    let lang = ctx.lang;
+    let t = |en: &str, zh: &str| tr(lang, en, zh);
+    if r.strategies.len() < 2 {
+        return None;
+    }
+    let paired = |k: usize, s: usize| -> Vec<(i32, Summary)> {
+        let pairs = r.paired(s, base);
+        (0..r.years.len())
+            .map(|y| {
+                let d: Vec<f64> = pairs.iter().map(|(a, b)| 100.0 * (a[y][k] - b[y][k])).collect();
+                (r.years[y], Summary::of(&d))
+            })
+            .collect()
+    };
+    let zero = |s: usize| Series {
+        strategy: s,
+        points: r
+            .years
+            .iter()
+            .map(|&y| {
+                (
+                    y,
+                    Summary {
+                        mean: 0.0,
+                        p05: 0.0,
+                        p50: 0.0,
+                        p95: 0.0,
+                    },
+                )
+            })
+            .collect(),
+        dashed: true,
+    };
+    let panel = |k: usize, title: String| Panel {
+        title,
+        y_label: t("Difference (percentage points)", "差异（百分点）"),
+        series: (0..r.strategies.len())
+            .map(|s| {
+                if s == base {
+                    zero(s)
+                } else {
+                    Series {
+                        strategy: s,
+                        points: paired(k, s),
+                        dashed: false,
+                    }
+                }
+            })
+            .collect(),
+    };
+    let inc = r.metric("incidence")?;
+    let mut panels = vec![panel(inc, t("Measured incidence", "实测贫困发生率"))];
+    if let Some(k) = r.metric("official_incidence") {
+        panels.push(panel(k, t("Official incidence", "建档贫困发生率")));
+    }
+    let last = r.years.len() - 1;
+    let year = r.years[last];
+    let base_name = &r.strategies[base];
+    // Lowest (best) first: the legend reads as a ranking of impacts.
+    let mut ranked: Vec<(usize, f64)> = (0..r.strategies.len())
+        .map(|s| (s, if s == base { 0.0 } else { paired(inc, s)[last].1.mean }))
+        .collect();
+    ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+        (false, false) => a.1.total_cmp(&b.1),
+        (x, y) => x.cmp(&y),
+    });
+    let legend: Vec<LegendEntry> = ranked
+        .into_iter()
+        .map(|(s, v)| LegendEntry {
+            strategy: s,
+            name: r.strategies[s].clone(),
+            value: if s == base {
+                t("the baseline (0)", "基准（0）")
+            } else if v.is_finite() {
+                match lang {
+                    Lang::En => format!("{v:+.2} points"),
+                    Lang::Zh => format!("{v:+.2} 个百分点"),
+                }
+            } else {
+                "–".into()
+            },
+        })
+        .collect();
+    let reps = (0..r.strategies.len())
+        .filter(|&s| s != base)
+        .map(|s| r.paired(s, base).len())
+        .max()
+        .unwrap_or(0);
+    let mut notes = vec![match lang {
+        Lang::En => format!(
+            "Line: mean of {reps} paired differences (strategy − {base_name}, same replicate). Band: 5–95% of them. Below zero: fewer poor than the baseline."
+        ),
+        Lang::Zh => format!(
+            "实线：{reps} 个配对差异（策略 − {base_name}，同一次重复）的均值；色带：其 5%–95% 区间。低于零：贫困人口少于基准。"
+        ),
+    }];
+    notes.extend(line_step_notes(r, lang));
+    notes.extend(overlap_notes(&legend, lang));
+    Some(Figure {
+        stem: "impact",
+        caption: match lang {
+            Lang::En => format!(
+                "How much each strategy changes poverty incidence against {base_name}, year by year: each replicate's \
+                 difference from {base_name} in the same county under the same shocks, so the band is the uncertainty \
+                 of the impact itself. Lower is better."
+            ),
+            Lang::Zh => format!(
+                "各策略逐年相对 {base_name} 改变贫困发生率多少：每次重复中与 {base_name} 在同一县、同样冲击下的差异，\
+                 色带即影响本身的不确定性。越低越好。"
+            ),
+        },
+        title: match lang {
+            Lang::En => format!("Impact on poverty incidence against {base_name}"),
+            Lang::Zh => format!("相对 {base_name} 对贫困发生率的影响"),
+        },
+        subtitle: match lang {
+            Lang::En => format!("Scenario “{}”", ctx.scenario_name),
+            Lang::Zh => format!("情景“{}”", ctx.scenario_name),
+        },
+        x_label: t("Year", "年份"),
+        panels,
+        legend_title: match lang {
+            Lang::En => format!("Change in measured incidence, {year} (best first):"),
+            Lang::Zh => format!("实测贫困发生率变化，{year}年，最好的在前："),
+        },
+        legend,
+        notes,
+    })
+}
+
 /// The numbers of a strategy's row in the report's table, all means over replicates
 /// except the interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -689,6 +831,41 @@ mod tests {
         let f = figures(&r, &ctx);
         let programs = f.iter().find(|f| f.stem == "programs").unwrap();
         assert_eq!(programs.panels.len(), 2, "fill rate and fund balance, no cattle");
+    }
+
+    /// Issue 13: the impact chart draws paired differences (not differences of
+    /// means), the baseline at zero, best first, and names twins that overlap.
+    #[test]
+    fn the_impact_chart_draws_paired_differences() {
+        let text = "strategy,replicate,year,incidence\n\
+            base,0,2016,0.2\nbase,0,2017,0.3\nbase,1,2016,0.2\nbase,1,2017,0.1\n\
+            good,0,2016,0.2\ngood,0,2017,0.2\ngood,1,2016,0.2\ngood,1,2017,0.05\n\
+            twin,0,2016,0.2\ntwin,0,2017,0.2\ntwin,1,2016,0.2\ntwin,1,2017,0.05\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let ctx = FigureContext {
+            lang: Lang::En,
+            scenario_name: "t",
+        };
+        let f = impact_figure(&r, 0, &ctx).unwrap();
+        assert_eq!(f.stem, "impact");
+        assert_eq!(f.panels.len(), 1, "no official incidence in this run");
+        let good = &f.panels[0].series[1];
+        // −10 and −5 points in the two replicates: mean −7.5, band within them.
+        let (year, c) = good.points[1];
+        assert_eq!(year, 2017);
+        assert!((c.mean + 7.5).abs() < 1e-9 && c.p05 >= -10.0 - 1e-9 && c.p95 <= -5.0 + 1e-9);
+        assert!(f.panels[0].series[0].dashed && f.panels[0].series[0].points[1].1.mean == 0.0);
+        let names: Vec<&str> = f.legend.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["good", "twin", "base"]);
+        assert_eq!(f.legend[0].value, "-7.50 points");
+        assert!(
+            f.notes
+                .contains(&"good and twin end level; their lines overlap.".to_string())
+        );
+        // A single strategy has nothing to compare.
+        let one = "strategy,replicate,year,incidence\na,0,2016,0.2\na,0,2017,0.1\n";
+        let r = RunResults::from_trajectories_csv(one.as_bytes()).unwrap();
+        assert!(impact_figure(&r, 0, &ctx).is_none());
     }
 
     #[test]

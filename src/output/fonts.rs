@@ -39,6 +39,21 @@ impl Lang {
             Lang::Zh => "zh-CN",
         }
     }
+
+    /// What the language adds to the names of the files drawn in it, so that both
+    /// languages' charts and reports live side by side: `report.html` and
+    /// `report.zh.html`, `incidence.png` and `incidence.zh.png`.
+    pub fn file_suffix(self) -> &'static str {
+        match self {
+            Lang::En => "",
+            Lang::Zh => ".zh",
+        }
+    }
+
+    /// The report's file name in this language.
+    pub fn report_file(self) -> String {
+        format!("report{}.html", self.file_suffix())
+    }
 }
 
 /// Why no usable font could be set up.

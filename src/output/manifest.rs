@@ -77,6 +77,7 @@ impl Manifest {
                 "trajectories.csv".to_string(),
                 "summary.csv".to_string(),
                 super::impacts::FILE.to_string(),
+                super::budget::FILE.to_string(),
             ],
             baseline: scenario.baseline.clone().unwrap_or_default(),
         }

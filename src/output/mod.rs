@@ -7,8 +7,10 @@
 //! ([`render_pictures`] takes `trajectories.csv` bytes and the manifest), whether just
 //! after a run or later by `sandan report`, so the two always agree.
 
+pub mod budget;
 pub mod figures;
 pub mod fonts;
+pub mod gains;
 pub mod households;
 pub mod impacts;
 pub mod manifest;
@@ -138,17 +140,21 @@ pub struct Style {
     /// The strategy impacts are measured against, overriding the run's own
     /// (`baseline` of the scenario, kept in the manifest).
     pub baseline: Option<String>,
+    /// The share of its program budget a strategy may leave unspent before it is
+    /// flagged (`--flag-unspent`, default [`budget::DEFAULT_FLAG_UNSPENT`]).
+    pub flag_unspent: f64,
 }
 
 /// A file to write: its name in the output directory and its bytes.
 pub type OutputFile = (String, Vec<u8>);
 
-/// What a finished run renders: its files as bytes, keyed by file name, and the
-/// impact lines for the terminal (the report's first section).
+/// What a finished run renders: its files as bytes, keyed by file name, the impact
+/// lines for the terminal (the report's first section) and the report's file name.
 #[derive(Debug)]
 pub struct Rendered {
     pub files: Vec<OutputFile>,
     pub impact_lines: Vec<String>,
+    pub report: String,
 }
 
 /// The files of a finished run, as bytes, keyed by file name: the tables, the
@@ -163,26 +169,50 @@ pub fn render_run(
     let trajectories = tables::trajectories_csv(scenario, records)?;
     let mut manifest = manifest::Manifest::of(scenario, info);
     let mut files = vec![("summary.csv".to_string(), tables::summary_csv(&summary)?)];
+    let groups = records
+        .iter()
+        .any(|r| !r.groups.is_empty())
+        .then(|| gains::groups_csv(scenario, records));
+    if let Some(g) = &groups {
+        manifest.tables.push(gains::FILE.to_string());
+        files.push((gains::FILE.to_string(), g.clone()));
+    }
+    let winners = gains::winners_csv(scenario, records);
+    if let Some(w) = &winners {
+        manifest.tables.push(gains::WINNERS_FILE.to_string());
+        files.push((gains::WINNERS_FILE.to_string(), w.clone()));
+    }
     if info.households {
         // Streamed during the run by `households::HouseholdsWriter`.
         manifest.tables.push(households::FILE.to_string());
     }
     files.push(("manifest.json".to_string(), manifest::manifest_json(&manifest)?));
     files.push(("scenario.toml".to_string(), info.scenario_text.clone().into_bytes()));
-    let pictures = render_pictures(&trajectories, &manifest, Some(&info.scenario_text), style, None)?;
+    let pictures = render_pictures(
+        &trajectories,
+        groups.as_deref(),
+        winners.as_deref(),
+        &manifest,
+        Some(&info.scenario_text),
+        style,
+        None,
+    )?;
     files.insert(0, ("trajectories.csv".to_string(), trajectories));
     files.extend(pictures.files);
     Ok(Rendered {
         files,
         impact_lines: pictures.impact_lines,
+        report: pictures.report,
     })
 }
 
 /// `impacts.csv`, the plots (PNG and SVG) and `report.html`, from `trajectories.csv`
-/// bytes and the manifest, and the impact lines. `rebuilt_by` is the `sandan report`
-/// command line, when there was one.
+/// bytes (and `groups.csv`'s, when the run has them) and the manifest, and the
+/// impact lines. `rebuilt_by` is the `sandan report` command line, when there was one.
 pub fn render_pictures(
     trajectories_csv: &[u8],
+    groups_csv: Option<&[u8]>,
+    winners_csv: Option<&[u8]>,
     manifest: &manifest::Manifest,
     scenario_toml: Option<&str>,
     style: &Style,
@@ -202,27 +232,61 @@ pub fn render_pictures(
     })?;
     let impact_rows = impacts::impacts(&results, base);
     let headline = impacts::headline(&results, base, &impact_rows, style.lang);
+    let budget_years = budget::by_year(&results);
+    let budget_use = budget::use_of_budget(&results, style.flag_unspent);
+    let flags: Vec<String> = budget_use
+        .iter()
+        .filter_map(|b| budget::flag_line(&results, b, style.flag_unspent, style.lang))
+        .collect();
+    let summary = impacts::summary_paragraph(&results, base, &impact_rows, &budget_use, style.lang);
     let ctx = figures::FigureContext {
         lang: style.lang,
         scenario_name: &manifest.scenario_name,
     };
     let family = style.font.family.as_str();
+    let suffix = style.lang.file_suffix();
     let mut files = vec![(
         impacts::FILE.to_string(),
         impacts::impacts_csv(&results, base, &impact_rows),
     )];
+    if !budget_years.is_empty() {
+        files.push((budget::FILE.to_string(), budget::budget_csv(&results, &budget_years)));
+    }
     let mut drawn = Vec::new();
-    for fig in figures::figures(&results, &ctx) {
+    let impact_figure = figures::impact_figure(&results, base, &ctx);
+    let has_impact_figure = impact_figure.is_some();
+    let mut who_gains = Vec::new();
+    if let Some(bytes) = groups_csv {
+        let g = gains::GroupResults::from_csv(bytes)?;
+        let (names, years, lang, name) = (&results.strategies, &results.years, style.lang, &manifest.scenario_name);
+        who_gains.extend(gains::by_cause_figure(&g, names, years, base, lang, name));
+        who_gains.extend(gains::by_decile_figure(&g, names, years, base, lang, name));
+    }
+    let winners = match winners_csv {
+        Some(bytes) => gains::winners_against(bytes, &results.strategies[base])?,
+        None => Vec::new(),
+    };
+    for fig in impact_figure
+        .into_iter()
+        .chain(who_gains)
+        .chain(figures::figures(&results, &ctx))
+    {
         let err = |ext: &str| {
-            let what = format!("{}.{ext}", fig.stem);
+            let what = format!("{}{suffix}.{ext}", fig.stem);
             move |message| OutputError::Plot { what, message }
         };
         let png = plot::figure_png(&fig, family).map_err(err("png"))?;
         let svg = plot::figure_svg(&fig, family).map_err(err("svg"))?;
-        files.push((format!("{}.png", fig.stem), png.clone()));
-        files.push((format!("{}.svg", fig.stem), svg));
+        files.push((format!("{}{suffix}.png", fig.stem), png.clone()));
+        files.push((format!("{}{suffix}.svg", fig.stem), svg));
         drawn.push((fig, png));
     }
+    let (impact_drawn, drawn) = if has_impact_figure {
+        let (first, rest) = drawn.split_at(1);
+        (first.first(), rest)
+    } else {
+        (None, drawn.as_slice())
+    };
     let totals = figures::strategy_totals(&results);
     let html = report::report_html(&report::ReportInput {
         lang: style.lang,
@@ -230,11 +294,18 @@ pub fn render_pictures(
         scenario_toml,
         results: &results,
         totals: &totals,
-        figures: &drawn,
+        figures: drawn,
         rebuilt_by,
         impacts: &headline,
+        summary: summary.as_deref(),
+        impact_figure: impact_drawn,
+        budget: &budget_use,
+        budget_flags: &flags,
+        winners: &winners,
+        baseline: &results.strategies[base],
     });
-    files.push(("report.html".to_string(), html));
+    let report_name = style.lang.report_file();
+    files.push((report_name.clone(), html));
     let heading = match style.lang {
         fonts::Lang::En => format!(
             "Impacts against {}, paired over replicates [5%, 95%] (impacts.csv has every year and measure):",
@@ -245,14 +316,31 @@ pub fn render_pictures(
             results.strategies[base]
         ),
     };
-    let impact_lines = if headline.is_empty() {
+    let mut impact_lines: Vec<String> = if headline.is_empty() {
         Vec::new()
     } else {
         std::iter::once(heading)
             .chain(headline.iter().map(|l| format!("  {l}")))
             .collect()
     };
-    Ok(Rendered { files, impact_lines })
+    if !flags.is_empty() {
+        impact_lines.push(match style.lang {
+            fonts::Lang::En => format!(
+                "Budget left unspent (more than {:.0}%; budget.csv has every year):",
+                100.0 * style.flag_unspent
+            ),
+            fonts::Lang::Zh => format!(
+                "预算未用完（超过 {:.0}%；budget.csv 含各年）：",
+                100.0 * style.flag_unspent
+            ),
+        });
+        impact_lines.extend(flags.iter().map(|l| format!("  {l}")));
+    }
+    Ok(Rendered {
+        files,
+        impact_lines,
+        report: report_name,
+    })
 }
 
 /// Read a file of a finished run: a missing or unreadable file is an input error
@@ -269,8 +357,9 @@ fn read_run_file(dir: &Path, name: &str) -> Result<Vec<u8>, OutputError> {
 }
 
 /// Redraw the plots and the report of a finished run in `dir` from its files, without
-/// simulating again. Returns the files, to be written by [`write_files`].
-pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Vec<OutputFile>, OutputError> {
+/// simulating again. Returns the files, to be written by [`write_files`], with the
+/// impact lines and the report's name.
+pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Rendered, OutputError> {
     let input = |name: &str, message: String| OutputError::Input {
         path: dir.join(name),
         message,
@@ -291,15 +380,43 @@ pub fn rebuild_pictures(dir: &Path, style: &Style, command: &str) -> Result<Vec<
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Err(_) => None,
     };
-    render_pictures(&trajectories, &manifest, scenario_text.as_deref(), style, Some(command))
-        .map(|r| r.files)
-        .map_err(|e| match e {
-            OutputError::Input { path, message } if path == Path::new("trajectories.csv") => OutputError::Input {
+    // Older runs have no groups.csv or winners.csv: their reports have no charts
+    // of who gains.
+    let optional = |name: &str| match std::fs::read(dir.join(name)) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(OutputError::Io {
+            path: dir.join(name),
+            source,
+        }),
+    };
+    let groups = optional(gains::FILE)?;
+    let winners = optional(gains::WINNERS_FILE)?;
+    render_pictures(
+        &trajectories,
+        groups.as_deref(),
+        winners.as_deref(),
+        &manifest,
+        scenario_text.as_deref(),
+        style,
+        Some(command),
+    )
+    .map_err(|e| match e {
+        OutputError::Input { path, message }
+            if [
+                Path::new("trajectories.csv"),
+                Path::new(gains::FILE),
+                Path::new(gains::WINNERS_FILE),
+            ]
+            .contains(&path.as_path()) =>
+        {
+            OutputError::Input {
                 path: dir.join(path),
                 message,
-            },
-            other => other,
-        })
+            }
+        }
+        other => other,
+    })
 }
 
 /// Write files into `dir` (created if needed), each atomically. Returns the paths.
@@ -317,17 +434,18 @@ pub fn write_files(dir: &Path, files: Vec<OutputFile>) -> Result<Vec<PathBuf>, O
     Ok(written)
 }
 
-/// Render and write a run's files into `dir` (created if needed). Returns the paths
-/// written and the impact lines for the terminal.
+/// Render and write a run's files into `dir` (created if needed). Returns what was
+/// rendered, its files replaced by the paths written.
 pub fn write_run(
     dir: &Path,
     scenario: &Scenario,
     records: &[RunRecord],
     info: &RunInfo,
     style: &Style,
-) -> Result<(Vec<PathBuf>, Vec<String>), OutputError> {
-    let rendered = render_run(scenario, records, info, style)?;
-    Ok((write_files(dir, rendered.files)?, rendered.impact_lines))
+) -> Result<(Vec<PathBuf>, Rendered), OutputError> {
+    let mut rendered = render_run(scenario, records, info, style)?;
+    let files = std::mem::take(&mut rendered.files);
+    Ok((write_files(dir, files)?, rendered))
 }
 
 #[cfg(test)]
@@ -352,8 +470,9 @@ mod tests {
             lang: fonts::Lang::En,
             font: fonts::resolve(fonts::Lang::En, None).unwrap(),
             baseline: None,
+            flag_unspent: budget::DEFAULT_FLAG_UNSPENT,
         };
-        let files = render_pictures(csv.as_bytes(), &manifest(), None, &style, None)
+        let files = render_pictures(csv.as_bytes(), None, None, &manifest(), None, &style, None)
             .unwrap()
             .files;
         let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
@@ -362,6 +481,8 @@ mod tests {
             names,
             [
                 "impacts.csv",
+                "impact.png",
+                "impact.svg",
                 "incidence.png",
                 "incidence.svg",
                 "exits_reentries.png",
@@ -369,9 +490,22 @@ mod tests {
                 "report.html"
             ]
         );
-        let html = String::from_utf8(files[5].1.clone()).unwrap();
+        let html = String::from_utf8(files[7].1.clone()).unwrap();
         assert!(html.contains("<h1>t &amp; &lt;u&gt;</h1>"));
         assert!(html.contains("data-chart=\"incidence\""));
+        // The answer first: the summary paragraph, then the impact chart, then levels.
+        let (summary, chart, levels) = (
+            html.find("id=\"summary\"").unwrap(),
+            html.find("data-chart=\"impact\"").unwrap(),
+            html.find("table class=\"results\"").unwrap(),
+        );
+        assert!(summary < chart && chart < levels);
+        assert!(
+            html.contains(
+                "b lowers 2017 poverty incidence by 5.00 points [-4.00, 14.00] against a, better in 1 of 2 replicates"
+            ),
+            "{html}"
+        );
     }
 
     #[test]
@@ -380,8 +514,9 @@ mod tests {
             lang: fonts::Lang::En,
             font: fonts::resolve(fonts::Lang::En, None).unwrap(),
             baseline: None,
+            flag_unspent: budget::DEFAULT_FLAG_UNSPENT,
         };
-        let e = render_pictures(b"nonsense", &manifest(), None, &style, None).unwrap_err();
+        let e = render_pictures(b"nonsense", None, None, &manifest(), None, &style, None).unwrap_err();
         assert!(matches!(e, OutputError::Input { .. }));
         assert!(e.to_string().starts_with("trajectories.csv: "), "{e}");
     }

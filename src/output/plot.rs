@@ -30,8 +30,9 @@ pub fn strategy_colour(index: usize) -> RGBColor {
 
 /// Values beyond this are not drawn (nothing real comes near: 10¹⁵ yuan).
 const MAX_VALUE: f64 = 1e15;
-/// Years outside this range are not drawn (only a damaged file has them).
-const YEARS: std::ops::RangeInclusive<i32> = 1000..=9999;
+/// x values (years, or deciles in the chart by income decile) outside this range
+/// are not drawn (only a damaged file has them).
+const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
 
 /// Width of every figure, in pixels.
 pub const WIDTH: u32 = 1200;

@@ -7,6 +7,7 @@
 //! and the results read back from `trajectories.csv`), so `sandan report` can rebuild
 //! it without re-running the simulation.
 
+use super::budget::BudgetUse;
 use super::figures::{StrategyTotals, describe};
 use super::fonts::Lang;
 use super::manifest::Manifest;
@@ -29,6 +30,19 @@ pub struct ReportInput<'a> {
     /// One line per strategy: its final-year impact against the baseline
     /// ([`super::impacts::headline`]).
     pub impacts: &'a [String],
+    /// The opening paragraph ([`super::impacts::summary_paragraph`]).
+    pub summary: Option<&'a str>,
+    /// The impact chart with its PNG bytes ([`super::figures::impact_figure`]).
+    pub impact_figure: Option<&'a (Figure, Vec<u8>)>,
+    /// Each strategy's use of its program budget, and the flags of those that left
+    /// too much unspent ([`super::budget`]).
+    pub budget: &'a [BudgetUse],
+    pub budget_flags: &'a [String],
+    /// Per strategy, the shares of persons in each band of income change against
+    /// their twin in the baseline ([`super::gains::BANDS`]; replicate 0).
+    pub winners: &'a [(String, [f64; 5])],
+    /// The strategy impacts and winners are measured against.
+    pub baseline: &'a str,
 }
 
 /// Escape text for HTML element content and double-quoted attributes.
@@ -81,6 +95,11 @@ table.results { width: 100%; }
 th { font-size: .92em; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num, td.name, .nw { white-space: nowrap; }
+.answer { font-size: 1.15em; max-width: 62em; margin: .4em 0 .8em; }
+.flag { background: #fff4e5; border-left: 4px solid #d55e00; padding: .5em .8em; max-width: 62em; }
+td.flagged { color: #a33f00; font-weight: bold; }
+.bar { display: flex; width: 28em; height: 1.2em; border: 1px solid var(--rule); }
+.bar span { display: block; height: 100%; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 figure { margin: 1.2em 0; }
@@ -113,6 +132,87 @@ fn num(v: f64, decimals: usize) -> String {
     }
 }
 
+/// Colours of the bands, from losing much (vermilion) to gaining much (green).
+const BAND_COLOURS: [&str; 5] = ["#d55e00", "#f0b98d", "#d9d9d9", "#9fd8c4", "#009e73"];
+
+/// Who wins and who loses: per strategy, a bar of the shares of persons whose
+/// household's final-year income is lower or higher than its twin's in the baseline.
+fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
+    let lang = input.lang;
+    let t = |en, zh| tr(lang, en, zh);
+    let names = [
+        t("loses more than 5%", "减少 5% 以上"),
+        t("loses less than 5%", "减少不足 5%"),
+        t("no change", "不变"),
+        t("gains less than 5%", "增加不足 5%"),
+        t("gains more than 5%", "增加 5% 以上"),
+    ];
+    let _ = writeln!(
+        h,
+        "<section id=\"winners\">\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<table class=\"winners\">\n<thead><tr><th>{}</th><th>{}</th>{}</tr></thead>\n<tbody>",
+        t("Who wins and who loses", "谁受益、谁受损"),
+        match lang {
+            Lang::En => format!(
+                "Each household against its own twin under {base} (the same household, replicate 0, the same shocks): \
+                 the share of persons whose income per head in {final_year} is lower or higher. winners.csv has every pair of strategies.",
+                base = escape(input.baseline)
+            ),
+            Lang::Zh => format!(
+                "每户与其在 {base} 下的“孪生”户（同一户、第 0 次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。winners.csv 含所有策略两两对比。",
+                base = escape(input.baseline)
+            ),
+        },
+        t("Strategy", "策略"),
+        t("Persons by change in income", "按收入变化的人口分布"),
+        names
+            .iter()
+            .map(|n| format!("<th class=\"num\">{}</th>", escape(n)))
+            .collect::<String>()
+    );
+    for (name, shares) in input.winners {
+        let bar: String = shares
+            .iter()
+            .zip(BAND_COLOURS)
+            .zip(names)
+            .map(|((s, c), n)| {
+                format!(
+                    "<span style=\"width:{:.2}%;background:{c}\" title=\"{}: {:.1}%\"></span>",
+                    100.0 * s,
+                    escape(n),
+                    100.0 * s
+                )
+            })
+            .collect();
+        let cells: String = shares
+            .iter()
+            .map(|s| format!("<td class=\"num\">{}%</td>", num(100.0 * s, 1)))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td><div class=\"bar\">{bar}</div></td>{cells}</tr>",
+            escape(name)
+        );
+    }
+    let _ = writeln!(h, "</tbody>\n</table>\n</section>");
+}
+
+/// One chart: the PNG inline, its caption, and the names of its files.
+fn write_figure(h: &mut String, fig: &Figure, png: &[u8], lang: Lang) {
+    let (w, ht) = fig.size();
+    let suffix = lang.file_suffix();
+    let _ = writeln!(
+        h,
+        "<figure class=\"chart\" id=\"chart-{stem}\" data-chart=\"{stem}\">\n\
+         <img src=\"data:image/png;base64,{}\" width=\"{w}\" height=\"{ht}\" alt=\"{}\">\n\
+         <figcaption>{} {} <code>{stem}{suffix}.png</code>, <code>{stem}{suffix}.svg</code></figcaption>\n</figure>",
+        base64(png),
+        escape(&fig.title),
+        escape(&fig.caption),
+        tr(lang, "Also saved as", "另存为"),
+        stem = fig.stem,
+    );
+}
+
 /// The report page as bytes.
 pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
     let lang = input.lang;
@@ -141,14 +241,15 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         "<p class=\"muted\">{}</p>\n</header>",
         match lang {
             Lang::En => format!(
-                "{} strategies compared over {}–{}, {} replicates each; {} households in {} villages. \
+                "{} strategies compared over {}–{}, {} replicates each; {} households in {} {}. \
                  All figures are means over replicates unless an interval is given.",
                 r.strategies.len(),
                 m.start_year,
                 m.end_year,
                 m.replicates,
                 group_thousands(&m.households.to_string()),
-                m.villages
+                m.villages,
+                if m.villages == 1 { "village" } else { "villages" }
             ),
             Lang::Zh => format!(
                 "比较 {} 种策略，{}–{} 年，每种 {} 次重复模拟；{} 个村共 {} 户。除注明区间外，数字均为各次重复的均值。",
@@ -162,31 +263,60 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         }
     );
 
-    // First the answer: each strategy's impact against the baseline, paired.
-    if !input.impacts.is_empty() {
+    // First the answer: the best strategy's impact in words, budgets left unspent,
+    // the impact chart, and each strategy's impact line.
+    if input.summary.is_some() || !input.impacts.is_empty() {
         let _ = writeln!(
             h,
-            "<section>\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<ul>",
-            t("Impact against the baseline", "相对基准的影响"),
-            t(
-                "Each strategy against the baseline within the same replicates (same county, weather and prices): \
-                 the mean difference, its 5–95% range over replicates, how often it did better, and its extra spending \
-                 per additional person out of poverty. impacts.csv has every year and measure.",
-                "在相同重复（同一县、同样的天气与价格）内与基准对比：平均差异、重复间 5%–95% 区间、更好的次数，\
-                 以及每多一人脱贫的额外支出。impacts.csv 含各年各项指标。"
-            )
+            "<section id=\"answer\">\n<h2>{}</h2>",
+            t("Impact against the baseline", "相对基准的影响")
         );
-        for line in input.impacts {
-            let _ = writeln!(h, "<li>{}</li>", escape(line));
+        if let Some(text) = input.summary {
+            let _ = writeln!(h, "<p class=\"answer\" id=\"summary\">{}</p>", escape(text));
         }
-        let _ = writeln!(h, "</ul>\n</section>");
+        if !input.budget_flags.is_empty() {
+            let _ = writeln!(
+                h,
+                "<div class=\"flag\" id=\"budget-flags\"><p>{}</p>\n<ul>",
+                t(
+                    "Not the same budget in practice: these strategies left much of their program budget unspent, \
+                     so their impact is that of a smaller program (budget.csv has every year).",
+                    "实际并非同样的预算：以下策略有大量项目预算未用，其影响相当于规模更小的项目（budget.csv 含各年）。"
+                )
+            );
+            for line in input.budget_flags {
+                let _ = writeln!(h, "<li>{}</li>", escape(line));
+            }
+            let _ = writeln!(h, "</ul></div>");
+        }
+        if let Some((fig, png)) = input.impact_figure {
+            write_figure(&mut h, fig, png, lang);
+        }
+        if !input.impacts.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p class=\"muted\">{}</p>\n<ul>",
+                t(
+                    "Each strategy against the baseline within the same replicates (same county, weather and prices): \
+                     the mean difference, its 5–95% range over replicates, how often it did better, and its extra spending \
+                     per additional person out of poverty. impacts.csv has every year and measure.",
+                    "在相同重复（同一县、同样的天气与价格）内与基准对比：平均差异、重复间 5%–95% 区间、更好的次数，\
+                     以及每多一人脱贫的额外支出。impacts.csv 含各年各项指标。"
+                )
+            );
+            for line in input.impacts {
+                let _ = writeln!(h, "<li>{}</li>", escape(line));
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+        let _ = writeln!(h, "</section>");
     }
 
     // Results table.
     let _ = writeln!(
         h,
         "<section>\n<h2>{} {final_year}</h2>\n<table class=\"results\">\n<thead><tr><th>{}</th><th class=\"num\">{}</th>\
-         <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
+         <th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>",
         t("Results by strategy, final year", "各策略结果，末年"),
         t("Strategy", "策略"),
         t(
@@ -197,6 +327,7 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         t("Re-entries (households)", "返贫户数"),
         t("Spending (million yuan)", "支出（百万元）"),
         t("Cost per person exited (yuan)", "每脱贫一人成本（元）"),
+        t("Program budget used", "项目预算使用率"),
     );
     // Best (lowest final-year incidence) first, so the table reads as a ranking.
     let mut order: Vec<usize> = (0..r.strategies.len()).collect();
@@ -217,7 +348,7 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
             h,
             "<tr><td class=\"name\"><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</td>\
              <td class=\"num\">{} [{}, {}]</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>",
             c.0,
             c.1,
             c.2,
@@ -229,6 +360,11 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
             num(g(|x| x.reentries), 0),
             num(g(|x| x.spending / 1e6), 2),
             num(g(|x| x.cost_per_person_exited), 0),
+            match input.budget.iter().find(|b| b.strategy == s) {
+                Some(b) if b.flagged => format!("<td class=\"num flagged\">{}% ⚠</td>", num(100.0 * b.share_used, 0)),
+                Some(b) => format!("<td class=\"num\">{}%</td>", num(100.0 * b.share_used, 0)),
+                None => "<td class=\"num\">–</td>".to_string(),
+            },
         );
     }
     let _ = writeln!(
@@ -237,26 +373,23 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         t(
             "Ranked by final-year poverty incidence, lowest first. \
              Persons exited, re-entries and spending are totals from the first simulated year to the final year. \
-             Cost per person exited is total spending divided by persons exited (– while nobody has exited).",
-            "按末年贫困发生率从低到高排列。脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出 ÷ 累计脱贫人数（尚无人脱贫时为 –）。"
+             Cost per person exited is total spending (safety net included) divided by persons exited (– while nobody has exited); \
+             the impact section gives the cost per additional person out of poverty. \
+             Program budget used: program spending over the program budget, all simulated years (– without a program; ⚠ flagged).",
+            "按末年贫困发生率从低到高排列。脱贫人数、返贫户数和支出为从首个模拟年到末年的累计值。每脱贫一人成本 = 累计支出（含兜底保障）÷ 累计脱贫人数（尚无人脱贫时为 –）；\
+             每多一人脱贫的成本见影响一节。项目预算使用率：各模拟年项目支出 ÷ 项目预算（无项目为 –；⚠ 为提示）。"
         )
     );
+
+    // Winners and losers: each household against its twin in the baseline.
+    if !input.winners.is_empty() {
+        write_winners(&mut h, input, final_year);
+    }
 
     // Charts.
     let _ = writeln!(h, "<section>\n<h2>{}</h2>", t("Charts", "图表"));
     for (fig, png) in input.figures {
-        let (w, ht) = fig.size();
-        let _ = writeln!(
-            h,
-            "<figure class=\"chart\" id=\"chart-{stem}\" data-chart=\"{stem}\">\n\
-             <img src=\"data:image/png;base64,{}\" width=\"{w}\" height=\"{ht}\" alt=\"{}\">\n\
-             <figcaption>{} {} <code>{stem}.png</code>, <code>{stem}.svg</code></figcaption>\n</figure>",
-            base64(png),
-            escape(&fig.title),
-            escape(&fig.caption),
-            t("Also saved as", "另存为"),
-            stem = fig.stem,
-        );
+        write_figure(&mut h, fig, png, lang);
     }
     let _ = writeln!(h, "</section>");
 

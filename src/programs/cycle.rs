@@ -28,6 +28,11 @@ pub struct Allocated {
     pub orders_filled: f64,
     pub orders_supported: f64,
     pub orders_unclaimed: f64,
+    /// Orders that found no slot (or cattle room) for any listed item the budget
+    /// left would have paid for.
+    pub orders_no_slot: f64,
+    /// Filled orders waiting a year for a member (`unclaimed = "wait"`).
+    pub orders_waiting: f64,
     /// Scheme and apiary entries a member helped with this year (applications).
     pub entries_supported: f64,
     pub spending_by_kind: [f64; KINDS],
@@ -303,10 +308,12 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
         let i = applicants[a];
         let v = hh.fixed.village[i] as usize;
+        let (mut placed, mut affordable) = (false, false);
         for &k in &orders[a] {
             let it = &p.items[k as usize];
             let slot = &mut slots[v * items + k as usize];
             let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
+            affordable |= budget >= it.unit_cost;
             if *slot > 0 && budget >= it.unit_cost && room {
                 *slot -= 1;
                 budget -= it.unit_cost;
@@ -314,8 +321,13 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
                     cattle_room[v] -= it.unit_cost;
                 }
                 filled.push((a, k));
+                placed = true;
                 break;
             }
+        }
+        // Why budget may stay unspent: the menu, not the money, turned it away.
+        if !placed && affordable {
+            out.orders_no_slot += 1.0;
         }
     }
     orders.clear();
@@ -364,6 +376,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         if ctx.plan.matching != MatchingMode::None && member.is_none() {
             out.orders_unclaimed += 1.0;
             if p.unclaimed == Unclaimed::Wait {
+                out.orders_waiting += 1.0;
                 continue; // the order waits a year; its slot and budget are not used
             }
         }

@@ -198,6 +198,8 @@ pub(crate) struct ProgramYear<'a> {
     collective_on: bool,
     /// Budget invested in the collectives' own enterprises this year, yuan.
     enterprise_invested: f64,
+    /// The strategy's program budget for the year, yuan.
+    budget: f64,
     /// The collectives' payout per unit (person or job) and their income this year.
     collective_unit: Vec<f64>,
     collective_new: Vec<f64>,
@@ -371,6 +373,7 @@ impl<'a> ProgramYear<'a> {
             coached,
             collective_on,
             enterprise_invested,
+            budget: plan.budget,
             collective_unit,
             collective_new,
             loans,
@@ -579,6 +582,9 @@ impl HouseholdProgram for ProgramYear<'_> {
         metrics.orders_filled = a.orders_filled;
         metrics.orders_supported = a.orders_supported;
         metrics.orders_unclaimed = a.orders_unclaimed;
+        metrics.orders_no_slot = a.orders_no_slot;
+        metrics.orders_waiting = a.orders_waiting;
+        metrics.budget_available = self.budget;
         metrics.active_projects = t.projects_run;
         metrics.project_success_rate = rate(t.projects_succeeded, t.projects_run);
         metrics.project_success_supported = rate(t.supported_succeeded, t.supported_run);

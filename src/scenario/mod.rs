@@ -341,11 +341,51 @@ fn syntax_message(m: &str) -> String {
 }
 
 fn with_path(path: &str, message: &str) -> String {
+    let message = users_words(message);
     if path.is_empty() || path == "." {
-        message.to_string()
+        message
     } else {
         format!("{path}: {message}")
     }
+}
+
+/// serde's "invalid type: string \"1.5M\", expected f64" in a user's words:
+/// "expected a number, got the text \"1.5M\"". Other messages pass unchanged.
+fn users_words(message: &str) -> String {
+    let Some((got, want)) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|m| m.split_once(", expected "))
+    else {
+        return message.to_string();
+    };
+    let want = match want {
+        "i64" | "i32" | "i16" | "i8" | "u64" | "u32" | "u16" | "u8" | "usize" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" | "bool" => "true or false",
+        "a string" | "a borrowed string" | "String" => "text in quotes",
+        "a sequence" => "a list in [ ]",
+        "a map" => "a table",
+        w if w.starts_with("struct ") => "a table",
+        w => w,
+    };
+    let quoted = |g: &str| g.trim_matches('`').to_string();
+    let got = if let Some(t) = got.strip_prefix("string ") {
+        format!("the text {t}")
+    } else if let Some(n) = got.strip_prefix("floating point ") {
+        format!("the number {}", quoted(n))
+    } else if let Some(n) = got.strip_prefix("integer ") {
+        format!("the whole number {}", quoted(n))
+    } else if let Some(b) = got.strip_prefix("boolean ") {
+        quoted(b)
+    } else if got == "sequence" {
+        "a list".to_string()
+    } else if got == "map" {
+        "a table".to_string()
+    } else {
+        got.to_string()
+    };
+    format!("expected {want}, got {got}")
 }
 
 /// An error at the item a key path names (or the nearest enclosing item that exists).
@@ -415,6 +455,29 @@ impl RawScenario {
 
 #[cfg(test)]
 mod tests {
+    /// Issue 13: type errors in a user's words.
+    #[test]
+    fn type_errors_are_in_users_words() {
+        for (serde, user) in [
+            (
+                "invalid type: string \"1.5M\", expected f64",
+                "expected a number, got the text \"1.5M\"",
+            ),
+            (
+                "invalid type: floating point `1.5`, expected u64",
+                "expected a whole number, got the number 1.5",
+            ),
+            (
+                "invalid type: boolean `true`, expected a string",
+                "expected text in quotes, got true",
+            ),
+            ("invalid type: sequence, expected f64", "expected a number, got a list"),
+            ("unknown field `x`", "unknown field `x`"),
+        ] {
+            assert_eq!(super::users_words(serde), user);
+        }
+    }
+
     use super::*;
 
     const TINY: &str = r#"

@@ -1,0 +1,127 @@
+//! Who gains: year-end sums over groups of households fixed at the baseline — the
+//! recorded cause of poverty, the baseline income decile, the village — so that a
+//! strategy's impact can be read for the poor by illness, the poorest tenth or one
+//! village, not only for the county.
+//!
+//! The groups are fixed at the baseline, which every strategy of a replicate shares
+//! (the same synthesised county), so a group holds the same households in every
+//! strategy and its differences are paired like the county's. The sums are taken
+//! in one pass at the end of each year, after the step, so the household loop is
+//! untouched; only `sandan run` asks for them (sweeps and calibration do not).
+
+use crate::agents::household::{Households, Status};
+
+/// What households are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown {
+    /// The cause recorded at identification: 0 not poor at the baseline, 1 illness,
+    /// 2 labour short, 3 other.
+    Cause,
+    /// The baseline per-capita income decile, 1 (poorest tenth of households) to 10.
+    Decile,
+    /// The village, by its index in the scenario.
+    Village,
+}
+
+impl Breakdown {
+    /// The name written to `groups.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Breakdown::Cause => "cause",
+            Breakdown::Decile => "decile",
+            Breakdown::Village => "village",
+        }
+    }
+}
+
+/// The causes' names in `groups.csv`, by [`crate::agents::household::Cause`] value.
+pub const CAUSES: [&str; 4] = ["not_poor", "illness", "labour_short", "other"];
+
+/// Deciles of the baseline income.
+pub const DECILES: usize = 10;
+
+/// One group's year-end sums.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupYear {
+    pub year: i32,
+    pub breakdown: Breakdown,
+    /// The cause's value, the decile (1–10) or the village's index.
+    pub group: u32,
+    pub persons: f64,
+    /// Persons whose household's per-capita income is below the line.
+    pub poor: f64,
+    /// Persons in registered (not exited) households.
+    pub registered: f64,
+    /// Persons' income: the sum of size × per-capita net income, yuan.
+    pub income: f64,
+    /// For a village: 1 once it has exited (its official incidence fell below the
+    /// exit threshold), else 0; NaN for the other breakdowns.
+    pub exited: f64,
+}
+
+/// Each household's groups, fixed at the baseline.
+#[derive(Debug, Clone, Default)]
+pub struct Groups {
+    /// Baseline income decile, 0–9.
+    decile: Vec<u8>,
+    villages: usize,
+}
+
+impl Groups {
+    /// The groups of a county at its baseline: deciles of households ranked by
+    /// per-capita income (ties by index, so the split is deterministic).
+    pub fn at_baseline(hh: &Households, villages: usize) -> Groups {
+        let n = hh.len();
+        let income = &hh.state.income_pc;
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| income[a].total_cmp(&income[b]).then(a.cmp(&b)));
+        let mut decile = vec![0u8; n];
+        for (rank, &i) in order.iter().enumerate() {
+            decile[i] = (rank * DECILES / n.max(1)) as u8;
+        }
+        Groups { decile, villages }
+    }
+
+    /// The year-end sums of every group, against the year's poverty `line`, with
+    /// which villages have exited.
+    pub fn tally(&self, hh: &Households, year: i32, line: f64, village_exited: &[bool]) -> Vec<GroupYear> {
+        let blank = |breakdown, group| GroupYear {
+            year,
+            breakdown,
+            group,
+            persons: 0.0,
+            poor: 0.0,
+            registered: 0.0,
+            income: 0.0,
+            exited: match breakdown {
+                Breakdown::Village => f64::from(u8::from(village_exited.get(group as usize).copied().unwrap_or(false))),
+                _ => f64::NAN,
+            },
+        };
+        let mut rows: Vec<GroupYear> = (0..CAUSES.len() as u32)
+            .map(|c| blank(Breakdown::Cause, c))
+            .chain((1..=DECILES as u32).map(|d| blank(Breakdown::Decile, d)))
+            .chain((0..self.villages as u32).map(|v| blank(Breakdown::Village, v)))
+            .collect();
+        let (f, s) = (&hh.fixed, &hh.state);
+        let (decile_at, village_at) = (CAUSES.len(), CAUSES.len() + DECILES);
+        for i in 0..hh.len() {
+            let size = f64::from(f.size[i]);
+            let pc = f64::from(s.income_pc[i]);
+            let poor = if pc < line { size } else { 0.0 };
+            let registered = if s.status[i] == Status::Registered { size } else { 0.0 };
+            for k in [
+                f.cause[i] as usize,
+                decile_at + usize::from(self.decile[i]),
+                village_at + f.village[i] as usize,
+            ] {
+                let r = &mut rows[k];
+                r.persons += size;
+                r.poor += poor;
+                r.registered += registered;
+                r.income += size * pc;
+            }
+        }
+        rows
+    }
+}

@@ -1,0 +1,630 @@
+//! Who gains: `groups.csv` (the engine's year-end sums over the baseline's groups of
+//! households, [`crate::engine::groups`]) and the analyses drawn from it — each
+//! strategy's impact against the baseline within each cause of poverty and each
+//! baseline income decile, paired over replicates like the county's impacts.
+//!
+//! The report is drawn from the file, not the engine's records, so `sandan report`
+//! redraws the same charts; a run without the file (an older version) has none.
+
+use super::OutputError;
+use super::fonts::Lang;
+use super::plot::{Figure, LegendEntry, Panel, Series};
+use crate::engine::RunRecord;
+use crate::engine::groups::{Breakdown, CAUSES};
+use crate::metrics::Summary;
+use crate::scenario::Scenario;
+use std::collections::BTreeMap;
+
+/// The file the groups are written to, beside `trajectories.csv`.
+pub const FILE: &str = "groups.csv";
+
+const HEADER: &str = "strategy,replicate,year,breakdown,group,persons,poor,registered,income_pc,exited\n";
+
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "NA".to_string()
+    }
+}
+
+/// `groups.csv`: one row per strategy × replicate × year × group: `breakdown`
+/// (`cause`, `decile`, `village`), `group` (the cause's name, the decile 1–10, the
+/// village's name), `persons`, `poor` (persons below the line), `registered`
+/// (persons registered, not exited), `income_pc` (mean per-capita net income over
+/// the group's persons) and `exited` (villages: 1 once exited; else `NA`).
+pub fn groups_csv(scenario: &Scenario, records: &[RunRecord]) -> Vec<u8> {
+    let villages = &scenario.strategies[0].model.villages;
+    let mut out = String::from(HEADER);
+    for r in records {
+        let name = super::impacts::csv_field(&scenario.strategies[r.strategy].name);
+        for g in &r.groups {
+            let group = match g.breakdown {
+                Breakdown::Cause => CAUSES.get(g.group as usize).copied().unwrap_or("other").to_string(),
+                Breakdown::Decile => g.group.to_string(),
+                Breakdown::Village => villages
+                    .get(g.group as usize)
+                    .map_or_else(|| g.group.to_string(), |v| super::impacts::csv_field(&v.name)),
+            };
+            let pc = if g.persons > 0.0 {
+                g.income / g.persons
+            } else {
+                f64::NAN
+            };
+            out.push_str(&format!(
+                "{name},{},{},{},{group},{},{},{},{},{}\n",
+                r.replicate,
+                g.year,
+                g.breakdown.name(),
+                g.persons,
+                g.poor,
+                g.registered,
+                num(pc),
+                num(g.exited)
+            ));
+        }
+    }
+    out.into_bytes()
+}
+
+/// One group's row: persons, poor persons and mean income, per strategy,
+/// replicate and year.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell {
+    pub persons: f64,
+    pub poor: f64,
+    pub income_pc: f64,
+}
+
+/// One group's cells, keyed by (strategy, replicate, year).
+type GroupCells = BTreeMap<(String, u32, i32), Cell>;
+
+/// `groups.csv` read back: `cells[(breakdown, group)][(strategy, replicate, year)]`.
+#[derive(Debug, Clone, Default)]
+pub struct GroupResults {
+    cells: BTreeMap<(String, String), GroupCells>,
+}
+
+impl GroupResults {
+    /// Parse `groups.csv`; a damaged file is an error naming the line.
+    pub fn from_csv(bytes: &[u8]) -> Result<GroupResults, OutputError> {
+        let bad = |message: String| OutputError::Input {
+            path: FILE.into(),
+            message,
+        };
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+        let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+        if header.iter().collect::<Vec<_>>().join(",") + "\n" != HEADER {
+            return Err(bad(format!("the header must be {}", HEADER.trim_end())));
+        }
+        let mut out = GroupResults::default();
+        for (i, rec) in reader.records().enumerate() {
+            let line = i + 2;
+            let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
+            let field = |k: usize| rec.get(k).unwrap_or_default();
+            let number = |k: usize| -> Result<f64, OutputError> {
+                match field(k) {
+                    "NA" => Ok(f64::NAN),
+                    t => t
+                        .parse()
+                        .map_err(|_| bad(format!("line {line}: {t:?} is not a number"))),
+                }
+            };
+            let replicate: u32 = field(1)
+                .parse()
+                .map_err(|_| bad(format!("line {line}: replicate is not a whole number")))?;
+            let year: i32 = field(2)
+                .parse()
+                .map_err(|_| bad(format!("line {line}: year is not a whole number")))?;
+            // Villages are written for analysis elsewhere, not drawn: not kept, so
+            // the report's memory does not grow with the number of villages.
+            if field(3) == "village" {
+                continue;
+            }
+            let cell = Cell {
+                persons: number(5)?,
+                poor: number(6)?,
+                income_pc: number(8)?,
+            };
+            out.cells
+                .entry((field(3).to_string(), field(4).to_string()))
+                .or_default()
+                .insert((field(0).to_string(), replicate, year), cell);
+        }
+        Ok(out)
+    }
+
+    fn cell(&self, breakdown: &str, group: &str, strategy: &str, replicate: u32, year: i32) -> Option<&Cell> {
+        self.cells
+            .get(&(breakdown.to_string(), group.to_string()))?
+            .get(&(strategy.to_string(), replicate, year))
+    }
+
+    /// The replicates of `strategy` in a group, ascending.
+    fn replicates(&self, breakdown: &str, group: &str, strategy: &str) -> Vec<u32> {
+        let mut r: Vec<u32> = self
+            .cells
+            .get(&(breakdown.to_string(), group.to_string()))
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|k| k.0 == strategy)
+            .map(|k| k.1)
+            .collect();
+        r.dedup();
+        r
+    }
+
+    /// The paired differences (strategy − baseline) of a group's measure in `year`,
+    /// over the replicates both have: incidence in points (`income` false) or mean
+    /// income in percent of the baseline's (`income` true).
+    pub fn paired(
+        &self,
+        breakdown: &str,
+        group: &str,
+        strategy: &str,
+        base: &str,
+        year: i32,
+        income: bool,
+    ) -> Vec<f64> {
+        self.replicates(breakdown, group, strategy)
+            .into_iter()
+            .filter_map(|rep| {
+                let a = self.cell(breakdown, group, strategy, rep, year)?;
+                let b = self.cell(breakdown, group, base, rep, year)?;
+                if income {
+                    (b.income_pc > 0.0).then(|| 100.0 * (a.income_pc / b.income_pc - 1.0))
+                } else {
+                    (a.persons > 0.0 && b.persons > 0.0).then(|| 100.0 * (a.poor / a.persons - b.poor / b.persons))
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the file has any row of `breakdown`.
+    pub fn has(&self, breakdown: &str) -> bool {
+        self.cells.keys().any(|k| k.0 == breakdown)
+    }
+}
+
+/// The file of winners and losers, beside `groups.csv`.
+pub const WINNERS_FILE: &str = "winners.csv";
+
+/// The bands of a household's final-year income against its twin's in another
+/// strategy (the same household, replicate and shocks), in `winners.csv`'s order.
+pub const BANDS: [&str; 5] = [
+    "loses_more_than_5pct",
+    "loses_less_than_5pct",
+    "no_change",
+    "gains_less_than_5pct",
+    "gains_more_than_5pct",
+];
+
+/// The band of a per-capita income `a` against its twin's `b`: the change relative
+/// to the twin's income (its size, when that is negative; any change of an income
+/// of 0 is more than 5%).
+pub fn band(a: f32, b: f32) -> usize {
+    let (a, b) = (f64::from(a), f64::from(b));
+    if a == b {
+        return 2;
+    }
+    let change = (a - b) / b.abs();
+    match (a > b, change.abs() > 0.05 || b == 0.0) {
+        (false, true) => 0,
+        (false, false) => 1,
+        (true, false) => 3,
+        (true, true) => 4,
+    }
+}
+
+/// `winners.csv`: for every ordered pair of strategies, replicate 0, the final
+/// year: `strategy`, `baseline`, `band`, `households`, `persons`, `share_persons`.
+/// Every pair, so that `sandan report --baseline` can pick any baseline.
+pub fn winners_csv(scenario: &Scenario, records: &[RunRecord]) -> Option<Vec<u8>> {
+    let zero: Vec<&RunRecord> = records
+        .iter()
+        .filter(|r| r.replicate == 0 && !r.final_households.is_empty())
+        .collect();
+    if zero.len() < 2 {
+        return None;
+    }
+    let mut out = String::from("strategy,baseline,band,households,persons,share_persons\n");
+    for a in &zero {
+        for b in zero.iter().filter(|b| b.strategy != a.strategy) {
+            let mut households = [0u64; 5];
+            let mut persons = [0u64; 5];
+            for (&(size, x), &(_, y)) in a.final_households.iter().zip(&b.final_households) {
+                let k = band(x, y);
+                households[k] += 1;
+                persons[k] += u64::from(size);
+            }
+            let total = persons.iter().sum::<u64>().max(1) as f64;
+            for k in 0..BANDS.len() {
+                out.push_str(&format!(
+                    "{},{},{},{},{},{}\n",
+                    super::impacts::csv_field(&scenario.strategies[a.strategy].name),
+                    super::impacts::csv_field(&scenario.strategies[b.strategy].name),
+                    BANDS[k],
+                    households[k],
+                    persons[k],
+                    persons[k] as f64 / total
+                ));
+            }
+        }
+    }
+    Some(out.into_bytes())
+}
+
+/// `winners.csv` read back for one baseline: per strategy, the share of persons in
+/// each band, in [`BANDS`] order.
+pub fn winners_against(bytes: &[u8], base: &str) -> Result<Vec<(String, [f64; 5])>, OutputError> {
+    let bad = |message: String| OutputError::Input {
+        path: WINNERS_FILE.into(),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut out: Vec<(String, [f64; 5])> = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
+        let field = |k: usize| rec.get(k).unwrap_or_default();
+        if field(1) != base {
+            continue;
+        }
+        let k = BANDS.iter().position(|b| *b == field(2)).ok_or_else(|| {
+            bad(format!(
+                "line {line}: band {:?} is not one of {}",
+                field(2),
+                BANDS.join(", ")
+            ))
+        })?;
+        let share: f64 = field(5)
+            .parse()
+            .map_err(|_| bad(format!("line {line}: share_persons {:?} is not a number", field(5))))?;
+        match out.iter_mut().find(|(s, _)| s == field(0)) {
+            Some((_, shares)) => shares[k] = share,
+            None => {
+                let mut shares = [0.0; 5];
+                shares[k] = share;
+                out.push((field(0).to_string(), shares));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn tr(lang: Lang, en: &str, zh: &str) -> String {
+    match lang {
+        Lang::En => en.to_string(),
+        Lang::Zh => zh.to_string(),
+    }
+}
+
+/// A legend ranked by the first panel's final values, best (lowest) first.
+fn legend(strategies: &[String], base: usize, last: &[(usize, f64)], lang: Lang, unit: &str) -> Vec<LegendEntry> {
+    let mut ranked: Vec<(usize, f64)> = last.to_vec();
+    ranked.push((base, 0.0));
+    ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+        (false, false) => a.1.total_cmp(&b.1),
+        (x, y) => x.cmp(&y),
+    });
+    ranked
+        .into_iter()
+        .map(|(s, v)| LegendEntry {
+            strategy: s,
+            name: strategies[s].clone(),
+            value: if s == base {
+                tr(lang, "the baseline (0)", "基准（0）")
+            } else if v.is_finite() {
+                format!("{v:+.2} {unit}")
+            } else {
+                "–".to_string()
+            },
+        })
+        .collect()
+}
+
+fn zero_series(s: usize, xs: &[i32]) -> Series {
+    let z = Summary {
+        mean: 0.0,
+        p05: 0.0,
+        p50: 0.0,
+        p95: 0.0,
+    };
+    Series {
+        strategy: s,
+        points: xs.iter().map(|&x| (x, z)).collect(),
+        dashed: true,
+    }
+}
+
+/// The impact by cause of poverty: one panel per cause recorded at the baseline
+/// (illness, labour short, other, and those not poor at the baseline), each
+/// strategy's paired difference in incidence from the baseline by year.
+pub fn by_cause_figure(
+    g: &GroupResults,
+    strategies: &[String],
+    years: &[i32],
+    base: usize,
+    lang: Lang,
+    scenario_name: &str,
+) -> Option<Figure> {
+    if !g.has("cause") || strategies.len() < 2 || years.is_empty() {
+        return None;
+    }
+    let titles = [
+        ("illness", tr(lang, "Poor by illness at the baseline", "基线因病致贫")),
+        (
+            "labour_short",
+            tr(lang, "Poor, labour short of means", "基线缺资金技术（有劳动力）"),
+        ),
+        ("other", tr(lang, "Poor, little or no labour", "基线缺劳动力等其他原因")),
+        ("not_poor", tr(lang, "Not poor at the baseline", "基线非贫困")),
+    ];
+    let base_name = &strategies[base];
+    let last = *years.last()?;
+    let mut finals = Vec::new();
+    let panels: Vec<Panel> = titles
+        .iter()
+        .map(|(group, title)| Panel {
+            title: title.clone(),
+            y_label: tr(lang, "Difference (percentage points)", "差异（百分点）"),
+            series: (0..strategies.len())
+                .map(|s| {
+                    if s == base {
+                        return zero_series(s, years);
+                    }
+                    let points: Vec<(i32, Summary)> = years
+                        .iter()
+                        .map(|&y| {
+                            (
+                                y,
+                                Summary::of(&g.paired("cause", group, &strategies[s], base_name, y, false)),
+                            )
+                        })
+                        .collect();
+                    finals.push((
+                        *group,
+                        s,
+                        points.iter().find(|p| p.0 == last).map_or(f64::NAN, |p| p.1.mean),
+                    ));
+                    Series {
+                        strategy: s,
+                        points,
+                        dashed: false,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    // The legend ranks by the cause whose group the strategies change most apart
+    // (a group every strategy leaves alike ranks nothing).
+    let spread = |group: &str| {
+        let v: Vec<f64> = finals
+            .iter()
+            .filter(|f| f.0 == group && f.2.is_finite())
+            .map(|f| f.2)
+            .collect();
+        v.iter().copied().fold(0.0f64, f64::max) - v.iter().copied().fold(0.0f64, f64::min)
+    };
+    let (ranked_by, ranked_title) = titles
+        .iter()
+        .max_by(|a, b| spread(a.0).total_cmp(&spread(b.0)))
+        .map(|(g, t)| (*g, t.clone()))?;
+    let finals: Vec<(usize, f64)> = finals.iter().filter(|f| f.0 == ranked_by).map(|f| (f.1, f.2)).collect();
+    let unit = tr(lang, "points", "个百分点");
+    Some(Figure {
+        stem: "by_cause",
+        caption: match lang {
+            Lang::En => format!(
+                "Who gains, by the cause of poverty recorded at the baseline: each strategy's paired difference from \
+                 {base_name} in the incidence of the group's persons (the same households in every strategy). Lower is better. \
+                 groups.csv has the sums by cause, income decile and village."
+            ),
+            Lang::Zh => format!(
+                "谁受益（按基线记录的致贫原因）：各策略与 {base_name} 在该组人口贫困发生率上的配对差异（各策略为同一批户）。越低越好。\
+                 groups.csv 含按致贫原因、收入十分位和村的汇总。"
+            ),
+        },
+        title: match lang {
+            Lang::En => format!("Impact by cause of poverty, against {base_name}"),
+            Lang::Zh => format!("按致贫原因的影响，相对 {base_name}"),
+        },
+        subtitle: match lang {
+            Lang::En => format!("Scenario “{scenario_name}”"),
+            Lang::Zh => format!("情景“{scenario_name}”"),
+        },
+        x_label: tr(lang, "Year", "年份"),
+        panels,
+        legend_title: match lang {
+            Lang::En => format!("{ranked_title}: change in incidence, {last} (best first):"),
+            Lang::Zh => format!("{ranked_title}：贫困发生率变化，{last}年，最好的在前："),
+        },
+        legend: legend(strategies, base, &finals, lang, &unit),
+        notes: vec![tr(
+            lang,
+            "Line: mean of the paired differences over replicates. Band: 5–95% of them. A panel flat at zero: the strategies do not differ for that group.",
+            "实线：各次重复配对差异的均值；色带：其 5%–95% 区间。某图一直为零：各策略对该组无差别。",
+        )],
+    })
+}
+
+/// The impact by baseline income decile in the final year: the change in
+/// incidence (points) and in mean income (% of the baseline's) of each tenth of
+/// households, poorest first.
+pub fn by_decile_figure(
+    g: &GroupResults,
+    strategies: &[String],
+    years: &[i32],
+    base: usize,
+    lang: Lang,
+    scenario_name: &str,
+) -> Option<Figure> {
+    if !g.has("decile") || strategies.len() < 2 {
+        return None;
+    }
+    let last = *years.last()?;
+    let deciles: Vec<i32> = (1..=10).collect();
+    let base_name = &strategies[base];
+    let mut finals = Vec::new();
+    let panel = |income: bool, title: String, y_label: String, finals: &mut Vec<(usize, f64)>| Panel {
+        title,
+        y_label,
+        series: (0..strategies.len())
+            .map(|s| {
+                if s == base {
+                    return zero_series(s, &deciles);
+                }
+                let points: Vec<(i32, Summary)> = deciles
+                    .iter()
+                    .map(|&d| {
+                        let diffs = g.paired("decile", &d.to_string(), &strategies[s], base_name, last, income);
+                        (d, Summary::of(&diffs))
+                    })
+                    .collect();
+                if income {
+                    finals.push((s, points[0].1.mean));
+                }
+                Series {
+                    strategy: s,
+                    points,
+                    dashed: false,
+                }
+            })
+            .collect(),
+    };
+    let panels = vec![
+        panel(
+            false,
+            tr(lang, "Change in incidence", "贫困发生率变化"),
+            tr(lang, "Difference (percentage points)", "差异（百分点）"),
+            &mut Vec::new(),
+        ),
+        panel(
+            true,
+            tr(lang, "Change in mean income", "平均收入变化"),
+            tr(lang, "Difference (% of the baseline's)", "差异（占基准的 %）"),
+            &mut finals,
+        ),
+    ];
+    // The legend ranks by the poorest tenth's income gain, highest first.
+    let mut legend = legend(
+        strategies,
+        base,
+        &finals.iter().map(|&(s, v)| (s, -v)).collect::<Vec<_>>(),
+        lang,
+        "",
+    );
+    for e in &mut legend {
+        if let Some(&(_, v)) = finals.iter().find(|f| f.0 == e.strategy) {
+            e.value = if v.is_finite() {
+                format!("{v:+.1}%")
+            } else {
+                "–".into()
+            };
+        }
+    }
+    Some(Figure {
+        stem: "by_decile",
+        caption: match lang {
+            Lang::En => format!(
+                "Who gains, by tenth of households ranked by baseline income per person (1 = poorest): in {last}, each \
+                 strategy's paired difference from {base_name} in the tenth's poverty incidence and in its mean income."
+            ),
+            Lang::Zh => format!(
+                "谁受益（按基线人均收入将农户分为十等份，1 = 最穷）：{last} 年各策略与 {base_name} 在该组贫困发生率与平均收入上的配对差异。"
+            ),
+        },
+        title: match lang {
+            Lang::En => format!("Impact by baseline income decile, {last}, against {base_name}"),
+            Lang::Zh => format!("按基线收入十分位的影响，{last} 年，相对 {base_name}"),
+        },
+        subtitle: match lang {
+            Lang::En => format!("Scenario “{scenario_name}”"),
+            Lang::Zh => format!("情景“{scenario_name}”"),
+        },
+        x_label: tr(
+            lang,
+            "Baseline income decile (1 = poorest tenth)",
+            "基线收入十分位（1 = 最穷的十分之一）",
+        ),
+        panels,
+        legend_title: tr(
+            lang,
+            "Poorest tenth: change in mean income (highest first):",
+            "最穷十分之一：平均收入变化（从高到低）：",
+        ),
+        legend,
+        notes: vec![tr(
+            lang,
+            "Line: mean of the paired differences over replicates. Band: 5–95% of them. Here the x axis is the decile, not the year.",
+            "实线：各次重复配对差异的均值；色带：其 5%–95% 区间。横轴为收入十分位，不是年份。",
+        )],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups() -> GroupResults {
+        let mut text = String::from(HEADER);
+        // Two replicates; "good" lowers the poorest decile's poor by 10 of 100
+        // persons in one and 20 in the other, and raises its income 10% and 30%.
+        for (s, rep, poor, income) in [
+            ("base", 0, 50, 1000.0),
+            ("base", 1, 60, 1000.0),
+            ("good", 0, 40, 1100.0),
+            ("good", 1, 40, 1300.0),
+        ] {
+            for y in [2016, 2017] {
+                let (poor, income) = if y == 2016 { (50, 1000.0) } else { (poor, income) };
+                text.push_str(&format!("{s},{rep},{y},decile,1,100,{poor},0,{income},NA\n"));
+                text.push_str(&format!("{s},{rep},{y},cause,illness,100,{poor},0,{income},NA\n"));
+            }
+        }
+        GroupResults::from_csv(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn group_impacts_are_paired_within_replicates() {
+        let g = groups();
+        let d = g.paired("decile", "1", "good", "base", 2017, false);
+        assert!((d[0] + 10.0).abs() < 1e-9 && (d[1] + 20.0).abs() < 1e-9, "{d:?}");
+        let income = g.paired("decile", "1", "good", "base", 2017, true);
+        assert!((income[0] - 10.0).abs() < 1e-9 && (income[1] - 30.0).abs() < 1e-9);
+        assert_eq!(g.paired("decile", "1", "base", "base", 2017, false), [0.0, 0.0]);
+        let names = ["base".to_string(), "good".to_string()];
+        let f = by_decile_figure(&g, &names, &[2016, 2017], 0, Lang::En, "t").unwrap();
+        assert_eq!(f.legend[0].name, "good");
+        assert_eq!(f.legend[0].value, "+20.0%");
+        let f = by_cause_figure(&g, &names, &[2016, 2017], 0, Lang::En, "t").unwrap();
+        assert!((f.panels[0].series[1].points[1].1.mean + 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn each_household_is_banded_against_its_twin() {
+        assert_eq!(band(100.0, 100.0), 2);
+        assert_eq!(band(94.0, 100.0), 0);
+        assert_eq!(band(96.0, 100.0), 1);
+        assert_eq!(band(104.0, 100.0), 3);
+        assert_eq!(band(106.0, 100.0), 4);
+        // Against a negative income, the change is relative to its size.
+        assert_eq!(band(-90.0, -100.0), 4);
+        assert_eq!(band(1.0, 0.0), 4);
+        let text = "strategy,baseline,band,households,persons,share_persons\n\
+                    a,b,gains_more_than_5pct,1,3,0.75\na,b,no_change,1,1,0.25\nb,a,loses_more_than_5pct,1,3,0.75\n";
+        let w = winners_against(text.as_bytes(), "b").unwrap();
+        assert_eq!(w, [("a".to_string(), [0.0, 0.0, 0.25, 0.0, 0.75])]);
+        let e = winners_against(b"s,b,band,h,p,x\na,b,wins,1,1,1\n", "b").unwrap_err();
+        assert!(e.to_string().contains("line 2: band \"wins\""), "{e}");
+    }
+
+    #[test]
+    fn a_damaged_groups_file_is_an_input_error() {
+        let e = GroupResults::from_csv(b"a,b\n").unwrap_err();
+        assert!(e.to_string().starts_with("groups.csv: the header must be"), "{e}");
+        let text = format!("{HEADER}s,0,2016,decile,1,x,1,0,1,NA\n");
+        let e = GroupResults::from_csv(text.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+    }
+}
