@@ -82,21 +82,9 @@ pub struct Rankings {
 /// Write `rankings.csv` (per point, then `all`) and `rankings.png` for `metric` in
 /// the final year of a finished sweep directory.
 pub fn write(dir: &Path, metric: &str) -> Result<(Vec<PathBuf>, Rankings), SweepError> {
-    let path = dir.join(store::RESULTS);
-    let bad = |m: String| SweepError::Damaged(format!("{}: {m}", path.display()));
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no column '{name}'")))
-    };
+    let (path, mut reader, header) = store::open_results(dir)?;
+    let bad = |m: String| store::damaged(&path, m);
+    let col = |name: &str| store::column(&header, name, &path);
     let (c_point, c_strategy, c_rep, c_year) = (col("point")?, col("strategy")?, col("replicate")?, col("year")?);
     let c_metric = header
         .iter()

@@ -452,6 +452,33 @@ pub fn lines(path: &Path) -> Result<impl Iterator<Item = std::io::Result<String>
     Ok(BufReader::new(File::open(path).map_err(io(path))?).lines())
 }
 
+/// A finished sweep's `results.csv`, opened: its path, a reader past the header, and
+/// the header's names (for [`column`]).
+pub(crate) fn open_results(dir: &Path) -> Result<(PathBuf, csv::Reader<std::fs::File>, Vec<String>), SweepError> {
+    let path = dir.join(RESULTS);
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| damaged(&path, e.to_string()))?;
+    let header = reader
+        .headers()
+        .map_err(|e| damaged(&path, e.to_string()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    Ok((path, reader, header))
+}
+
+/// The position of column `name` in `header`, or why `path` is damaged.
+pub(crate) fn column(header: &[String], name: &str, path: &Path) -> Result<usize, SweepError> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| damaged(path, format!("no column '{name}'")))
+}
+
+/// A damaged sweep file, named.
+pub(crate) fn damaged(path: &Path, message: String) -> SweepError {
+    SweepError::Damaged(format!("{}: {message}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

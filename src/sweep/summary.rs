@@ -46,21 +46,9 @@ struct Group {
 /// 5/50/95% quantiles over replicates) into `dir`, and return the chosen metric's
 /// final-year summaries for the plot.
 pub fn summarise(dir: &Path, metric: &str) -> Result<SweepSummary, SweepError> {
-    let path = dir.join(store::RESULTS);
-    let bad = |m: String| SweepError::Damaged(format!("{}: {m}", path.display()));
-    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| bad(e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no column '{name}'")))
-    };
+    let (path, mut reader, header) = store::open_results(dir)?;
+    let bad = |m: String| store::damaged(&path, m);
+    let col = |name: &str| store::column(&header, name, &path);
     let (c_point, c_strategy, c_year) = (col("point")?, col("strategy")?, col("year")?);
     let parameters = header[c_point + 1..c_strategy].to_vec();
     let metrics = header[c_year + 1..].to_vec();
