@@ -246,7 +246,7 @@ metrics! {
     income_dividends,
     /// Registered households removed by this year's review as wrongly included at the baseline (their assessed income is above the line).
     removals,
-    /// Exited households monitored at the end of the year: their assessed income fell below line × (1 + `exit.monitor_margin`), so they are supported again (防止返贫动态监测).
+    /// Exited households (this year's exits included) monitored at the end of the year: their income assessed as next year's review would see it is below next year's line × (1 + `exit.monitor_margin`), so they are supported before they would re-enter (防止返贫动态监测).
     monitored,
     /// Wages' share of gross income this year, as the statistics of poor areas count it: local wages and collective wages.
     share_wages,

@@ -5,7 +5,7 @@
 //!
 //! Each replicate is a whole county; the claims are made of every replicate (they
 //! hold with a wide margin), or of the replicates' mean where the record gives a
-//! mean.
+//! mean, or of paired differences over replicates (common random numbers).
 
 use sandan::engine::simulate;
 use sandan::metrics::YearMetrics;
@@ -18,6 +18,12 @@ type Metric = fn(&YearMetrics) -> f64;
 
 fn county() -> Scenario {
     scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_ORIGIN, "suiyang").unwrap()
+}
+
+/// The default county with `extra` TOML appended (a table it does not set).
+fn county_with(extra: &str) -> Scenario {
+    let text = format!("{}\n{extra}", scenario::DEFAULT_SCENARIO);
+    scenario::parse(&text, scenario::DEFAULT_ORIGIN, "suiyang").unwrap()
 }
 
 /// The years of strategy `name` in each replicate.
@@ -77,4 +83,32 @@ fn the_default_county_shows_the_record() {
         let m = mean(2019, f);
         assert!((m - observed).abs() < 0.05, "2019 share {m:.3} against {observed}");
     }
+}
+
+/// Re-entries 2018-2020 of three_order in each replicate.
+fn reentries(s: &Scenario) -> Vec<f64> {
+    runs(s, "three_order")
+        .iter()
+        .map(|years| years.iter().map(|m| m.reentries).sum())
+        .collect()
+}
+
+/// Monitoring helps before households fall back (防止返贫动态监测, docs/ODD.md § 7.5):
+/// serving monitored households' follow-up orders with the registered lowers the
+/// program's re-entries. Paired over replicates (the same county, shocks and draws
+/// but for the key); the mean difference must be below zero by three standard
+/// errors of the paired differences. Measured over 6 replicates: -56 re-entries in
+/// 2018-2020 (about 20% of them), sd 17, lower in every replicate.
+#[test]
+fn monitored_households_are_helped_before_they_fall_back() {
+    let on = reentries(&county());
+    let off = reentries(&county_with("[exit]\nmonitor_priority = false\n"));
+    let d: Vec<f64> = on.iter().zip(&off).map(|(a, b)| a - b).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!(
+        mean + 3.0 * sd / n.sqrt() < 0.0,
+        "re-entries with priority {on:?}, without {off:?}"
+    );
 }

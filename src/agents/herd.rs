@@ -62,6 +62,19 @@ impl Species {
     pub fn gain_per_head(&self) -> f64 {
         (self.multiplier() - 1.0) * self.value - self.feed_cost
     }
+
+    /// The income a herd of `heads` is expected to bring in a year ([`herd_year`] at
+    /// its mean rates): heads sold as offtake and beyond the cap of a household with
+    /// `labourers`, less feed and the fixed cost. What synthesis counts of a herd
+    /// held at the baseline (docs/ODD.md § 7.1).
+    pub fn expected_income(&self, heads: u32, labourers: u8) -> f64 {
+        if heads == 0 {
+            return 0.0;
+        }
+        let before_sales = f64::from(heads) * self.multiplier();
+        let kept = ((1.0 - self.sale_rate) * before_sales).min(f64::from(self.cap(labourers)));
+        (before_sales - kept) * self.value - f64::from(heads) * self.feed_cost - self.fixed_cost
+    }
 }
 
 /// The herd rules of a scenario (`[herd]`): its species and how savings buy and
@@ -311,6 +324,31 @@ pub fn household_year(
 mod tests {
     use super::*;
     use crate::rng::Stream;
+
+    /// The expected income is the mean of the year's draws (no disaster or every
+    /// village's disaster at its chance, within four standard errors).
+    #[test]
+    fn a_herds_expected_income_is_the_mean_of_its_years() {
+        let s = cattle();
+        let n = 20_000;
+        for (heads, labourers) in [(8u32, 1u8), (40, 1), (3, 2)] {
+            let incomes: Vec<f64> = (0..n)
+                .map(|e| {
+                    let mut r = StreamKey::new(5, 0, Stream::Herds).rng(e, 2017);
+                    let disaster = r.chance(s.disaster_probability);
+                    herd_year(&s, heads, disaster, s.cap(labourers), &mut r).income
+                })
+                .collect();
+            let mean = incomes.iter().sum::<f64>() / n as f64;
+            let sd = (incomes.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+            let expected = s.expected_income(heads, labourers);
+            assert!(
+                (mean - expected).abs() < 4.0 * sd / (n as f64).sqrt() + 1e-9,
+                "{heads} heads: mean {mean}, expected {expected}"
+            );
+        }
+        assert_eq!(s.expected_income(0, 3), 0.0);
+    }
 
     fn cattle() -> Species {
         Species {

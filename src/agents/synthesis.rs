@@ -271,6 +271,9 @@ struct Draft {
     housing_safe: bool,
     dibao_draw: f32,
     parts: Parts,
+    /// The expected yearly income of the herds the household is given at the
+    /// baseline, yuan: counted in its baseline income, not scaled by the fit.
+    herd: f64,
     /// The uniform that places the household's productivity within its truncated
     /// distribution.
     u: f64,
@@ -354,6 +357,15 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         ability: income::ability(model, skill, motivation),
     };
     let expected = income::expected(model, year, &work, chronic, insured, wealth);
+    // The herds' lasting income: of the heads the household can keep (heads beyond
+    // its labourers' cap are sold off in the first year, a one-off sale, not income
+    // identification would count).
+    let herd = model
+        .herd
+        .species
+        .iter()
+        .map(|sp| sp.expected_income(initial_heads(sp, cause).min(sp.cap(labourers)), labourers))
+        .sum();
     Draft {
         village: v as u32,
         size,
@@ -370,6 +382,7 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         housing_safe,
         dibao_draw,
         parts: expected.parts,
+        herd,
         u: rng.uniform(),
     }
 }
@@ -396,6 +409,7 @@ struct Settled {
     land: f64,
     productivity: f64,
     parts: Parts,
+    herd: f64,
 }
 
 impl Settled {
@@ -404,7 +418,7 @@ impl Settled {
         let (p, e) = (&self.parts, self.productivity);
         let groups = [
             e * p.wages,
-            e * p.business,
+            e * p.business + self.herd,
             p.land_rent + p.property,
             e * p.remitted + p.other,
         ];
@@ -419,7 +433,7 @@ impl Draft {
     fn settle(&self, scale: &[f64; 4], at: &Baseline) -> Settled {
         let mut parts = scaled_parts(&self.parts, scale);
         let scaled = parts.business + parts.wages + parts.remitted;
-        let mut unscaled = parts.land_rent + parts.property + parts.other - parts.costs;
+        let mut unscaled = parts.land_rent + parts.property + parts.other - parts.costs + self.herd;
         let need = at.line * f64::from(self.size);
         let poor = self.cause != Cause::NotPoor;
         // A poor household without labour must be poor on its rent and other income: if
@@ -437,6 +451,7 @@ impl Draft {
             land,
             productivity,
             parts,
+            herd: self.herd,
         }
     }
 }
@@ -480,18 +495,23 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
     s.dibao_last.push(0.0);
     s.dibao_phase.push(0);
     s.monitored.push(false);
-    // Herds are given at the baseline after the income identification assesses
-    // (a livestock transfer at registration): the baseline incidence is the stated one.
+    // The herds held at the baseline, whose expected income the baseline income
+    // counts (so the stated incidence and income level include it).
     for (heads, sp) in s.herds.iter_mut().zip(&model.herd.species) {
-        heads.push(if d.cause != Cause::NotPoor {
-            sp.initial_heads_poor
-        } else {
-            sp.initial_heads
-        });
+        heads.push(initial_heads(sp, d.cause));
     }
     s.cash_years.push(0);
     // The program's items are new techniques and varieties: nobody has run one yet.
     s.experience.push(0);
+}
+
+/// The heads of species `sp` a household of `cause` holds at the baseline.
+fn initial_heads(sp: &crate::agents::herd::Species, cause: Cause) -> u32 {
+    if cause != Cause::NotPoor {
+        sp.initial_heads_poor
+    } else {
+        sp.initial_heads
+    }
 }
 
 /// Draw productivity e ~ lognormal(mean 1, log-sd `sd`) truncated so that
@@ -678,6 +698,39 @@ households = 300
         let plain = model(LIANGSHUIQUAN);
         assert!(plain.income.fit.is_none());
         assert!(income_of(&synthesize(&plain, 3, 0, 2016)) < 0.8 * mean);
+    }
+
+    /// Herds held at the baseline are part of the baseline income (issue 11): the
+    /// stated mean and incidence hold with them, and the herds did part of the
+    /// fit's work (a smaller business factor than the same county without herds).
+    #[test]
+    fn the_baseline_counts_the_herds_income() {
+        const YAK: &str = "[[herd.species]]\nname = \"yak\"\nvalue = 6000.0\nbirths = 0.3\ndeaths = 0.05\n\
+            sale_rate = 0.15\nfeed_cost = 300.0\nfixed_cost = 1500.0\ndisaster_probability = 0.1\ndisaster_loss = 0.3\nmax_heads_per_labourer = 20\n\
+            initial_heads = 8\ninitial_heads_poor = 1\n";
+        let stated = LIANGSHUIQUAN.replace(
+            "starting_incidence = 0.2559\n",
+            "starting_incidence = 0.2559\nincome = { mean = 8452.0 }\n",
+        );
+        let herding = model(&format!("seed = 3\n{stated}{YAK}"));
+        let plain = model(&format!("seed = 3\n{stated}"));
+        // The non-poor households' 8 yak bring income (the poor's 1 yak costs more
+        // than it sells), so the herds lift the mean before the fit scales anything.
+        assert!(herding.herd.species[0].expected_income(8, 1) > 0.0);
+        let (with, without) = (herding.income.fit.unwrap(), plain.income.fit.unwrap());
+        assert!((with.mean / 8452.0 - 1.0).abs() <= 0.001, "{with:?}");
+        assert!(with.scale[1] < without.scale[1], "{with:?} against {without:?}");
+        let reps: Vec<Households> = (0..32).map(|r| synthesize(&herding, 3, r, 2016)).collect();
+        let persons: f64 = reps.iter().map(|hh| hh.population() as f64).sum();
+        let mean = reps
+            .iter()
+            .map(|hh| income_of(hh) * hh.population() as f64)
+            .sum::<f64>()
+            / persons;
+        assert!((mean / with.mean - 1.0).abs() <= 1e-3, "mean {mean} fit {}", with.mean);
+        for hh in &reps {
+            assert!((incidence(hh, 2952.0) - 0.2559).abs() <= 0.005);
+        }
     }
 
     #[test]

@@ -225,7 +225,10 @@ fn households<P: HouseholdProgram>(
     let (rho, persistent_sd) = (m.income.persistence, m.income.persistent_sd);
     let log_mean = persistent_half_variance(rho, persistent_sd, t - m.start_year);
     let assessment_sd = id.assessment_sd;
-    let monitor_line = line * (1.0 + m.exit.monitor_margin);
+    // Monitoring looks at the coming year: next year's expected income against
+    // next year's line (§ 7.5, 防止返贫动态监测).
+    let assessor_next = income::Assessor::of(m, t + 1);
+    let monitor_line = m.poverty_line.at(t + 1) * (1.0 + m.exit.monitor_margin);
     let phase_out = m.dibao.phase_out_years;
     let onset = &m.health_draws.onset;
     // Herds (off without species): this year's disasters per village and species.
@@ -416,9 +419,11 @@ fn households<P: HouseholdProgram>(
             // illness, land, capacity and debt, plus what it keeps from enterprises,
             // estimated with error — not this year's realised income.
             let mut review = identification_stream.rng(entity);
+            let error = review.mean_one_lognormal(assessment_sd);
+            // A dibao recipient's income is secured at what dibao tops it up to.
+            let secured = id.assessment_counts_dibao && status != Status::NotRegistered && dibao > 0.0;
             let assessed_pc = {
                 let e = assessor.expected(m, &work, chronic, insured, wealth);
-                let error = review.mean_one_lognormal(assessment_sd);
                 // The calculation sees the program income that lasts past exit.
                 let programs = if id.assessment_counts_programs {
                     support.lasting() + herd_income
@@ -427,18 +432,12 @@ fn households<P: HouseholdProgram>(
                 };
                 let expected = e.unscaled + productivity * e.scaled + f64::from(prev.kept_income[i]) + programs;
                 let assessed = expected * error / sz;
-                // A dibao recipient's income is secured at what dibao tops it up to.
-                if id.assessment_counts_dibao && status != Status::NotRegistered && dibao > 0.0 {
-                    assessed.max(pc)
-                } else {
-                    assessed
-                }
+                if secured { assessed.max(pc) } else { assessed }
             };
             let mut new_status = status;
             let mut new_exit_year = exit_year;
             let mut years_above = prev.years_above[i];
             let mut since = prev.since[i];
-            let mut monitored = false;
             match status {
                 Status::NotRegistered if annual_review => {
                     let p = if assessed_pc < line {
@@ -459,8 +458,6 @@ fn households<P: HouseholdProgram>(
                         years_above = 0;
                         since = t as i16;
                         out.reentries += 1.0;
-                    } else {
-                        monitored = assessed_pc < monitor_line;
                     }
                 }
                 Status::Registered => {
@@ -489,6 +486,25 @@ fn households<P: HouseholdProgram>(
                 }
                 Status::NotRegistered => {}
             }
+            // An exited household, this year's exits included, is at risk of falling
+            // back when the same assessment of next year — next year's wages and
+            // prices, its labour after this year's onsets, without the project that
+            // ended — falls below next year's line × (1 + `monitor_margin`).
+            let monitored = new_status == Status::Exited && {
+                let next_work = Work {
+                    labourers: next_lab,
+                    migrants: mig.min(next_lab),
+                    ..work
+                };
+                let e = assessor_next.expected(m, &next_work, next_chronic, insured, new_wealth);
+                let programs = if id.assessment_counts_programs {
+                    support.lasting_next() + herd_income
+                } else {
+                    0.0
+                };
+                let ahead = (e.unscaled + productivity * e.scaled + f64::from(support.kept) + programs) * error / sz;
+                (if secured { ahead.max(pc) } else { ahead }) < monitor_line
+            };
             if monitored {
                 out.monitored += 1.0;
             }

@@ -213,13 +213,16 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         }
     }
 
-    // Allocation order over households: the registered first, then follow-up orders.
+    // Allocation order over households: the registered first, then follow-up orders;
+    // with `monitor_priority`, a monitored household's order is served with the
+    // registered, since it is at risk of falling back (防止返贫: help before it falls).
     let mut queue: Vec<usize> = (0..applicants.len()).collect();
     let follow_up = |a: usize| prev.status[applicants[a]] != Status::Registered;
+    let later = |a: usize| follow_up(a) && !(ctx.exit.monitor_priority && prev.monitored[applicants[a]]);
     match p.allocation {
         Allocation::PoorestFirst => queue.sort_by(|&a, &b| {
-            follow_up(a)
-                .cmp(&follow_up(b))
+            later(a)
+                .cmp(&later(b))
                 .then(prev.income_pc[applicants[a]].total_cmp(&prev.income_pc[applicants[b]]))
                 .then(a.cmp(&b))
         }),
@@ -228,7 +231,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
                 .iter()
                 .map(|&i| CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits())
                 .collect();
-            queue.sort_by_key(|&a| (follow_up(a), keys[a], a));
+            queue.sort_by_key(|&a| (later(a), keys[a], a));
         }
     }
     let rank: Vec<u32> = {
@@ -441,6 +444,10 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
 pub struct ProjectYear {
     /// Income from the project this year (negative: the household's loss on failure).
     pub income: f64,
+    /// The chance the year succeeds, and the income expected over that draw: what
+    /// the review counts, as it counts the household's own income at its mean.
+    pub probability: f64,
+    pub expected: f64,
     pub succeeded: bool,
     pub skill: f32,
     pub motivation: f32,
@@ -501,12 +508,19 @@ pub fn run_project(
         ..ProjectYear::default()
     };
     let guidance = help.guidance();
+    let success = if item.kind == ItemKind::Medical {
+        item.expected_return.min(out_of_pocket)
+    } else {
+        super::supported_yield(e, item, a.skill, help)
+    };
+    let loss = e.failure_loss * item.unit_cost;
+    let loss_avoided = loss * e.applications_effect * help.reach();
+    y.probability = p;
+    y.expected = p * success + (1.0 - p) * (loss_avoided - loss);
     if rng.uniform() < p {
         y.succeeded = true;
-        if item.kind == ItemKind::Medical {
-            y.income = item.expected_return.min(out_of_pocket);
-        } else {
-            y.income = super::supported_yield(e, item, a.skill, help);
+        y.income = success;
+        if item.kind != ItemKind::Medical {
             y.market = y.income - item.yield_for(a.skill);
         }
         y.skill = (f64::from(a.skill) + item.skill_gain + e.support_skill_gain * guidance).min(1.0) as f32;
@@ -517,9 +531,8 @@ pub fn run_project(
             y.kept = item.yield_for(y.skill) * if item.skill_dependent() { e.enterprise_keep } else { 1.0 };
         }
     } else {
-        let loss = e.failure_loss * item.unit_cost;
-        y.loss_avoided = loss * e.applications_effect * help.reach();
-        y.income = y.loss_avoided - loss;
+        y.loss_avoided = loss_avoided;
+        y.income = loss_avoided - loss;
         y.motivation = (f64::from(a.motivation) - e.motivation_loss).max(0.0) as f32;
         y.continues = false;
     }
@@ -583,6 +596,40 @@ mod tests {
         assert!(!bad.succeeded && !bad.continues);
         assert!((bad.income + p.project.failure_loss * p.items[k as usize].unit_cost).abs() < 1e-9);
         assert!(bad.motivation <= hh.state.motivation[i]);
+    }
+
+    /// The review counts a project at `expected`: it must be the mean of the year's
+    /// income over the success draw, the same whether the draw succeeds or fails.
+    #[test]
+    fn a_projects_expected_income_is_the_mean_of_its_draws() {
+        let (model, hh) = setup();
+        let p = &model.program;
+        let k = item_index(&model, "beef_cattle");
+        let i = (0..hh.len()).find(|&i| hh.state.labourers[i] > 0).unwrap();
+        let alloc = with_project(&hh, i, k, 3);
+        let n = 20_000;
+        let years: Vec<ProjectYear> = (0..n)
+            .map(|e| {
+                let mut r = CellRng::new(11, 0, Stream::Projects, e, 2017);
+                run_project(p, &hh, &hh.state, &alloc, i, &Help::NONE, 0.0, &mut r)
+            })
+            .collect();
+        let first = &years[0];
+        assert!(
+            years
+                .iter()
+                .all(|y| y.expected == first.expected && y.probability == first.probability)
+        );
+        assert!(years.iter().any(|y| y.succeeded) && years.iter().any(|y| !y.succeeded));
+        let incomes: Vec<f64> = years.iter().map(|y| y.income).collect();
+        let mean = incomes.iter().sum::<f64>() / n as f64;
+        let sd = (incomes.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+        // Four standard errors of the Monte Carlo mean.
+        assert!(
+            (mean - first.expected).abs() < 4.0 * sd / (n as f64).sqrt(),
+            "mean {mean} against expected {}",
+            first.expected
+        );
     }
 
     #[test]

@@ -87,6 +87,15 @@ pub(crate) struct Support {
     /// What of `dividends` and `collective_wages` the village collective paid: it
     /// pays registered households only, so this stops at exit.
     pub collective_payout: f64,
+    /// What of `projects` came from the household's project and its loan this year,
+    /// and what was expected of them over the year's success draw: the review counts
+    /// the expectation, as it counts the household's own income at its mean, so that
+    /// a failure, like a drought, is bad luck and not a lasting change (§ 7.5).
+    pub project_realised: f64,
+    pub project_expected: f64,
+    /// The project ends this year (its last year, or a failure): monitoring leaves
+    /// it out of next year's income (§ 7.5).
+    pub project_ends: bool,
     /// Transfers: principal paid back when an operator fails, and cash delivery.
     pub payback: f64,
     pub cash: f64,
@@ -103,8 +112,16 @@ impl Support {
     /// The year's income from the household's own projects, holdings and shares:
     /// what lasts past exit, as the exit rule's income calculation counted it; not
     /// cash nor the collective's payout to registered households, which stop there.
+    /// The project counts at its expectation over the year's success draw.
     pub fn lasting(&self) -> f64 {
-        self.projects + self.dividends + self.collective_wages - self.collective_payout
+        self.projects - self.project_realised + self.project_expected + self.dividends + self.collective_wages
+            - self.collective_payout
+    }
+
+    /// What of [`Support::lasting`] goes on next year: all but a project that ended
+    /// this year (what it leaves is in `kept`).
+    pub fn lasting_next(&self) -> f64 {
+        self.lasting() - if self.project_ends { self.project_expected } else { 0.0 }
     }
 }
 
@@ -466,18 +483,28 @@ impl HouseholdProgram for ProgramYear<'_> {
             let y = cycle::run_project(p, hh, prev, next, i, &help, h.unreimbursed, &mut rng);
             self.totals.count(p, next.project[i], &y);
             next.experience[i] = y.experience;
-            s.projects += y.income;
+            let mut income = y.income;
+            let mut expected = y.expected;
             if let Some(&loan) = self.loans.get(i)
                 && loan > 0
             {
                 let l = mutual_aid::settle(&p.mutual_aid, loan, y.succeeded);
-                s.projects += l.income;
+                let (repaid, lost) = (
+                    mutual_aid::settle(&p.mutual_aid, loan, true).income,
+                    mutual_aid::settle(&p.mutual_aid, loan, false).income,
+                );
+                expected += y.probability * repaid + (1.0 - y.probability) * lost;
+                income += l.income;
                 self.stocks.fund_balances[v] += l.repaid;
                 self.allocated.funds.fund_interest += l.interest;
                 self.allocated.funds.lost += l.defaulted;
                 self.totals.loans += 1.0;
                 self.totals.defaults += f64::from(u8::from(!y.succeeded));
             }
+            s.projects += income;
+            s.project_realised = income;
+            s.project_expected = expected;
+            s.project_ends = !y.continues;
             s.skill = y.skill;
             s.motivation = y.motivation;
             kept += y.kept as f32;

@@ -328,11 +328,14 @@ pub struct Exit {
     pub support_years: u32,
     /// Exited households keep support through this year (the transition period); 0: none.
     pub transition_end: i32,
-    /// An exited household whose assessed income falls below line × (1 + margin) is
-    /// monitored and supported again before it re-enters (防止返贫动态监测).
+    /// An exited household whose assessed income for next year falls below next
+    /// year's line × (1 + margin) is monitored and supported before it would
+    /// re-enter (防止返贫动态监测).
     pub monitor_margin: f64,
     /// Exited households still supported may order new projects (after the registered).
     pub follow_up_orders: bool,
+    /// Monitored households' follow-up orders are served with the registered.
+    pub monitor_priority: bool,
     pub village_threshold: f64,
 }
 

@@ -557,6 +557,10 @@ pub struct RawExit {
     /// or monitored) may order a new project when it has none, after the registered
     /// ("four no-removals": assistance stays after exit).
     pub follow_up_orders: bool,
+    /// A monitored household's follow-up order is served with the registered
+    /// households' orders, poorest first, instead of after them (帮扶 before it
+    /// falls back).
+    pub monitor_priority: bool,
     pub village_threshold: Option<f64>,
 }
 
@@ -570,6 +574,7 @@ impl Default for RawExit {
             transition_end: 2025,
             monitor_margin: 0.1,
             follow_up_orders: true,
+            monitor_priority: true,
             village_threshold: None,
         }
     }

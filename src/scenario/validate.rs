@@ -449,6 +449,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         },
         monitor_margin: bounded(&ep.key("monitor_margin"), e.monitor_margin, 0.0, 10.0)?,
         follow_up_orders: e.follow_up_orders,
+        monitor_priority: e.monitor_priority,
         village_threshold: match e.village_threshold {
             Some(t) => unit(&ep.key("village_threshold"), t)?,
             None => default_threshold,
