@@ -9,7 +9,7 @@
 //!   each year reads last year's and writes this year's (double buffering), so no
 //!   household can see another's update of the same year.
 
-/// The main cause of poverty recorded at identification (DOMAIN.md, Suiyang survey).
+/// The main cause of poverty recorded at identification (docs/SOURCES.md, Suiyang survey).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Cause {

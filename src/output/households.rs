@@ -3,7 +3,7 @@
 //! --households` asks for it. The aggregate `income_*` columns of
 //! `trajectories.csv` say what a county earns from each source; this table says who
 //! earns it, so that a planner can see which households the four incomes of the
-//! Tibet report (rent, payment, dividends, wages) reach (DOMAIN.md).
+//! Tibet report (rent, payment, dividends, wages) reach (docs/SOURCES.md).
 //!
 //! The source columns are [`INCOME_SOURCES`], the step's own order, named without
 //! the `income_` prefix: per household a source column sums, over households, to the

@@ -1,4 +1,4 @@
-//! The bee cooperative (Honghe village, DOMAIN.md): the branch builds demonstration
+//! The bee cooperative (Honghe village, docs/SOURCES.md): the branch builds demonstration
 //! apiaries with seed colonies; members without a post claim hives in them, keep a
 //! share of the honey and of the new colonies as pay, and each coaches a number of
 //! poor households in beekeeping. Households that order bees get starter colonies

@@ -1,5 +1,5 @@
 //! Village mutual-aid funds (互助资金; Zhang County had them in all 68 poor villages,
-//! DOMAIN.md): a share of the program budget capitalises a revolving fund in each
+//! docs/SOURCES.md): a share of the program budget capitalises a revolving fund in each
 //! village, which lends one-year loans for project capital to households running a
 //! project; a project that succeeds repays the loan with interest (less a subsidy
 //! the fund bears), a project that fails defaults and the fund loses the loan.

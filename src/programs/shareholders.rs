@@ -1,7 +1,7 @@
 //! Households and village collectives as shareholders with their own money (三变:
 //! resources into assets, funds into shares, farmers into shareholders; Ziyang, via
-//! DOMAIN.md). In Xiyuan it was "villagers and the village collective" who put
-//! 500,000 yuan into the scenic area for a fixed 10% (DOMAIN.md, Suiyang report), not
+//! docs/SOURCES.md). In Xiyuan it was "villagers and the village collective" who put
+//! 500,000 yuan into the scenic area for a fixed 10% (docs/SOURCES.md, Suiyang report), not
 //! only program funds (折股到户, which [`super::schemes`] models).
 //!
 //! Own-money shares sit in the same village enterprise as the program's stakes: the

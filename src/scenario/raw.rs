@@ -89,7 +89,7 @@ impl Default for RawScenario {
             seed: 1,
             replicates: 20,
             baseline: None,
-            // DOMAIN.md, "Numbers from public sources": the official line at current
+            // docs/SOURCES.md, "Numbers from public sources": the official line at current
             // prices. 2017 and 2018 are marked unverified there; 2019 is weakly sourced.
             poverty_line: table(&[
                 (2011, 2536.0),
@@ -193,7 +193,7 @@ impl Default for RawPopulation {
     fn default() -> Self {
         RawPopulation {
             starting_incidence: 0.2,
-            // Suiyang's survey (DOMAIN.md): illness 28.08%, labour short of capital,
+            // Suiyang's survey (docs/SOURCES.md): illness 28.08%, labour short of capital,
             // skills or ideas 37.38%, other combined causes 34.54%.
             cause_mix: CauseMix {
                 illness: 0.2808,
@@ -280,7 +280,7 @@ impl Default for RawIncome {
             farm_noise_sd: 0.2,
             local_wage_per_day: table(&[(2016, 80.0), (2020, 110.0)]),
             local_days: ms(80.0, 40.0),
-            // DOMAIN.md: migrant workers' monthly income 2016-2020.
+            // docs/SOURCES.md: migrant workers' monthly income 2016-2020.
             migrant_monthly_wage: table(&[
                 (2016, 3275.0),
                 (2017, 3485.0),
@@ -347,11 +347,11 @@ impl Default for Health {
         Health {
             acute_rate: 0.05,
             chronic_acute_rate: 0.3,
-            // DOMAIN.md: a hospital stay cost about 6,000 (secondary) to 13,300
+            // docs/SOURCES.md: a hospital stay cost about 6,000 (secondary) to 13,300
             // (tertiary) yuan in 2018.
             episode_cost: ms(7000.0, 6000.0),
             chronic_cost: ms(3000.0, 2500.0),
-            // DOMAIN.md (Zhang County): cooperative medical insurance at least 96%.
+            // docs/SOURCES.md (Zhang County): cooperative medical insurance at least 96%.
             insured_share: 0.96,
             reimbursement_rate: 0.5,
             lost_work_share: 0.3,
@@ -457,7 +457,7 @@ pub struct RawDibao {
 impl Default for RawDibao {
     fn default() -> Self {
         RawDibao {
-            // DOMAIN.md: Shaanxi's rural minimum 3,015 (c. 2016); Guizhou's average
+            // docs/SOURCES.md: Shaanxi's rural minimum 3,015 (c. 2016); Guizhou's average
             // standard 4,318 in 2020.
             standard: table(&[(2016, 3015.0), (2020, 4318.0)]),
             top_up_share: 1.0,
@@ -712,10 +712,10 @@ fn item(
     }
 }
 
-/// The catalogue a county starts from, after Suiyang's "set meal" (DOMAIN.md):
+/// The catalogue a county starts from, after Suiyang's "set meal" (docs/SOURCES.md):
 /// cattle, chickens, seedlings, efficient farming, workshop jobs, training, equity
 /// stakes, medical help and public-welfare jobs. Costs and returns are our
-/// assumptions informed by DOMAIN.md's figures; review them for your county.
+/// assumptions informed by docs/SOURCES.md's figures; review them for your county.
 pub fn default_catalogue() -> Vec<RawItem> {
     use ItemKind::*;
     let mut v = vec![
@@ -870,7 +870,7 @@ impl Default for ProjectEffects {
     }
 }
 
-/// The cattle dividend scheme (Gaoping, DOMAIN.md): program funds buy calves held
+/// The cattle dividend scheme (Gaoping, docs/SOURCES.md): program funds buy calves held
 /// for households by an operator (a large farmer or company) who fattens and sells
 /// them each year and splits the profit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -893,7 +893,7 @@ pub struct RawCattle {
 impl Default for RawCattle {
     fn default() -> Self {
         RawCattle {
-            // DOMAIN.md (beef cattle, 2019): a calf of 5,000-6,000 yuan sells for
+            // docs/SOURCES.md (beef cattle, 2019): a calf of 5,000-6,000 yuan sells for
             // 10,000-11,000 after about a year; mortality about 1.2% over a 6-month
             // cycle; Gaoping gave households 80% of the profit and sold 400+ a year.
             calf_price: 5500.0,
@@ -915,7 +915,7 @@ impl Default for RawCattle {
     }
 }
 
-/// Village mutual-aid funds (互助资金; Zhang County, DOMAIN.md).
+/// Village mutual-aid funds (互助资金; Zhang County, docs/SOURCES.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawMutualAid {
@@ -941,7 +941,7 @@ impl Default for RawMutualAid {
     }
 }
 
-/// The bee cooperative (Honghe village, DOMAIN.md).
+/// The bee cooperative (Honghe village, docs/SOURCES.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawBees {
@@ -965,7 +965,7 @@ pub struct RawBees {
 impl Default for RawBees {
     fn default() -> Self {
         RawBees {
-            // DOMAIN.md (Chinese honeybee): a colony costs 400-700 yuan; 5-15 kg of
+            // docs/SOURCES.md (Chinese honeybee): a colony costs 400-700 yuan; 5-15 kg of
             // honey a hive a year in box hives; 80-120 yuan/kg; running cost 30-120
             // a hive a year; 1-2 swarms a year per managed colony; winter loss about
             // 12.8%. Honghe: 86 seed colonies in 2 demonstration apiaries, 3 hives per
@@ -1063,7 +1063,7 @@ impl Default for RawCollective {
             scheme_share: 0.0,
             payout_share: 1.0,
             payout: CollectivePayout::WelfareJobs,
-            // Tibet (DOMAIN.md): every village collective to earn at least 50,000 a year.
+            // Tibet (docs/SOURCES.md): every village collective to earn at least 50,000 a year.
             target: 50000.0,
             enterprise_share: 0.0,
             enterprise_return: 0.1,
@@ -1101,7 +1101,7 @@ pub struct RawEquity {
 impl Default for RawEquity {
     fn default() -> Self {
         RawEquity {
-            // Xiyuan (DOMAIN.md): 500,000 yuan invested in a scenic area pays a fixed
+            // Xiyuan (docs/SOURCES.md): 500,000 yuan invested in a scenic area pays a fixed
             // 50,000 a year, low risk.
             return_mode: ReturnMode::Fixed,
             return_rate: 0.1,
@@ -1190,7 +1190,7 @@ impl Default for RawProgram {
             // The administrative rule closest to the reports: the register records each
             // household's main cause, and measures were assigned by cause (the ill to
             // medical assistance, households without labour to transfers and welfare
-            // posts, households with labour to production; DOMAIN.md, Suiyang survey).
+            // posts, households with labour to production; docs/SOURCES.md, Suiyang survey).
             assignment: Assignment::CausePriority,
             priority: RawPriority::default(),
             // Today's rule and the dibao's: cash is support of a registered household and
@@ -1243,7 +1243,7 @@ pub enum Assignment {
 /// kind (all items of that kind, by best average return); a household registered
 /// without a recorded cause of poverty (not poor at the baseline) gets the best
 /// average return order. Defaults by kind, so they fit any catalogue: the causes'
-/// remedies of the Suiyang survey (DOMAIN.md) — the ill need medical assistance,
+/// remedies of the Suiyang survey (docs/SOURCES.md) — the ill need medical assistance,
 /// households with labour production and jobs, the rest transfers and welfare posts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
