@@ -291,6 +291,14 @@ pub struct HouseholdYear {
     /// Yuan by source, in the order of [`INCOME_SOURCES`] (NaN in the baseline
     /// year, which has no split by source).
     pub sources: [f64; INCOME_SOURCES.len()],
+    /// The cause of poverty recorded at the baseline.
+    pub cause: crate::agents::household::Cause,
+    /// The program item its project runs at the end of the year, an index into the
+    /// strategy's `program.items` ([`crate::programs::cycle::NONE_ITEM`] if none).
+    pub project: u8,
+    /// The party member supporting that project, an index into the simulation's
+    /// members ([`crate::programs::cycle::NONE_MEMBER`] if none).
+    pub member: u32,
 }
 
 /// Records each household's year during one simulation: the step pushes each
@@ -325,6 +333,9 @@ impl HouseholdRecorder {
                 status: s.status[i],
                 income_pc: s.income_pc[i],
                 sources: self.year.get(i).copied().unwrap_or([f64::NAN; INCOME_SOURCES.len()]),
+                cause: f.cause[i],
+                project: s.project[i],
+                member: s.project_member[i],
             });
         }
         self.year.clear();

@@ -343,7 +343,7 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
     assert_eq!(
         header.join(","),
         "strategy,replicate,year,household,village,size,status,registered,income_pc,farm,rent,wages,\
-         remittances,projects,assets,transfers,other,health_spending,interest_paid,dividends"
+         remittances,projects,assets,transfers,other,health_spending,interest_paid,dividends,cause,project,member"
     );
     // tiny.toml: 2 strategies × 3 years (2016–2018) × 100 households, replicate 0 only.
     assert_eq!(rows.len(), 2 * 3 * 100);
@@ -371,7 +371,7 @@ fn issue_4_households_csv_splits_each_households_income_by_source() {
         let population: f64 = t[col("population")].parse().unwrap();
         let ours: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == t[0] && r[2] == t[2]).collect();
         assert_eq!(ours.len(), 100);
-        for (k, source) in header.iter().enumerate().skip(9) {
+        for (k, source) in header.iter().enumerate().skip(9).take(11) {
             let metric = if th.contains(&format!("income_{source}")) {
                 format!("income_{source}")
             } else {

@@ -259,6 +259,12 @@ fn issue14_an_exported_setting_run_by_sandan_run_gives_the_pages_numbers() {
     // One village of the two, with 60 of the county's 100 households: 60% of the budget.
     assert_eq!(scenario.strategies[1].plan.budget, 30_000.0);
     assert_eq!(view["households"]["status"].as_array().unwrap().len(), 60);
+    // Each household's cause, and by year its project's item and member (none here:
+    // full_dibao runs no program).
+    let h = &view["households"];
+    assert_eq!(h["cause"].as_array().unwrap().len(), 60);
+    assert!(h["project"][0].as_array().unwrap().iter().all(|p| p.is_null()));
+    assert_eq!(h["member"][0].as_array().unwrap().len(), 3, "one entry per year");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use super::OutputError;
 use crate::agents::household::Status;
 use crate::engine::HouseholdSink;
 use crate::metrics::{HouseholdYear, INCOME_SOURCES};
+use crate::programs::cycle::NONE_MEMBER;
 use crate::scenario::Scenario;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -36,6 +37,7 @@ pub fn header() -> Vec<&'static str> {
         "income_pc",
     ];
     h.extend(INCOME_SOURCES.iter().map(|s| s.strip_prefix("income_").unwrap_or(s)));
+    h.extend(["cause", "project", "member"]);
     h
 }
 
@@ -122,6 +124,7 @@ impl<'s> HouseholdsWriter<'s> {
     fn write(&self, strategy: usize, rows: &[HouseholdYear]) -> Result<(), OutputError> {
         let s = &self.scenario.strategies[strategy];
         let villages = &s.model.villages;
+        let items = &s.model.program.items;
         let mut part = lock(&self.parts[strategy]);
         let Part { path, writer } = &mut *part;
         let w = match writer {
@@ -150,6 +153,17 @@ impl<'s> HouseholdsWriter<'s> {
                     .iter()
                     .map(|&x| if x.is_nan() { "NA".to_string() } else { x.to_string() }),
             );
+            row.push(crate::engine::groups::CAUSES[h.cause as usize].to_string());
+            row.push(
+                items
+                    .get(usize::from(h.project))
+                    .map_or_else(|| "NA".to_string(), |it| it.name.clone()),
+            );
+            row.push(if h.member == NONE_MEMBER {
+                "NA".to_string()
+            } else {
+                h.member.to_string()
+            });
             csv.write_record(&row).map_err(|e| OutputError::Format {
                 what: FILE.to_string(),
                 message: e.to_string(),
@@ -224,7 +238,7 @@ mod tests {
         assert_eq!(
             lines.next().unwrap(),
             "strategy,replicate,year,household,village,size,status,registered,income_pc,farm,rent,wages,\
-             remittances,projects,assets,transfers,other,health_spending,interest_paid,dividends"
+             remittances,projects,assets,transfers,other,health_spending,interest_paid,dividends,cause,project,member"
         );
         let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
         // 2 strategies × 3 years (baseline included) × 10 households, replicate 0 only.
@@ -238,13 +252,66 @@ mod tests {
         assert_eq!(rows[0][9], "NA", "the baseline year has no split by source");
         // Each simulated household's sources less health and interest are its net income.
         for r in rows.iter().filter(|r| r[2] != "2016") {
-            let x: Vec<f64> = r[9..].iter().map(|v| v.parse().unwrap()).collect();
+            let x: Vec<f64> = r[9..20].iter().map(|v| v.parse().unwrap()).collect();
             let net = x[..8].iter().sum::<f64>() + x[10] - x[8] - x[9];
             let pc: f64 = r[8].parse().unwrap();
             let size: f64 = r[5].parse().unwrap();
             assert!((net - pc * size).abs() < 1e-3 * (pc * size).abs().max(1.0), "{r:?}");
         }
         assert_eq!(csv, written(&s, 1), "the same bytes whatever the thread count");
+    }
+
+    /// Issues 13 and 14: each row says what the household received, its project's
+    /// item and the member who supports it, and its recorded cause.
+    #[test]
+    fn rows_name_the_project_the_member_and_the_cause() {
+        let text = "start_year = 2016\nend_year = 2018\n[population]\nstarting_incidence = 0.3\n\
+                    [[village]]\nname = \"up\"\ncount = 2\nhouseholds = 60\n\
+                    [[strategy]]\nname = \"none\"\n\
+                    [[strategy]]\nname = \"three_order\"\nmenu = \"needs_based\"\nordering = \"household_choice\"\n\
+                    matching = \"skill_based\"\nbudget = 200000\n";
+        let s = crate::scenario::parse(text, "t.toml", "t")
+            .unwrap()
+            .with_run_settings(Some(1), None);
+        let csv = written(&s, 1);
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+        let (cause, project, member) = (col("cause"), col("project"), col("member"));
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let items: Vec<&str> = s.strategies[1]
+            .model
+            .program
+            .items
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        let program: Vec<&Vec<&str>> = rows
+            .iter()
+            .filter(|r| r[0] == "three_order" && r[2] != "2016")
+            .collect();
+        assert!(
+            program.iter().any(|r| items.contains(&r[project])),
+            "some household runs a project"
+        );
+        assert!(program.iter().any(|r| r[member] != "NA"), "some project has a member");
+        for r in &rows {
+            assert!(r[project] == "NA" || items.contains(&r[project]), "{r:?}");
+            assert!(
+                r[member] == "NA" || r[project] != "NA",
+                "a member supports a project: {r:?}"
+            );
+            assert!(crate::engine::groups::CAUSES.contains(&r[cause]), "{r:?}");
+            if r[0] == "none" || r[2] == "2016" {
+                assert_eq!(r[project], "NA", "{r:?}");
+            }
+        }
+        // The cause is the baseline's, the same in every year and strategy.
+        let of = |r: &Vec<&str>| (r[3].to_string(), r[cause].to_string());
+        let mut causes: Vec<(String, String)> = rows.iter().map(of).collect();
+        causes.sort();
+        causes.dedup();
+        assert_eq!(causes.len(), 120, "one cause per household");
     }
 
     #[test]

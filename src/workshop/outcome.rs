@@ -194,7 +194,9 @@ pub fn view(scenario: &Scenario, runs: &Runs) -> Result<Value, String> {
 
 /// Replicate 0's households under the setting: each one's status at the end of
 /// every year (`n` never registered, `R` registered, `E` exited), whether it was
-/// below the line (`1`), and its program income (projects, assets, dividends).
+/// below the line (`1`), its program income (projects, assets, dividends), its
+/// recorded cause, and by year the item its project ran and the member supporting
+/// it (null where none).
 fn households(scenario: &Scenario, set: usize, rows: &[HouseholdYear]) -> Value {
     let model = &scenario.strategies[set].model;
     let years: Vec<i32> = (scenario.start_year..=scenario.end_year).collect();
@@ -204,6 +206,10 @@ fn households(scenario: &Scenario, set: usize, rows: &[HouseholdYear]) -> Value 
     let mut program = vec![0.0f64; shown];
     let mut size = vec![0u8; shown];
     let mut village = vec![0u32; shown];
+    let mut cause = vec![""; shown];
+    let mut project: Vec<Vec<Option<&str>>> = vec![Vec::new(); shown];
+    let mut member: Vec<Vec<Option<u32>>> = vec![Vec::new(); shown];
+    let items = &model.program.items;
     let (projects, assets, dividends) = (
         INCOME_SOURCES.iter().position(|s| *s == "income_projects"),
         INCOME_SOURCES.iter().position(|s| *s == "income_assets"),
@@ -228,6 +234,9 @@ fn households(scenario: &Scenario, set: usize, rows: &[HouseholdYear]) -> Value 
         }
         size[i] = h.size;
         village[i] = h.village;
+        cause[i] = crate::engine::groups::CAUSES[h.cause as usize];
+        project[i].push(items.get(usize::from(h.project)).map(|it| it.name.as_str()));
+        member[i].push((h.member != crate::programs::cycle::NONE_MEMBER).then_some(h.member));
     }
     let villages: Vec<&str> = model.villages.iter().map(|v| v.name.as_str()).collect();
     json!({
@@ -239,6 +248,9 @@ fn households(scenario: &Scenario, set: usize, rows: &[HouseholdYear]) -> Value 
         "program_income": program.iter().map(|x| x.round()).collect::<Vec<_>>(),
         "size": size,
         "village": village,
+        "cause": cause,
+        "project": project,
+        "member": member,
     })
 }
 

@@ -26,6 +26,8 @@ const TEXT = {
     reentries: 're-entries (total)', incidence_end: 'incidence in', na: 'n/a', base_label: 'baseline',
     group_program: 'Program', group_members: 'Party members', group_safety_net: 'Safety net', group_exit: 'Exit rules', group_schemes: 'Scheme terms',
     status_n: 'never registered', status_R: 'registered as poor', status_E: 'exited', status_poor: 'dark shade: income below the line that year',
+    household: 'household', cause: 'cause', no_project: 'no project', member: 'member', hover: 'point at a household for what it ordered and who supported it',
+    with_project: 'ran a project', with_member: 'supported by a member',
     shown: 'showing', add: '+ setting', remove: 'remove', changed: 'changed from the file',
     budget_note: 'One village: each strategy\'s county budget is cut to the village\'s share of the households',
     spending_dibao: 'dibao', spending_medical: 'medical assistance', spending_housing: 'housing', spending_cash: 'cash',
@@ -52,6 +54,8 @@ const TEXT = {
     reentries: '累计返贫户数', incidence_end: '发生率', na: '无', base_label: '对照',
     group_program: '项目', group_members: '党员', group_safety_net: '社会保障', group_exit: '退出规则', group_schemes: '产业模式条款',
     status_n: '从未建档', status_R: '建档立卡贫困户', status_E: '已脱贫', status_poor: '深色：当年收入低于贫困线',
+    household: '农户', cause: '致贫原因', no_project: '无项目', member: '党员', hover: '指向一户，查看其点单项目和接单党员',
+    with_project: '有项目', with_member: '有党员帮扶',
     shown: '显示', add: '+ 设置', remove: '删除', changed: '已改动',
     budget_note: '单个村：各策略的全县预算按该村户数占比缩减',
     spending_dibao: '低保', spending_medical: '医疗救助', spending_housing: '危房改造', spending_cash: '现金',
@@ -567,7 +571,22 @@ function drawHouseholds() {
       g.fillRect(cx + y * cell, cy, cell - 0.5, cell - 0.5);
     }
   }
-  $('households-note').textContent = `(${t('shown')} ${fmt(n, 0)} ${t('of')} ${fmt(h.total, 0)} ${t('households')}, ${h.years[0]}–${last(h.years)})`;
+  const ran = h.project.filter((p) => p.some((x) => x)).length;
+  const helped = h.member.filter((m) => m.some((x) => x !== null)).length;
+  $('households-note').textContent = `(${t('shown')} ${fmt(n, 0)} ${t('of')} ${fmt(h.total, 0)} ${t('households')}, ${h.years[0]}–${last(h.years)}; ` +
+    `${fmt(ran, 0)} ${t('with_project')}, ${fmt(helped, 0)} ${t('with_member')}; ${t('hover')})`;
+  canvas.onmousemove = (e) => {
+    const box = canvas.getBoundingClientRect();
+    const x = (e.clientX - box.left) * canvas.width / box.width - 2, yy = (e.clientY - box.top) * canvas.height / box.height - 2;
+    const i = Math.floor(x / strip) * perCol + Math.floor(yy / cell);
+    if (x < 0 || yy < 0 || i < 0 || i >= n || Math.floor(yy / cell) >= perCol) { canvas.title = ''; return; }
+    const lines = [`${t('household')} ${i} (${h.villages[h.village[i]]}), ${t('cause')}: ${h.cause[i]}`];
+    h.years.forEach((year, k) => {
+      const p = h.project[i][k], m = h.member[i][k];
+      lines.push(`${year}: ${t('status_' + h.status[i][k])}; ${p || t('no_project')}${m !== null ? `, ${t('member')} #${m}` : ''}`);
+    });
+    canvas.title = lines.join('\n');
+  };
   legend($('legend-households'), [
     [STATUS_COLORS.n[0], t('status_n')], [STATUS_COLORS.R[0], t('status_R')], [STATUS_COLORS.E[0], t('status_E')], ['#555', t('status_poor')],
   ]);
