@@ -359,27 +359,18 @@ impl YearMetrics {
         "cost_per_person_exited",
     ];
 
-    /// The metrics undefined (NaN, written `NA`) in the baseline year, which
-    /// describes the synthesised county and has no split of income by source.
-    pub const NA_IN_BASELINE: &'static [&'static str] = &[
-        "income_farm",
-        "income_rent",
-        "income_wages",
-        "income_remittances",
-        "income_projects",
-        "income_assets",
-        "income_transfers",
-        "income_other",
-        "health_spending",
-        "interest_paid",
-        "income_dividends",
-        "share_wages",
-        "share_business",
-        "share_property",
-        "share_transfers",
-    ];
+    /// The composition shares, undefined in the baseline year with the income
+    /// sources ([`INCOME_SOURCES`]).
+    const BASELINE_SHARES: [&'static str; 4] = ["share_wages", "share_business", "share_property", "share_transfers"];
 
-    /// Mark the [`Self::NA_IN_BASELINE`] metrics undefined: this is a baseline year.
+    /// Whether metric `name` is undefined (NaN, written `NA`) in the baseline year,
+    /// which describes the synthesised county and has no split of income by source:
+    /// the income sources and the composition shares.
+    pub fn na_in_baseline(name: &str) -> bool {
+        INCOME_SOURCES.contains(&name) || Self::BASELINE_SHARES.contains(&name)
+    }
+
+    /// Mark the [`Self::na_in_baseline`] metrics undefined: this is a baseline year.
     pub fn undefine_baseline_split(&mut self) {
         for v in [
             &mut self.income_farm,
@@ -403,11 +394,11 @@ impl YearMetrics {
     }
 
     /// The first metric that is not a finite number, other than a [`Self::MAY_BE_NA`]
-    /// metric's NaN (or, in the `baseline` year, a [`Self::NA_IN_BASELINE`] one's):
+    /// metric's NaN (or, in the `baseline` year, a [`Self::na_in_baseline`] one's):
     /// its name and value. Any such value is a fault of sandan's, since validation
     /// bounds every input (issue 16).
     pub fn first_non_finite(&self, baseline: bool) -> Option<(&'static str, f64)> {
-        let may_be_na = |name: &&str| Self::MAY_BE_NA.contains(name) || baseline && Self::NA_IN_BASELINE.contains(name);
+        let may_be_na = |name: &&str| Self::MAY_BE_NA.contains(name) || baseline && Self::na_in_baseline(name);
         Self::NAMES
             .iter()
             .zip(self.values())

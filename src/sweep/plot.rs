@@ -318,15 +318,7 @@ pub fn sensitivity_png(a: &super::sensitivity::Analysis, strategy: &str) -> Resu
                 .configure_mesh()
                 .disable_y_mesh()
                 .y_labels(bars.len().max(1))
-                .y_label_formatter(&|v| {
-                    let i = v.round();
-                    // The first (largest) at the top.
-                    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
-                        names.get((n - 1.0 - i) as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .y_label_formatter(&|v| top_first(&names, *v))
                 .x_desc(label)
                 .label_style(("sans-serif", 15))
                 .axis_desc_style(("sans-serif", 16))
@@ -409,15 +401,7 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                 .configure_mesh()
                 .disable_y_mesh()
                 .y_labels(bars.len().max(1))
-                .y_label_formatter(&|v| {
-                    let i = v.round();
-                    // The first (largest) at the top.
-                    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
-                        names.get((n - 1.0 - i) as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .y_label_formatter(&|v| top_first(&names, *v))
                 .x_desc("share of replicates best (bar); mean regret = value − best value in the same replicate")
                 .label_style(("sans-serif", 15))
                 .axis_desc_style(("sans-serif", 15))
@@ -443,6 +427,17 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
         root.present().map_err(|e| err(e.to_string()))?;
     }
     encode_png(&rgb, WIDTH, height).map_err(err)
+}
+
+/// The label of bar position `v` in a chart of `names` drawn with the first (the
+/// largest) at the top: empty between bars.
+fn top_first(names: &[String], v: f64) -> String {
+    let (i, n) = (v.round(), names.len() as f64);
+    if (v - i).abs() < 1e-6 && i >= 0.0 && i < n {
+        names[(n - 1.0 - i) as usize].clone()
+    } else {
+        String::new()
+    }
 }
 
 #[cfg(test)]
