@@ -495,6 +495,7 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
     s.dibao_last.push(0.0);
     s.dibao_phase.push(0);
     s.monitored.push(false);
+    s.reviews_at_risk.push(0);
     // The herds held at the baseline, whose expected income the baseline income
     // counts (so the stated incidence and income level include it).
     for (heads, sp) in s.herds.iter_mut().zip(&model.herd.species) {

@@ -336,6 +336,10 @@ pub struct Exit {
     pub follow_up_orders: bool,
     /// Monitored households' follow-up orders are served with the registered.
     pub monitor_priority: bool,
+    /// An exited household assessed below the line is registered again after
+    /// this many − 1 consecutive reviews at which it was monitored; until then it
+    /// is monitored and supported.
+    pub reentry_confirm_reviews: u32,
     pub village_threshold: f64,
 }
 

@@ -561,6 +561,11 @@ pub struct RawExit {
     /// households' orders, poorest first, instead of after them (帮扶 before it
     /// falls back).
     pub monitor_priority: bool,
+    /// An exited household assessed below the line is registered again (返贫) only
+    /// after this many − 1 consecutive reviews at which it was already monitored as
+    /// at risk (监测户, helped without being registered); 1: at the first review
+    /// below the line, whether monitored or not.
+    pub reentry_confirm_reviews: i64,
     pub village_threshold: Option<f64>,
 }
 
@@ -575,6 +580,7 @@ impl Default for RawExit {
             monitor_margin: 0.1,
             follow_up_orders: true,
             monitor_priority: true,
+            reentry_confirm_reviews: 1,
             village_threshold: None,
         }
     }

@@ -450,6 +450,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         monitor_margin: bounded(&ep.key("monitor_margin"), e.monitor_margin, 0.0, 10.0)?,
         follow_up_orders: e.follow_up_orders,
         monitor_priority: e.monitor_priority,
+        reentry_confirm_reviews: count(&ep.key("reentry_confirm_reviews"), e.reentry_confirm_reviews, 1, 10)?,
         village_threshold: match e.village_threshold {
             Some(t) => unit(&ep.key("village_threshold"), t)?,
             None => default_threshold,
