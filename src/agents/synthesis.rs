@@ -355,6 +355,7 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         migrants,
         land,
         ability: income::ability(model, skill, motivation),
+        ..Work::default()
     };
     let expected = income::expected(model, year, &work, chronic, insured, wealth);
     // The herds' lasting income: of the heads the household can keep (heads beyond

@@ -283,12 +283,17 @@ fn households<P: HouseholdProgram>(
 
             // Production.
             let mut r = production_stream.rng(entity);
+            // Land let under a transfer contract this year (§ 7.18): all of it.
+            let land = f64::from(f.land[i]);
+            let let_rent = program.land_let(i, next);
             let work = Work {
                 size,
                 labourers: lab,
                 migrants: prev.migrants[i].min(lab),
-                land: f64::from(f.land[i]),
+                land,
                 ability: ability(m, prev.skill[i], prev.motivation[i]),
+                let_land: if let_rent > 0.0 { land } else { 0.0 },
+                let_rent,
             };
             let v = f.village[i] as usize;
             let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
@@ -501,9 +506,11 @@ fn households<P: HouseholdProgram>(
             // ended — falls below next year's line × (1 + `monitor_margin`).
             let monitored = new_status == Status::Exited
                 && (below || {
+                    // A transfer contract that ends this year no longer lets the land.
                     let next_work = Work {
                         labourers: next_lab,
                         migrants: mig.min(next_lab),
+                        let_land: if support.project_ends { 0.0 } else { work.let_land },
                         ..work
                     };
                     let e = assessor_next.expected(m, &next_work, next_chronic, insured, new_wealth);

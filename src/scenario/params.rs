@@ -304,8 +304,21 @@ pub struct Income {
     pub persistence: f64,
     /// Standard deviation of its yearly innovation.
     pub persistent_sd: f64,
+    /// Days of work a mu of own farm takes a year (freed when the land is let).
+    pub farm_days_per_mu: f64,
     /// Set when synthesis scaled these parameters to a stated income level.
     pub fit: Option<IncomeFit>,
+}
+
+impl Income {
+    /// Labour-income multiplier from skill and motivation: skill 0.5 and full
+    /// motivation give 1.
+    #[inline]
+    pub fn ability(&self, skill: f32, motivation: f32) -> f64 {
+        let skill_mult = 1.0 + self.skill_effect * (f64::from(skill) - 0.5);
+        let effort = 1.0 - self.motivation_effect * (1.0 - f64::from(motivation));
+        (skill_mult * effort).max(0.0)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -270,6 +270,9 @@ pub struct RawIncome {
     pub nonwage_index: RawYearTable,
     pub persistence: f64,
     pub persistent_sd: f64,
+    /// Days of a labourer's work a mu of the household's own farm takes in a year;
+    /// land let out under a transfer contract frees them for wage work.
+    pub farm_days_per_mu: f64,
 }
 
 impl Default for RawIncome {
@@ -304,6 +307,8 @@ impl Default for RawIncome {
             nonwage_index: table(&[(2016, 1.0)]),
             persistence: 0.8,
             persistent_sd: 0.1,
+            // Our assumption (docs/ODD.md § 7.18): hand farming of small hill plots.
+            farm_days_per_mu: 8.0,
         }
     }
 }
@@ -685,6 +690,12 @@ pub struct RawItem {
     /// household's herd (no project runs). "" (default): an ordinary project.
     #[serde(default)]
     pub species: String,
+    /// A `dividend` item with a rent is a land transfer (流转): the household lets
+    /// its land to a cooperative, large grower or the collective for this rent,
+    /// yuan per mu a year, for the item's duration (docs/ODD.md § 7.18). 0 (default):
+    /// not a transfer.
+    #[serde(default)]
+    pub rent_per_mu: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -715,6 +726,7 @@ fn item(
         keep,
         skill_gain: 0.0,
         species: String::new(),
+        rent_per_mu: 0.0,
     }
 }
 

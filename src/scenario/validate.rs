@@ -363,6 +363,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         other_income_per_capita: yuan(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
         property_per_capita: yuan(&ip.key("property_per_capita"), i.property_per_capita)?,
         business_per_labourer: yuan(&ip.key("business_per_labourer"), i.business_per_labourer)?,
+        farm_days_per_mu: bounded(&ip.key("farm_days_per_mu"), i.farm_days_per_mu, 0.0, 330.0)?,
         nonwage_index: year_table(&ip.key("nonwage_index"), &i.nonwage_index, 0.0, MAX_INDEX, "")?,
         persistence: unit(&ip.key("persistence"), i.persistence)?,
         persistent_sd: bounded(&ip.key("persistent_sd"), i.persistent_sd, 0.0, 2.0)?,
@@ -725,6 +726,18 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
                 Some((k, (it.unit_cost / value).floor() as u32))
             }
         };
+        let rent_per_mu = yuan(&ip.key("rent_per_mu"), it.rent_per_mu)?;
+        if rent_per_mu > 0.0 && (it.kind != ItemKind::Dividend || heads.is_some() || it.keep) {
+            return fail(
+                &ip.key("rent_per_mu"),
+                format!(
+                    "makes a land transfer, which needs kind = \"dividend\", no species and keep = false (the land comes back when the contract ends), got kind {}, species '{}', keep = {}",
+                    it.kind.name(),
+                    shown(&it.species),
+                    it.keep
+                ),
+            );
+        }
         items.push(Item {
             name: it.name.clone(),
             kind: it.kind,
@@ -740,6 +753,7 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
             keep: it.keep,
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
             heads,
+            rent_per_mu,
         });
     }
     // The catalogue is held in name order (names are unique), so that nothing
