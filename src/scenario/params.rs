@@ -237,6 +237,8 @@ pub struct Population {
     pub debt_share_poor: f64,
     pub debt_poor: Dist,
     pub productivity_sd: f64,
+    /// Persons exited before the baseline per person registered at it.
+    pub exited_before_baseline: f64,
     /// The stated baseline income level and composition synthesis meets, if any.
     pub income_target: Option<IncomeTarget>,
 }

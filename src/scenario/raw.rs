@@ -147,6 +147,11 @@ pub struct RawPopulation {
     pub debt_share_poor: f64,
     pub debt_poor: MeanSd,
     pub productivity_sd: f64,
+    /// Persons of households registered and exited before the baseline year, per
+    /// person registered at the baseline (0: none, the register starts with no
+    /// exited household). They are the non-registered, non-poor households with the
+    /// lowest assessed income in each village (docs/ODD.md § 7.5).
+    pub exited_before_baseline: f64,
     /// The county's mean per-capita income and its composition in the baseline year,
     /// when the scenario states them: synthesis then scales the income sources to
     /// meet them (see [`IncomeTarget`]). `None`: incomes are what the parameters give.
@@ -218,6 +223,7 @@ impl Default for RawPopulation {
             debt_share_poor: 0.3,
             debt_poor: ms(8000.0, 8000.0),
             productivity_sd: 0.4,
+            exited_before_baseline: 0.0,
             income: None,
         }
     }

@@ -983,6 +983,7 @@ fn population(path: &KeyPath, raw: &RawScenario) -> Checked<Population> {
         debt_share_poor: unit(&path.key("debt_share_poor"), p.debt_share_poor)?,
         debt_poor: money_dist(&path.key("debt_poor"), p.debt_poor)?,
         productivity_sd: bounded(&path.key("productivity_sd"), p.productivity_sd, 0.0, 3.0)?,
+        exited_before_baseline: bounded(&path.key("exited_before_baseline"), p.exited_before_baseline, 0.0, 10.0)?,
         income_target: p.income.map(|t| income_target(&path.key("income"), t)).transpose()?,
     })
 }
