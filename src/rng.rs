@@ -77,6 +77,8 @@ pub enum Stream {
     HerdDisasters = 21,
     /// Failure of the village collectives' own enterprises, per village.
     CollectiveEnterprises = 22,
+    /// The assessment that ranks households exited before the baseline.
+    ExitedBeforeBaseline = 23,
 }
 
 /// SplitMix64's output function: a bijective mixer of 64-bit words.

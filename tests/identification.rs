@@ -94,3 +94,52 @@ fn poor_villages_are_counted_apart() {
             .all(|y| y.poor_villages_exited.is_nan())
     );
 }
+
+/// The same county from 2016 to 2020 with `exit.reentry_confirm_reviews = k`.
+fn confirmed(k: u32) -> Scenario {
+    let text = format!(
+        r#"
+name = "reentry"
+start_year = 2016
+end_year = 2020
+replicates = {REPLICATES}
+[population]
+starting_incidence = 0.3
+[exit]
+reentry_confirm_reviews = {k}
+[[village]]
+name = "one"
+households = 600
+starting_incidence = 0.3
+[[strategy]]
+name = "no_program"
+"#
+    );
+    scenario::parse(&text, "reentry.toml", "reentry").unwrap()
+}
+
+/// Re-entries over the years of replicate `r`.
+fn reentries(scenario: &Scenario, r: u32) -> f64 {
+    simulate(scenario, 0, r).years.iter().map(|m| m.reentries).sum()
+}
+
+/// An exited household assessed below the line is first monitored and helped; with
+/// `reentry_confirm_reviews = 2` it is registered again only if it was monitored at
+/// the review before (docs/ODD.md § 7.5). Paired over replicates, that lowers
+/// re-entries by more than three standard errors of the paired differences; and
+/// no household can be monitored at nine consecutive reviews in four years, so with
+/// 10 there is no re-entry at all.
+#[test]
+fn reentry_waits_for_a_review_under_monitoring() {
+    let (once, twice, never) = (confirmed(1), confirmed(2), confirmed(10));
+    let d: Vec<f64> = (0..REPLICATES)
+        .map(|r| reentries(&twice, r) - reentries(&once, r))
+        .collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!(mean + 3.0 * sd / n.sqrt() < 0.0, "paired differences {d:?}");
+    for r in 0..REPLICATES {
+        assert_eq!(reentries(&never, r), 0.0, "replicate {r}");
+    }
+}

@@ -159,10 +159,11 @@ proptest! {
         reserve in 0.0f64..20_000.0,
         collective_invest in prop_oneof![Just(0.0), 0.0f64..1.0],
         enterprise_share in prop_oneof![Just(0.0), 0.0f64..0.5],
+        rent in 1.0f64..2_000.0,
     ) {
         // With schemes, a catalogue of calves, stakes, a planting project, a
-        // livestock transfer and a welfare job, collective enterprises, and operators
-        // that fail, prices that crash, partial recovery.
+        // livestock transfer, a land transfer and a welfare job, collective
+        // enterprises, and operators that fail, prices that crash, partial recovery.
         let catalogue = if schemes {
             format!(
                 "[program.cattle]\nfailure_probability = {failure}\nsale_price = {sale_price}\nrecovery = {recovery}\ninsured = {insured}\ncapacity = 30\n\
@@ -177,6 +178,7 @@ proptest! {
                  [program.bees]\nwinter_loss = {recovery}\n\
                  [[program.item]]\nname = \"bees\"\nkind = \"bees\"\nunit_cost = 2200.5\nslots = 9\nexpected_return = 2000\nrisk = 0.1\n\
                  [[program.item]]\nname = \"welfare\"\nkind = \"social\"\nunit_cost = 4000\nslots = 9\nexpected_return = 4000\nrisk = 0.05\n\
+                 [[program.item]]\nname = \"land_transfer\"\nkind = \"dividend\"\nunit_cost = 300.5\nslots = 9\nmin_land = 0.5\nexpected_return = 0\nrisk = {failure}\nduration = 3\nrent_per_mu = {rent}\n\
                  [[program.item]]\nname = \"goats\"\nkind = \"livestock\"\nspecies = \"goat\"\nunit_cost = 3000.5\nslots = 9\nmin_labourers = 1\nexpected_return = 1800\nrisk = 0.0\n\
                  [[herd.species]]\nname = \"goat\"\nvalue = 1000\nbirths = 0.8\ndeaths = 0.1\nsale_rate = 0.3\nfeed_cost = 100\nfixed_cost = 300\n\
                  disaster_probability = {recovery}\ndisaster_loss = 0.5\nmax_heads_per_labourer = 30\ninitial_heads_poor = 2\n",
@@ -222,6 +224,7 @@ proptest! {
             // Households' own money: the ledger balances with what they invested, and
             // the stock of own-money shares (never negative) moves by its flows only.
             let scale = l.net_income.abs().max(1.0);
+            prop_assert!((l.market_income + l.transfers - l.health_spending - l.interest - l.net_income).abs() < 1e-7 * scale);
             prop_assert!((l.wealth_change - (l.net_income - l.consumption - l.invested)).abs() < 1e-7 * scale);
             let own: f64 = st.own_stake.iter().map(|&x| f64::from(x)).sum();
             prop_assert_eq!(own, m.stakes_own);

@@ -116,6 +116,10 @@ pub struct State {
     /// An exited household whose assessed income fell back near the line: monitored
     /// and supported again (防止返贫动态监测).
     pub monitored: Vec<bool>,
+    /// Consecutive reviews, up to last year's, at which an exited household was
+    /// found at risk (monitored); assessed below the line after
+    /// `exit.reentry_confirm_reviews` − 1 of them, it is registered again (返贫).
+    pub reviews_at_risk: Vec<u8>,
     /// Heads of each species of `[[herd.species]]` (one vector per species, over
     /// households; none without species).
     pub herds: Vec<Vec<u32>>,
@@ -156,6 +160,7 @@ impl State {
             dibao_last: Vec::with_capacity(n),
             dibao_phase: Vec::with_capacity(n),
             monitored: Vec::with_capacity(n),
+            reviews_at_risk: Vec::with_capacity(n),
             herds: Vec::new(),
             cash_years: Vec::with_capacity(n),
             experience: Vec::with_capacity(n),
@@ -201,6 +206,7 @@ impl State {
             self.dibao_last.len(),
             self.dibao_phase.len(),
             self.monitored.len(),
+            self.reviews_at_risk.len(),
             self.cash_years.len(),
             self.experience.len(),
         ]

@@ -355,6 +355,7 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         migrants,
         land,
         ability: income::ability(model, skill, motivation),
+        ..Work::default()
     };
     let expected = income::expected(model, year, &work, chronic, insured, wealth);
     // The herds' lasting income: of the heads the household can keep (heads beyond
@@ -495,6 +496,7 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
     s.dibao_last.push(0.0);
     s.dibao_phase.push(0);
     s.monitored.push(false);
+    s.reviews_at_risk.push(0);
     // The herds held at the baseline, whose expected income the baseline income
     // counts (so the stated incidence and income level include it).
     for (heads, sp) in s.herds.iter_mut().zip(&model.herd.species) {

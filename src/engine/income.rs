@@ -21,10 +21,7 @@ use crate::scenario::Model;
 /// motivation give 1.
 #[inline]
 pub fn ability(model: &Model, skill: f32, motivation: f32) -> f64 {
-    let i = &model.income;
-    let skill_mult = 1.0 + i.skill_effect * (f64::from(skill) - 0.5);
-    let effort = 1.0 - i.motivation_effect * (1.0 - f64::from(motivation));
-    (skill_mult * effort).max(0.0)
+    model.income.ability(skill, motivation)
 }
 
 /// The shocks shared by households in one year: a county price multiplier and one
@@ -125,6 +122,38 @@ pub struct Work {
     pub migrants: u8,
     pub land: f64,
     pub ability: f64,
+    /// Land let out this year under a transfer contract (流转), mu (at most `land`),
+    /// and its rent, yuan per mu: the household does not farm it, and the days
+    /// farming it took go to wage work ([`Work::freed_days`]).
+    pub let_land: f64,
+    pub let_rent: f64,
+}
+
+impl Work {
+    /// Land the household farms itself.
+    #[inline]
+    fn farmed(&self) -> f64 {
+        (self.land - self.let_land).max(0.0)
+    }
+
+    /// Extra days of local wage work for each labourer who does not migrate: the
+    /// farm days of the land let out (`income.farm_days_per_mu`), shared among them;
+    /// none when no labourer stays (nobody farmed it, or the household had no labour).
+    #[inline]
+    fn freed_days(&self, model: &Model) -> f64 {
+        let stay = self.labourers.saturating_sub(self.migrants);
+        if stay == 0 || self.let_land <= 0.0 {
+            0.0
+        } else {
+            (self.let_land.min(self.land) * model.income.farm_days_per_mu / f64::from(stay)).min(330.0)
+        }
+    }
+
+    /// The contract rent of the land let out, yuan (not indexed: fixed by contract).
+    #[inline]
+    fn contract_rent(&self) -> f64 {
+        self.let_land.min(self.land) * self.let_rent
+    }
 }
 
 /// The year's wage rates and non-wage index, looked up once per year rather than
@@ -161,18 +190,20 @@ pub fn draw_earnings(
     let migrants = w.migrants.min(w.labourers);
     let index = rates.nonwage;
     // Farming and the household's business share the year's shock and its own luck.
+    // Land let under a transfer contract earns its rent instead of a harvest.
     let (farm, land_rent) = if w.labourers > 0 {
         let yield_luck = farm_shock * rng.mean_one_lognormal(inc.farm_noise_sd) * index;
         let business = f64::from(w.labourers - migrants) * inc.business_per_labourer;
-        ((w.land * inc.farm_net_per_mu + business) * yield_luck, 0.0)
+        ((w.farmed() * inc.farm_net_per_mu + business) * yield_luck, 0.0)
     } else {
-        (0.0, w.land * inc.land_rent_per_mu * index)
+        (0.0, w.farmed() * inc.land_rent_per_mu * index)
     };
-    let rent = land_rent + inc.property_per_capita * index * f64::from(w.size);
+    let rent = land_rent + w.contract_rent() + inc.property_per_capita * index * f64::from(w.size);
     let local_wage = rates.local_per_day;
+    let freed = w.freed_days(model);
     let mut wages = 0.0;
     for _ in 0..w.labourers - migrants {
-        wages += local_days(model, rng) * local_wage;
+        wages += (local_days(model, rng) + freed).min(330.0) * local_wage;
     }
     let local = wages;
     let migrant_wage = rates.migrant_per_month;
@@ -271,6 +302,9 @@ pub struct Assessor {
     rent_per_mu: f64,
     business_per_labourer: f64,
     local_per_labourer: f64,
+    local_wage: f64,
+    local_days_mean: f64,
+    local_days_sd: f64,
     migrant_per_migrant: f64,
     other_per_person: f64,
     property_per_person: f64,
@@ -290,6 +324,9 @@ impl Assessor {
             business_per_labourer: i.business_per_labourer * shock_mean,
             local_per_labourer: clipped_normal_mean(i.local_days_mean, i.local_days_sd, 0.0, 330.0)
                 * i.local_wage_per_day.at(year),
+            local_wage: i.local_wage_per_day.at(year),
+            local_days_mean: i.local_days_mean,
+            local_days_sd: i.local_days_sd,
             migrant_per_migrant: i.remittance_share
                 * clipped_normal_mean(i.migrant_months_mean, i.migrant_months_sd, 0.0, 12.0)
                 * i.migrant_monthly_wage.at(year),
@@ -307,11 +344,21 @@ impl Assessor {
         let migrants = w.migrants.min(w.labourers);
         let stay = f64::from(w.labourers - migrants);
         let (farm, rent) = if w.labourers > 0 {
-            (w.land * self.farm_per_mu + stay * self.business_per_labourer, 0.0)
+            (w.farmed() * self.farm_per_mu + stay * self.business_per_labourer, 0.0)
         } else {
-            (0.0, w.land * self.rent_per_mu)
+            (0.0, w.farmed() * self.rent_per_mu)
         };
-        let local = stay * self.local_per_labourer;
+        let rent = rent + w.contract_rent();
+        // A labourer's days are normal, clipped to [0, 330], plus the freed days,
+        // clipped again at 330: the mean of the normal shifted by them and clipped
+        // to [freed, 330].
+        let freed = w.freed_days(model);
+        let per_labourer = if freed > 0.0 {
+            clipped_normal_mean(self.local_days_mean + freed, self.local_days_sd, freed, 330.0) * self.local_wage
+        } else {
+            self.local_per_labourer
+        };
+        let local = stay * per_labourer;
         let migrant = f64::from(migrants) * self.migrant_per_migrant;
         // Expected ill labourers: the first `labourers` of the non-chronic members.
         let at_risk = f64::from(w.labourers.min(w.size.saturating_sub(chronic)));
@@ -399,13 +446,24 @@ mod tests {
     fn expected_income_is_the_mean_of_the_draws() {
         let m = model();
         let shocks_mean = 1.0 - m.shocks.drought_probability * m.shocks.drought_loss;
-        for (size, lab, mig, chronic) in [(4u8, 2u8, 1u8, 0u8), (3, 1, 0, 1), (2, 0, 0, 2), (6, 3, 2, 1)] {
+        // The last three let their land (a transfer contract at 300 yuan a mu).
+        for (size, lab, mig, chronic, let_land) in [
+            (4u8, 2u8, 1u8, 0u8, 0.0),
+            (3, 1, 0, 1, 0.0),
+            (2, 0, 0, 2, 0.0),
+            (6, 3, 2, 1, 0.0),
+            (4, 2, 1, 0, 3.0),
+            (2, 0, 0, 2, 3.0),
+            (3, 1, 0, 0, 3.0),
+        ] {
             let w = Work {
                 size,
                 labourers: lab,
                 migrants: mig,
                 land: 3.0,
                 ability: 0.8,
+                let_land,
+                let_rent: 300.0,
             };
             let e = expected(&m, 2018, &w, chronic, true, -5000.0);
             let n = 200_000;
@@ -421,7 +479,7 @@ mod tests {
             let exact = e.unscaled + e.scaled;
             assert!(
                 (mc - exact).abs() < 0.01 * exact.abs().max(1000.0),
-                "{size} {lab} {mig} {chronic}: mc {mc} exact {exact}"
+                "{size} {lab} {mig} {chronic} {let_land}: mc {mc} exact {exact}"
             );
         }
     }
@@ -441,11 +499,56 @@ mod tests {
             migrants: 0,
             land: 3.0,
             ability: 1.0,
+            ..Work::default()
         };
         let mut r = CellRng::new(1, 0, Stream::Production, 0, 2017);
         let e = draw_earnings(&m, &Wages::of(&m, 2017), &w, 1.0, &Illness::default(), &mut r);
         assert_eq!(e.scaled, 0.0);
         assert_eq!(e.unscaled, 3.0 * 200.0 + 2.0 * (300.0 + 100.0));
+    }
+
+    /// A household that lets its land under a transfer contract (流转) earns the
+    /// rent and no harvest, and its labourers who stay work the freed farm days for
+    /// wages: with the same draws, farm income falls to nothing, rent rises by land
+    /// × rent, and local wages by the freed days at the day wage.
+    #[test]
+    fn letting_land_earns_rent_and_wages_not_a_harvest() {
+        let m = model();
+        let rates = Wages::of(&m, 2017);
+        let farming = Work {
+            size: 4,
+            labourers: 2,
+            migrants: 0,
+            land: 5.0,
+            ability: 1.0,
+            ..Work::default()
+        };
+        let letting = Work {
+            let_land: 5.0,
+            let_rent: 300.0,
+            ..farming
+        };
+        let draw = |w: &Work| {
+            let mut r = CellRng::new(3, 0, Stream::Production, 7, 2017);
+            draw_earnings(&m, &rates, w, 1.0, &Illness::default(), &mut r)
+        };
+        let (farm, let_out) = (draw(&farming), draw(&letting));
+        assert!(farm.farm > 0.0);
+        assert_eq!(let_out.farm, 0.0, "no harvest from land let out");
+        assert!((let_out.rent - farm.rent - 5.0 * 300.0).abs() < 1e-9);
+        // 5 mu × 8 days freed, 20 days for each of the two labourers.
+        let freed = 5.0 * m.income.farm_days_per_mu / 2.0;
+        let gained = 2.0 * freed * rates.local_per_day;
+        assert!(
+            (let_out.local_wages - farm.local_wages - gained).abs() < 1e-6,
+            "{} vs {} + {gained}",
+            let_out.local_wages,
+            farm.local_wages
+        );
+        assert!((let_out.scaled - let_out.local_wages).abs() < 1e-9, "wages only");
+        // Without a labourer who stays, no days are freed: only the rent changes.
+        let away = Work { migrants: 2, ..letting };
+        assert_eq!(draw(&away).local_wages, 0.0);
     }
 
     #[test]

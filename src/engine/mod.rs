@@ -245,6 +245,52 @@ fn identify_baseline(model: &Model, seed: u64, replicate: u32, year: i32, hh: &m
             hh.state.since[i] = year as i16;
         }
     }
+    if model.population.exited_before_baseline > 0.0 {
+        exit_before_baseline(model, seed, replicate, year, hh);
+    }
+}
+
+/// Mark, village by village, the households registered and exited before the
+/// baseline (`population.exited_before_baseline` persons per person registered at
+/// it): the households an earlier exit would have left just above the line, that is
+/// the non-registered households whose expected income is at or above the line, in
+/// the order of their assessed income (expected income times the review's mean-one
+/// assessment error), lowest first, until their persons reach the share, taking a
+/// household that overshoots only if it overshoots by less than it would undershoot.
+/// They exited the year before the baseline.
+fn exit_before_baseline(model: &Model, seed: u64, replicate: u32, year: i32, hh: &mut Households) {
+    let line = model.poverty_line.at(year);
+    let rate = model.population.exited_before_baseline;
+    let sd = model.identification.assessment_sd;
+    let mut registered = vec![0u64; model.villages.len()];
+    let mut candidates: Vec<Vec<(f64, usize)>> = vec![Vec::new(); model.villages.len()];
+    for i in 0..hh.len() {
+        let v = hh.fixed.village[i] as usize;
+        let income = f64::from(hh.state.income_pc[i]);
+        match hh.state.status[i] {
+            Status::Registered => registered[v] += u64::from(hh.fixed.size[i]),
+            Status::NotRegistered if income >= line => {
+                let mut r = CellRng::new(seed, replicate, Stream::ExitedBeforeBaseline, i as u64, year);
+                candidates[v].push((income * r.mean_one_lognormal(sd), i));
+            }
+            _ => {}
+        }
+    }
+    for (v, mut list) in candidates.into_iter().enumerate() {
+        list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let target = (rate * registered[v] as f64).round();
+        let mut taken = 0.0;
+        for (_, i) in list {
+            let size = f64::from(hh.fixed.size[i]);
+            if taken + size - target > target - taken {
+                break;
+            }
+            taken += size;
+            hh.state.status[i] = Status::Exited;
+            hh.state.exit_year[i] = (year - 1) as i16;
+            hh.state.since[i] = (year - 1) as i16;
+        }
+    }
 }
 
 /// The yearly metrics of one strategy in one replicate, baseline year first.
@@ -509,6 +555,68 @@ starting_incidence = 0.1
         let (la, lb) = (a.step().ledger, b.step().ledger);
         assert_eq!(la.market_income, lb.market_income);
         assert_ne!(la.transfers, lb.transfers);
+    }
+
+    #[test]
+    fn exited_before_baseline_are_the_lowest_non_poor_in_the_stated_share() {
+        // Without assessment error the ranking is by expected income alone, so every
+        // household marked exited is at or above the line and no higher than any
+        // non-registered non-poor household of its village left unmarked.
+        let text = SMALL.replace(
+            "[population]\n",
+            "[identification]\nassessment_sd = 0.0\n[population]\nexited_before_baseline = 0.5\n",
+        );
+        let s = scenario(&text);
+        let model = &s.strategies[0].model;
+        let line = model.poverty_line.at(2016);
+        let sim = Simulation::new(&s.strategies[0], 3, 1, 2016);
+        let (f, st) = (&sim.households().fixed, &sim.households().state);
+        for v in 0..model.villages.len() {
+            let of =
+                |status: Status| (0..st.len()).filter(move |&i| f.village[i] as usize == v && st.status[i] == status);
+            let persons = |status: Status| of(status).map(|i| f64::from(f.size[i])).sum::<f64>();
+            let (registered, exited) = (persons(Status::Registered), persons(Status::Exited));
+            // Within half the largest household (7 persons) of the stated share.
+            assert!(
+                (exited - 0.5 * registered).abs() <= 3.5,
+                "village {v}: {exited} of {registered}"
+            );
+            assert!(exited > 0.0);
+            let highest_exited = of(Status::Exited).map(|i| st.income_pc[i]).fold(f32::MIN, f32::max);
+            for i in of(Status::Exited) {
+                assert!(f64::from(st.income_pc[i]) >= line);
+                assert_eq!((st.exit_year[i], st.since[i]), (2015, 2015));
+            }
+            for i in of(Status::NotRegistered).filter(|&i| f64::from(st.income_pc[i]) >= line) {
+                assert!(
+                    st.income_pc[i] >= highest_exited,
+                    "village {v}: household {i} left below an exited one"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_negative_share_exited_before_baseline_is_refused_where_written() {
+        let text = SMALL.replace("[population]\n", "[population]\nexited_before_baseline = -0.1\n");
+        let e = scenario::parse(&text, "t.toml", "t").err().unwrap().to_string();
+        assert_eq!(
+            e,
+            "t.toml:7:26: population.exited_before_baseline must be between 0 and 10, got -0.1"
+        );
+    }
+
+    #[test]
+    fn households_exited_before_baseline_are_supported_and_may_re_enter() {
+        let text = SMALL.replace("[population]\n", "[population]\nexited_before_baseline = 0.5\n");
+        let s = scenario(&text);
+        let rec = simulate(&s, 0, 0);
+        assert!(rec.years[0].exited > 0.0);
+        assert_eq!(rec.years[0].reentries, 0.0);
+        // The exited near the line fall back as any exited household does.
+        assert!(rec.years[1].reentries > 0.0, "{:?}", rec.years[1].reentries);
+        let plain = simulate(&scenario(SMALL), 0, 0);
+        assert_eq!(plain.years[1].reentries, 0.0);
     }
 
     #[test]

@@ -283,12 +283,17 @@ fn households<P: HouseholdProgram>(
 
             // Production.
             let mut r = production_stream.rng(entity);
+            // Land let under a transfer contract this year (§ 7.18): all of it.
+            let land = f64::from(f.land[i]);
+            let let_rent = program.land_let(i, next);
             let work = Work {
                 size,
                 labourers: lab,
                 migrants: prev.migrants[i].min(lab),
-                land: f64::from(f.land[i]),
+                land,
                 ability: ability(m, prev.skill[i], prev.motivation[i]),
+                let_land: if let_rent > 0.0 { land } else { 0.0 },
+                let_rent,
             };
             let v = f.village[i] as usize;
             let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
@@ -438,6 +443,7 @@ fn households<P: HouseholdProgram>(
             let mut new_exit_year = exit_year;
             let mut years_above = prev.years_above[i];
             let mut since = prev.since[i];
+            let mut below = false;
             match status {
                 Status::NotRegistered if annual_review => {
                     let p = if assessed_pc < line {
@@ -452,14 +458,22 @@ fn households<P: HouseholdProgram>(
                         out.new_registrations += 1.0;
                     }
                 }
-                Status::Exited => {
-                    if annual_review && assessed_pc < line && review.chance(1.0 - id.review_exclusion_error) {
+                // An exited household assessed below the line is registered again
+                // (返贫) when it has been monitored (监测户, helped without being
+                // registered) at the `reentry_confirm_reviews` − 1 reviews before;
+                // otherwise it is monitored now.
+                Status::Exited if annual_review && assessed_pc < line => {
+                    below = true;
+                    if u32::from(prev.reviews_at_risk[i]) + 1 >= m.exit.reentry_confirm_reviews
+                        && review.chance(1.0 - id.review_exclusion_error)
+                    {
                         new_status = Status::Registered;
                         years_above = 0;
                         since = t as i16;
                         out.reentries += 1.0;
                     }
                 }
+                Status::Exited => {}
                 Status::Registered => {
                     let wrongly_included = i32::from(since) == m.start_year && f.cause[i] == Cause::NotPoor;
                     if annual_review && wrongly_included && assessed_pc >= line && review.chance(id.review_removal) {
@@ -490,21 +504,25 @@ fn households<P: HouseholdProgram>(
             // back when the same assessment of next year — next year's wages and
             // prices, its labour after this year's onsets, without the project that
             // ended — falls below next year's line × (1 + `monitor_margin`).
-            let monitored = new_status == Status::Exited && {
-                let next_work = Work {
-                    labourers: next_lab,
-                    migrants: mig.min(next_lab),
-                    ..work
-                };
-                let e = assessor_next.expected(m, &next_work, next_chronic, insured, new_wealth);
-                let programs = if id.assessment_counts_programs {
-                    support.lasting_next() + herd_income
-                } else {
-                    0.0
-                };
-                let ahead = (e.unscaled + productivity * e.scaled + f64::from(support.kept) + programs) * error / sz;
-                (if secured { ahead.max(pc) } else { ahead }) < monitor_line
-            };
+            let monitored = new_status == Status::Exited
+                && (below || {
+                    // A transfer contract that ends this year no longer lets the land.
+                    let next_work = Work {
+                        labourers: next_lab,
+                        migrants: mig.min(next_lab),
+                        let_land: if support.project_ends { 0.0 } else { work.let_land },
+                        ..work
+                    };
+                    let e = assessor_next.expected(m, &next_work, next_chronic, insured, new_wealth);
+                    let programs = if id.assessment_counts_programs {
+                        support.lasting_next() + herd_income
+                    } else {
+                        0.0
+                    };
+                    let ahead =
+                        (e.unscaled + productivity * e.scaled + f64::from(support.kept) + programs) * error / sz;
+                    (if secured { ahead.max(pc) } else { ahead }) < monitor_line
+                });
             if monitored {
                 out.monitored += 1.0;
             }
@@ -529,6 +547,11 @@ fn households<P: HouseholdProgram>(
             next.dibao_last[i] = dibao_last;
             next.dibao_phase[i] = dibao_phase;
             next.monitored[i] = monitored;
+            next.reviews_at_risk[i] = if monitored {
+                prev.reviews_at_risk[i].saturating_add(1)
+            } else {
+                0
+            };
 
             let transfers = dibao + assistance + received;
             out.spending_dibao += dibao;

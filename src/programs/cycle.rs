@@ -11,10 +11,11 @@ use super::matching::{self, Order};
 use super::members::Members;
 use super::{
     Applicant, CashDuration, Delivery, Help, ItemKind, KINDS, MatchingMode, MenuMode, OrderingMode, Plan, Program,
-    Unclaimed,
+    TransferValue, Unclaimed,
 };
 use crate::agents::household::{Households, State, Status};
 use crate::rng::{CellRng, Stream};
+use crate::scenario::params::Income;
 use crate::scenario::raw::Allocation;
 
 /// Marks "no project" and "no member".
@@ -89,6 +90,23 @@ fn applicant(hh: &Households, s: &State, i: usize) -> Applicant {
         holds_stake: s.stake[i] > 0,
         keeps_bees: s.hives[i] > 0,
         experience: s.experience[i],
+        transfer_per_mu: 0.0,
+    }
+}
+
+/// A household as it orders: [`applicant`] with its value of letting its land
+/// (§ 7.18), from its labour, ability and earning capacity as it knows them.
+fn orderer(ctx: &Context<'_>, hh: &Households, s: &State, i: usize) -> Applicant {
+    let a = applicant(hh, s, i);
+    if !ctx.program.items.iter().any(|it| it.is_transfer()) {
+        return a;
+    }
+    let earning = ctx.income.ability(s.skill[i], s.motivation[i])
+        * f64::from(hh.fixed.productivity[i])
+        * f64::from(s.persistent[i]).exp();
+    Applicant {
+        transfer_per_mu: ctx.transfer.per_mu(a.labourers, a.migrants.min(a.labourers), earning),
+        ..a
     }
 }
 
@@ -105,6 +123,10 @@ pub struct Context<'a> {
     pub year: i32,
     /// Budget the engine spends itself this year before orders (demonstration apiaries).
     pub reserved: f64,
+    /// The household income model (a household's ability) and the year's rates by
+    /// which households value a land transfer.
+    pub income: &'a Income,
+    pub transfer: TransferValue,
 }
 
 /// The start-of-year program phase. Reads `prev`, writes the project fields of `next`.
@@ -160,7 +182,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
     let mut orders: Vec<Vec<u8>> = applicants
         .iter()
         .map(|&i| {
-            let a = applicant(hh, prev, i);
+            let a = orderer(ctx, hh, prev, i);
             match ctx.plan.ordering {
                 OrderingMode::HouseholdChoice => super::choose(p, &a),
                 // Top-down: the county's list for the household's recorded cause (or by
@@ -200,7 +222,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         // q·demand + (1 − q)·the county's default slots.
         let mut demand = vec![0u32; ctx.villages * items];
         for &i in &applicants {
-            if let Some(&k) = super::choose(p, &applicant(hh, prev, i)).first() {
+            if let Some(&k) = super::choose(p, &orderer(ctx, hh, prev, i)).first() {
                 demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
             }
         }
@@ -696,6 +718,8 @@ mod tests {
             replicate: 0,
             year: 2017,
             reserved: 0.0,
+            income: &model.income,
+            transfer: TransferValue::of(model, 2017),
         };
         let mut next = prev.clone();
         let out = allocate(&ctx, hh, &prev, &mut next);

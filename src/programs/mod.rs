@@ -57,6 +57,9 @@ pub struct Item {
     /// The `[[herd.species]]` whose heads the item buys for the household's herd
     /// (a livestock transfer, no project), and how many: unit cost / value, whole.
     pub heads: Option<(usize, u32)>,
+    /// A land transfer (流转): the household lets its land for this rent, yuan per
+    /// mu a year, while the project runs (0: not a transfer; § 7.18).
+    pub rent_per_mu: f64,
 }
 
 impl Item {
@@ -74,6 +77,11 @@ impl Item {
     /// the job — so that a first attempt can fail for want of experience.
     pub fn own_work(&self) -> bool {
         self.skill_dependent() || self.kind == ItemKind::Labour
+    }
+
+    /// Whether the item is a land transfer: the household lets its land.
+    pub fn is_transfer(&self) -> bool {
+        self.rent_per_mu > 0.0
     }
 
     /// Yearly income of a successful year for a household of this skill.
@@ -197,6 +205,11 @@ pub struct Applicant {
     pub keeps_bees: bool,
     /// Item kinds the household has run a project year of successfully (bit per kind).
     pub experience: u16,
+    /// What letting a mu of its land brings the household besides the rent: the
+    /// wages of the farm days it frees less the harvest (or the rent of a household
+    /// without labour) it gives up, yuan a year ([`TransferValue`]; 0 when not
+    /// valued).
+    pub transfer_per_mu: f64,
 }
 
 impl Applicant {
@@ -211,6 +224,46 @@ impl Applicant {
             && !(item.kind == ItemKind::Cattle && self.holds_cattle)
             && !(item.kind == ItemKind::Equity && self.holds_stake)
             && !(item.kind == ItemKind::Bees && self.keeps_bees)
+            && !(item.is_transfer() && self.land <= 0.0)
+    }
+}
+
+/// The year's rates by which a household values letting its land (§ 7.18), as the
+/// review's calculation would: the expected harvest of a mu it farms, the rent a
+/// household without labour gets for it anyway, and the wages of the farm days a
+/// mu frees.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TransferValue {
+    /// Expected net farm income of a mu at ability and capacity 1.
+    pub farm_per_mu: f64,
+    /// The rent of a mu let by a household without labour (`land_rent_per_mu`).
+    pub rent_per_mu: f64,
+    /// The local wage of the days a mu of farming takes, at ability and capacity 1.
+    pub wages_per_mu: f64,
+}
+
+impl TransferValue {
+    pub fn of(model: &crate::scenario::Model, year: i32) -> TransferValue {
+        let i = &model.income;
+        let s = &model.shocks;
+        let index = i.nonwage_index.at(year);
+        TransferValue {
+            farm_per_mu: i.farm_net_per_mu * (1.0 - s.drought_probability * s.drought_loss) * index,
+            rent_per_mu: i.land_rent_per_mu * index,
+            wages_per_mu: i.farm_days_per_mu * i.local_wage_per_day.at(year),
+        }
+    }
+
+    /// A household's value of letting a mu besides the contract rent, given its
+    /// labour and its `earning` multiplier (ability × earning capacity).
+    pub fn per_mu(&self, labourers: u8, migrants: u8, earning: f64) -> f64 {
+        if labourers == 0 {
+            -self.rent_per_mu
+        } else if labourers > migrants {
+            (self.wages_per_mu - self.farm_per_mu) * earning
+        } else {
+            -self.farm_per_mu * earning
+        }
     }
 }
 
@@ -317,7 +370,13 @@ const EXPECTED_HELP: Help = Help {
 pub fn expected_gain(program: &Program, item: &Item, a: &Applicant) -> f64 {
     let p = success_probability(&program.project, item, a, &EXPECTED_HELP, true);
     let y = item.yield_for(a.skill);
-    p * y - (1.0 - p) * program.project.failure_loss * item.unit_cost - program.risk_aversion * item.risk * y
+    let project =
+        p * y - (1.0 - p) * program.project.failure_loss * item.unit_cost - program.risk_aversion * item.risk * y;
+    if item.is_transfer() {
+        project + a.land * (item.rent_per_mu + a.transfer_per_mu)
+    } else {
+        project
+    }
 }
 
 /// The county's view of an item (`assignment = "best_average_return"`): its expected
@@ -338,6 +397,7 @@ pub fn average_return(effects: &ProjectEffects, item: &Item) -> f64 {
         holds_stake: false,
         keeps_bees: false,
         experience: 0,
+        transfer_per_mu: 0.0,
     };
     let p = success_probability(effects, item, &average, &Help::NONE, false);
     p * item.yield_for(average.skill) - (1.0 - p) * effects.failure_loss * item.unit_cost
@@ -406,6 +466,7 @@ mod tests {
             holds_stake: false,
             keeps_bees: false,
             experience: 0,
+            transfer_per_mu: 0.0,
         }
     }
 

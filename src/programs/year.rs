@@ -131,6 +131,11 @@ pub(crate) trait HouseholdProgram {
     /// program fields of `next`.
     fn household(&mut self, h: &HouseholdFacts, hh: &Households, prev: &State, next: &mut State) -> Support;
 
+    /// The rent per mu of the land transfer (流转) household `i` lets its land under
+    /// this year, as allocated at the start of the year (0: none); read before the
+    /// household's earnings are drawn.
+    fn land_let(&self, i: usize, next: &State) -> f64;
+
     /// After the household's labour for next year is known: training taken this
     /// year raises skill and may place a labourer in outside work. Returns the skill.
     fn train(&mut self, i: usize, prev: &State, next: &mut State, skill: f32) -> f32;
@@ -148,6 +153,11 @@ pub(crate) trait HouseholdProgram {
 pub(crate) struct NoProgram;
 
 impl HouseholdProgram for NoProgram {
+    #[inline(always)]
+    fn land_let(&self, _: usize, _: &State) -> f64 {
+        0.0
+    }
+
     #[inline(always)]
     fn household(&mut self, h: &HouseholdFacts, _: &Households, prev: &State, _: &mut State) -> Support {
         Support {
@@ -325,6 +335,8 @@ impl<'a> ProgramYear<'a> {
             replicate,
             year,
             reserved: seed_cost + enterprise_invested,
+            income: &model.income,
+            transfer: super::TransferValue::of(model, year),
         };
         let mut allocated = cycle::allocate(&ctx, hh, prev, next);
         allocated.spending_by_kind[ItemKind::Bees.index()] += seed_cost;
@@ -464,6 +476,14 @@ fn payout_units(coll: &Collective, hh: &Households, prev: &State, income: &[f64]
 }
 
 impl HouseholdProgram for ProgramYear<'_> {
+    #[inline]
+    fn land_let(&self, i: usize, next: &State) -> f64 {
+        match next.project[i] {
+            NONE_ITEM => 0.0,
+            k => self.model.program.items[k as usize].rent_per_mu,
+        }
+    }
+
     fn household(&mut self, h: &HouseholdFacts, hh: &Households, prev: &State, next: &mut State) -> Support {
         let (i, v) = (h.index, h.village);
         let entity = i as u64;

@@ -702,6 +702,23 @@ households = 5
     }
 
     #[test]
+    fn a_land_transfer_is_a_dividend_item_with_a_rent() {
+        let item = |kind: &str, keep: bool| {
+            format!(
+                "{TINY}[[program.item]]\nname = \"t\"\nkind = \"{kind}\"\nunit_cost = 200.0\nslots = 1\nexpected_return = 0.0\nrisk = 0.0\nkeep = {keep}\nrent_per_mu = 300.0\n"
+            )
+        };
+        let s = parse(&item("dividend", false), "s.toml", "s").unwrap();
+        assert!(s.strategies[0].model.program.items[0].is_transfer());
+        let e = err(&item("planting", false));
+        assert!(
+            e.contains("rent_per_mu") && e.contains("needs kind = \"dividend\""),
+            "{e}"
+        );
+        assert!(err(&item("dividend", true)).contains("keep = false"));
+    }
+
+    #[test]
     fn template_states_exactly_the_defaults() {
         let text = include_str!("../../scenarios/template.toml");
         let raw = RawScenario::from_toml(text).unwrap();

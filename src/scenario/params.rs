@@ -237,6 +237,8 @@ pub struct Population {
     pub debt_share_poor: f64,
     pub debt_poor: Dist,
     pub productivity_sd: f64,
+    /// Persons exited before the baseline per person registered at it.
+    pub exited_before_baseline: f64,
     /// The stated baseline income level and composition synthesis meets, if any.
     pub income_target: Option<IncomeTarget>,
 }
@@ -304,8 +306,21 @@ pub struct Income {
     pub persistence: f64,
     /// Standard deviation of its yearly innovation.
     pub persistent_sd: f64,
+    /// Days of work a mu of own farm takes a year (freed when the land is let).
+    pub farm_days_per_mu: f64,
     /// Set when synthesis scaled these parameters to a stated income level.
     pub fit: Option<IncomeFit>,
+}
+
+impl Income {
+    /// Labour-income multiplier from skill and motivation: skill 0.5 and full
+    /// motivation give 1.
+    #[inline]
+    pub fn ability(&self, skill: f32, motivation: f32) -> f64 {
+        let skill_mult = 1.0 + self.skill_effect * (f64::from(skill) - 0.5);
+        let effort = 1.0 - self.motivation_effect * (1.0 - f64::from(motivation));
+        (skill_mult * effort).max(0.0)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -336,6 +351,10 @@ pub struct Exit {
     pub follow_up_orders: bool,
     /// Monitored households' follow-up orders are served with the registered.
     pub monitor_priority: bool,
+    /// An exited household assessed below the line is registered again after
+    /// this many − 1 consecutive reviews at which it was monitored; until then it
+    /// is monitored and supported.
+    pub reentry_confirm_reviews: u32,
     pub village_threshold: f64,
 }
 

@@ -147,6 +147,11 @@ pub struct RawPopulation {
     pub debt_share_poor: f64,
     pub debt_poor: MeanSd,
     pub productivity_sd: f64,
+    /// Persons of households registered and exited before the baseline year, per
+    /// person registered at the baseline (0: none, the register starts with no
+    /// exited household). They are the non-registered, non-poor households with the
+    /// lowest assessed income in each village (docs/ODD.md § 7.5).
+    pub exited_before_baseline: f64,
     /// The county's mean per-capita income and its composition in the baseline year,
     /// when the scenario states them: synthesis then scales the income sources to
     /// meet them (see [`IncomeTarget`]). `None`: incomes are what the parameters give.
@@ -218,6 +223,7 @@ impl Default for RawPopulation {
             debt_share_poor: 0.3,
             debt_poor: ms(8000.0, 8000.0),
             productivity_sd: 0.4,
+            exited_before_baseline: 0.0,
             income: None,
         }
     }
@@ -270,6 +276,9 @@ pub struct RawIncome {
     pub nonwage_index: RawYearTable,
     pub persistence: f64,
     pub persistent_sd: f64,
+    /// Days of a labourer's work a mu of the household's own farm takes in a year;
+    /// land let out under a transfer contract frees them for wage work.
+    pub farm_days_per_mu: f64,
 }
 
 impl Default for RawIncome {
@@ -304,6 +313,8 @@ impl Default for RawIncome {
             nonwage_index: table(&[(2016, 1.0)]),
             persistence: 0.8,
             persistent_sd: 0.1,
+            // Our assumption (docs/ODD.md § 7.18): hand farming of small hill plots.
+            farm_days_per_mu: 8.0,
         }
     }
 }
@@ -561,6 +572,11 @@ pub struct RawExit {
     /// households' orders, poorest first, instead of after them (帮扶 before it
     /// falls back).
     pub monitor_priority: bool,
+    /// An exited household assessed below the line is registered again (返贫) only
+    /// after this many − 1 consecutive reviews at which it was already monitored as
+    /// at risk (监测户, helped without being registered); 1: at the first review
+    /// below the line, whether monitored or not.
+    pub reentry_confirm_reviews: i64,
     pub village_threshold: Option<f64>,
 }
 
@@ -575,6 +591,7 @@ impl Default for RawExit {
             monitor_margin: 0.1,
             follow_up_orders: true,
             monitor_priority: true,
+            reentry_confirm_reviews: 1,
             village_threshold: None,
         }
     }
@@ -679,6 +696,12 @@ pub struct RawItem {
     /// household's herd (no project runs). "" (default): an ordinary project.
     #[serde(default)]
     pub species: String,
+    /// A `dividend` item with a rent is a land transfer (流转): the household lets
+    /// its land to a cooperative, large grower or the collective for this rent,
+    /// yuan per mu a year, for the item's duration (docs/ODD.md § 7.18). 0 (default):
+    /// not a transfer.
+    #[serde(default)]
+    pub rent_per_mu: f64,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -709,6 +732,7 @@ fn item(
         keep,
         skill_gain: 0.0,
         species: String::new(),
+        rent_per_mu: 0.0,
     }
 }
 

@@ -363,6 +363,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         other_income_per_capita: yuan(&ip.key("other_income_per_capita"), i.other_income_per_capita)?,
         property_per_capita: yuan(&ip.key("property_per_capita"), i.property_per_capita)?,
         business_per_labourer: yuan(&ip.key("business_per_labourer"), i.business_per_labourer)?,
+        farm_days_per_mu: bounded(&ip.key("farm_days_per_mu"), i.farm_days_per_mu, 0.0, 330.0)?,
         nonwage_index: year_table(&ip.key("nonwage_index"), &i.nonwage_index, 0.0, MAX_INDEX, "")?,
         persistence: unit(&ip.key("persistence"), i.persistence)?,
         persistent_sd: bounded(&ip.key("persistent_sd"), i.persistent_sd, 0.0, 2.0)?,
@@ -450,6 +451,7 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
         monitor_margin: bounded(&ep.key("monitor_margin"), e.monitor_margin, 0.0, 10.0)?,
         follow_up_orders: e.follow_up_orders,
         monitor_priority: e.monitor_priority,
+        reentry_confirm_reviews: count(&ep.key("reentry_confirm_reviews"), e.reentry_confirm_reviews, 1, 10)?,
         village_threshold: match e.village_threshold {
             Some(t) => unit(&ep.key("village_threshold"), t)?,
             None => default_threshold,
@@ -724,6 +726,18 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
                 Some((k, (it.unit_cost / value).floor() as u32))
             }
         };
+        let rent_per_mu = yuan(&ip.key("rent_per_mu"), it.rent_per_mu)?;
+        if rent_per_mu > 0.0 && (it.kind != ItemKind::Dividend || heads.is_some() || it.keep) {
+            return fail(
+                &ip.key("rent_per_mu"),
+                format!(
+                    "makes a land transfer, which needs kind = \"dividend\", no species and keep = false (the land comes back when the contract ends), got kind {}, species '{}', keep = {}",
+                    it.kind.name(),
+                    shown(&it.species),
+                    it.keep
+                ),
+            );
+        }
         items.push(Item {
             name: it.name.clone(),
             kind: it.kind,
@@ -739,6 +753,7 @@ fn program(path: &KeyPath, p: &RawProgram, herd: &Herding) -> Checked<Program> {
             keep: it.keep,
             skill_gain: unit(&ip.key("skill_gain"), it.skill_gain)?,
             heads,
+            rent_per_mu,
         });
     }
     // The catalogue is held in name order (names are unique), so that nothing
@@ -968,6 +983,7 @@ fn population(path: &KeyPath, raw: &RawScenario) -> Checked<Population> {
         debt_share_poor: unit(&path.key("debt_share_poor"), p.debt_share_poor)?,
         debt_poor: money_dist(&path.key("debt_poor"), p.debt_poor)?,
         productivity_sd: bounded(&path.key("productivity_sd"), p.productivity_sd, 0.0, 3.0)?,
+        exited_before_baseline: bounded(&path.key("exited_before_baseline"), p.exited_before_baseline, 0.0, 10.0)?,
         income_target: p.income.map(|t| income_target(&path.key("income"), t)).transpose()?,
     })
 }
