@@ -177,7 +177,8 @@ pub fn render_run(
         manifest.tables.push(gains::FILE.to_string());
         files.push((gains::FILE.to_string(), g.clone()));
     }
-    let winners = gains::winners_csv(scenario, records);
+    let names: Vec<String> = scenario.strategies.iter().map(|s| s.name.clone()).collect();
+    let winners = gains::winners_csv(&names, records);
     if let Some(w) = &winners {
         manifest.tables.push(gains::WINNERS_FILE.to_string());
         files.push((gains::WINNERS_FILE.to_string(), w.clone()));

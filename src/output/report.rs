@@ -10,6 +10,7 @@
 use super::budget::BudgetUse;
 use super::figures::{StrategyTotals, describe};
 use super::fonts::Lang;
+use super::gains::Winners;
 use super::manifest::Manifest;
 use super::plot::{Figure, Picture, group_thousands, strategy_colour};
 use super::results::RunResults;
@@ -39,8 +40,8 @@ pub struct ReportInput<'a> {
     pub budget: &'a [BudgetUse],
     pub budget_flags: &'a [String],
     /// Per strategy, the shares of persons in each band of income change against
-    /// their twin in the baseline ([`super::gains::BANDS`]; replicate 0).
-    pub winners: &'a [(String, [f64; 5])],
+    /// their twin in the baseline ([`super::gains::BANDS`]), over replicates.
+    pub winners: &'a [Winners],
     /// The strategy impacts and winners are measured against.
     pub baseline: &'a str,
 }
@@ -99,6 +100,7 @@ td.num, td.name, .nw { white-space: nowrap; }
 .flag { background: #fff4e5; border-left: 4px solid #d55e00; padding: .5em .8em; max-width: 62em; }
 td.flagged { color: #a33f00; font-weight: bold; }
 .bar { display: flex; width: 28em; height: 1.2em; border: 1px solid var(--rule); }
+.interval { color: var(--muted); font-size: .85em; }
 .bar span { display: block; height: 100%; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
@@ -147,19 +149,28 @@ fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
         t("gains less than 5%", "增加不足 5%"),
         t("gains more than 5%", "增加 5% 以上"),
     ];
+    let replicates = input.winners.iter().map(|w| w.replicates).max().unwrap_or(0);
+    let base = escape(input.baseline);
     let _ = writeln!(
         h,
         "<section id=\"winners\">\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<table class=\"winners\">\n<thead><tr><th>{}</th><th>{}</th>{}</tr></thead>\n<tbody>",
         t("Who wins and who loses", "谁受益、谁受损"),
-        match lang {
-            Lang::En => format!(
-                "Each household against its own twin under {base} (the same household, replicate 0, the same shocks): \
-                 the share of persons whose income per head in {final_year} is lower or higher. winners.csv has every pair of strategies.",
-                base = escape(input.baseline)
+        match (lang, replicates > 1) {
+            (Lang::En, true) => format!(
+                "Each household against its own twin under {base} (the same household in the same replicate, under the same shocks): \
+                 the share of persons whose income per head in {final_year} is lower or higher. The bar and each first number: the mean \
+                 over {replicates} replicates; below it, 5–95% of the replicates. winners.csv has every pair of strategies."
             ),
-            Lang::Zh => format!(
-                "每户与其在 {base} 下的“孪生”户（同一户、第 0 次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。winners.csv 含所有策略两两对比。",
-                base = escape(input.baseline)
+            (Lang::Zh, true) => format!(
+                "每户与其在 {base} 下的“孪生”户（同一户、同一次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。\
+                 色条与各格首个数字为 {replicates} 次重复的均值；其下为各次重复的 5%–95% 区间。winners.csv 含所有策略两两对比。"
+            ),
+            (Lang::En, false) => format!(
+                "Each household against its own twin under {base} (the same household, replicate 0, the same shocks): \
+                 the share of persons whose income per head in {final_year} is lower or higher. winners.csv has every pair of strategies."
+            ),
+            (Lang::Zh, false) => format!(
+                "每户与其在 {base} 下的“孪生”户（同一户、第 0 次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。winners.csv 含所有策略两两对比。"
             ),
         },
         t("Strategy", "策略"),
@@ -169,28 +180,41 @@ fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
             .map(|n| format!("<th class=\"num\">{}</th>", escape(n)))
             .collect::<String>()
     );
-    for (name, shares) in input.winners {
-        let bar: String = shares
+    for w in input.winners {
+        let bar: String = w
+            .shares
             .iter()
             .zip(BAND_COLOURS)
             .zip(names)
             .map(|((s, c), n)| {
                 format!(
                     "<span style=\"width:{:.2}%;background:{c}\" title=\"{}: {:.1}%\"></span>",
-                    100.0 * s,
+                    100.0 * s.mean,
                     escape(n),
-                    100.0 * s
+                    100.0 * s.mean
                 )
             })
             .collect();
-        let cells: String = shares
+        let cells: String = w
+            .shares
             .iter()
-            .map(|s| format!("<td class=\"num\">{}%</td>", num(100.0 * s, 1)))
+            .map(|s| {
+                let interval = if s.p05.is_finite() && s.p95.is_finite() {
+                    format!(
+                        "<br><span class=\"interval\">{}–{}</span>",
+                        num(100.0 * s.p05, 1),
+                        num(100.0 * s.p95, 1)
+                    )
+                } else {
+                    String::new()
+                };
+                format!("<td class=\"num\">{}%{interval}</td>", num(100.0 * s.mean, 1))
+            })
             .collect();
         let _ = writeln!(
             h,
             "<tr><td class=\"name\">{}</td><td><div class=\"bar\">{bar}</div></td>{cells}</tr>",
-            escape(name)
+            escape(&w.strategy)
         );
     }
     let _ = writeln!(h, "</tbody>\n</table>\n</section>");
