@@ -17,15 +17,17 @@ fn run_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CHARTS: [&str; 9] = [
+const CHARTS: [&str; 11] = [
     "impact",
     "by_cause",
     "by_decile",
+    "villages",
     "incidence",
     "incidence_official",
     "poverty_gap",
     "exits_reentries",
     "spending",
+    "four_incomes",
     "programs",
 ];
 
@@ -85,6 +87,13 @@ fn issue_5_run_writes_plots_in_png_and_svg_and_a_self_contained_report() {
     assert!(html.contains("@media print"));
     // Issue 13: who wins and who loses, against each household's twin.
     assert!(html.contains("<section id=\"winners\">") && html.contains("gains more than 5%"));
+    // Over every replicate, each share with its interval.
+    assert!(html.contains("the mean over 4 replicates") && html.contains("<span class=\"interval\">"));
+    // When the villages exit (tiny designates no poor village: every village), and
+    // progress against the county's exit.
+    assert!(html.contains("<section id=\"villages\">") && html.contains("for all 2 villages"));
+    assert!(html.contains("Exit year of each of the 2 villages"));
+    assert!(html.contains("<section id=\"targets\">") && html.contains("The county exits: official incidence below 2%"));
     assert!(html.contains("full_dibao") && html.contains("Every eligible household takes up dibao."));
     assert!(html.contains("<details>") && html.contains("starting_incidence = 0.25"));
     let footer = format!(

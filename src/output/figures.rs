@@ -205,6 +205,8 @@ enum Unit {
     Percent,
     Count,
     MillionYuan,
+    /// Yuan per person.
+    YuanPerPerson,
     Plain,
 }
 
@@ -217,6 +219,8 @@ fn format_value(v: f64, unit: Unit, lang: Lang) -> String {
         (Unit::Count, _) => group_thousands(&format!("{v:.0}")),
         (Unit::MillionYuan, Lang::En) => format!("{v:.2} million yuan"),
         (Unit::MillionYuan, Lang::Zh) => format!("{v:.2} 百万元"),
+        (Unit::YuanPerPerson, Lang::En) => format!("{} yuan a person", group_thousands(&format!("{v:.0}"))),
+        (Unit::YuanPerPerson, Lang::Zh) => format!("人均 {} 元", group_thousands(&format!("{v:.0}"))),
         (Unit::Plain, _) => format!("{v:.2}"),
     }
 }
@@ -240,9 +244,22 @@ impl Builder<'_> {
         panels: Vec<Option<PanelSpec>>,
         extra_notes: Vec<String>,
     ) -> Option<Figure> {
+        self.figure_ranked(stem, title, panels, extra_notes, None)
+    }
+
+    /// [`Builder::figure`] whose legend ranks by `rank` (its title names the
+    /// ranked values) instead of the first panel.
+    fn figure_ranked(
+        &self,
+        stem: &'static str,
+        title: String,
+        panels: Vec<Option<PanelSpec>>,
+        extra_notes: Vec<String>,
+        rank: Option<PanelSpec>,
+    ) -> Option<Figure> {
         let lang = self.ctx.lang;
         let specs: Vec<PanelSpec> = panels.into_iter().flatten().collect();
-        let first = specs.first()?;
+        let first = rank.as_ref().or(specs.first())?;
         let last_year = self.r.years.len().saturating_sub(1);
         // The legend lists strategies as the first panel's lines end, highest first.
         let mut ranked: Vec<(usize, f64)> = (0..self.r.strategies.len())
@@ -332,7 +349,7 @@ impl Builder<'_> {
 /// Lines that end at the same value are drawn over each other; say so, or a reader
 /// looks in vain for the one underneath. `legend` is ranked, so equal values are
 /// neighbours.
-fn overlap_notes(legend: &[LegendEntry], lang: Lang) -> Vec<String> {
+pub(crate) fn overlap_notes(legend: &[LegendEntry], lang: Lang) -> Vec<String> {
     legend
         .windows(2)
         .filter(|w| w[0].value == w[1].value && w[0].value != "–")
@@ -371,6 +388,14 @@ fn caption(stem: &str, lang: Lang) -> String {
             "What the strategies cost: total spending since the start, and that total divided by the persons \
              exited so far (lower is cheaper per exit).",
             "各策略的成本：自起始年的累计支出，以及累计支出除以累计脱贫人数（越低，每脱贫一人越省）。",
+        ),
+        "four_incomes" => (
+            "The four incomes of Tibet's program, per person of the county (all households, not only the registered): \
+             rent (land and pasture let out), payment (for produce: farming and projects, contract purchase among them), \
+             dividends (shares held by households and the collectives' payouts) and wages (local work and remitted migrant \
+             earnings). A line at zero: the run has none of that income.",
+            "西藏扶贫“四项收入”，按全县人口人均（全部农户，不只建档户）：租金（土地、草场流转）、薪金之外的生产收入（种养与项目，含订单收购）、\
+             股金分红（折股到户与村集体分红）和工资（本地务工与外出务工汇款）。一条线为零：本次运行没有该项收入。",
         ),
         _ => (
             "Program and scheme measures, drawn for the metrics this run records.",
@@ -502,6 +527,61 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             "Spending: dibao, medical assistance, housing and programs, as the run records them.",
             "支出：低保、医疗救助、危房改造及项目支出（以运行记录为准）。",
         )],
+    ));
+
+    // The four incomes (Tibet's rent, payment, dividends and wages), per person:
+    // drawn for every run that has the sources, so that any scenario's income
+    // composition can be read; ranked by the four together.
+    let sum = |names: &[&str]| -> Option<SeriesFn> {
+        let ks: Vec<usize> = names.iter().map(|n| r.metric(n)).collect::<Option<_>>()?;
+        Some(Box::new(move |rows| {
+            rows.iter()
+                .map(|row| ks.iter().map(|&k| row.get(k).copied().unwrap_or(f64::NAN)).sum())
+                .collect()
+        }))
+    };
+    const RENT: &[&str] = &["income_rent"];
+    const PAYMENT: &[&str] = &["income_farm", "income_projects"];
+    const DIVIDENDS: &[&str] = &["income_dividends"];
+    const WAGES: &[&str] = &["income_wages", "income_remittances"];
+    let per_person = t("Yuan per person", "元 / 人");
+    let income_panel = |en: &str, zh: &str, names: &[&str]| {
+        b.spec(t(en, zh), per_person.clone(), sum(names), true, Unit::YuanPerPerson)
+    };
+    let four = [RENT, PAYMENT, DIVIDENDS, WAGES].concat();
+    let together = b
+        .spec(
+            t("The four incomes together", "四项收入合计"),
+            per_person.clone(),
+            sum(&four),
+            true,
+            Unit::YuanPerPerson,
+        )
+        .map(|mut p| {
+            p.legend_name = Some(t("The four incomes together, per person", "四项收入合计（人均）"));
+            p
+        });
+    out.extend(b.figure_ranked(
+        "four_incomes",
+        t(
+            "The four incomes: rent, payment, dividends, wages",
+            "四项收入：租金、生产收入、股金分红、工资",
+        ),
+        vec![
+            income_panel("Rent (land and pasture let out)", "租金（土地、草场流转）", RENT),
+            income_panel("Payment (farming and projects)", "生产收入（种养与项目）", PAYMENT),
+            income_panel(
+                "Dividends (shares, collective payouts)",
+                "股金分红（折股到户、集体分红）",
+                DIVIDENDS,
+            ),
+            income_panel("Wages (local and migrant)", "工资（本地与外出务工）", WAGES),
+        ],
+        vec![t(
+            "Per person of the county: each source summed over households, over the population.",
+            "全县人均：各项收入按户加总后除以总人口。",
+        )],
+        together,
     ));
 
     // Program and scheme panels: each appears once its metrics exist (a scheme's
@@ -866,6 +946,38 @@ mod tests {
         let one = "strategy,replicate,year,incidence\na,0,2016,0.2\na,0,2017,0.1\n";
         let r = RunResults::from_trajectories_csv(one.as_bytes()).unwrap();
         assert!(impact_figure(&r, 0, &ctx).is_none());
+    }
+
+    /// Issue 13: the four incomes (rent, payment, dividends, wages) per person, each
+    /// summed from its sources, the legend ranked by the four together.
+    #[test]
+    fn the_four_incomes_sum_their_sources_and_rank_by_the_total() {
+        let text = "strategy,replicate,year,income_rent,income_farm,income_projects,income_dividends,income_wages,income_remittances\n\
+            a,0,2016,NA,NA,NA,NA,NA,NA\na,0,2017,10,100,50,5,300,200\n\
+            b,0,2016,NA,NA,NA,NA,NA,NA\nb,0,2017,0,100,150,0,300,200\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let ctx = FigureContext {
+            lang: Lang::En,
+            scenario_name: "t",
+        };
+        let all = figures(&r, &ctx);
+        let f = all.iter().find(|f| f.stem == "four_incomes").unwrap();
+        let titles: Vec<&str> = f.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles.len(), 4);
+        assert!(
+            titles[0].starts_with("Rent") && titles[3].starts_with("Wages"),
+            "{titles:?}"
+        );
+        // Payment is farming and projects; wages are local and migrant; the
+        // baseline year, without sources, is not drawn.
+        let payment = &f.panels[1].series[0].points;
+        assert_eq!(payment.len(), 1);
+        assert_eq!(payment[0], (2017, Summary::of(&[150.0])));
+        assert_eq!(f.panels[3].series[1].points[0].1.mean, 500.0);
+        // b earns 750 a person from the four, a 665: b first, though a has more rent.
+        assert_eq!(f.legend[0].name, "b");
+        assert_eq!(f.legend[0].value, "750 yuan a person");
+        assert_eq!(f.legend[1].value, "665 yuan a person");
     }
 
     #[test]

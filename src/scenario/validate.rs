@@ -1033,6 +1033,16 @@ pub const MAX_HOUSEHOLDS: i64 = 50_000_000;
 /// each costs memory in every strategy's model before a run could refuse it.
 pub const MAX_VILLAGES: i64 = 1_000_000;
 
+/// The name of the `k`-th (from 0) of the `count` villages of one `[[village]]`
+/// entry named `base`: the name itself for one village, else numbered from 1.
+pub fn village_name(base: &str, count: u32, k: u32) -> String {
+    if count == 1 {
+        base.to_string()
+    } else {
+        format!("{base} {}", k + 1)
+    }
+}
+
 fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     let vp = root.key("village");
     if raw.village.is_empty() {
@@ -1092,11 +1102,7 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
             None => county_migrants,
         };
         for k in 0..n {
-            let name = if n == 1 {
-                v.name.clone()
-            } else {
-                format!("{} {}", v.name, k + 1)
-            };
+            let name = village_name(&v.name, n, k);
             if let Some(&first) = seen.get(&name) {
                 let how = if n == 1 {
                     String::new()
