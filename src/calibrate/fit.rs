@@ -386,6 +386,7 @@ pub fn fit_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8>,
                 })
                 .collect();
             Panel {
+                legend: Vec::new(),
                 title: YearMetrics::NAMES[m].to_string(),
                 y_label: YearMetrics::NAMES[m].to_string(),
                 series: vec![

@@ -262,28 +262,7 @@ impl Builder<'_> {
         let first = rank.as_ref().or(specs.first())?;
         let last_year = self.r.years.len().saturating_sub(1);
         // The legend lists strategies as the first panel's lines end, highest first.
-        let mut ranked: Vec<(usize, f64)> = (0..self.r.strategies.len())
-            .map(|s| {
-                let v = self
-                    .r
-                    .summarise_by_year(s, &|rows| (first.f)(rows))
-                    .get(last_year)
-                    .map_or(f64::NAN, |c| c.mean);
-                (s, v)
-            })
-            .collect();
-        ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
-            (false, false) => b.1.total_cmp(&a.1),
-            (x, y) => x.cmp(&y),
-        });
-        let legend: Vec<LegendEntry> = ranked
-            .into_iter()
-            .map(|(s, v)| LegendEntry {
-                strategy: s,
-                name: self.r.strategies[s].clone(),
-                value: format_value(v, first.unit, lang),
-            })
-            .collect();
+        let legend = self.ranked_legend(first);
         // Lines that end at the same value are drawn over each other; say so, or a
         // reader looks in vain for the one underneath.
         let overlapping = overlap_notes(&legend, lang);
@@ -311,6 +290,7 @@ impl Builder<'_> {
                     series.extend(series_of(self.r, c, usize::from(p.flow), true));
                 }
                 Panel {
+                    legend: Vec::new(),
                     title: p.title.clone(),
                     y_label: p.y_label.clone(),
                     series,
@@ -331,6 +311,83 @@ impl Builder<'_> {
             legend,
             notes,
         })
+    }
+
+    /// Every strategy as `spec`'s lines end in the final year, highest first, with
+    /// the value in the spec's unit.
+    fn ranked_legend(&self, spec: &PanelSpec) -> Vec<LegendEntry> {
+        let last_year = self.r.years.len().saturating_sub(1);
+        let mut ranked: Vec<(usize, f64)> = (0..self.r.strategies.len())
+            .map(|s| {
+                let v = self
+                    .r
+                    .summarise_by_year(s, &|rows| (spec.f)(rows))
+                    .get(last_year)
+                    .map_or(f64::NAN, |c| c.mean);
+                (s, v)
+            })
+            .collect();
+        ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+            (false, false) => b.1.total_cmp(&a.1),
+            (x, y) => x.cmp(&y),
+        });
+        ranked
+            .into_iter()
+            .map(|(s, v)| LegendEntry {
+                strategy: s,
+                name: self.r.strategies[s].clone(),
+                value: format_value(v, spec.unit, self.ctx.lang),
+            })
+            .collect()
+    }
+
+    /// [`Builder::figure`] for panels of different measures: each panel has its own
+    /// legend under it (its final values, highest first; strategies without a value
+    /// left out), and the figure's legend is the key of colours, in scenario order.
+    fn figure_per_panel(
+        &self,
+        stem: &'static str,
+        title: String,
+        panels: Vec<Option<PanelSpec>>,
+        extra_notes: Vec<String>,
+    ) -> Option<Figure> {
+        let lang = self.ctx.lang;
+        let keys: Vec<Vec<LegendEntry>> = panels
+            .iter()
+            .flatten()
+            .map(|p| {
+                let mut legend = self.ranked_legend(p);
+                legend.retain(|e| e.value != "–");
+                legend
+            })
+            .collect();
+        let mut fig = self.figure(stem, title, panels, extra_notes)?;
+        // The first panel's overlaps were noted for the figure's legend; each panel
+        // now notes its own.
+        let first_overlaps = overlap_notes(&fig.legend, lang);
+        fig.notes.retain(|n| !first_overlaps.contains(n));
+        let mut overlaps = false;
+        for (panel, legend) in fig.panels.iter_mut().zip(keys) {
+            overlaps |= !overlap_notes(&legend, lang).is_empty();
+            panel.legend = legend;
+        }
+        if overlaps {
+            fig.notes.push(tr(
+                lang,
+                "Equal values under a panel: those lines end together and overlap.",
+                "某图下方数值相同：这些线条末端重合。",
+            ));
+        }
+        fig.legend.sort_by_key(|e| e.strategy);
+        for e in &mut fig.legend {
+            e.value.clear();
+        }
+        let year = self.r.years.last().copied().unwrap_or_default();
+        fig.legend_title = match lang {
+            Lang::En => format!("Strategies (each panel lists its own {year} values, highest first):"),
+            Lang::Zh => format!("策略（各图下方列出其 {year} 年数值，从高到低）："),
+        };
+        Some(fig)
     }
 
     fn spec(&self, title: String, y_label: String, f: Option<SeriesFn>, flow: bool, unit: Unit) -> Option<PanelSpec> {
@@ -609,9 +666,9 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             Unit::Plain,
         ),
     ];
-    for (name, en, zh, en_unit, zh_unit, factor) in [
-        ("hives", "Bee hives", "蜂箱", "Hives", "箱", 1.0),
-        ("cattle", "Cattle", "牛存栏", "Head", "头", 1.0),
+    for (name, en, zh, en_unit, zh_unit, factor, unit) in [
+        ("hives", "Bee hives", "蜂箱", "Hives", "箱", 1.0, Unit::Count),
+        ("cattle", "Cattle", "牛存栏", "Head", "头", 1.0, Unit::Count),
         (
             "fund_balance",
             "Fund balance",
@@ -619,22 +676,17 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             "Million yuan",
             "百万元",
             1e-6,
+            Unit::MillionYuan,
         ),
     ] {
         let found = [name.to_string(), format!("scheme_{name}"), format!("stock_{name}")]
             .into_iter()
             .find(|n| r.any_nonzero(n));
         if let Some(n) = found {
-            program.push(b.spec(
-                t(en, zh),
-                t(en_unit, zh_unit),
-                scaled(r, &n, factor),
-                false,
-                Unit::Plain,
-            ));
+            program.push(b.spec(t(en, zh), t(en_unit, zh_unit), scaled(r, &n, factor), false, unit));
         }
     }
-    out.extend(b.figure(
+    out.extend(b.figure_per_panel(
         "programs",
         t("Programs and schemes", "产业项目与帮扶机制"),
         program,
@@ -682,6 +734,7 @@ pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Op
         dashed: true,
     };
     let panel = |k: usize, title: String| Panel {
+        legend: Vec::new(),
         title,
         y_label: t("Difference (percentage points)", "差异（百分点）"),
         series: (0..r.strategies.len())
@@ -905,6 +958,14 @@ mod tests {
         let f = figures(&r, &ctx);
         assert_eq!(f[1].panels.len(), 2);
         assert_eq!(f[1].panels[0].title, "订单完成率");
+        // Issue 13: each panel of the programs figure has its own legend of what it
+        // shows; the figure's legend is the key of colours, in scenario order.
+        assert!(f[1].panels.iter().all(|p| p.legend.len() == 2));
+        // Hives: 0.5, 0.6 and 0.7 in the final year, a count: 1.
+        assert_eq!(f[1].panels[1].legend[0].value, "1");
+        assert!(f[1].legend.iter().all(|e| e.value.is_empty()));
+        assert_eq!(f[1].legend[0].strategy, 0);
+        assert!(f[0].panels.iter().all(|p| p.legend.is_empty()));
         // A stock that stays zero (a run without the scheme) draws no panel.
         let text = "strategy,replicate,year,orders_placed,orders_filled,cattle,fund_balance\na,0,2016,1,1,0,0\na,0,2017,2,1,0,5\n";
         let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();

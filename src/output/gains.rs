@@ -389,6 +389,7 @@ pub fn by_cause_figure(
     let panels: Vec<Panel> = titles
         .iter()
         .map(|(group, title)| Panel {
+            legend: Vec::new(),
             title: title.clone(),
             y_label: tr(lang, "Difference (percentage points)", "差异（百分点）"),
             series: (0..strategies.len())
@@ -490,6 +491,7 @@ pub fn by_decile_figure(
     let base_name = &strategies[base];
     let mut finals = Vec::new();
     let panel = |income: bool, title: String, y_label: String, finals: &mut Vec<(usize, f64)>| Panel {
+        legend: Vec::new(),
         title,
         y_label,
         series: (0..strategies.len())

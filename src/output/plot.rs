@@ -40,6 +40,21 @@ const LEGEND_WIDTH: u32 = 300;
 const HEADER_HEIGHT: u32 = 64;
 const ROW_HEIGHT: u32 = 440;
 const COLUMNS: usize = 2;
+/// A panel legend's line height; its entries go two to a line.
+const PANEL_LEGEND_LINE: u32 = 20;
+
+impl Figure {
+    /// Height under each row of panels for the panels' own legends (the longest).
+    fn panel_legend_height(&self) -> u32 {
+        let lines = self
+            .panels
+            .iter()
+            .map(|p| p.legend.len().div_ceil(2))
+            .max()
+            .unwrap_or(0) as u32;
+        if lines == 0 { 0 } else { lines * PANEL_LEGEND_LINE + 8 }
+    }
+}
 
 /// One strategy's line in a panel: per year, the summary over replicates (already in
 /// the panel's unit). NaN values leave a gap.
@@ -57,6 +72,10 @@ pub struct Panel {
     pub title: String,
     pub y_label: String,
     pub series: Vec<Series>,
+    /// The panel's own legend (its lines' final values, ranked), drawn under its
+    /// axes, for a figure whose panels show different measures; empty: the figure's
+    /// legend speaks for the panel.
+    pub legend: Vec<LegendEntry>,
 }
 
 /// One legend line: a strategy and its ranking value.
@@ -108,7 +127,7 @@ pub trait Picture {
 impl Picture for Figure {
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(COLUMNS).max(1) as u32;
-        (WIDTH, HEADER_HEIGHT + rows * ROW_HEIGHT)
+        (WIDTH, HEADER_HEIGHT + rows * (ROW_HEIGHT + self.panel_legend_height()))
     }
 
     fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, family: &str) -> Result<(), String> {
@@ -192,8 +211,44 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, family:
     let rows = fig.panels.len().div_ceil(COLUMNS).max(1);
     let columns = fig.panels.len().clamp(1, COLUMNS);
     let cells = plots.split_evenly((rows, columns));
+    let key_height = fig.panel_legend_height();
     for (panel, area) in fig.panels.iter().zip(cells.iter()) {
-        draw_panel(area, panel, &fig.x_label, family)?;
+        if panel.legend.is_empty() {
+            draw_panel(area, panel, &fig.x_label, family)?;
+        } else {
+            let (axes, key) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(key_height));
+            draw_panel(&axes, panel, &fig.x_label, family)?;
+            draw_panel_legend(&key, &panel.legend, family)?;
+        }
+    }
+    Ok(())
+}
+
+/// A panel's own legend under its axes: a swatch, the name and the value of each
+/// entry, two to a line, in the legend's order (left to right, then down).
+fn draw_panel_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    legend: &[LegendEntry],
+    family: &str,
+) -> Result<(), String> {
+    let left = 10;
+    let column = (area.dim_in_pixel().0 as i32 - left - 10).max(120) / 2;
+    // About 6.5 pixels a character at 13 pixels; the value keeps its room.
+    let chars = (column - 24) as usize * 2 / 13;
+    for (i, entry) in legend.iter().enumerate() {
+        let x = left + (i % 2) as i32 * column;
+        let y = (i / 2) as i32 * PANEL_LEGEND_LINE as i32 + 2;
+        let colour = strategy_colour(entry.strategy);
+        area.draw(&Rectangle::new([(x, y + 3), (x + 16, y + 13)], colour.filled()))
+            .map_err(e)?;
+        let value_chars = entry.value.chars().count() + 1;
+        let name = shorten_middle(&entry.name, chars.saturating_sub(value_chars).max(6));
+        area.draw(&Text::new(
+            format!("{name} {}", entry.value),
+            (x + 22, y),
+            text_style(family, 13, RGBColor(40, 40, 40)),
+        ))
+        .map_err(e)?;
     }
     Ok(())
 }
@@ -210,7 +265,11 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
     let note_lines: i32 = fig.notes.iter().map(|n| wrap(n, 36).len() as i32 * 18 + 4).sum();
     let room = area.dim_in_pixel().1 as i32 - y - note_lines - 12;
     let entries = fig.legend.len().max(1) as i32;
-    let (two_lines, step) = if entries * 50 <= room {
+    // A key of colours without values (the panels carry their own) takes one line each.
+    let key_only = fig.legend.iter().all(|e| e.value.is_empty());
+    let (two_lines, step) = if key_only {
+        (false, (room / entries).clamp(18, 26))
+    } else if entries * 50 <= room {
         (true, 50)
     } else if entries * 42 <= room {
         (true, 42)
@@ -233,7 +292,11 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
             ))
             .map_err(e)?;
         } else {
-            let line = format!("{}  {}", shorten(&entry.name, 16), entry.value);
+            let line = if key_only {
+                shorten(&entry.name, 30)
+            } else {
+                format!("{}  {}", shorten(&entry.name, 16), entry.value)
+            };
             area.draw(&Text::new(line, (38, y), text(15, BLACK))).map_err(e)?;
         }
         y += step;
@@ -553,6 +616,21 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` cut to `max` characters in the middle, keeping its start and end (strategy
+/// names that share a start differ at their end: `three_order_random_match`).
+fn shorten_middle(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max || max < 3 {
+        return shorten(s, max);
+    }
+    let end = (max - 1) / 2;
+    let start = max - 1 - end;
+    let mut t: String = chars[..start].iter().collect();
+    t.push('…');
+    t.extend(&chars[chars.len() - end..]);
+    t
+}
+
 /// Break text into lines of at most about `width` characters, at spaces where there
 /// are any (Chinese text has none and is broken anywhere; its characters are wider,
 /// so its lines are halved).
@@ -626,6 +704,7 @@ mod tests {
             x_label: "Year".into(),
             panels: (0..panels)
                 .map(|i| Panel {
+                    legend: Vec::new(),
                     title: format!("Panel {i}"),
                     y_label: "Persons (%)".into(),
                     series: vec![series(0, false), series(1, false), series(1, true)],
@@ -729,5 +808,7 @@ mod tests {
         assert_eq!(axis_number(12.0, 1.0), "12.00");
         assert_eq!(wrap("one two three", 8), ["one two", "three"]);
         assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten_middle("three_order_random_match", 15), "three_o…m_match");
+        assert_eq!(shorten_middle("short", 15), "short");
     }
 }

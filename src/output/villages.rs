@@ -289,6 +289,7 @@ pub fn villages_figure(
     };
     let panels = vec![
         Panel {
+            legend: Vec::new(),
             title: exited_title.clone(),
             y_label: match lang {
                 Lang::En => format!("Exited (% of {n} villages)"),
@@ -297,6 +298,7 @@ pub fn villages_figure(
             series: series(&|s, y| v.exited_share(s, y)),
         },
         Panel {
+            legend: Vec::new(),
             title: incidence_title,
             y_label: tr(lang, "Persons below the poverty line (%)", "贫困人口占比（%）"),
             series: series(&|s, y| v.incidence(s, y)),
