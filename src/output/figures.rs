@@ -291,6 +291,7 @@ impl Builder<'_> {
                 }
                 Panel {
                     legend: Vec::new(),
+                    x_scale: None,
                     title: p.title.clone(),
                     y_label: p.y_label.clone(),
                     series,
@@ -735,6 +736,7 @@ pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Op
     };
     let panel = |k: usize, title: String| Panel {
         legend: Vec::new(),
+        x_scale: None,
         title,
         y_label: t("Difference (percentage points)", "差异（百分点）"),
         series: (0..r.strategies.len())

@@ -390,6 +390,7 @@ pub fn by_cause_figure(
         .iter()
         .map(|(group, title)| Panel {
             legend: Vec::new(),
+            x_scale: None,
             title: title.clone(),
             y_label: tr(lang, "Difference (percentage points)", "差异（百分点）"),
             series: (0..strategies.len())
@@ -492,6 +493,7 @@ pub fn by_decile_figure(
     let mut finals = Vec::new();
     let panel = |income: bool, title: String, y_label: String, finals: &mut Vec<(usize, f64)>| Panel {
         legend: Vec::new(),
+        x_scale: None,
         title,
         y_label,
         series: (0..strategies.len())

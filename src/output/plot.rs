@@ -76,6 +76,17 @@ pub struct Panel {
     /// axes, for a figure whose panels show different measures; empty: the figure's
     /// legend speaks for the panel.
     pub legend: Vec<LegendEntry>,
+    /// An x axis of numbers other than years (a sweep's parameter): `None` reads
+    /// the points' x as years.
+    pub x_scale: Option<XScale>,
+}
+
+/// A numeric x axis: a point's x of `k` stands for `origin + k × step` (the
+/// points' x are whole numbers, so a parameter's values are held to `step`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct XScale {
+    pub origin: f64,
+    pub step: f64,
 }
 
 /// One legend line: a strategy and its ranking value.
@@ -362,8 +373,14 @@ fn draw_panel<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.y_label.clone())
-        .x_labels((i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize)
-        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .x_labels(match panel.x_scale {
+            None => (i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize,
+            Some(_) => 8,
+        })
+        .x_label_formatter(&|x| match panel.x_scale {
+            None => format!("{}", x.round() as i64),
+            Some(sc) => axis_number(sc.origin + x * sc.step, f64::from(x_end - first) * sc.step),
+        })
         .y_label_formatter(&|y| axis_number(*y, span))
         .label_style((family, 16))
         .axis_desc_style((family, 17))
@@ -616,6 +633,13 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// The first clause of a description (up to its first `:`, `;` or `,`), as a
+/// panel's title: "Measured poverty incidence: share of …" → "Measured poverty incidence".
+pub fn first_clause(description: &str) -> String {
+    let end = description.find([':', ';', ',', '(']).unwrap_or(description.len());
+    description[..end].trim().trim_end_matches('.').to_string()
+}
+
 /// `s` cut to `max` characters in the middle, keeping its start and end (strategy
 /// names that share a start differ at their end: `three_order_random_match`).
 fn shorten_middle(s: &str, max: usize) -> String {
@@ -705,6 +729,7 @@ mod tests {
             panels: (0..panels)
                 .map(|i| Panel {
                     legend: Vec::new(),
+                    x_scale: None,
                     title: format!("Panel {i}"),
                     y_label: "Persons (%)".into(),
                     series: vec![series(0, false), series(1, false), series(1, true)],

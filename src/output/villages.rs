@@ -290,6 +290,7 @@ pub fn villages_figure(
     let panels = vec![
         Panel {
             legend: Vec::new(),
+            x_scale: None,
             title: exited_title.clone(),
             y_label: match lang {
                 Lang::En => format!("Exited (% of {n} villages)"),
@@ -299,6 +300,7 @@ pub fn villages_figure(
         },
         Panel {
             legend: Vec::new(),
+            x_scale: None,
             title: incidence_title,
             y_label: tr(lang, "Persons below the poverty line (%)", "贫困人口占比（%）"),
             series: series(&|s, y| v.incidence(s, y)),

@@ -7,8 +7,13 @@
 //! [`crate::output::plot`], so it looks the same on any machine.
 
 use super::summary::SweepSummary;
+use crate::metrics::Summary;
 use crate::output::OutputError;
-use crate::output::plot::{encode_png, ensure_font, plot_error, strategy_colour};
+use crate::output::fonts::{LATIN_FAMILY, Lang};
+use crate::output::plot::{
+    Figure, LegendEntry, Panel, Series, XScale, axis_number, encode_png, ensure_font, figure_png, plot_error,
+    strategy_colour,
+};
 use plotters::prelude::*;
 use plotters::style::text_anchor as text;
 
@@ -92,13 +97,17 @@ pub fn response_png(s: &SweepSummary, by: &[usize]) -> Result<Vec<u8>, OutputErr
     let err = plot_error(what);
     ensure_font();
     let averaged = s.points.len() > cells(s, by).len();
+    // One parameter: drawn as a run's charts are (the same layout, legend, colours,
+    // bands and notes).
+    if let [x] = by {
+        return figure_png(&response_figure(s, *x, averaged), LATIN_FAMILY).map_err(err);
+    }
     let note = if averaged { "; other parameters averaged" } else { "" };
     let mut rgb = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         match by {
-            [x] => line_with_band(&root, s, *x, note).map_err(|e| err(e.to_string()))?,
             [x, y] => heatmaps(&root, s, *x, *y, note).map_err(|e| err(e.to_string()))?,
             _ => return Err(err("plot against one or two parameters".to_string())),
         }
@@ -110,54 +119,124 @@ pub fn response_png(s: &SweepSummary, by: &[usize]) -> Result<Vec<u8>, OutputErr
 type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-fn line_with_band(root: &Area, s: &SweepSummary, x: usize, note: &str) -> DrawResult {
+/// Whether a metric is a share, drawn in percent as a run's charts draw it.
+fn is_share(metric: &str) -> bool {
+    metric.ends_with("incidence") || metric.starts_with("share_") || metric == "collectives_on_target"
+}
+
+/// Parameter values on a whole-number axis: in steps of a power of ten, 1/100 to
+/// 1/1,000 of their range (whole numbers of a range up to 1,000 exactly), from a
+/// round origin so that the ticks fall on round values. The points' x and the scale
+/// that reads them back.
+fn x_axis(values: &[f64]) -> (Vec<i32>, XScale) {
+    let (lo, hi) = span(values.iter().copied());
+    let whole = values.iter().all(|v| v.fract() == 0.0) && hi - lo <= 1000.0;
+    let step = if whole {
+        1.0
+    } else {
+        10f64.powi((hi - lo).log10().floor() as i32 - 2)
+    };
+    let origin = (lo / (100.0 * step)).floor() * 100.0 * step;
+    let xs = values
+        .iter()
+        .map(|v| {
+            if v.is_finite() {
+                ((v - origin) / step).round() as i32
+            } else {
+                -1
+            }
+        })
+        .collect();
+    (xs, XScale { origin, step })
+}
+
+/// The response to one parameter as a run's chart: per strategy, the mean over
+/// replicates at each value (line) with the 5–95% band, the legend beside the
+/// plot ranked by the value at the parameter's largest value, a share in percent.
+pub fn response_figure(s: &SweepSummary, x: usize, averaged: bool) -> Figure {
     let cs = cells(s, &[x]);
-    let (x0, x1) = span(cs.iter().map(|c| c.at[0]));
-    let (y0, y1) = span(cs.iter().flat_map(|c| c.stats.iter().flat_map(|t| [t.1, t.2, t.0])));
-    let pad = (y1 - y0) * 0.08;
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!(
-                "{} in {} against {} (line: mean, band: 5–95%{note})",
-                s.metric, s.year, s.parameters[x]
-            ),
-            ("sans-serif", 20),
-        )
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
-    chart
-        .configure_mesh()
-        .x_desc(s.parameters[x].as_str())
-        .y_desc(s.metric.as_str())
-        .label_style(("sans-serif", 16))
-        .axis_desc_style(("sans-serif", 18))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
-    for (k, name) in s.strategies.iter().enumerate() {
-        let colour = strategy_colour(k);
-        let pts: Vec<(f64, f64, f64, f64)> = cs
-            .iter()
-            .map(|c| (c.at[0], c.stats[k].0, c.stats[k].1, c.stats[k].2))
-            .collect();
-        let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-        band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.18).filled())))?;
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), colour.stroke_width(3)))?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3)));
-        chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, colour.filled())))?;
+    let scale = if is_share(&s.metric) { 100.0 } else { 1.0 };
+    let at: Vec<f64> = cs.iter().map(|c| c.at[0]).collect();
+    let (xs, x_scale) = x_axis(&at);
+    let summary = |c: &Cell, k: usize| Summary {
+        mean: c.stats[k].0 * scale,
+        p05: c.stats[k].1 * scale,
+        p50: c.stats[k].0 * scale,
+        p95: c.stats[k].2 * scale,
+    };
+    let series = (0..s.strategies.len())
+        .map(|k| Series {
+            strategy: k,
+            points: cs.iter().zip(&xs).map(|(c, &xi)| (xi, summary(c, k))).collect(),
+            dashed: false,
+        })
+        .collect();
+    let value = |v: f64| {
+        if !v.is_finite() {
+            "–".to_string()
+        } else if scale == 100.0 {
+            format!("{v:.1}%")
+        } else {
+            axis_number(v, v.abs())
+        }
+    };
+    let last = cs.last();
+    let mut ranked: Vec<(usize, f64)> = (0..s.strategies.len())
+        .map(|k| (k, last.map_or(f64::NAN, |c| summary(c, k).mean)))
+        .collect();
+    ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+        (false, false) => b.1.total_cmp(&a.1),
+        (p, q) => p.cmp(&q),
+    });
+    let legend: Vec<LegendEntry> = ranked
+        .into_iter()
+        .map(|(k, v)| LegendEntry {
+            strategy: k,
+            name: s.strategies[k].clone(),
+            value: value(v),
+        })
+        .collect();
+    let parameter = &s.parameters[x];
+    let largest = last.map_or(String::new(), |c| axis_number(c.at[0], c.at[0].abs()));
+    let mut notes = vec![format!(
+        "Line: mean over each point's replicates. Band: 5–95% of them.{}",
+        if averaged {
+            " Points that share this parameter's value (other parameters varied) are averaged."
+        } else {
+            ""
+        }
+    )];
+    notes.extend(crate::output::figures::overlap_notes(&legend, Lang::En));
+    let description = crate::output::figures::describe(&s.metric).unwrap_or_default();
+    Figure {
+        stem: "response",
+        caption: description.to_string(),
+        title: format!("{} in {} against {parameter}", s.metric, s.year),
+        subtitle: format!(
+            "Sweep of {} design points × {} strategies",
+            s.points.len(),
+            s.strategies.len()
+        ),
+        x_label: parameter.clone(),
+        panels: vec![Panel {
+            title: if description.is_empty() {
+                s.metric.clone()
+            } else {
+                crate::output::plot::first_clause(description)
+            },
+            y_label: if scale == 100.0 {
+                format!("{} (%)", s.metric)
+            } else {
+                s.metric.clone()
+            },
+            series,
+            legend: Vec::new(),
+            x_scale: Some(x_scale),
+        }],
+        legend_title: format!("{}, at {parameter} = {largest} (highest first):", s.metric),
+        legend,
+        notes,
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(180, 180, 180))
-        .label_font(("sans-serif", 16))
-        .draw()?;
-    Ok(())
 }
 
 /// Light yellow (low) to dark blue (high).
@@ -480,6 +559,40 @@ mod tests {
         assert_eq!(&response_png(&single_column, &[0, 1]).unwrap()[..4], b"\x89PNG");
         let scattered = summary(&[&["1", "3"], &["2", "4"], &["1.5", "3.5"]]);
         assert_eq!(&response_png(&scattered, &[0, 1]).unwrap()[..4], b"\x89PNG");
+    }
+
+    /// Issue 13: a sweep's response to one parameter is drawn as a run's chart: a
+    /// share in percent, the legend beside the plot ranked at the largest value,
+    /// the parameter's values on the x axis.
+    #[test]
+    fn the_response_to_one_parameter_is_a_run_style_figure() {
+        let mut one = summary(&[&["0.4"], &["0.7"], &["1.0"]]);
+        one.metric = "incidence".into();
+        let f = response_figure(&one, 0, false);
+        let p = &f.panels[0];
+        let sc = p.x_scale.unwrap();
+        let xs: Vec<f64> = p.series[0]
+            .points
+            .iter()
+            .map(|q| sc.origin + f64::from(q.0) * sc.step)
+            .collect();
+        assert!(
+            xs.iter().zip([0.4, 0.7, 1.0]).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{xs:?}"
+        );
+        // a: 0.1, 0.11, 0.12 as shares, drawn in percent; b 0.05.
+        assert!((p.series[0].points[2].1.mean - 12.0).abs() < 1e-9);
+        assert_eq!(f.legend[0].name, "a");
+        assert_eq!(f.legend[0].value, "12.0%");
+        assert!(f.legend_title.contains("at p0 = 1.00"), "{}", f.legend_title);
+        assert!(p.y_label.ends_with("(%)"));
+        // Whole numbers keep their values exactly.
+        let (xs, sc) = x_axis(&[3.0, 10.0, 250.0]);
+        assert_eq!(sc.step, 1.0);
+        assert_eq!(
+            xs.iter().map(|&x| sc.origin + f64::from(x)).collect::<Vec<_>>(),
+            [3.0, 10.0, 250.0]
+        );
     }
 
     #[test]
