@@ -17,8 +17,9 @@ fn run_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CHARTS: [&str; 11] = [
+const CHARTS: [&str; 12] = [
     "impact",
+    "winners",
     "by_cause",
     "by_decile",
     "villages",

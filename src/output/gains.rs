@@ -8,7 +8,7 @@
 
 use super::OutputError;
 use super::fonts::Lang;
-use super::plot::{Figure, LegendEntry, Panel, Series};
+use super::plot::{Figure, LegendEntry, Panel, Series, XScale};
 use crate::engine::RunRecord;
 use crate::engine::groups::{Breakdown, CAUSES};
 use crate::metrics::Summary;
@@ -313,6 +313,117 @@ pub fn winners_against(bytes: &[u8], base: &str) -> Result<Vec<Winners>, OutputE
         }
     }
     Ok(out)
+}
+
+/// Who wins and who loses as a chart: for each band of income change against the
+/// twin under the baseline, each strategy's mean share of persons (dot) with its
+/// 5–95% range over replicates (whisker).
+pub fn winners_figure(
+    winners: &[Winners],
+    strategies: &[String],
+    base: usize,
+    year: i32,
+    lang: Lang,
+    scenario_name: &str,
+) -> Option<Figure> {
+    if winners.is_empty() {
+        return None;
+    }
+    let base_name = strategies.get(base)?;
+    let names: Vec<String> = match lang {
+        Lang::En => ["loses > 5%", "loses < 5%", "no change", "gains < 5%", "gains > 5%"],
+        Lang::Zh => ["减少 5% 以上", "减少不足 5%", "不变", "增加不足 5%", "增加 5% 以上"],
+    }
+    .map(String::from)
+    .to_vec();
+    let index = |w: &Winners| strategies.iter().position(|s| *s == w.strategy);
+    let series: Vec<Series> = winners
+        .iter()
+        .filter_map(|w| {
+            let s = index(w)?;
+            Some(Series {
+                strategy: s,
+                points: w
+                    .shares
+                    .iter()
+                    .enumerate()
+                    .map(|(k, sh)| {
+                        (
+                            k as i32,
+                            Summary {
+                                mean: 100.0 * sh.mean,
+                                p05: 100.0 * sh.p05,
+                                p50: 100.0 * sh.mean,
+                                p95: 100.0 * sh.p95,
+                            },
+                        )
+                    })
+                    .collect(),
+                dashed: false,
+            })
+        })
+        .collect();
+    // Most persons gaining more than 5% first.
+    let mut ranked: Vec<&Winners> = winners.iter().filter(|w| index(w).is_some()).collect();
+    ranked.sort_by(|a, b| b.shares[4].mean.total_cmp(&a.shares[4].mean));
+    let legend: Vec<LegendEntry> = ranked
+        .iter()
+        .filter_map(|w| {
+            Some(LegendEntry {
+                strategy: index(w)?,
+                name: w.strategy.clone(),
+                value: match lang {
+                    Lang::En => format!("{:.1}% gain more than 5%", 100.0 * w.shares[4].mean),
+                    Lang::Zh => format!("{:.1}% 增加 5% 以上", 100.0 * w.shares[4].mean),
+                },
+            })
+        })
+        .collect();
+    let replicates = winners.iter().map(|w| w.replicates).max().unwrap_or(0);
+    Some(Figure {
+        stem: "winners",
+        caption: match lang {
+            Lang::En => format!(
+                "Who wins and who loses: each household against its own twin under {base_name} in the same replicate, \
+                 the share of persons whose income per head in {year} is lower or higher, by how much."
+            ),
+            Lang::Zh => format!(
+                "谁受益、谁受损：每户与其在 {base_name} 下同一次重复中的“孪生”户对比，{year} 年人均收入更低或更高的人口占比。"
+            ),
+        },
+        title: match lang {
+            Lang::En => format!("Who wins and who loses against {base_name}, {year}"),
+            Lang::Zh => format!("相对 {base_name} 谁受益、谁受损，{year} 年"),
+        },
+        subtitle: match lang {
+            Lang::En => format!("Scenario “{scenario_name}”"),
+            Lang::Zh => format!("情景“{scenario_name}”"),
+        },
+        x_label: tr(
+            lang,
+            "Change in the household's income per head against its twin",
+            "该户人均收入相对其孪生户的变化",
+        ),
+        panels: vec![Panel {
+            title: tr(lang, "Persons by change in income", "按收入变化的人口分布"),
+            y_label: tr(lang, "Persons (%)", "人口占比（%）"),
+            series,
+            legend: Vec::new(),
+            x_scale: Some(XScale::Categories(names)),
+        }],
+        legend_title: tr(
+            lang,
+            "Most persons gaining more than 5% first:",
+            "收入增加 5% 以上的人口，从多到少：",
+        ),
+        legend,
+        notes: vec![match (lang, replicates > 1) {
+            (Lang::En, true) => format!("Dot: mean share over {replicates} replicates. Whisker: 5–95% of them."),
+            (Lang::Zh, true) => format!("圆点：{replicates} 次重复的平均占比；竖线：其 5%–95% 区间。"),
+            (Lang::En, false) => "Dot: the share in replicate 0 (an older run: no interval).".to_string(),
+            (Lang::Zh, false) => "圆点：第 0 次重复的占比（旧版运行，无区间）。".to_string(),
+        }],
+    })
 }
 
 fn tr(lang: Lang, en: &str, zh: &str) -> String {
@@ -695,6 +806,12 @@ mod tests {
         let text = String::from_utf8(csv).unwrap();
         assert!(text.starts_with(WINNERS_HEADER), "{text}");
         assert!(text.contains("good,base,gains_more_than_5pct,1,3.5,0.35,"), "{text}");
+        let f = winners_figure(&w, &names, 0, 2020, Lang::En, "t").unwrap();
+        assert!(matches!(&f.panels[0].x_scale, Some(XScale::Categories(c)) if c.len() == 5));
+        let gains = f.panels[0].series[0].points[4];
+        assert_eq!(gains.0, 4);
+        assert!((gains.1.mean - 35.0).abs() < 1e-9 && gains.1.p95 > gains.1.p05);
+        assert_eq!(f.legend[0].value, "35.0% gain more than 5%");
         // Nothing to compare without twins.
         assert!(winners_csv(&names, &[record(0, 0, Vec::new()), record(1, 0, Vec::new())]).is_none());
     }

@@ -291,6 +291,16 @@ pub fn render_pictures(
         Some(bytes) => gains::winners_against(bytes, &results.strategies[base])?,
         None => Vec::new(),
     };
+    let winners_drawn = gains::winners_figure(
+        &winners,
+        &results.strategies,
+        base,
+        results.years.last().copied().unwrap_or_default(),
+        style.lang,
+        &manifest.scenario_name,
+    )
+    .map(&mut draw)
+    .transpose()?;
     let drawn = who_gains
         .into_iter()
         .chain(figures::figures(&results, &ctx))
@@ -319,6 +329,7 @@ pub fn render_pictures(
         budget: &budget_use,
         budget_flags: &flags,
         winners: &winners,
+        winners_figure: winners_drawn.as_ref(),
         baseline: &results.strategies[base],
     });
     let report_name = style.lang.report_file();

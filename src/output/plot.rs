@@ -81,12 +81,16 @@ pub struct Panel {
     pub x_scale: Option<XScale>,
 }
 
-/// A numeric x axis: a point's x of `k` stands for `origin + k × step` (the
-/// points' x are whole numbers, so a parameter's values are held to `step`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct XScale {
-    pub origin: f64,
-    pub step: f64,
+/// An x axis other than years.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XScale {
+    /// Numbers: a point's x of `k` stands for `origin + k × step` (the points' x
+    /// are whole numbers, so a parameter's values are held to `step`).
+    Numeric { origin: f64, step: f64 },
+    /// Categories: a point's x is the index of its name. Each series is drawn as a
+    /// dot at its mean with a whisker over its 5–95% range, the series side by side
+    /// within a category.
+    Categories(Vec<String>),
 }
 
 /// One legend line: a strategy and its ranking value.
@@ -343,6 +347,15 @@ fn draw_panel<DB: DrawingBackend>(
     let last = years.iter().copied().max().unwrap_or(first);
     let x_end = if last > first { last } else { first.saturating_add(1) };
     let first = if x_end > first { first } else { x_end - 1 };
+    let categories = match &panel.x_scale {
+        Some(XScale::Categories(names)) => Some(names),
+        _ => None,
+    };
+    // Categories sit at whole numbers, half a category of room each side.
+    let (x_lo, x_hi) = match categories {
+        Some(names) => (-0.5, names.len().max(1) as f64 - 0.5),
+        None => (f64::from(first), f64::from(x_end)),
+    };
     let lo = values.iter().copied().fold(0.0f64, f64::min);
     let hi = values.iter().copied().fold(0.0f64, f64::max);
     let (lo, hi) = if hi > lo {
@@ -366,20 +379,26 @@ fn draw_panel<DB: DrawingBackend>(
         .margin_right(24)
         .x_label_area_size(44)
         .y_label_area_size(84)
-        .build_cartesian_2d(f64::from(first)..f64::from(x_end), lo..hi)
+        .build_cartesian_2d(x_lo..x_hi, lo..hi)
         .map_err(e)?;
     let span = hi - lo;
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.y_label.clone())
-        .x_labels(match panel.x_scale {
+        .x_labels(match &panel.x_scale {
             None => (i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize,
-            Some(_) => 8,
+            Some(XScale::Numeric { .. }) => 8,
+            Some(XScale::Categories(names)) => names.len().max(1),
         })
-        .x_label_formatter(&|x| match panel.x_scale {
+        .x_label_formatter(&|x| match &panel.x_scale {
             None => format!("{}", x.round() as i64),
-            Some(sc) => axis_number(sc.origin + x * sc.step, f64::from(x_end - first) * sc.step),
+            Some(XScale::Numeric { origin, step }) => axis_number(origin + x * step, f64::from(x_end - first) * step),
+            Some(XScale::Categories(names)) => names
+                .get(x.round().max(0.0) as usize)
+                .filter(|_| (x - x.round()).abs() < 0.01)
+                .cloned()
+                .unwrap_or_default(),
         })
         .y_label_formatter(&|y| axis_number(*y, span))
         .label_style((family, 16))
@@ -388,6 +407,32 @@ fn draw_panel<DB: DrawingBackend>(
         .bold_line_style(RGBColor(225, 225, 225))
         .draw()
         .map_err(e)?;
+    if categories.is_some() {
+        // Side by side within a category: the series spread over 70% of its width.
+        let solid: Vec<&Series> = panel.series.iter().filter(|s| !s.dashed).collect();
+        let m = solid.len().max(1) as f64;
+        for (j, s) in solid.iter().enumerate() {
+            let colour = strategy_colour(s.strategy);
+            let offset = (j as f64 - (m - 1.0) / 2.0) * 0.7 / m;
+            for (k, c) in &s.points {
+                let x = f64::from(*k) + offset;
+                if c.p05.abs() <= MAX_VALUE && c.p95.abs() <= MAX_VALUE {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(x, c.p05), (x, c.p95)],
+                            colour.stroke_width(2),
+                        )))
+                        .map_err(e)?;
+                }
+                if c.mean.abs() <= MAX_VALUE {
+                    chart
+                        .draw_series(std::iter::once(Circle::new((x, c.mean), 5, colour.filled())))
+                        .map_err(e)?;
+                }
+            }
+        }
+        return Ok(());
+    }
     // Bands first, so that no band covers another strategy's line.
     for s in panel.series.iter().filter(|s| !s.dashed) {
         let colour = strategy_colour(s.strategy);

@@ -50,6 +50,8 @@ pub struct ReportInput<'a> {
     /// Per strategy, the shares of persons in each band of income change against
     /// their twin in the baseline ([`super::gains::BANDS`]), over replicates.
     pub winners: &'a [Winners],
+    /// The same as a chart with intervals ([`super::gains::winners_figure`]).
+    pub winners_figure: Option<&'a (Figure, Vec<u8>)>,
     /// The strategy impacts and winners are measured against.
     pub baseline: &'a str,
 }
@@ -227,7 +229,11 @@ fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
             escape(&w.strategy)
         );
     }
-    let _ = writeln!(h, "</tbody>\n</table>\n</section>");
+    let _ = writeln!(h, "</tbody>\n</table>");
+    if let Some((fig, png)) = input.winners_figure {
+        write_figure(h, fig, png, lang);
+    }
+    let _ = writeln!(h, "</section>");
 }
 
 /// Progress against the scenario's targets: one row per target, one cell per

@@ -128,7 +128,7 @@ fn is_share(metric: &str) -> bool {
 /// 1/1,000 of their range (whole numbers of a range up to 1,000 exactly), from a
 /// round origin so that the ticks fall on round values. The points' x and the scale
 /// that reads them back.
-fn x_axis(values: &[f64]) -> (Vec<i32>, XScale) {
+fn x_axis(values: &[f64]) -> (Vec<i32>, (f64, f64)) {
     let (lo, hi) = span(values.iter().copied());
     let whole = values.iter().all(|v| v.fract() == 0.0) && hi - lo <= 1000.0;
     let step = if whole {
@@ -147,7 +147,7 @@ fn x_axis(values: &[f64]) -> (Vec<i32>, XScale) {
             }
         })
         .collect();
-    (xs, XScale { origin, step })
+    (xs, (origin, step))
 }
 
 /// The response to one parameter as a run's chart: per strategy, the mean over
@@ -157,7 +157,7 @@ pub fn response_figure(s: &SweepSummary, x: usize, averaged: bool) -> Figure {
     let cs = cells(s, &[x]);
     let scale = if is_share(&s.metric) { 100.0 } else { 1.0 };
     let at: Vec<f64> = cs.iter().map(|c| c.at[0]).collect();
-    let (xs, x_scale) = x_axis(&at);
+    let (xs, (origin, step)) = x_axis(&at);
     let summary = |c: &Cell, k: usize| Summary {
         mean: c.stats[k].0 * scale,
         p05: c.stats[k].1 * scale,
@@ -231,7 +231,7 @@ pub fn response_figure(s: &SweepSummary, x: usize, averaged: bool) -> Figure {
             },
             series,
             legend: Vec::new(),
-            x_scale: Some(x_scale),
+            x_scale: Some(XScale::Numeric { origin, step }),
         }],
         legend_title: format!("{}, at {parameter} = {largest} (highest first):", s.metric),
         legend,
@@ -570,11 +570,13 @@ mod tests {
         one.metric = "incidence".into();
         let f = response_figure(&one, 0, false);
         let p = &f.panels[0];
-        let sc = p.x_scale.unwrap();
+        let Some(XScale::Numeric { origin, step }) = p.x_scale else {
+            panic!("a numeric axis: {:?}", p.x_scale)
+        };
         let xs: Vec<f64> = p.series[0]
             .points
             .iter()
-            .map(|q| sc.origin + f64::from(q.0) * sc.step)
+            .map(|q| origin + f64::from(q.0) * step)
             .collect();
         assert!(
             xs.iter().zip([0.4, 0.7, 1.0]).all(|(a, b)| (a - b).abs() < 1e-9),
@@ -587,10 +589,10 @@ mod tests {
         assert!(f.legend_title.contains("at p0 = 1.00"), "{}", f.legend_title);
         assert!(p.y_label.ends_with("(%)"));
         // Whole numbers keep their values exactly.
-        let (xs, sc) = x_axis(&[3.0, 10.0, 250.0]);
-        assert_eq!(sc.step, 1.0);
+        let (xs, (origin, step)) = x_axis(&[3.0, 10.0, 250.0]);
+        assert_eq!(step, 1.0);
         assert_eq!(
-            xs.iter().map(|&x| sc.origin + f64::from(x)).collect::<Vec<_>>(),
+            xs.iter().map(|&x| origin + f64::from(x)).collect::<Vec<_>>(),
             [3.0, 10.0, 250.0]
         );
     }
