@@ -31,13 +31,17 @@ pub struct TargetSpec {
 }
 
 impl TargetSpec {
-    /// The targets of a scenario's text (`None` if it cannot be read as one: then
-    /// only the county's exit at the central threshold is followed).
+    /// The targets of a scenario's text. Text this version cannot read as a
+    /// scenario (an older run's) sets only what can still be read of it, the poor
+    /// villages: a threshold guessed without the region would be wrong in the west.
     pub fn of(scenario_toml: Option<&str>, villages: usize) -> TargetSpec {
+        let poor_villages = scenario_toml
+            .and_then(super::villages::poor_villages)
+            .map_or(0, |v| v.len());
         let raw: Option<RawScenario> = scenario_toml.and_then(|t| toml::from_str(t).ok());
         let Some(raw) = raw else {
             return TargetSpec {
-                exit_threshold: Some(0.02),
+                poor_villages,
                 villages,
                 ..TargetSpec::default()
             };
@@ -48,9 +52,7 @@ impl TargetSpec {
         });
         TargetSpec {
             exit_threshold: Some(threshold),
-            poor_villages: scenario_toml
-                .and_then(super::villages::poor_villages)
-                .map_or(0, |v| v.len()),
+            poor_villages,
             collective_target: Some(raw.program.collective.target),
             every_family: raw.program.training.every_family,
             villages,
@@ -291,6 +293,9 @@ mod tests {
         assert_eq!(spec.collective_target, Some(60000.0));
         assert!(spec.every_family);
         let unreadable = TargetSpec::of(Some("nonsense = ["), 3);
-        assert_eq!((unreadable.exit_threshold, unreadable.poor_villages), (Some(0.02), 0));
+        assert_eq!((unreadable.exit_threshold, unreadable.poor_villages), (None, 0));
+        // An older scenario with a key this version does not know keeps its poor villages.
+        let older = TargetSpec::of(Some(&format!("retired_key = 1\n{text}")), 3);
+        assert_eq!((older.exit_threshold, older.poor_villages), (None, 3));
     }
 }
