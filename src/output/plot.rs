@@ -36,8 +36,10 @@ const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
 
 /// Width of every figure, in pixels.
 pub const WIDTH: u32 = 1200;
-const LEGEND_WIDTH: u32 = 300;
-const HEADER_HEIGHT: u32 = 64;
+/// The legend's column beside the plots.
+pub const LEGEND_WIDTH: u32 = 300;
+/// The title and subtitle above the plots.
+pub const HEADER_HEIGHT: u32 = 64;
 const ROW_HEIGHT: u32 = 440;
 const COLUMNS: usize = 2;
 /// A panel legend's line height; its entries go two to a line.
@@ -703,7 +705,7 @@ fn shorten_middle(s: &str, max: usize) -> String {
 /// Break text into lines of at most about `width` characters, at spaces where there
 /// are any (Chinese text has none and is broken anywhere; its characters are wider,
 /// so its lines are halved).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let wide = text.chars().any(|c| c as u32 >= 0x2E80);
     let width = if wide { width * 6 / 10 + 1 } else { width };
     let mut lines = Vec::new();

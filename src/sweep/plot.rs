@@ -11,14 +11,14 @@ use crate::metrics::Summary;
 use crate::output::OutputError;
 use crate::output::fonts::{LATIN_FAMILY, Lang};
 use crate::output::plot::{
-    Figure, LegendEntry, Panel, Series, XScale, axis_number, encode_png, ensure_font, figure_png, plot_error,
-    strategy_colour,
+    Figure, HEADER_HEIGHT, LEGEND_WIDTH, LegendEntry, Panel, Series, XScale, axis_number, encode_png, ensure_font,
+    figure_png, plot_error, strategy_colour,
 };
 use plotters::prelude::*;
 use plotters::style::text_anchor as text;
 
+/// Width of the sensitivity and rankings charts.
 const WIDTH: u32 = 1000;
-const HEIGHT: u32 = 620;
 
 /// Means of (mean, p05, p95) per strategy at each distinct plotted coordinate.
 struct Cell {
@@ -102,19 +102,27 @@ pub fn response_png(s: &SweepSummary, by: &[usize]) -> Result<Vec<u8>, OutputErr
     if let [x] = by {
         return figure_png(&response_figure(s, *x, averaged), LATIN_FAMILY).map_err(err);
     }
-    let note = if averaged { "; other parameters averaged" } else { "" };
-    let mut rgb = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    let [x, y] = by else {
+        return Err(err("plot against one or two parameters".to_string()));
+    };
+    let strategies = s.strategies.len().max(1) as u32;
+    let (width, height) = (
+        crate::output::plot::WIDTH,
+        HEADER_HEIGHT + strategies.div_ceil(HEATMAP_COLUMNS) * HEATMAP_ROW,
+    );
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        match by {
-            [x, y] => heatmaps(&root, s, *x, *y, note).map_err(|e| err(e.to_string()))?,
-            _ => return Err(err("plot against one or two parameters".to_string())),
-        }
+        heatmaps(&root, s, *x, *y, averaged).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
-    encode_png(&rgb, WIDTH, HEIGHT).map_err(err)
+    encode_png(&rgb, width, height).map_err(err)
 }
+
+/// Heatmaps two to a row, each this high.
+const HEATMAP_COLUMNS: u32 = 2;
+const HEATMAP_ROW: u32 = 400;
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
@@ -246,15 +254,88 @@ fn shade(t: f64) -> RGBColor {
     RGBColor(lerp(255, 8), lerp(247, 48), lerp(188, 107))
 }
 
-fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> DrawResult {
+fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, averaged: bool) -> DrawResult {
     let cs = cells(s, &[x, y]);
+    let scale = if is_share(&s.metric) { 100.0 } else { 1.0 };
     let (lo, hi) = span(cs.iter().flat_map(|c| c.stats.iter().map(|t| t.0)));
-    let title = format!(
-        "Mean {} in {} (light {:.4} → dark {:.4}{note})",
-        s.metric, s.year, lo, hi
-    );
-    let inner = root.titled(&title, ("sans-serif", 20))?;
-    let panels = inner.split_evenly((1, s.strategies.len().max(1)));
+    let shown = |v: f64| {
+        if scale == 100.0 {
+            format!("{:.1}", v * scale)
+        } else {
+            axis_number(v, hi - lo)
+        }
+    };
+    let unit = if scale == 100.0 { "%" } else { "" };
+    // The run charts' header and legend column.
+    let grey = RGBColor(90, 90, 90);
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    header.draw(&Text::new(
+        format!(
+            "{} in {} by {} and {}",
+            s.metric, s.year, s.parameters[x], s.parameters[y]
+        ),
+        (16, 10),
+        (LATIN_FAMILY, 26).into_font().color(&BLACK),
+    ))?;
+    header.draw(&Text::new(
+        format!(
+            "Sweep of {} design points × {} strategies",
+            s.points.len(),
+            s.strategies.len()
+        ),
+        (16, 40),
+        (LATIN_FAMILY, 16).into_font().color(&grey),
+    ))?;
+    let (w, _) = body.dim_in_pixel();
+    let (plots, key) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+    // The key: the colour scale, then how to read it.
+    key.draw(&Text::new(
+        format!(
+            "Mean {}{}, {}:",
+            s.metric,
+            if unit.is_empty() { "" } else { " (%)" },
+            s.year
+        ),
+        (8, 40),
+        (LATIN_FAMILY, 16).into_font().color(&BLACK),
+    ))?;
+    for i in 0..200 {
+        let t = f64::from(i) / 199.0;
+        key.draw(&Rectangle::new([(8 + i, 70), (9 + i, 92)], shade(t).filled()))?;
+    }
+    for (text, at) in [(shown(lo), 8), (shown(hi), 208)] {
+        key.draw(&Text::new(
+            format!("{text}{unit}"),
+            (at, 98),
+            (LATIN_FAMILY, 14)
+                .into_font()
+                .color(&BLACK)
+                .pos(text::Pos::new(text::HPos::Center, text::VPos::Top)),
+        ))?;
+    }
+    let mut notes = vec![
+        "Each cell: the mean over the point's replicates; light is low, dark is high, one scale for every strategy."
+            .to_string(),
+    ];
+    if averaged {
+        notes
+            .push("Points that share these two parameters' values (other parameters varied) are averaged.".to_string());
+    }
+    let mut line_y = 130;
+    for note in &notes {
+        for line in crate::output::plot::wrap(note, 36) {
+            key.draw(&Text::new(
+                line,
+                (8, line_y),
+                (LATIN_FAMILY, 14).into_font().color(&grey),
+            ))?;
+            line_y += 18;
+        }
+        line_y += 4;
+    }
+    let rows = s.strategies.len().max(1).div_ceil(HEATMAP_COLUMNS as usize);
+    let columns = s.strategies.len().clamp(1, HEATMAP_COLUMNS as usize);
+    let panels = plots.split_evenly((rows, columns));
     let mut xs: Vec<f64> = cs.iter().map(|c| c.at[0]).collect();
     let mut ys: Vec<f64> = cs.iter().map(|c| c.at[1]).collect();
     for v in [&mut xs, &mut ys] {
@@ -263,15 +344,17 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
     }
     let is_grid = xs.len() * ys.len() == cs.len();
     for (k, (panel, name)) in panels.iter().zip(&s.strategies).enumerate() {
+        let colour = strategy_colour(k);
         if is_grid {
             // Segmented (categorical) axes: one rectangle per grid cell, labelled
             // with its mean when the cells are large enough to hold the text.
             let (nx, ny) = (xs.len() as i32, ys.len() as i32);
             let mut chart = ChartBuilder::on(panel)
-                .caption(name.as_str(), ("sans-serif", 18))
+                .caption(name.as_str(), (LATIN_FAMILY, 20).into_font().color(&colour))
                 .margin(10)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
+                .margin_right(24)
+                .x_label_area_size(44)
+                .y_label_area_size(84)
                 .build_cartesian_2d((0..nx - 1).into_segmented(), (0..ny - 1).into_segmented())?;
             let (xl, yl) = (xs.clone(), ys.clone());
             chart
@@ -283,9 +366,11 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
                 .y_labels(ys.len().min(12))
                 .x_label_formatter(&move |v| label_at(&xl, v))
                 .y_label_formatter(&move |v| label_at(&yl, v))
-                .label_style(("sans-serif", 13))
-                .axis_desc_style(("sans-serif", 15))
+                .label_style((LATIN_FAMILY, 16))
+                .axis_desc_style((LATIN_FAMILY, 17))
                 .draw()?;
+            let (pw, ph) = chart.plotting_area().dim_in_pixel();
+            let roomy = pw as usize / xs.len().max(1) >= 48 && ph as usize / ys.len().max(1) >= 22;
             for c in &cs {
                 let i = xs.iter().position(|v| *v == c.at[0]).unwrap_or(0) as i32;
                 let j = ys.iter().position(|v| *v == c.at[1]).unwrap_or(0) as i32;
@@ -295,14 +380,14 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
                     (SegmentValue::Exact(i + 1), SegmentValue::Exact(j + 1)),
                 ];
                 chart.draw_series(std::iter::once(Rectangle::new(corners, shade(t).filled())))?;
-                if xs.len() <= 10 && ys.len() <= 12 {
+                if roomy {
                     let ink = if t > 0.5 { WHITE } else { BLACK };
-                    let style = ("sans-serif", 14)
+                    let style = (LATIN_FAMILY, 14)
                         .into_font()
                         .color(&ink)
                         .pos(text::Pos::new(text::HPos::Center, text::VPos::Center));
                     chart.draw_series(std::iter::once(Text::new(
-                        format!("{:.3}", c.stats[k].0),
+                        shown(c.stats[k].0),
                         (SegmentValue::CenterOf(i), SegmentValue::CenterOf(j)),
                         style,
                     )))?;
@@ -312,17 +397,22 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
             let (x0, x1) = span(xs.iter().copied());
             let (y0, y1) = span(ys.iter().copied());
             let mut chart = ChartBuilder::on(panel)
-                .caption(name.as_str(), ("sans-serif", 18))
+                .caption(name.as_str(), (LATIN_FAMILY, 20).into_font().color(&colour))
                 .margin(10)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
+                .margin_right(24)
+                .x_label_area_size(44)
+                .y_label_area_size(84)
                 .build_cartesian_2d(x0..x1, y0..y1)?;
             chart
                 .configure_mesh()
                 .x_desc(s.parameters[x].as_str())
                 .y_desc(s.parameters[y].as_str())
-                .label_style(("sans-serif", 13))
-                .axis_desc_style(("sans-serif", 15))
+                .x_label_formatter(&|v| axis_number(*v, x1 - x0))
+                .y_label_formatter(&|v| axis_number(*v, y1 - y0))
+                .label_style((LATIN_FAMILY, 16))
+                .axis_desc_style((LATIN_FAMILY, 17))
+                .light_line_style(WHITE)
+                .bold_line_style(RGBColor(225, 225, 225))
                 .draw()?;
             chart.draw_series(
                 cs.iter()
@@ -554,7 +644,13 @@ mod tests {
         let one = summary(&[&["0.1"], &["0.5"], &["0.9"]]);
         assert_eq!(&response_png(&one, &[0]).unwrap()[..4], b"\x89PNG");
         let two = summary(&[&["1", "x"], &["1", "y"], &["2", "x"], &["2", "y"]]);
-        assert_eq!(&response_png(&two, &[0, 1]).unwrap()[..4], b"\x89PNG");
+        let png = response_png(&two, &[0, 1]).unwrap();
+        // Issue 13: the run charts' width and header, heatmaps two to a row.
+        let reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+        assert_eq!(
+            (reader.info().width, reader.info().height),
+            (crate::output::plot::WIDTH, HEADER_HEIGHT + HEATMAP_ROW)
+        );
         let single_column = summary(&[&["1", "x"], &["1", "y"]]);
         assert_eq!(&response_png(&single_column, &[0, 1]).unwrap()[..4], b"\x89PNG");
         let scattered = summary(&[&["1", "3"], &["2", "4"], &["1.5", "3.5"]]);
