@@ -547,6 +547,8 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
     let mut bars: Vec<&super::rankings::Standing> = r.overall.iter().collect();
     bars.sort_by(|a, b| b.share_best.total_cmp(&a.share_best));
     let height = (160 + 50 * bars.len() as u32).clamp(300, 1400);
+    // A share's regret reads in percentage points, as the run's impacts do.
+    let share = is_share(&r.metric);
     let mut rgb = vec![255u8; (WIDTH * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, height)).into_drawing_area();
@@ -560,20 +562,25 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                         "Share of replicates in which each strategy has the lowest {} in {} (all points)",
                         r.metric, r.year
                     ),
-                    ("sans-serif", 18),
+                    (LATIN_FAMILY, 20),
                 )
                 .margin(16)
                 .x_label_area_size(50)
                 .y_label_area_size(260)
-                .build_cartesian_2d(0.0..1.25, -0.5..(n - 0.5))?;
+                .build_cartesian_2d(0.0..1.45, -0.5..(n - 0.5))?;
             chart
                 .configure_mesh()
                 .disable_y_mesh()
                 .y_labels(bars.len().max(1))
                 .y_label_formatter(&|v| top_first(&names, *v))
-                .x_desc("share of replicates best (bar); mean regret = value − best value in the same replicate")
-                .label_style(("sans-serif", 15))
-                .axis_desc_style(("sans-serif", 15))
+                .x_label_formatter(&|v| if *v <= 1.0 + 1e-9 { format!("{:.0}%", 100.0 * v) } else { String::new() })
+                .x_desc(if share {
+                    "replicates in which the strategy is best (bar); regret: its value − the best one's in the same replicate, points"
+                } else {
+                    "replicates in which the strategy is best (bar); regret: its value − the best one's in the same replicate"
+                })
+                .label_style((LATIN_FAMILY, 16))
+                .axis_desc_style((LATIN_FAMILY, 15))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
             for (i, b) in bars.iter().enumerate() {
@@ -584,10 +591,15 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                     [(0.0, y - 0.3), (v, y + 0.3)],
                     strategy_colour(k).filled(),
                 )))?;
+                let regret = if share {
+                    format!("{:.2} points", 100.0 * b.regret.mean)
+                } else {
+                    axis_number(b.regret.mean, b.regret.mean.abs())
+                };
                 chart.draw_series(std::iter::once(Text::new(
-                    format!("{:.0}%, regret {:.4}", 100.0 * v, b.regret.mean),
+                    format!("{:.0}% best; regret {regret}", 100.0 * v),
                     (v + 0.01, y - 0.1),
-                    ("sans-serif", 14).into_font(),
+                    (LATIN_FAMILY, 15).into_font(),
                 )))?;
             }
             Ok(())
