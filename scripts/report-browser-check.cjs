@@ -2,7 +2,8 @@
 // request leaving the file (the report must be self-contained), one drawn chart per
 // PNG of the report's language in its directory (report.html: NAME.png;
 // report.zh.html: NAME.zh.png), the summary paragraph and the impact chart first,
-// and a screenshot that is not blank. Each argument is a report file, or a directory
+// the sections on targets, winners (with intervals) and villages (with their exit
+// table), and a screenshot that is not blank. Each argument is a report file, or a directory
 // (its report.html). Called by scripts/test-report-browser.sh; prints "N passed, M
 // failed".
 'use strict';
@@ -57,6 +58,11 @@ async function checkReport(browser, arg) {
       out, title: document.title, lang: document.documentElement.lang,
       rows: document.querySelectorAll('table.results tbody tr').length,
       summary: summary ? summary.textContent : '',
+      // Sections a run with groups.csv and official incidence always has: progress
+      // against the targets, winners and losers with intervals, the villages' exits.
+      sections: ['targets', 'winners', 'villages'].filter((id) => !document.getElementById(id)),
+      villageRows: document.querySelectorAll('#villages table.villages tbody tr').length,
+      intervals: document.querySelectorAll('#winners .interval').length,
       topDown: before(summary, impact) && before(impact, levels),
     };
   });
@@ -70,6 +76,9 @@ async function checkReport(browser, arg) {
   if (found.summary.length < 40) problems.push(`no summary paragraph: ${JSON.stringify(found.summary)}`);
   if (!found.out.some((f) => f.name === 'impact')) problems.push('no impact chart');
   if (!found.topDown) problems.push('the page does not read summary, impact chart, levels in that order');
+  if (found.sections.length) problems.push(`sections missing: ${found.sections}`);
+  if (found.villageRows < 1) problems.push('no rows in the villages\' exit table');
+  if (found.intervals < 1) problems.push('no intervals in the winners table');
   if ((found.lang === 'zh-CN') !== zh) problems.push(`lang ${found.lang} in ${path.basename(file)}`);
 
   const shot = await page.screenshot({ fullPage: true });

@@ -28,8 +28,9 @@ pub const ROW_BYTES: u64 = 3_100;
 /// gains (`engine::groups`: 4 causes, 10 income deciles and every village): the
 /// record's sums (48 bytes) and their line of `groups.csv` (~60).
 pub const GROUP_ROW_BYTES: u64 = 110;
-/// Bytes per household and strategy kept from replicate 0 for winners and losers
-/// (its size and final-year income per head).
+/// Bytes per household and strategy kept for winners and losers (its size and
+/// final-year income per head) until its replicate's strategies are compared:
+/// about one replicate's worth at a time.
 pub const TWIN_BYTES: u64 = 8;
 /// Bytes per result row a sweep holds in its window before appending it.
 pub const SWEEP_ROW_BYTES: u64 = 1_600;

@@ -17,15 +17,18 @@ fn run_tiny(out: &Path, extra: &[&str]) {
         .success();
 }
 
-const CHARTS: [&str; 9] = [
+const CHARTS: [&str; 12] = [
     "impact",
+    "winners",
     "by_cause",
     "by_decile",
+    "villages",
     "incidence",
     "incidence_official",
     "poverty_gap",
     "exits_reentries",
     "spending",
+    "four_incomes",
     "programs",
 ];
 
@@ -66,7 +69,10 @@ fn issue_5_run_writes_plots_in_png_and_svg_and_a_self_contained_report() {
     for chart in CHARTS {
         let size = png_size(&out.join(format!("{chart}.png")));
         assert_eq!(size.0, 1200, "{chart}");
-        assert!(size.1 == 504 || size.1 == 944, "{chart}: {size:?}");
+        // One or two rows of panels; the programs' panels each carry their own
+        // legend under them (two strategies: one line, 28 pixels).
+        let row = if chart == "programs" { 440 + 28 } else { 440 };
+        assert!(size.1 == 64 + row || size.1 == 64 + 2 * row, "{chart}: {size:?}");
         check_svg(&out.join(format!("{chart}.svg")), size);
     }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -85,6 +91,15 @@ fn issue_5_run_writes_plots_in_png_and_svg_and_a_self_contained_report() {
     assert!(html.contains("@media print"));
     // Issue 13: who wins and who loses, against each household's twin.
     assert!(html.contains("<section id=\"winners\">") && html.contains("gains more than 5%"));
+    // Over every replicate, each share with its interval.
+    assert!(html.contains("the mean over 4 replicates") && html.contains("<span class=\"interval\">"));
+    // When the villages exit (tiny designates no poor village: every village), and
+    // progress against the county's exit.
+    assert!(html.contains("<section id=\"villages\">") && html.contains("for all 2 villages"));
+    assert!(html.contains("Exit year of each of the 2 villages"));
+    assert!(
+        html.contains("<section id=\"targets\">") && html.contains("The county exits: official incidence below 2%")
+    );
     assert!(html.contains("full_dibao") && html.contains("Every eligible household takes up dibao."));
     assert!(html.contains("<details>") && html.contains("starting_incidence = 0.25"));
     let footer = format!(
@@ -340,7 +355,8 @@ fn issue_5_new_metrics_light_up_their_panels_without_code_changes() {
     }
     std::fs::write(out.join("trajectories.csv"), text).unwrap();
     sandan().arg("report").arg(&out).assert().success();
-    assert_eq!(png_size(&out.join("programs.png")), (1200, 504));
+    // One panel, with its own legend under it (issue 13: two strategies, one line).
+    assert_eq!(png_size(&out.join("programs.png")), (1200, 504 + 28));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("data-chart=\"programs\""));
 }

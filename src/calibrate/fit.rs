@@ -386,6 +386,8 @@ pub fn fit_figure(problem: &Problem, posterior: &Generation) -> Result<(Vec<u8>,
                 })
                 .collect();
             Panel {
+                legend: Vec::new(),
+                x_scale: None,
                 title: YearMetrics::NAMES[m].to_string(),
                 y_label: YearMetrics::NAMES[m].to_string(),
                 series: vec![

@@ -8,6 +8,11 @@
 //! strategy and its differences are paired like the county's. The sums are taken
 //! in one pass at the end of each year, after the step, so the household loop is
 //! untouched; only `sandan run` asks for them (sweeps and calibration do not).
+//!
+//! Winners and losers compare each household with its twin in another strategy of
+//! the same replicate ([`twin_bands`]); the run counts the bands as soon as a
+//! replicate's strategies are done and keeps only the counts, so that every
+//! replicate is compared without holding every household's income.
 
 use crate::agents::household::{Households, Status};
 
@@ -124,4 +129,50 @@ impl Groups {
         }
         rows
     }
+}
+
+/// The bands of a household's final-year income per head against its twin's in
+/// another strategy (the same household, replicate and shocks), by index.
+pub const BANDS: [&str; 5] = [
+    "loses_more_than_5pct",
+    "loses_less_than_5pct",
+    "no_change",
+    "gains_less_than_5pct",
+    "gains_more_than_5pct",
+];
+
+/// The band of a per-capita income `a` against its twin's `b`: the change relative
+/// to the twin's income (its size, when that is negative; any change of an income
+/// of 0 is more than 5%).
+pub fn band(a: f32, b: f32) -> usize {
+    let (a, b) = (f64::from(a), f64::from(b));
+    if a == b {
+        return 2;
+    }
+    let change = (a - b) / b.abs();
+    match (a > b, change.abs() > 0.05 || b == 0.0) {
+        (false, true) => 0,
+        (false, false) => 1,
+        (true, false) => 3,
+        (true, true) => 4,
+    }
+}
+
+/// Households and persons in each of the [`BANDS`] of one strategy against another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bands {
+    pub households: [u64; 5],
+    pub persons: [u64; 5],
+}
+
+/// Each household of `a` (its size and final-year income per head) banded against
+/// its twin in `b` (the same households, in the same order).
+pub fn twin_bands(a: &[(u8, f32)], b: &[(u8, f32)]) -> Bands {
+    let mut out = Bands::default();
+    for (&(size, x), &(_, y)) in a.iter().zip(b) {
+        let k = band(x, y);
+        out.households[k] += 1;
+        out.persons[k] += u64::from(size);
+    }
+    out
 }

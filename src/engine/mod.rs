@@ -302,10 +302,14 @@ pub struct RunRecord {
     /// Year-end sums over the baseline's groups of households (cause, income decile,
     /// village), baseline year first; empty unless the run asked for them.
     pub groups: Vec<groups::GroupYear>,
-    /// Replicate 0, when the run asked for groups: each household's size and its
-    /// per-capita net income in the final year, to compare each household with its
-    /// twin in another strategy (winners and losers); empty otherwise.
+    /// When the run asked for groups, until the replicate's strategies are compared:
+    /// each household's size and its per-capita net income in the final year, to
+    /// compare each household with its twin in another strategy; empty otherwise.
     pub final_households: Vec<(u8, f32)>,
+    /// Winners and losers: this strategy's households banded against their twins in
+    /// each strategy of the replicate (by the other's index; its own entry counts
+    /// every household unchanged); empty unless the run asked for groups.
+    pub against: Vec<groups::Bands>,
 }
 
 impl RunRecord {
@@ -384,7 +388,7 @@ fn simulate_observed(
         years.push(m);
         send(&mut sim);
     }
-    let final_households = if by_group && replicate == 0 {
+    let final_households = if by_group {
         let hh = sim.households();
         hh.fixed
             .size
@@ -401,6 +405,25 @@ fn simulate_observed(
         years,
         groups: by_groups,
         final_households,
+        against: Vec::new(),
+    }
+}
+
+/// Band each strategy's households of one replicate against their twins in every
+/// other (`records`: the replicate's strategies), then let their incomes go.
+fn compare_twins(records: &mut [RunRecord]) {
+    let against: Vec<Vec<groups::Bands>> = records
+        .iter()
+        .map(|a| {
+            records
+                .iter()
+                .map(|b| groups::twin_bands(&a.final_households, &b.final_households))
+                .collect()
+        })
+        .collect();
+    for (r, bands) in records.iter_mut().zip(against) {
+        r.against = bands;
+        r.final_households = Vec::new();
     }
 }
 
@@ -418,16 +441,25 @@ pub fn run_recording(
     households: Option<&dyn HouseholdSink>,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<RunRecord> {
-    let jobs: Vec<(usize, u32)> = (0..scenario.strategies.len())
-        .flat_map(|s| (0..scenario.replicates).map(move |r| (s, r)))
-        .collect();
-    jobs.par_iter()
-        .map(|&(s, r)| {
-            let rec = simulate_observed(scenario, s, r, households, true);
-            on_done();
-            rec
+    // A replicate's strategies run together, so that its households are compared
+    // with their twins as soon as they are done, and only the counts are kept.
+    let mut records: Vec<RunRecord> = (0..scenario.replicates)
+        .into_par_iter()
+        .flat_map_iter(|r| {
+            let mut recs: Vec<RunRecord> = (0..scenario.strategies.len())
+                .into_par_iter()
+                .map(|s| {
+                    let rec = simulate_observed(scenario, s, r, households, true);
+                    on_done();
+                    rec
+                })
+                .collect();
+            compare_twins(&mut recs);
+            recs
         })
-        .collect()
+        .collect();
+    records.sort_by_key(|r| (r.strategy, r.replicate));
+    records
 }
 
 #[cfg(test)]

@@ -205,6 +205,8 @@ enum Unit {
     Percent,
     Count,
     MillionYuan,
+    /// Yuan per person.
+    YuanPerPerson,
     Plain,
 }
 
@@ -217,6 +219,8 @@ fn format_value(v: f64, unit: Unit, lang: Lang) -> String {
         (Unit::Count, _) => group_thousands(&format!("{v:.0}")),
         (Unit::MillionYuan, Lang::En) => format!("{v:.2} million yuan"),
         (Unit::MillionYuan, Lang::Zh) => format!("{v:.2} 百万元"),
+        (Unit::YuanPerPerson, Lang::En) => format!("{} yuan a person", group_thousands(&format!("{v:.0}"))),
+        (Unit::YuanPerPerson, Lang::Zh) => format!("人均 {} 元", group_thousands(&format!("{v:.0}"))),
         (Unit::Plain, _) => format!("{v:.2}"),
     }
 }
@@ -240,33 +244,25 @@ impl Builder<'_> {
         panels: Vec<Option<PanelSpec>>,
         extra_notes: Vec<String>,
     ) -> Option<Figure> {
+        self.figure_ranked(stem, title, panels, extra_notes, None)
+    }
+
+    /// [`Builder::figure`] whose legend ranks by `rank` (its title names the
+    /// ranked values) instead of the first panel.
+    fn figure_ranked(
+        &self,
+        stem: &'static str,
+        title: String,
+        panels: Vec<Option<PanelSpec>>,
+        extra_notes: Vec<String>,
+        rank: Option<PanelSpec>,
+    ) -> Option<Figure> {
         let lang = self.ctx.lang;
         let specs: Vec<PanelSpec> = panels.into_iter().flatten().collect();
-        let first = specs.first()?;
+        let first = rank.as_ref().or(specs.first())?;
         let last_year = self.r.years.len().saturating_sub(1);
         // The legend lists strategies as the first panel's lines end, highest first.
-        let mut ranked: Vec<(usize, f64)> = (0..self.r.strategies.len())
-            .map(|s| {
-                let v = self
-                    .r
-                    .summarise_by_year(s, &|rows| (first.f)(rows))
-                    .get(last_year)
-                    .map_or(f64::NAN, |c| c.mean);
-                (s, v)
-            })
-            .collect();
-        ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
-            (false, false) => b.1.total_cmp(&a.1),
-            (x, y) => x.cmp(&y),
-        });
-        let legend: Vec<LegendEntry> = ranked
-            .into_iter()
-            .map(|(s, v)| LegendEntry {
-                strategy: s,
-                name: self.r.strategies[s].clone(),
-                value: format_value(v, first.unit, lang),
-            })
-            .collect();
+        let legend = self.ranked_legend(first);
         // Lines that end at the same value are drawn over each other; say so, or a
         // reader looks in vain for the one underneath.
         let overlapping = overlap_notes(&legend, lang);
@@ -294,6 +290,8 @@ impl Builder<'_> {
                     series.extend(series_of(self.r, c, usize::from(p.flow), true));
                 }
                 Panel {
+                    legend: Vec::new(),
+                    x_scale: None,
                     title: p.title.clone(),
                     y_label: p.y_label.clone(),
                     series,
@@ -316,6 +314,83 @@ impl Builder<'_> {
         })
     }
 
+    /// Every strategy as `spec`'s lines end in the final year, highest first, with
+    /// the value in the spec's unit.
+    fn ranked_legend(&self, spec: &PanelSpec) -> Vec<LegendEntry> {
+        let last_year = self.r.years.len().saturating_sub(1);
+        let mut ranked: Vec<(usize, f64)> = (0..self.r.strategies.len())
+            .map(|s| {
+                let v = self
+                    .r
+                    .summarise_by_year(s, &|rows| (spec.f)(rows))
+                    .get(last_year)
+                    .map_or(f64::NAN, |c| c.mean);
+                (s, v)
+            })
+            .collect();
+        ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+            (false, false) => b.1.total_cmp(&a.1),
+            (x, y) => x.cmp(&y),
+        });
+        ranked
+            .into_iter()
+            .map(|(s, v)| LegendEntry {
+                strategy: s,
+                name: self.r.strategies[s].clone(),
+                value: format_value(v, spec.unit, self.ctx.lang),
+            })
+            .collect()
+    }
+
+    /// [`Builder::figure`] for panels of different measures: each panel has its own
+    /// legend under it (its final values, highest first; strategies without a value
+    /// left out), and the figure's legend is the key of colours, in scenario order.
+    fn figure_per_panel(
+        &self,
+        stem: &'static str,
+        title: String,
+        panels: Vec<Option<PanelSpec>>,
+        extra_notes: Vec<String>,
+    ) -> Option<Figure> {
+        let lang = self.ctx.lang;
+        let keys: Vec<Vec<LegendEntry>> = panels
+            .iter()
+            .flatten()
+            .map(|p| {
+                let mut legend = self.ranked_legend(p);
+                legend.retain(|e| e.value != "–");
+                legend
+            })
+            .collect();
+        let mut fig = self.figure(stem, title, panels, extra_notes)?;
+        // The first panel's overlaps were noted for the figure's legend; each panel
+        // now notes its own.
+        let first_overlaps = overlap_notes(&fig.legend, lang);
+        fig.notes.retain(|n| !first_overlaps.contains(n));
+        let mut overlaps = false;
+        for (panel, legend) in fig.panels.iter_mut().zip(keys) {
+            overlaps |= !overlap_notes(&legend, lang).is_empty();
+            panel.legend = legend;
+        }
+        if overlaps {
+            fig.notes.push(tr(
+                lang,
+                "Equal values under a panel: those lines end together and overlap.",
+                "某图下方数值相同：这些线条末端重合。",
+            ));
+        }
+        fig.legend.sort_by_key(|e| e.strategy);
+        for e in &mut fig.legend {
+            e.value.clear();
+        }
+        let year = self.r.years.last().copied().unwrap_or_default();
+        fig.legend_title = match lang {
+            Lang::En => format!("Strategies (each panel lists its own {year} values, highest first):"),
+            Lang::Zh => format!("策略（各图下方列出其 {year} 年数值，从高到低）："),
+        };
+        Some(fig)
+    }
+
     fn spec(&self, title: String, y_label: String, f: Option<SeriesFn>, flow: bool, unit: Unit) -> Option<PanelSpec> {
         Some(PanelSpec {
             title,
@@ -332,7 +407,7 @@ impl Builder<'_> {
 /// Lines that end at the same value are drawn over each other; say so, or a reader
 /// looks in vain for the one underneath. `legend` is ranked, so equal values are
 /// neighbours.
-fn overlap_notes(legend: &[LegendEntry], lang: Lang) -> Vec<String> {
+pub(crate) fn overlap_notes(legend: &[LegendEntry], lang: Lang) -> Vec<String> {
     legend
         .windows(2)
         .filter(|w| w[0].value == w[1].value && w[0].value != "–")
@@ -371,6 +446,14 @@ fn caption(stem: &str, lang: Lang) -> String {
             "What the strategies cost: total spending since the start, and that total divided by the persons \
              exited so far (lower is cheaper per exit).",
             "各策略的成本：自起始年的累计支出，以及累计支出除以累计脱贫人数（越低，每脱贫一人越省）。",
+        ),
+        "four_incomes" => (
+            "The four incomes of Tibet's program, per person of the county (all households, not only the registered): \
+             rent (land and pasture let out), payment (for produce: farming and projects, contract purchase among them), \
+             dividends (shares held by households and the collectives' payouts) and wages (local work and remitted migrant \
+             earnings). A line at zero: the run has none of that income.",
+            "西藏扶贫“四项收入”，按全县人口人均（全部农户，不只建档户）：租金（土地、草场流转）、薪金之外的生产收入（种养与项目，含订单收购）、\
+             股金分红（折股到户与村集体分红）和工资（本地务工与外出务工汇款）。一条线为零：本次运行没有该项收入。",
         ),
         _ => (
             "Program and scheme measures, drawn for the metrics this run records.",
@@ -504,6 +587,61 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
         )],
     ));
 
+    // The four incomes (Tibet's rent, payment, dividends and wages), per person:
+    // drawn for every run that has the sources, so that any scenario's income
+    // composition can be read; ranked by the four together.
+    let sum = |names: &[&str]| -> Option<SeriesFn> {
+        let ks: Vec<usize> = names.iter().map(|n| r.metric(n)).collect::<Option<_>>()?;
+        Some(Box::new(move |rows| {
+            rows.iter()
+                .map(|row| ks.iter().map(|&k| row.get(k).copied().unwrap_or(f64::NAN)).sum())
+                .collect()
+        }))
+    };
+    const RENT: &[&str] = &["income_rent"];
+    const PAYMENT: &[&str] = &["income_farm", "income_projects"];
+    const DIVIDENDS: &[&str] = &["income_dividends"];
+    const WAGES: &[&str] = &["income_wages", "income_remittances"];
+    let per_person = t("Yuan per person", "元 / 人");
+    let income_panel = |en: &str, zh: &str, names: &[&str]| {
+        b.spec(t(en, zh), per_person.clone(), sum(names), true, Unit::YuanPerPerson)
+    };
+    let four = [RENT, PAYMENT, DIVIDENDS, WAGES].concat();
+    let together = b
+        .spec(
+            t("The four incomes together", "四项收入合计"),
+            per_person.clone(),
+            sum(&four),
+            true,
+            Unit::YuanPerPerson,
+        )
+        .map(|mut p| {
+            p.legend_name = Some(t("The four incomes together, per person", "四项收入合计（人均）"));
+            p
+        });
+    out.extend(b.figure_ranked(
+        "four_incomes",
+        t(
+            "The four incomes: rent, payment, dividends, wages",
+            "四项收入：租金、生产收入、股金分红、工资",
+        ),
+        vec![
+            income_panel("Rent (land and pasture let out)", "租金（土地、草场流转）", RENT),
+            income_panel("Payment (farming and projects)", "生产收入（种养与项目）", PAYMENT),
+            income_panel(
+                "Dividends (shares, collective payouts)",
+                "股金分红（折股到户、集体分红）",
+                DIVIDENDS,
+            ),
+            income_panel("Wages (local and migrant)", "工资（本地与外出务工）", WAGES),
+        ],
+        vec![t(
+            "Per person of the county: each source summed over households, over the population.",
+            "全县人均：各项收入按户加总后除以总人口。",
+        )],
+        together,
+    ));
+
     // Program and scheme panels: each appears once its metrics exist (a scheme's
     // stock once it is non-zero somewhere: every run writes the column).
     let mut program = vec![
@@ -529,9 +667,9 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             Unit::Plain,
         ),
     ];
-    for (name, en, zh, en_unit, zh_unit, factor) in [
-        ("hives", "Bee hives", "蜂箱", "Hives", "箱", 1.0),
-        ("cattle", "Cattle", "牛存栏", "Head", "头", 1.0),
+    for (name, en, zh, en_unit, zh_unit, factor, unit) in [
+        ("hives", "Bee hives", "蜂箱", "Hives", "箱", 1.0, Unit::Count),
+        ("cattle", "Cattle", "牛存栏", "Head", "头", 1.0, Unit::Count),
         (
             "fund_balance",
             "Fund balance",
@@ -539,22 +677,17 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             "Million yuan",
             "百万元",
             1e-6,
+            Unit::MillionYuan,
         ),
     ] {
         let found = [name.to_string(), format!("scheme_{name}"), format!("stock_{name}")]
             .into_iter()
             .find(|n| r.any_nonzero(n));
         if let Some(n) = found {
-            program.push(b.spec(
-                t(en, zh),
-                t(en_unit, zh_unit),
-                scaled(r, &n, factor),
-                false,
-                Unit::Plain,
-            ));
+            program.push(b.spec(t(en, zh), t(en_unit, zh_unit), scaled(r, &n, factor), false, unit));
         }
     }
-    out.extend(b.figure(
+    out.extend(b.figure_per_panel(
         "programs",
         t("Programs and schemes", "产业项目与帮扶机制"),
         program,
@@ -602,6 +735,8 @@ pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Op
         dashed: true,
     };
     let panel = |k: usize, title: String| Panel {
+        legend: Vec::new(),
+        x_scale: None,
         title,
         y_label: t("Difference (percentage points)", "差异（百分点）"),
         series: (0..r.strategies.len())
@@ -825,6 +960,14 @@ mod tests {
         let f = figures(&r, &ctx);
         assert_eq!(f[1].panels.len(), 2);
         assert_eq!(f[1].panels[0].title, "订单完成率");
+        // Issue 13: each panel of the programs figure has its own legend of what it
+        // shows; the figure's legend is the key of colours, in scenario order.
+        assert!(f[1].panels.iter().all(|p| p.legend.len() == 2));
+        // Hives: 0.5, 0.6 and 0.7 in the final year, a count: 1.
+        assert_eq!(f[1].panels[1].legend[0].value, "1");
+        assert!(f[1].legend.iter().all(|e| e.value.is_empty()));
+        assert_eq!(f[1].legend[0].strategy, 0);
+        assert!(f[0].panels.iter().all(|p| p.legend.is_empty()));
         // A stock that stays zero (a run without the scheme) draws no panel.
         let text = "strategy,replicate,year,orders_placed,orders_filled,cattle,fund_balance\na,0,2016,1,1,0,0\na,0,2017,2,1,0,5\n";
         let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
@@ -866,6 +1009,38 @@ mod tests {
         let one = "strategy,replicate,year,incidence\na,0,2016,0.2\na,0,2017,0.1\n";
         let r = RunResults::from_trajectories_csv(one.as_bytes()).unwrap();
         assert!(impact_figure(&r, 0, &ctx).is_none());
+    }
+
+    /// Issue 13: the four incomes (rent, payment, dividends, wages) per person, each
+    /// summed from its sources, the legend ranked by the four together.
+    #[test]
+    fn the_four_incomes_sum_their_sources_and_rank_by_the_total() {
+        let text = "strategy,replicate,year,income_rent,income_farm,income_projects,income_dividends,income_wages,income_remittances\n\
+            a,0,2016,NA,NA,NA,NA,NA,NA\na,0,2017,10,100,50,5,300,200\n\
+            b,0,2016,NA,NA,NA,NA,NA,NA\nb,0,2017,0,100,150,0,300,200\n";
+        let r = RunResults::from_trajectories_csv(text.as_bytes()).unwrap();
+        let ctx = FigureContext {
+            lang: Lang::En,
+            scenario_name: "t",
+        };
+        let all = figures(&r, &ctx);
+        let f = all.iter().find(|f| f.stem == "four_incomes").unwrap();
+        let titles: Vec<&str> = f.panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(titles.len(), 4);
+        assert!(
+            titles[0].starts_with("Rent") && titles[3].starts_with("Wages"),
+            "{titles:?}"
+        );
+        // Payment is farming and projects; wages are local and migrant; the
+        // baseline year, without sources, is not drawn.
+        let payment = &f.panels[1].series[0].points;
+        assert_eq!(payment.len(), 1);
+        assert_eq!(payment[0], (2017, Summary::of(&[150.0])));
+        assert_eq!(f.panels[3].series[1].points[0].1.mean, 500.0);
+        // b earns 750 a person from the four, a 665: b first, though a has more rent.
+        assert_eq!(f.legend[0].name, "b");
+        assert_eq!(f.legend[0].value, "750 yuan a person");
+        assert_eq!(f.legend[1].value, "665 yuan a person");
     }
 
     #[test]

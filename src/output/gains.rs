@@ -8,7 +8,7 @@
 
 use super::OutputError;
 use super::fonts::Lang;
-use super::plot::{Figure, LegendEntry, Panel, Series};
+use super::plot::{Figure, LegendEntry, Panel, Series, XScale};
 use crate::engine::RunRecord;
 use crate::engine::groups::{Breakdown, CAUSES};
 use crate::metrics::Summary;
@@ -189,64 +189,49 @@ impl GroupResults {
 /// The file of winners and losers, beside `groups.csv`.
 pub const WINNERS_FILE: &str = "winners.csv";
 
-/// The bands of a household's final-year income against its twin's in another
-/// strategy (the same household, replicate and shocks), in `winners.csv`'s order.
-pub const BANDS: [&str; 5] = [
-    "loses_more_than_5pct",
-    "loses_less_than_5pct",
-    "no_change",
-    "gains_less_than_5pct",
-    "gains_more_than_5pct",
-];
+pub use crate::engine::groups::{BANDS, band};
 
-/// The band of a per-capita income `a` against its twin's `b`: the change relative
-/// to the twin's income (its size, when that is negative; any change of an income
-/// of 0 is more than 5%).
-pub fn band(a: f32, b: f32) -> usize {
-    let (a, b) = (f64::from(a), f64::from(b));
-    if a == b {
-        return 2;
-    }
-    let change = (a - b) / b.abs();
-    match (a > b, change.abs() > 0.05 || b == 0.0) {
-        (false, true) => 0,
-        (false, false) => 1,
-        (true, false) => 3,
-        (true, true) => 4,
-    }
-}
+const WINNERS_HEADER: &str = "strategy,baseline,band,households,persons,share_persons,share_p05,share_p95,replicates\n";
 
-/// `winners.csv`: for every ordered pair of strategies, replicate 0, the final
-/// year: `strategy`, `baseline`, `band`, `households`, `persons`, `share_persons`.
-/// Every pair, so that `sandan report --baseline` can pick any baseline.
-pub fn winners_csv(scenario: &Scenario, records: &[RunRecord]) -> Option<Vec<u8>> {
-    let zero: Vec<&RunRecord> = records
-        .iter()
-        .filter(|r| r.replicate == 0 && !r.final_households.is_empty())
-        .collect();
-    if zero.len() < 2 {
+/// `winners.csv`: for every ordered pair of strategies, the final year, each
+/// household against its twin in the same replicate, over the replicates: per band,
+/// `households` and `persons` (means over replicates), `share_persons` (the mean
+/// share of persons), `share_p05`, `share_p95` (5% and 95% of the share over
+/// replicates) and `replicates`. Every pair, so that `sandan report --baseline` can
+/// pick any baseline.
+pub fn winners_csv(names: &[String], records: &[RunRecord]) -> Option<Vec<u8>> {
+    let strategies = names.len();
+    if strategies < 2 || records.iter().all(|r| r.against.is_empty()) {
         return None;
     }
-    let mut out = String::from("strategy,baseline,band,households,persons,share_persons\n");
-    for a in &zero {
-        for b in zero.iter().filter(|b| b.strategy != a.strategy) {
-            let mut households = [0u64; 5];
-            let mut persons = [0u64; 5];
-            for (&(size, x), &(_, y)) in a.final_households.iter().zip(&b.final_households) {
-                let k = band(x, y);
-                households[k] += 1;
-                persons[k] += u64::from(size);
+    let mut out = String::from(WINNERS_HEADER);
+    for a in 0..strategies {
+        for b in (0..strategies).filter(|&b| b != a) {
+            let pairs: Vec<_> = records
+                .iter()
+                .filter(|r| r.strategy == a)
+                .filter_map(|r| r.against.get(b))
+                .collect();
+            if pairs.is_empty() {
+                continue;
             }
-            let total = persons.iter().sum::<u64>().max(1) as f64;
-            for k in 0..BANDS.len() {
+            let n = pairs.len() as f64;
+            for (k, name) in BANDS.iter().enumerate() {
+                let shares: Vec<f64> = pairs
+                    .iter()
+                    .map(|p| p.persons[k] as f64 / p.persons.iter().sum::<u64>().max(1) as f64)
+                    .collect();
+                let share = Summary::of(&shares);
+                let households = pairs.iter().map(|p| p.households[k] as f64).sum::<f64>() / n;
+                let persons = pairs.iter().map(|p| p.persons[k] as f64).sum::<f64>() / n;
                 out.push_str(&format!(
-                    "{},{},{},{},{},{}\n",
-                    super::impacts::csv_field(&scenario.strategies[a.strategy].name),
-                    super::impacts::csv_field(&scenario.strategies[b.strategy].name),
-                    BANDS[k],
-                    households[k],
-                    persons[k],
-                    persons[k] as f64 / total
+                    "{},{},{name},{households},{persons},{},{},{},{}\n",
+                    super::impacts::csv_field(&names[a]),
+                    super::impacts::csv_field(&names[b]),
+                    share.mean,
+                    share.p05,
+                    share.p95,
+                    pairs.len()
                 ));
             }
         }
@@ -254,15 +239,33 @@ pub fn winners_csv(scenario: &Scenario, records: &[RunRecord]) -> Option<Vec<u8>
     Some(out.into_bytes())
 }
 
+/// A band's share of persons: the mean over replicates and its 5–95% interval
+/// (NaN for a file of an older run, which compared replicate 0 only).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BandShare {
+    pub mean: f64,
+    pub p05: f64,
+    pub p95: f64,
+}
+
+/// One strategy's bands against the baseline, in [`BANDS`] order, and the
+/// replicates compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Winners {
+    pub strategy: String,
+    pub shares: [BandShare; 5],
+    pub replicates: u32,
+}
+
 /// `winners.csv` read back for one baseline: per strategy, the share of persons in
-/// each band, in [`BANDS`] order.
-pub fn winners_against(bytes: &[u8], base: &str) -> Result<Vec<(String, [f64; 5])>, OutputError> {
+/// each band. Reads the six columns of older runs (replicate 0 only) too.
+pub fn winners_against(bytes: &[u8], base: &str) -> Result<Vec<Winners>, OutputError> {
     let bad = |message: String| OutputError::Input {
         path: WINNERS_FILE.into(),
         message,
     };
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
-    let mut out: Vec<(String, [f64; 5])> = Vec::new();
+    let mut out: Vec<Winners> = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let line = i + 2;
         let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
@@ -277,19 +280,150 @@ pub fn winners_against(bytes: &[u8], base: &str) -> Result<Vec<(String, [f64; 5]
                 BANDS.join(", ")
             ))
         })?;
-        let share: f64 = field(5)
-            .parse()
-            .map_err(|_| bad(format!("line {line}: share_persons {:?} is not a number", field(5))))?;
-        match out.iter_mut().find(|(s, _)| s == field(0)) {
-            Some((_, shares)) => shares[k] = share,
+        let number = |k: usize, name: &str| -> Result<f64, OutputError> {
+            match rec.get(k) {
+                None | Some("NA") => Ok(f64::NAN),
+                Some(t) => t
+                    .parse()
+                    .map_err(|_| bad(format!("line {line}: {name} {t:?} is not a number"))),
+            }
+        };
+        let share = BandShare {
+            mean: number(5, "share_persons")?,
+            p05: number(6, "share_p05")?,
+            p95: number(7, "share_p95")?,
+        };
+        let replicates = match rec.get(8) {
+            None => 1,
+            Some(t) => t
+                .parse()
+                .map_err(|_| bad(format!("line {line}: replicates {t:?} is not a whole number")))?,
+        };
+        match out.iter_mut().find(|w| w.strategy == field(0)) {
+            Some(w) => w.shares[k] = share,
             None => {
-                let mut shares = [0.0; 5];
+                let mut shares = [BandShare::default(); 5];
                 shares[k] = share;
-                out.push((field(0).to_string(), shares));
+                out.push(Winners {
+                    strategy: field(0).to_string(),
+                    shares,
+                    replicates,
+                });
             }
         }
     }
     Ok(out)
+}
+
+/// Who wins and who loses as a chart: for each band of income change against the
+/// twin under the baseline, each strategy's mean share of persons (dot) with its
+/// 5–95% range over replicates (whisker).
+pub fn winners_figure(
+    winners: &[Winners],
+    strategies: &[String],
+    base: usize,
+    year: i32,
+    lang: Lang,
+    scenario_name: &str,
+) -> Option<Figure> {
+    if winners.is_empty() {
+        return None;
+    }
+    let base_name = strategies.get(base)?;
+    let names: Vec<String> = match lang {
+        Lang::En => ["loses > 5%", "loses < 5%", "no change", "gains < 5%", "gains > 5%"],
+        Lang::Zh => ["减少 5% 以上", "减少不足 5%", "不变", "增加不足 5%", "增加 5% 以上"],
+    }
+    .map(String::from)
+    .to_vec();
+    let index = |w: &Winners| strategies.iter().position(|s| *s == w.strategy);
+    let series: Vec<Series> = winners
+        .iter()
+        .filter_map(|w| {
+            let s = index(w)?;
+            Some(Series {
+                strategy: s,
+                points: w
+                    .shares
+                    .iter()
+                    .enumerate()
+                    .map(|(k, sh)| {
+                        (
+                            k as i32,
+                            Summary {
+                                mean: 100.0 * sh.mean,
+                                p05: 100.0 * sh.p05,
+                                p50: 100.0 * sh.mean,
+                                p95: 100.0 * sh.p95,
+                            },
+                        )
+                    })
+                    .collect(),
+                dashed: false,
+            })
+        })
+        .collect();
+    // Most persons gaining more than 5% first.
+    let mut ranked: Vec<&Winners> = winners.iter().filter(|w| index(w).is_some()).collect();
+    ranked.sort_by(|a, b| b.shares[4].mean.total_cmp(&a.shares[4].mean));
+    let legend: Vec<LegendEntry> = ranked
+        .iter()
+        .filter_map(|w| {
+            Some(LegendEntry {
+                strategy: index(w)?,
+                name: w.strategy.clone(),
+                value: match lang {
+                    Lang::En => format!("{:.1}% gain more than 5%", 100.0 * w.shares[4].mean),
+                    Lang::Zh => format!("{:.1}% 增加 5% 以上", 100.0 * w.shares[4].mean),
+                },
+            })
+        })
+        .collect();
+    let replicates = winners.iter().map(|w| w.replicates).max().unwrap_or(0);
+    Some(Figure {
+        stem: "winners",
+        caption: match lang {
+            Lang::En => format!(
+                "Who wins and who loses: each household against its own twin under {base_name} in the same replicate, \
+                 the share of persons whose income per head in {year} is lower or higher, by how much."
+            ),
+            Lang::Zh => format!(
+                "谁受益、谁受损：每户与其在 {base_name} 下同一次重复中的“孪生”户对比，{year} 年人均收入更低或更高的人口占比。"
+            ),
+        },
+        title: match lang {
+            Lang::En => format!("Who wins and who loses against {base_name}, {year}"),
+            Lang::Zh => format!("相对 {base_name} 谁受益、谁受损，{year} 年"),
+        },
+        subtitle: match lang {
+            Lang::En => format!("Scenario “{scenario_name}”"),
+            Lang::Zh => format!("情景“{scenario_name}”"),
+        },
+        x_label: tr(
+            lang,
+            "Change in the household's income per head against its twin",
+            "该户人均收入相对其孪生户的变化",
+        ),
+        panels: vec![Panel {
+            title: tr(lang, "Persons by change in income", "按收入变化的人口分布"),
+            y_label: tr(lang, "Persons (%)", "人口占比（%）"),
+            series,
+            legend: Vec::new(),
+            x_scale: Some(XScale::Categories(names)),
+        }],
+        legend_title: tr(
+            lang,
+            "Most persons gaining more than 5% first:",
+            "收入增加 5% 以上的人口，从多到少：",
+        ),
+        legend,
+        notes: vec![match (lang, replicates > 1) {
+            (Lang::En, true) => format!("Dot: mean share over {replicates} replicates. Whisker: 5–95% of them."),
+            (Lang::Zh, true) => format!("圆点：{replicates} 次重复的平均占比；竖线：其 5%–95% 区间。"),
+            (Lang::En, false) => "Dot: the share in replicate 0 (an older run: no interval).".to_string(),
+            (Lang::Zh, false) => "圆点：第 0 次重复的占比（旧版运行，无区间）。".to_string(),
+        }],
+    })
 }
 
 fn tr(lang: Lang, en: &str, zh: &str) -> String {
@@ -366,6 +500,8 @@ pub fn by_cause_figure(
     let panels: Vec<Panel> = titles
         .iter()
         .map(|(group, title)| Panel {
+            legend: Vec::new(),
+            x_scale: None,
             title: title.clone(),
             y_label: tr(lang, "Difference (percentage points)", "差异（百分点）"),
             series: (0..strategies.len())
@@ -467,6 +603,8 @@ pub fn by_decile_figure(
     let base_name = &strategies[base];
     let mut finals = Vec::new();
     let panel = |income: bool, title: String, y_label: String, finals: &mut Vec<(usize, f64)>| Panel {
+        legend: Vec::new(),
+        x_scale: None,
         title,
         y_label,
         series: (0..strategies.len())
@@ -611,12 +749,71 @@ mod tests {
         // Against a negative income, the change is relative to its size.
         assert_eq!(band(-90.0, -100.0), 4);
         assert_eq!(band(1.0, 0.0), 4);
+        // An older run's six columns (replicate 0) still read, without an interval.
         let text = "strategy,baseline,band,households,persons,share_persons\n\
                     a,b,gains_more_than_5pct,1,3,0.75\na,b,no_change,1,1,0.25\nb,a,loses_more_than_5pct,1,3,0.75\n";
         let w = winners_against(text.as_bytes(), "b").unwrap();
-        assert_eq!(w, [("a".to_string(), [0.0, 0.0, 0.25, 0.0, 0.75])]);
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].strategy.as_str(), w[0].replicates), ("a", 1));
+        let means: Vec<f64> = w[0].shares.iter().map(|s| s.mean).collect();
+        assert_eq!(means, [0.0, 0.0, 0.25, 0.0, 0.75]);
+        assert!(w[0].shares[4].p05.is_nan());
         let e = winners_against(b"s,b,band,h,p,x\na,b,wins,1,1,1\n", "b").unwrap_err();
         assert!(e.to_string().contains("line 2: band \"wins\""), "{e}");
+    }
+
+    fn record(strategy: usize, replicate: u32, against: Vec<crate::engine::groups::Bands>) -> RunRecord {
+        RunRecord {
+            strategy,
+            replicate,
+            years: Vec::new(),
+            groups: Vec::new(),
+            final_households: Vec::new(),
+            against,
+        }
+    }
+
+    /// Issue 13: winners and losers over every replicate, each replicate's
+    /// households against their own twins: the mean share and its interval.
+    #[test]
+    fn winners_are_counted_in_every_replicate() {
+        use crate::engine::groups::twin_bands;
+        // Four households of 1, 2, 3 and 4 persons. In replicate 0 the "good"
+        // strategy raises the two largest more than 5% (70% of persons gain); in
+        // replicate 1 only the largest (40%); the others keep the same income.
+        let base: Vec<(u8, f32)> = vec![(1, 100.0), (2, 100.0), (3, 100.0), (4, 100.0)];
+        let good0: Vec<(u8, f32)> = vec![(1, 100.0), (2, 100.0), (3, 120.0), (4, 120.0)];
+        let good1: Vec<(u8, f32)> = vec![(1, 100.0), (2, 100.0), (3, 100.0), (4, 103.0)];
+        let records = vec![
+            record(0, 0, vec![twin_bands(&base, &base), twin_bands(&base, &good0)]),
+            record(0, 1, vec![twin_bands(&base, &base), twin_bands(&base, &good1)]),
+            record(1, 0, vec![twin_bands(&good0, &base), twin_bands(&good0, &good0)]),
+            record(1, 1, vec![twin_bands(&good1, &base), twin_bands(&good1, &good1)]),
+        ];
+        let names = ["base".to_string(), "good".to_string()];
+        let csv = winners_csv(&names, &records).unwrap();
+        let w = winners_against(&csv, "base").unwrap();
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].strategy.as_str(), w[0].replicates), ("good", 2));
+        let [_, _, same, small, large] = w[0].shares;
+        // Gains more than 5%: 0.7 and 0 of persons; less than 5%: 0 and 0.4.
+        assert!((large.mean - 0.35).abs() < 1e-12 && large.p05 >= 0.0 && large.p95 <= 0.7 && large.p95 > large.p05);
+        assert!((small.mean - 0.2).abs() < 1e-12);
+        assert!((same.mean - 0.45).abs() < 1e-12);
+        // Against good, base loses: the mirror image.
+        let back = winners_against(&csv, "good").unwrap();
+        assert!((back[0].shares[0].mean - 0.35).abs() < 1e-12);
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.starts_with(WINNERS_HEADER), "{text}");
+        assert!(text.contains("good,base,gains_more_than_5pct,1,3.5,0.35,"), "{text}");
+        let f = winners_figure(&w, &names, 0, 2020, Lang::En, "t").unwrap();
+        assert!(matches!(&f.panels[0].x_scale, Some(XScale::Categories(c)) if c.len() == 5));
+        let gains = f.panels[0].series[0].points[4];
+        assert_eq!(gains.0, 4);
+        assert!((gains.1.mean - 35.0).abs() < 1e-9 && gains.1.p95 > gains.1.p05);
+        assert_eq!(f.legend[0].value, "35.0% gain more than 5%");
+        // Nothing to compare without twins.
+        assert!(winners_csv(&names, &[record(0, 0, Vec::new()), record(1, 0, Vec::new())]).is_none());
     }
 
     #[test]

@@ -19,9 +19,12 @@ pub mod report;
 pub mod results;
 pub mod table;
 pub mod tables;
+pub mod targets;
+pub mod villages;
 
 use crate::engine::RunRecord;
 use crate::scenario::Scenario;
+use plot::Figure;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -177,7 +180,8 @@ pub fn render_run(
         manifest.tables.push(gains::FILE.to_string());
         files.push((gains::FILE.to_string(), g.clone()));
     }
-    let winners = gains::winners_csv(scenario, records);
+    let names: Vec<String> = scenario.strategies.iter().map(|s| s.name.clone()).collect();
+    let winners = gains::winners_csv(&names, records);
     if let Some(w) = &winners {
         manifest.tables.push(gains::WINNERS_FILE.to_string());
         files.push((gains::WINNERS_FILE.to_string(), w.clone()));
@@ -252,25 +256,8 @@ pub fn render_pictures(
     if !budget_years.is_empty() {
         files.push((budget::FILE.to_string(), budget::budget_csv(&results, &budget_years)));
     }
-    let mut drawn = Vec::new();
-    let impact_figure = figures::impact_figure(&results, base, &ctx);
-    let has_impact_figure = impact_figure.is_some();
-    let mut who_gains = Vec::new();
-    if let Some(bytes) = groups_csv {
-        let g = gains::GroupResults::from_csv(bytes)?;
-        let (names, years, lang, name) = (&results.strategies, &results.years, style.lang, &manifest.scenario_name);
-        who_gains.extend(gains::by_cause_figure(&g, names, years, base, lang, name));
-        who_gains.extend(gains::by_decile_figure(&g, names, years, base, lang, name));
-    }
-    let winners = match winners_csv {
-        Some(bytes) => gains::winners_against(bytes, &results.strategies[base])?,
-        None => Vec::new(),
-    };
-    for fig in impact_figure
-        .into_iter()
-        .chain(who_gains)
-        .chain(figures::figures(&results, &ctx))
-    {
+    // Each figure drawn as PNG and SVG, both kept among the files.
+    let mut draw = |fig: Figure| -> Result<(Figure, Vec<u8>), OutputError> {
         let err = |ext: &str| {
             let what = format!("{}{suffix}.{ext}", fig.stem);
             move |message| OutputError::Plot { what, message }
@@ -279,14 +266,51 @@ pub fn render_pictures(
         let svg = plot::figure_svg(&fig, family).map_err(err("svg"))?;
         files.push((format!("{}{suffix}.png", fig.stem), png.clone()));
         files.push((format!("{}{suffix}.svg", fig.stem), svg));
-        drawn.push((fig, png));
-    }
-    let (impact_drawn, drawn) = if has_impact_figure {
-        let (first, rest) = drawn.split_at(1);
-        (first.first(), rest)
-    } else {
-        (None, drawn.as_slice())
+        Ok((fig, png))
     };
+    let impact_drawn = figures::impact_figure(&results, base, &ctx)
+        .map(&mut draw)
+        .transpose()?;
+    let mut who_gains = Vec::new();
+    let (mut villages_drawn, mut village_rows) = (None, Vec::new());
+    if let Some(bytes) = groups_csv {
+        let g = gains::GroupResults::from_csv(bytes)?;
+        let (names, years, lang, name) = (&results.strategies, &results.years, style.lang, &manifest.scenario_name);
+        who_gains.extend(gains::by_cause_figure(&g, names, years, base, lang, name));
+        who_gains.extend(gains::by_decile_figure(&g, names, years, base, lang, name));
+        let poor = scenario_toml.and_then(villages::poor_villages);
+        let start = years.first().copied().unwrap_or_default();
+        let v = villages::VillageResults::from_csv(bytes, poor.as_deref(), start)?;
+        let notes = figures::line_step_notes(&results, lang);
+        villages_drawn = villages::villages_figure(&v, names, years, &notes, lang, name)
+            .map(&mut draw)
+            .transpose()?;
+        village_rows = v.exit_table(names, base);
+    }
+    let winners = match winners_csv {
+        Some(bytes) => gains::winners_against(bytes, &results.strategies[base])?,
+        None => Vec::new(),
+    };
+    let winners_drawn = gains::winners_figure(
+        &winners,
+        &results.strategies,
+        base,
+        results.years.last().copied().unwrap_or_default(),
+        style.lang,
+        &manifest.scenario_name,
+    )
+    .map(&mut draw)
+    .transpose()?;
+    let drawn = who_gains
+        .into_iter()
+        .chain(figures::figures(&results, &ctx))
+        .map(&mut draw)
+        .collect::<Result<Vec<_>, _>>()?;
+    let targets = targets::progress(
+        &results,
+        &targets::TargetSpec::of(scenario_toml, manifest.villages),
+        style.lang,
+    );
     let totals = figures::strategy_totals(&results);
     let html = report::report_html(&report::ReportInput {
         lang: style.lang,
@@ -294,14 +318,18 @@ pub fn render_pictures(
         scenario_toml,
         results: &results,
         totals: &totals,
-        figures: drawn,
+        figures: &drawn,
         rebuilt_by,
         impacts: &headline,
         summary: summary.as_deref(),
-        impact_figure: impact_drawn,
+        impact_figure: impact_drawn.as_ref(),
+        villages: villages_drawn.as_ref(),
+        village_rows: &village_rows,
+        targets: &targets,
         budget: &budget_use,
         budget_flags: &flags,
         winners: &winners,
+        winners_figure: winners_drawn.as_ref(),
         baseline: &results.strategies[base],
     });
     let report_name = style.lang.report_file();

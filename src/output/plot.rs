@@ -36,10 +36,27 @@ const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
 
 /// Width of every figure, in pixels.
 pub const WIDTH: u32 = 1200;
-const LEGEND_WIDTH: u32 = 300;
-const HEADER_HEIGHT: u32 = 64;
+/// The legend's column beside the plots.
+pub const LEGEND_WIDTH: u32 = 300;
+/// The title and subtitle above the plots.
+pub const HEADER_HEIGHT: u32 = 64;
 const ROW_HEIGHT: u32 = 440;
 const COLUMNS: usize = 2;
+/// A panel legend's line height; its entries go two to a line.
+const PANEL_LEGEND_LINE: u32 = 20;
+
+impl Figure {
+    /// Height under each row of panels for the panels' own legends (the longest).
+    fn panel_legend_height(&self) -> u32 {
+        let lines = self
+            .panels
+            .iter()
+            .map(|p| p.legend.len().div_ceil(2))
+            .max()
+            .unwrap_or(0) as u32;
+        if lines == 0 { 0 } else { lines * PANEL_LEGEND_LINE + 8 }
+    }
+}
 
 /// One strategy's line in a panel: per year, the summary over replicates (already in
 /// the panel's unit). NaN values leave a gap.
@@ -57,6 +74,25 @@ pub struct Panel {
     pub title: String,
     pub y_label: String,
     pub series: Vec<Series>,
+    /// The panel's own legend (its lines' final values, ranked), drawn under its
+    /// axes, for a figure whose panels show different measures; empty: the figure's
+    /// legend speaks for the panel.
+    pub legend: Vec<LegendEntry>,
+    /// An x axis of numbers other than years (a sweep's parameter): `None` reads
+    /// the points' x as years.
+    pub x_scale: Option<XScale>,
+}
+
+/// An x axis other than years.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XScale {
+    /// Numbers: a point's x of `k` stands for `origin + k × step` (the points' x
+    /// are whole numbers, so a parameter's values are held to `step`).
+    Numeric { origin: f64, step: f64 },
+    /// Categories: a point's x is the index of its name. Each series is drawn as a
+    /// dot at its mean with a whisker over its 5–95% range, the series side by side
+    /// within a category.
+    Categories(Vec<String>),
 }
 
 /// One legend line: a strategy and its ranking value.
@@ -108,7 +144,7 @@ pub trait Picture {
 impl Picture for Figure {
     fn size(&self) -> (u32, u32) {
         let rows = self.panels.len().div_ceil(COLUMNS).max(1) as u32;
-        (WIDTH, HEADER_HEIGHT + rows * ROW_HEIGHT)
+        (WIDTH, HEADER_HEIGHT + rows * (ROW_HEIGHT + self.panel_legend_height()))
     }
 
     fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, family: &str) -> Result<(), String> {
@@ -192,8 +228,44 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, family:
     let rows = fig.panels.len().div_ceil(COLUMNS).max(1);
     let columns = fig.panels.len().clamp(1, COLUMNS);
     let cells = plots.split_evenly((rows, columns));
+    let key_height = fig.panel_legend_height();
     for (panel, area) in fig.panels.iter().zip(cells.iter()) {
-        draw_panel(area, panel, &fig.x_label, family)?;
+        if panel.legend.is_empty() {
+            draw_panel(area, panel, &fig.x_label, family)?;
+        } else {
+            let (axes, key) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(key_height));
+            draw_panel(&axes, panel, &fig.x_label, family)?;
+            draw_panel_legend(&key, &panel.legend, family)?;
+        }
+    }
+    Ok(())
+}
+
+/// A panel's own legend under its axes: a swatch, the name and the value of each
+/// entry, two to a line, in the legend's order (left to right, then down).
+fn draw_panel_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    legend: &[LegendEntry],
+    family: &str,
+) -> Result<(), String> {
+    let left = 10;
+    let column = (area.dim_in_pixel().0 as i32 - left - 10).max(120) / 2;
+    // About 6.5 pixels a character at 13 pixels; the value keeps its room.
+    let chars = (column - 24) as usize * 2 / 13;
+    for (i, entry) in legend.iter().enumerate() {
+        let x = left + (i % 2) as i32 * column;
+        let y = (i / 2) as i32 * PANEL_LEGEND_LINE as i32 + 2;
+        let colour = strategy_colour(entry.strategy);
+        area.draw(&Rectangle::new([(x, y + 3), (x + 16, y + 13)], colour.filled()))
+            .map_err(e)?;
+        let value_chars = entry.value.chars().count() + 1;
+        let name = shorten_middle(&entry.name, chars.saturating_sub(value_chars).max(6));
+        area.draw(&Text::new(
+            format!("{name} {}", entry.value),
+            (x + 22, y),
+            text_style(family, 13, RGBColor(40, 40, 40)),
+        ))
+        .map_err(e)?;
     }
     Ok(())
 }
@@ -210,7 +282,11 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
     let note_lines: i32 = fig.notes.iter().map(|n| wrap(n, 36).len() as i32 * 18 + 4).sum();
     let room = area.dim_in_pixel().1 as i32 - y - note_lines - 12;
     let entries = fig.legend.len().max(1) as i32;
-    let (two_lines, step) = if entries * 50 <= room {
+    // A key of colours without values (the panels carry their own) takes one line each.
+    let key_only = fig.legend.iter().all(|e| e.value.is_empty());
+    let (two_lines, step) = if key_only {
+        (false, (room / entries).clamp(18, 26))
+    } else if entries * 50 <= room {
         (true, 50)
     } else if entries * 42 <= room {
         (true, 42)
@@ -233,7 +309,11 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, fig: &Figure, 
             ))
             .map_err(e)?;
         } else {
-            let line = format!("{}  {}", shorten(&entry.name, 16), entry.value);
+            let line = if key_only {
+                shorten(&entry.name, 30)
+            } else {
+                format!("{}  {}", shorten(&entry.name, 16), entry.value)
+            };
             area.draw(&Text::new(line, (38, y), text(15, BLACK))).map_err(e)?;
         }
         y += step;
@@ -269,6 +349,15 @@ fn draw_panel<DB: DrawingBackend>(
     let last = years.iter().copied().max().unwrap_or(first);
     let x_end = if last > first { last } else { first.saturating_add(1) };
     let first = if x_end > first { first } else { x_end - 1 };
+    let categories = match &panel.x_scale {
+        Some(XScale::Categories(names)) => Some(names),
+        _ => None,
+    };
+    // Categories sit at whole numbers, half a category of room each side.
+    let (x_lo, x_hi) = match categories {
+        Some(names) => (-0.5, names.len().max(1) as f64 - 0.5),
+        None => (f64::from(first), f64::from(x_end)),
+    };
     let lo = values.iter().copied().fold(0.0f64, f64::min);
     let hi = values.iter().copied().fold(0.0f64, f64::max);
     let (lo, hi) = if hi > lo {
@@ -292,15 +381,27 @@ fn draw_panel<DB: DrawingBackend>(
         .margin_right(24)
         .x_label_area_size(44)
         .y_label_area_size(84)
-        .build_cartesian_2d(f64::from(first)..f64::from(x_end), lo..hi)
+        .build_cartesian_2d(x_lo..x_hi, lo..hi)
         .map_err(e)?;
     let span = hi - lo;
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(panel.y_label.clone())
-        .x_labels((i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize)
-        .x_label_formatter(&|x| format!("{}", x.round() as i64))
+        .x_labels(match &panel.x_scale {
+            None => (i64::from(x_end) - i64::from(first) + 1).clamp(2, 12) as usize,
+            Some(XScale::Numeric { .. }) => 8,
+            Some(XScale::Categories(names)) => names.len().max(1),
+        })
+        .x_label_formatter(&|x| match &panel.x_scale {
+            None => format!("{}", x.round() as i64),
+            Some(XScale::Numeric { origin, step }) => axis_number(origin + x * step, f64::from(x_end - first) * step),
+            Some(XScale::Categories(names)) => names
+                .get(x.round().max(0.0) as usize)
+                .filter(|_| (x - x.round()).abs() < 0.01)
+                .cloned()
+                .unwrap_or_default(),
+        })
         .y_label_formatter(&|y| axis_number(*y, span))
         .label_style((family, 16))
         .axis_desc_style((family, 17))
@@ -308,6 +409,32 @@ fn draw_panel<DB: DrawingBackend>(
         .bold_line_style(RGBColor(225, 225, 225))
         .draw()
         .map_err(e)?;
+    if categories.is_some() {
+        // Side by side within a category: the series spread over 70% of its width.
+        let solid: Vec<&Series> = panel.series.iter().filter(|s| !s.dashed).collect();
+        let m = solid.len().max(1) as f64;
+        for (j, s) in solid.iter().enumerate() {
+            let colour = strategy_colour(s.strategy);
+            let offset = (j as f64 - (m - 1.0) / 2.0) * 0.7 / m;
+            for (k, c) in &s.points {
+                let x = f64::from(*k) + offset;
+                if c.p05.abs() <= MAX_VALUE && c.p95.abs() <= MAX_VALUE {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(x, c.p05), (x, c.p95)],
+                            colour.stroke_width(2),
+                        )))
+                        .map_err(e)?;
+                }
+                if c.mean.abs() <= MAX_VALUE {
+                    chart
+                        .draw_series(std::iter::once(Circle::new((x, c.mean), 5, colour.filled())))
+                        .map_err(e)?;
+                }
+            }
+        }
+        return Ok(());
+    }
     // Bands first, so that no band covers another strategy's line.
     for s in panel.series.iter().filter(|s| !s.dashed) {
         let colour = strategy_colour(s.strategy);
@@ -553,10 +680,32 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// The first clause of a description (up to its first `:`, `;` or `,`), as a
+/// panel's title: "Measured poverty incidence: share of …" → "Measured poverty incidence".
+pub fn first_clause(description: &str) -> String {
+    let end = description.find([':', ';', ',', '(']).unwrap_or(description.len());
+    description[..end].trim().trim_end_matches('.').to_string()
+}
+
+/// `s` cut to `max` characters in the middle, keeping its start and end (strategy
+/// names that share a start differ at their end: `three_order_random_match`).
+fn shorten_middle(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max || max < 3 {
+        return shorten(s, max);
+    }
+    let end = (max - 1) / 2;
+    let start = max - 1 - end;
+    let mut t: String = chars[..start].iter().collect();
+    t.push('…');
+    t.extend(&chars[chars.len() - end..]);
+    t
+}
+
 /// Break text into lines of at most about `width` characters, at spaces where there
 /// are any (Chinese text has none and is broken anywhere; its characters are wider,
 /// so its lines are halved).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let wide = text.chars().any(|c| c as u32 >= 0x2E80);
     let width = if wide { width * 6 / 10 + 1 } else { width };
     let mut lines = Vec::new();
@@ -626,6 +775,8 @@ mod tests {
             x_label: "Year".into(),
             panels: (0..panels)
                 .map(|i| Panel {
+                    legend: Vec::new(),
+                    x_scale: None,
                     title: format!("Panel {i}"),
                     y_label: "Persons (%)".into(),
                     series: vec![series(0, false), series(1, false), series(1, true)],
@@ -729,5 +880,7 @@ mod tests {
         assert_eq!(axis_number(12.0, 1.0), "12.00");
         assert_eq!(wrap("one two three", 8), ["one two", "three"]);
         assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten_middle("three_order_random_match", 15), "three_o…m_match");
+        assert_eq!(shorten_middle("short", 15), "short");
     }
 }

@@ -10,9 +10,12 @@
 use super::budget::BudgetUse;
 use super::figures::{StrategyTotals, describe};
 use super::fonts::Lang;
+use super::gains::Winners;
 use super::manifest::Manifest;
 use super::plot::{Figure, Picture, group_thousands, strategy_colour};
 use super::results::RunResults;
+use super::targets::TargetRow;
+use super::villages::VillageRow;
 use std::fmt::Write;
 
 /// What the report shows.
@@ -34,13 +37,21 @@ pub struct ReportInput<'a> {
     pub summary: Option<&'a str>,
     /// The impact chart with its PNG bytes ([`super::figures::impact_figure`]).
     pub impact_figure: Option<&'a (Figure, Vec<u8>)>,
+    /// The village chart with its PNG bytes ([`super::villages::villages_figure`]),
+    /// and the exit year of each village under each strategy.
+    pub villages: Option<&'a (Figure, Vec<u8>)>,
+    pub village_rows: &'a [VillageRow],
+    /// Progress against the scenario's targets ([`super::targets::progress`]).
+    pub targets: &'a [TargetRow],
     /// Each strategy's use of its program budget, and the flags of those that left
     /// too much unspent ([`super::budget`]).
     pub budget: &'a [BudgetUse],
     pub budget_flags: &'a [String],
     /// Per strategy, the shares of persons in each band of income change against
-    /// their twin in the baseline ([`super::gains::BANDS`]; replicate 0).
-    pub winners: &'a [(String, [f64; 5])],
+    /// their twin in the baseline ([`super::gains::BANDS`]), over replicates.
+    pub winners: &'a [Winners],
+    /// The same as a chart with intervals ([`super::gains::winners_figure`]).
+    pub winners_figure: Option<&'a (Figure, Vec<u8>)>,
     /// The strategy impacts and winners are measured against.
     pub baseline: &'a str,
 }
@@ -99,6 +110,9 @@ td.num, td.name, .nw { white-space: nowrap; }
 .flag { background: #fff4e5; border-left: 4px solid #d55e00; padding: .5em .8em; max-width: 62em; }
 td.flagged { color: #a33f00; font-weight: bold; }
 .bar { display: flex; width: 28em; height: 1.2em; border: 1px solid var(--rule); }
+.interval { color: var(--muted); font-size: .85em; }
+.met { color: #007a58; font-weight: bold; }
+.unmet { color: #a33f00; }
 .bar span { display: block; height: 100%; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
 .swatch { display: inline-block; width: .9em; height: .9em; border-radius: 2px; margin-right: .45em;
   vertical-align: -.1em; print-color-adjust: exact; -webkit-print-color-adjust: exact; }
@@ -147,19 +161,28 @@ fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
         t("gains less than 5%", "增加不足 5%"),
         t("gains more than 5%", "增加 5% 以上"),
     ];
+    let replicates = input.winners.iter().map(|w| w.replicates).max().unwrap_or(0);
+    let base = escape(input.baseline);
     let _ = writeln!(
         h,
         "<section id=\"winners\">\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<table class=\"winners\">\n<thead><tr><th>{}</th><th>{}</th>{}</tr></thead>\n<tbody>",
         t("Who wins and who loses", "谁受益、谁受损"),
-        match lang {
-            Lang::En => format!(
-                "Each household against its own twin under {base} (the same household, replicate 0, the same shocks): \
-                 the share of persons whose income per head in {final_year} is lower or higher. winners.csv has every pair of strategies.",
-                base = escape(input.baseline)
+        match (lang, replicates > 1) {
+            (Lang::En, true) => format!(
+                "Each household against its own twin under {base} (the same household in the same replicate, under the same shocks): \
+                 the share of persons whose income per head in {final_year} is lower or higher. The bar and each first number: the mean \
+                 over {replicates} replicates; below it, 5–95% of the replicates. winners.csv has every pair of strategies."
             ),
-            Lang::Zh => format!(
-                "每户与其在 {base} 下的“孪生”户（同一户、第 0 次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。winners.csv 含所有策略两两对比。",
-                base = escape(input.baseline)
+            (Lang::Zh, true) => format!(
+                "每户与其在 {base} 下的“孪生”户（同一户、同一次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。\
+                 色条与各格首个数字为 {replicates} 次重复的均值；其下为各次重复的 5%–95% 区间。winners.csv 含所有策略两两对比。"
+            ),
+            (Lang::En, false) => format!(
+                "Each household against its own twin under {base} (the same household, replicate 0, the same shocks): \
+                 the share of persons whose income per head in {final_year} is lower or higher. winners.csv has every pair of strategies."
+            ),
+            (Lang::Zh, false) => format!(
+                "每户与其在 {base} 下的“孪生”户（同一户、第 0 次重复、同样冲击）对比：{final_year} 年人均收入更低或更高的人口占比。winners.csv 含所有策略两两对比。"
             ),
         },
         t("Strategy", "策略"),
@@ -169,31 +192,194 @@ fn write_winners(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
             .map(|n| format!("<th class=\"num\">{}</th>", escape(n)))
             .collect::<String>()
     );
-    for (name, shares) in input.winners {
-        let bar: String = shares
+    for w in input.winners {
+        let bar: String = w
+            .shares
             .iter()
             .zip(BAND_COLOURS)
             .zip(names)
             .map(|((s, c), n)| {
                 format!(
                     "<span style=\"width:{:.2}%;background:{c}\" title=\"{}: {:.1}%\"></span>",
-                    100.0 * s,
+                    100.0 * s.mean,
                     escape(n),
-                    100.0 * s
+                    100.0 * s.mean
                 )
             })
             .collect();
-        let cells: String = shares
+        let cells: String = w
+            .shares
             .iter()
-            .map(|s| format!("<td class=\"num\">{}%</td>", num(100.0 * s, 1)))
+            .map(|s| {
+                let interval = if s.p05.is_finite() && s.p95.is_finite() {
+                    format!(
+                        "<br><span class=\"interval\">{}–{}</span>",
+                        num(100.0 * s.p05, 1),
+                        num(100.0 * s.p95, 1)
+                    )
+                } else {
+                    String::new()
+                };
+                format!("<td class=\"num\">{}%{interval}</td>", num(100.0 * s.mean, 1))
+            })
             .collect();
         let _ = writeln!(
             h,
             "<tr><td class=\"name\">{}</td><td><div class=\"bar\">{bar}</div></td>{cells}</tr>",
-            escape(name)
+            escape(&w.strategy)
         );
     }
-    let _ = writeln!(h, "</tbody>\n</table>\n</section>");
+    let _ = writeln!(h, "</tbody>\n</table>");
+    if let Some((fig, png)) = input.winners_figure {
+        write_figure(h, fig, png, lang);
+    }
+    let _ = writeln!(h, "</section>");
+}
+
+/// Progress against the scenario's targets: one row per target, one cell per
+/// strategy with its value and in how many replicates it meets the target.
+fn write_targets(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
+    let lang = input.lang;
+    let t = |en, zh| tr(lang, en, zh);
+    let r = input.results;
+    let _ = writeln!(
+        h,
+        "<section id=\"targets\">\n<h2>{}</h2>\n<p class=\"muted\">{}</p>\n<table class=\"targets\">\n<thead><tr><th>{}</th>{}</tr></thead>\n<tbody>",
+        t("Progress against the scenario's targets", "情景目标的完成情况"),
+        match lang {
+            Lang::En => format!(
+                "Each target the scenario sets, in {final_year}: the mean over replicates with its 5–95% range, \
+                 and in how many replicates the strategy meets it (✓ in every one)."
+            ),
+            Lang::Zh => format!(
+                "情景设定的各项目标，{final_year} 年：各次重复的均值及其 5%–95% 区间，以及有多少次重复达标（✓ 为每次都达标）。"
+            ),
+        },
+        t("Target", "目标"),
+        r.strategies
+            .iter()
+            .enumerate()
+            .map(|(s, name)| {
+                let c = strategy_colour(s);
+                format!(
+                    "<th><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</th>",
+                    c.0,
+                    c.1,
+                    c.2,
+                    escape(name)
+                )
+            })
+            .collect::<String>()
+    );
+    for row in input.targets {
+        let cells: String = row
+            .cells
+            .iter()
+            .map(|c| {
+                let verdict = match (c.met, lang) {
+                    (Some((k, n)), _) if k == n && n > 0 => {
+                        format!("<span class=\"met\">✓ {}</span>", t("met", "达标"))
+                    }
+                    (Some((k, n)), Lang::En) => format!("<span class=\"unmet\">✗ met in {k} of {n} replicates</span>"),
+                    (Some((k, n)), Lang::Zh) => format!("<span class=\"unmet\">✗ {n} 次中 {k} 次达标</span>"),
+                    (None, _) => String::new(),
+                };
+                format!("<td>{}<br>{verdict}</td>", escape(&c.value))
+            })
+            .collect();
+        let _ = writeln!(h, "<tr><th>{}</th>{cells}</tr>", escape(&row.target));
+    }
+    let _ = writeln!(h, "</tbody>\n</table>");
+    if input
+        .targets
+        .iter()
+        .any(|row| row.cells.iter().any(|c| c.met.is_none()))
+    {
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">{}</p>",
+            t(
+                "Training has no verdict: the model trains a labourer of each registered family not yet trained as far as the budget goes, \
+                 so families without labour are not trained and families registered later are; the count is set against the register at the start.",
+                "培训不作达标判断：模型在预算范围内为每个尚未培训的建档户培训一名劳动力，无劳动力的户无法培训，后来建档的户也会培训；人数与起始年建档户数对照。"
+            )
+        );
+    }
+    let _ = writeln!(h, "</section>");
+}
+
+/// When the villages exit: the village chart, then each village's exit year under
+/// each strategy (the year by which it has exited in at least half the replicates).
+fn write_villages(h: &mut String, input: &ReportInput<'_>, fig: &Figure, png: &[u8], final_year: i32) {
+    let lang = input.lang;
+    let t = |en, zh| tr(lang, en, zh);
+    let _ = writeln!(
+        h,
+        "<section id=\"villages\">\n<h2>{}</h2>",
+        t("When the villages exit", "各村何时退出")
+    );
+    write_figure(h, fig, png, lang);
+    if input.village_rows.is_empty() {
+        let _ = writeln!(h, "</section>");
+        return;
+    }
+    let r = input.results;
+    let base = escape(input.baseline);
+    let _ = writeln!(
+        h,
+        "<details open>\n<summary>{}</summary>\n<p class=\"muted\">{}</p>\n<table class=\"villages\">\n<thead><tr><th>{}</th><th class=\"num\">{}</th>{}</tr></thead>\n<tbody>",
+        match lang {
+            Lang::En => format!(
+                "Exit year of each of the {} villages, by strategy",
+                input.village_rows.len()
+            ),
+            Lang::Zh => format!("{} 个村在各策略下的退出年份", input.village_rows.len()),
+        },
+        match lang {
+            Lang::En => format!(
+                "The year by which the village has exited in at least half of the replicates; “–”: not by {final_year}. \
+                 Those {base} leaves longest first, then the poorest at the start. Start: the village's poverty incidence in {}.",
+                r.years.first().copied().unwrap_or_default()
+            ),
+            Lang::Zh => format!(
+                "至少半数重复中该村已退出的年份；“–”：{final_year} 年前未退出。{base} 下退出最晚的村在前，其次按起始贫困发生率从高到低。起始：该村 {} 年的贫困发生率。",
+                r.years.first().copied().unwrap_or_default()
+            ),
+        },
+        t("Village", "村"),
+        t("Start, %", "起始 %"),
+        r.strategies
+            .iter()
+            .enumerate()
+            .map(|(s, name)| {
+                let c = strategy_colour(s);
+                format!(
+                    "<th class=\"num\"><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</th>",
+                    c.0,
+                    c.1,
+                    c.2,
+                    escape(name)
+                )
+            })
+            .collect::<String>()
+    );
+    for row in input.village_rows {
+        let cells: String = row
+            .exit
+            .iter()
+            .map(|y| match y {
+                Some(y) => format!("<td class=\"num\">{y}</td>"),
+                None => "<td class=\"num\">–</td>".to_string(),
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"name\">{}</td><td class=\"num\">{}</td>{cells}</tr>",
+            escape(&row.name),
+            num(row.start_incidence, 1)
+        );
+    }
+    let _ = writeln!(h, "</tbody>\n</table>\n</details>\n</section>");
 }
 
 /// One chart: the PNG inline, its caption, and the names of its files.
@@ -381,9 +567,19 @@ pub fn report_html(input: &ReportInput<'_>) -> Vec<u8> {
         )
     );
 
+    // Progress against the scenario's own targets.
+    if !input.targets.is_empty() {
+        write_targets(&mut h, input, final_year);
+    }
+
     // Winners and losers: each household against its twin in the baseline.
     if !input.winners.is_empty() {
         write_winners(&mut h, input, final_year);
+    }
+
+    // When the villages exit.
+    if let Some((fig, png)) = input.villages {
+        write_villages(&mut h, input, fig, png, final_year);
     }
 
     // Charts.

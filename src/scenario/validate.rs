@@ -472,6 +472,22 @@ pub fn model(raw: &RawScenario, start_year: i32) -> Checked<Model> {
     }
 
     let program = program(&root.key("program"), &raw.program, &herd)?;
+    // A grant gives its item to `per_village` households of every village each year:
+    // a village cannot be granted more households than it has (issue 13).
+    if let Some(g) = &program.grant
+        && let Some(smallest) = villages.iter().min_by_key(|v| v.households)
+        && g.per_village > smallest.households
+    {
+        return fail(
+            &root.key("program").key("grant").key("per_village"),
+            format!(
+                "must be at most {} (the households of the smallest village, '{}'), got {}",
+                smallest.households,
+                shown(&smallest.name),
+                g.per_village
+            ),
+        );
+    }
 
     Ok(Model {
         start_year,
@@ -1033,6 +1049,16 @@ pub const MAX_HOUSEHOLDS: i64 = 50_000_000;
 /// each costs memory in every strategy's model before a run could refuse it.
 pub const MAX_VILLAGES: i64 = 1_000_000;
 
+/// The name of the `k`-th (from 0) of the `count` villages of one `[[village]]`
+/// entry named `base`: the name itself for one village, else numbered from 1.
+pub fn village_name(base: &str, count: u32, k: u32) -> String {
+    if count == 1 {
+        base.to_string()
+    } else {
+        format!("{base} {}", k + 1)
+    }
+}
+
 fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
     let vp = root.key("village");
     if raw.village.is_empty() {
@@ -1092,11 +1118,7 @@ fn villages(root: &KeyPath, raw: &RawScenario) -> Checked<Vec<Village>> {
             None => county_migrants,
         };
         for k in 0..n {
-            let name = if n == 1 {
-                v.name.clone()
-            } else {
-                format!("{} {}", v.name, k + 1)
-            };
+            let name = village_name(&v.name, n, k);
             if let Some(&first) = seen.get(&name) {
                 let how = if n == 1 {
                     String::new()
@@ -1231,6 +1253,26 @@ mod tests {
         let m = model(&r, 2016).unwrap();
         let names: Vec<_> = m.villages.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["v 1", "v 2", "v 3", "w"]);
+    }
+
+    /// Issue 13: a grant to more households a village than the smallest village has
+    /// is refused, naming the key, the village and the most allowed.
+    #[test]
+    fn issue13_a_grant_larger_than_a_village_is_refused() {
+        let mut r = raw();
+        r.program.grant.item = "welfare_job".into();
+        r.program.grant.per_village = 10;
+        assert_eq!(model(&r, 2016).unwrap().program.grant.map(|g| g.per_village), Some(10));
+        r.program.grant.per_village = 11;
+        let e = model(&r, 2016).unwrap_err();
+        assert_eq!(e.path.to_string(), "program.grant.per_village");
+        assert_eq!(
+            e.message,
+            "program.grant.per_village must be at most 10 (the households of the smallest village, 'v'), got 11"
+        );
+        // Without an item nothing is granted, so the number does not matter.
+        r.program.grant.item.clear();
+        assert!(model(&r, 2016).unwrap().program.grant.is_none());
     }
 
     #[test]

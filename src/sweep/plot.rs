@@ -7,13 +7,18 @@
 //! [`crate::output::plot`], so it looks the same on any machine.
 
 use super::summary::SweepSummary;
+use crate::metrics::Summary;
 use crate::output::OutputError;
-use crate::output::plot::{encode_png, ensure_font, plot_error, strategy_colour};
+use crate::output::fonts::{LATIN_FAMILY, Lang};
+use crate::output::plot::{
+    Figure, HEADER_HEIGHT, LEGEND_WIDTH, LegendEntry, Panel, Series, XScale, axis_number, encode_png, ensure_font,
+    figure_png, plot_error, strategy_colour,
+};
 use plotters::prelude::*;
 use plotters::style::text_anchor as text;
 
+/// Width of the sensitivity and rankings charts.
 const WIDTH: u32 = 1000;
-const HEIGHT: u32 = 620;
 
 /// Means of (mean, p05, p95) per strategy at each distinct plotted coordinate.
 struct Cell {
@@ -92,72 +97,154 @@ pub fn response_png(s: &SweepSummary, by: &[usize]) -> Result<Vec<u8>, OutputErr
     let err = plot_error(what);
     ensure_font();
     let averaged = s.points.len() > cells(s, by).len();
-    let note = if averaged { "; other parameters averaged" } else { "" };
-    let mut rgb = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    // One parameter: drawn as a run's charts are (the same layout, legend, colours,
+    // bands and notes).
+    if let [x] = by {
+        return figure_png(&response_figure(s, *x, averaged), LATIN_FAMILY).map_err(err);
+    }
+    let [x, y] = by else {
+        return Err(err("plot against one or two parameters".to_string()));
+    };
+    let strategies = s.strategies.len().max(1) as u32;
+    let (width, height) = (
+        crate::output::plot::WIDTH,
+        HEADER_HEIGHT + strategies.div_ceil(HEATMAP_COLUMNS) * HEATMAP_ROW,
+    );
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        match by {
-            [x] => line_with_band(&root, s, *x, note).map_err(|e| err(e.to_string()))?,
-            [x, y] => heatmaps(&root, s, *x, *y, note).map_err(|e| err(e.to_string()))?,
-            _ => return Err(err("plot against one or two parameters".to_string())),
-        }
+        heatmaps(&root, s, *x, *y, averaged).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
-    encode_png(&rgb, WIDTH, HEIGHT).map_err(err)
+    encode_png(&rgb, width, height).map_err(err)
 }
+
+/// Heatmaps two to a row, each this high.
+const HEATMAP_COLUMNS: u32 = 2;
+const HEATMAP_ROW: u32 = 400;
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-fn line_with_band(root: &Area, s: &SweepSummary, x: usize, note: &str) -> DrawResult {
+/// Whether a metric is a share, drawn in percent as a run's charts draw it.
+fn is_share(metric: &str) -> bool {
+    metric.ends_with("incidence") || metric.starts_with("share_") || metric == "collectives_on_target"
+}
+
+/// Parameter values on a whole-number axis: in steps of a power of ten, 1/100 to
+/// 1/1,000 of their range (whole numbers of a range up to 1,000 exactly), from a
+/// round origin so that the ticks fall on round values. The points' x and the scale
+/// that reads them back.
+fn x_axis(values: &[f64]) -> (Vec<i32>, (f64, f64)) {
+    let (lo, hi) = span(values.iter().copied());
+    let whole = values.iter().all(|v| v.fract() == 0.0) && hi - lo <= 1000.0;
+    let step = if whole {
+        1.0
+    } else {
+        10f64.powi((hi - lo).log10().floor() as i32 - 2)
+    };
+    let origin = (lo / (100.0 * step)).floor() * 100.0 * step;
+    let xs = values
+        .iter()
+        .map(|v| {
+            if v.is_finite() {
+                ((v - origin) / step).round() as i32
+            } else {
+                -1
+            }
+        })
+        .collect();
+    (xs, (origin, step))
+}
+
+/// The response to one parameter as a run's chart: per strategy, the mean over
+/// replicates at each value (line) with the 5–95% band, the legend beside the
+/// plot ranked by the value at the parameter's largest value, a share in percent.
+pub fn response_figure(s: &SweepSummary, x: usize, averaged: bool) -> Figure {
     let cs = cells(s, &[x]);
-    let (x0, x1) = span(cs.iter().map(|c| c.at[0]));
-    let (y0, y1) = span(cs.iter().flat_map(|c| c.stats.iter().flat_map(|t| [t.1, t.2, t.0])));
-    let pad = (y1 - y0) * 0.08;
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!(
-                "{} in {} against {} (line: mean, band: 5–95%{note})",
-                s.metric, s.year, s.parameters[x]
-            ),
-            ("sans-serif", 20),
-        )
-        .margin(16)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
-    chart
-        .configure_mesh()
-        .x_desc(s.parameters[x].as_str())
-        .y_desc(s.metric.as_str())
-        .label_style(("sans-serif", 16))
-        .axis_desc_style(("sans-serif", 18))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
-    for (k, name) in s.strategies.iter().enumerate() {
-        let colour = strategy_colour(k);
-        let pts: Vec<(f64, f64, f64, f64)> = cs
-            .iter()
-            .map(|c| (c.at[0], c.stats[k].0, c.stats[k].1, c.stats[k].2))
-            .collect();
-        let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-        band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.18).filled())))?;
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), colour.stroke_width(3)))?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3)));
-        chart.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 4, colour.filled())))?;
+    let scale = if is_share(&s.metric) { 100.0 } else { 1.0 };
+    let at: Vec<f64> = cs.iter().map(|c| c.at[0]).collect();
+    let (xs, (origin, step)) = x_axis(&at);
+    let summary = |c: &Cell, k: usize| Summary {
+        mean: c.stats[k].0 * scale,
+        p05: c.stats[k].1 * scale,
+        p50: c.stats[k].0 * scale,
+        p95: c.stats[k].2 * scale,
+    };
+    let series = (0..s.strategies.len())
+        .map(|k| Series {
+            strategy: k,
+            points: cs.iter().zip(&xs).map(|(c, &xi)| (xi, summary(c, k))).collect(),
+            dashed: false,
+        })
+        .collect();
+    let value = |v: f64| {
+        if !v.is_finite() {
+            "–".to_string()
+        } else if scale == 100.0 {
+            format!("{v:.1}%")
+        } else {
+            axis_number(v, v.abs())
+        }
+    };
+    let last = cs.last();
+    let mut ranked: Vec<(usize, f64)> = (0..s.strategies.len())
+        .map(|k| (k, last.map_or(f64::NAN, |c| summary(c, k).mean)))
+        .collect();
+    ranked.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
+        (false, false) => b.1.total_cmp(&a.1),
+        (p, q) => p.cmp(&q),
+    });
+    let legend: Vec<LegendEntry> = ranked
+        .into_iter()
+        .map(|(k, v)| LegendEntry {
+            strategy: k,
+            name: s.strategies[k].clone(),
+            value: value(v),
+        })
+        .collect();
+    let parameter = &s.parameters[x];
+    let largest = last.map_or(String::new(), |c| axis_number(c.at[0], c.at[0].abs()));
+    let mut notes = vec![format!(
+        "Line: mean over each point's replicates. Band: 5–95% of them.{}",
+        if averaged {
+            " Points that share this parameter's value (other parameters varied) are averaged."
+        } else {
+            ""
+        }
+    )];
+    notes.extend(crate::output::figures::overlap_notes(&legend, Lang::En));
+    let description = crate::output::figures::describe(&s.metric).unwrap_or_default();
+    Figure {
+        stem: "response",
+        caption: description.to_string(),
+        title: format!("{} in {} against {parameter}", s.metric, s.year),
+        subtitle: format!(
+            "Sweep of {} design points × {} strategies",
+            s.points.len(),
+            s.strategies.len()
+        ),
+        x_label: parameter.clone(),
+        panels: vec![Panel {
+            title: if description.is_empty() {
+                s.metric.clone()
+            } else {
+                crate::output::plot::first_clause(description)
+            },
+            y_label: if scale == 100.0 {
+                format!("{} (%)", s.metric)
+            } else {
+                s.metric.clone()
+            },
+            series,
+            legend: Vec::new(),
+            x_scale: Some(XScale::Numeric { origin, step }),
+        }],
+        legend_title: format!("{}, at {parameter} = {largest} (highest first):", s.metric),
+        legend,
+        notes,
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(180, 180, 180))
-        .label_font(("sans-serif", 16))
-        .draw()?;
-    Ok(())
 }
 
 /// Light yellow (low) to dark blue (high).
@@ -167,15 +254,88 @@ fn shade(t: f64) -> RGBColor {
     RGBColor(lerp(255, 8), lerp(247, 48), lerp(188, 107))
 }
 
-fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> DrawResult {
+fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, averaged: bool) -> DrawResult {
     let cs = cells(s, &[x, y]);
+    let scale = if is_share(&s.metric) { 100.0 } else { 1.0 };
     let (lo, hi) = span(cs.iter().flat_map(|c| c.stats.iter().map(|t| t.0)));
-    let title = format!(
-        "Mean {} in {} (light {:.4} → dark {:.4}{note})",
-        s.metric, s.year, lo, hi
-    );
-    let inner = root.titled(&title, ("sans-serif", 20))?;
-    let panels = inner.split_evenly((1, s.strategies.len().max(1)));
+    let shown = |v: f64| {
+        if scale == 100.0 {
+            format!("{:.1}", v * scale)
+        } else {
+            axis_number(v, hi - lo)
+        }
+    };
+    let unit = if scale == 100.0 { "%" } else { "" };
+    // The run charts' header and legend column.
+    let grey = RGBColor(90, 90, 90);
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    header.draw(&Text::new(
+        format!(
+            "{} in {} by {} and {}",
+            s.metric, s.year, s.parameters[x], s.parameters[y]
+        ),
+        (16, 10),
+        (LATIN_FAMILY, 26).into_font().color(&BLACK),
+    ))?;
+    header.draw(&Text::new(
+        format!(
+            "Sweep of {} design points × {} strategies",
+            s.points.len(),
+            s.strategies.len()
+        ),
+        (16, 40),
+        (LATIN_FAMILY, 16).into_font().color(&grey),
+    ))?;
+    let (w, _) = body.dim_in_pixel();
+    let (plots, key) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
+    // The key: the colour scale, then how to read it.
+    key.draw(&Text::new(
+        format!(
+            "Mean {}{}, {}:",
+            s.metric,
+            if unit.is_empty() { "" } else { " (%)" },
+            s.year
+        ),
+        (8, 40),
+        (LATIN_FAMILY, 16).into_font().color(&BLACK),
+    ))?;
+    for i in 0..200 {
+        let t = f64::from(i) / 199.0;
+        key.draw(&Rectangle::new([(8 + i, 70), (9 + i, 92)], shade(t).filled()))?;
+    }
+    for (text, at) in [(shown(lo), 8), (shown(hi), 208)] {
+        key.draw(&Text::new(
+            format!("{text}{unit}"),
+            (at, 98),
+            (LATIN_FAMILY, 14)
+                .into_font()
+                .color(&BLACK)
+                .pos(text::Pos::new(text::HPos::Center, text::VPos::Top)),
+        ))?;
+    }
+    let mut notes = vec![
+        "Each cell: the mean over the point's replicates; light is low, dark is high, one scale for every strategy."
+            .to_string(),
+    ];
+    if averaged {
+        notes
+            .push("Points that share these two parameters' values (other parameters varied) are averaged.".to_string());
+    }
+    let mut line_y = 130;
+    for note in &notes {
+        for line in crate::output::plot::wrap(note, 36) {
+            key.draw(&Text::new(
+                line,
+                (8, line_y),
+                (LATIN_FAMILY, 14).into_font().color(&grey),
+            ))?;
+            line_y += 18;
+        }
+        line_y += 4;
+    }
+    let rows = s.strategies.len().max(1).div_ceil(HEATMAP_COLUMNS as usize);
+    let columns = s.strategies.len().clamp(1, HEATMAP_COLUMNS as usize);
+    let panels = plots.split_evenly((rows, columns));
     let mut xs: Vec<f64> = cs.iter().map(|c| c.at[0]).collect();
     let mut ys: Vec<f64> = cs.iter().map(|c| c.at[1]).collect();
     for v in [&mut xs, &mut ys] {
@@ -184,15 +344,17 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
     }
     let is_grid = xs.len() * ys.len() == cs.len();
     for (k, (panel, name)) in panels.iter().zip(&s.strategies).enumerate() {
+        let colour = strategy_colour(k);
         if is_grid {
             // Segmented (categorical) axes: one rectangle per grid cell, labelled
             // with its mean when the cells are large enough to hold the text.
             let (nx, ny) = (xs.len() as i32, ys.len() as i32);
             let mut chart = ChartBuilder::on(panel)
-                .caption(name.as_str(), ("sans-serif", 18))
+                .caption(name.as_str(), (LATIN_FAMILY, 20).into_font().color(&colour))
                 .margin(10)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
+                .margin_right(24)
+                .x_label_area_size(44)
+                .y_label_area_size(84)
                 .build_cartesian_2d((0..nx - 1).into_segmented(), (0..ny - 1).into_segmented())?;
             let (xl, yl) = (xs.clone(), ys.clone());
             chart
@@ -204,9 +366,11 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
                 .y_labels(ys.len().min(12))
                 .x_label_formatter(&move |v| label_at(&xl, v))
                 .y_label_formatter(&move |v| label_at(&yl, v))
-                .label_style(("sans-serif", 13))
-                .axis_desc_style(("sans-serif", 15))
+                .label_style((LATIN_FAMILY, 16))
+                .axis_desc_style((LATIN_FAMILY, 17))
                 .draw()?;
+            let (pw, ph) = chart.plotting_area().dim_in_pixel();
+            let roomy = pw as usize / xs.len().max(1) >= 48 && ph as usize / ys.len().max(1) >= 22;
             for c in &cs {
                 let i = xs.iter().position(|v| *v == c.at[0]).unwrap_or(0) as i32;
                 let j = ys.iter().position(|v| *v == c.at[1]).unwrap_or(0) as i32;
@@ -216,14 +380,14 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
                     (SegmentValue::Exact(i + 1), SegmentValue::Exact(j + 1)),
                 ];
                 chart.draw_series(std::iter::once(Rectangle::new(corners, shade(t).filled())))?;
-                if xs.len() <= 10 && ys.len() <= 12 {
+                if roomy {
                     let ink = if t > 0.5 { WHITE } else { BLACK };
-                    let style = ("sans-serif", 14)
+                    let style = (LATIN_FAMILY, 14)
                         .into_font()
                         .color(&ink)
                         .pos(text::Pos::new(text::HPos::Center, text::VPos::Center));
                     chart.draw_series(std::iter::once(Text::new(
-                        format!("{:.3}", c.stats[k].0),
+                        shown(c.stats[k].0),
                         (SegmentValue::CenterOf(i), SegmentValue::CenterOf(j)),
                         style,
                     )))?;
@@ -233,17 +397,22 @@ fn heatmaps(root: &Area, s: &SweepSummary, x: usize, y: usize, note: &str) -> Dr
             let (x0, x1) = span(xs.iter().copied());
             let (y0, y1) = span(ys.iter().copied());
             let mut chart = ChartBuilder::on(panel)
-                .caption(name.as_str(), ("sans-serif", 18))
+                .caption(name.as_str(), (LATIN_FAMILY, 20).into_font().color(&colour))
                 .margin(10)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
+                .margin_right(24)
+                .x_label_area_size(44)
+                .y_label_area_size(84)
                 .build_cartesian_2d(x0..x1, y0..y1)?;
             chart
                 .configure_mesh()
                 .x_desc(s.parameters[x].as_str())
                 .y_desc(s.parameters[y].as_str())
-                .label_style(("sans-serif", 13))
-                .axis_desc_style(("sans-serif", 15))
+                .x_label_formatter(&|v| axis_number(*v, x1 - x0))
+                .y_label_formatter(&|v| axis_number(*v, y1 - y0))
+                .label_style((LATIN_FAMILY, 16))
+                .axis_desc_style((LATIN_FAMILY, 17))
+                .light_line_style(WHITE)
+                .bold_line_style(RGBColor(225, 225, 225))
                 .draw()?;
             chart.draw_series(
                 cs.iter()
@@ -378,6 +547,8 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
     let mut bars: Vec<&super::rankings::Standing> = r.overall.iter().collect();
     bars.sort_by(|a, b| b.share_best.total_cmp(&a.share_best));
     let height = (160 + 50 * bars.len() as u32).clamp(300, 1400);
+    // A share's regret reads in percentage points, as the run's impacts do.
+    let share = is_share(&r.metric);
     let mut rgb = vec![255u8; (WIDTH * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, height)).into_drawing_area();
@@ -391,20 +562,25 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                         "Share of replicates in which each strategy has the lowest {} in {} (all points)",
                         r.metric, r.year
                     ),
-                    ("sans-serif", 18),
+                    (LATIN_FAMILY, 20),
                 )
                 .margin(16)
                 .x_label_area_size(50)
                 .y_label_area_size(260)
-                .build_cartesian_2d(0.0..1.25, -0.5..(n - 0.5))?;
+                .build_cartesian_2d(0.0..1.45, -0.5..(n - 0.5))?;
             chart
                 .configure_mesh()
                 .disable_y_mesh()
                 .y_labels(bars.len().max(1))
                 .y_label_formatter(&|v| top_first(&names, *v))
-                .x_desc("share of replicates best (bar); mean regret = value − best value in the same replicate")
-                .label_style(("sans-serif", 15))
-                .axis_desc_style(("sans-serif", 15))
+                .x_label_formatter(&|v| if *v <= 1.0 + 1e-9 { format!("{:.0}%", 100.0 * v) } else { String::new() })
+                .x_desc(if share {
+                    "replicates in which the strategy is best (bar); regret: its value − the best one's in the same replicate, points"
+                } else {
+                    "replicates in which the strategy is best (bar); regret: its value − the best one's in the same replicate"
+                })
+                .label_style((LATIN_FAMILY, 16))
+                .axis_desc_style((LATIN_FAMILY, 15))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
             for (i, b) in bars.iter().enumerate() {
@@ -415,10 +591,15 @@ pub fn rankings_png(r: &super::rankings::Rankings) -> Result<Vec<u8>, OutputErro
                     [(0.0, y - 0.3), (v, y + 0.3)],
                     strategy_colour(k).filled(),
                 )))?;
+                let regret = if share {
+                    format!("{:.2} points", 100.0 * b.regret.mean)
+                } else {
+                    axis_number(b.regret.mean, b.regret.mean.abs())
+                };
                 chart.draw_series(std::iter::once(Text::new(
-                    format!("{:.0}%, regret {:.4}", 100.0 * v, b.regret.mean),
+                    format!("{:.0}% best; regret {regret}", 100.0 * v),
                     (v + 0.01, y - 0.1),
-                    ("sans-serif", 14).into_font(),
+                    (LATIN_FAMILY, 15).into_font(),
                 )))?;
             }
             Ok(())
@@ -475,11 +656,53 @@ mod tests {
         let one = summary(&[&["0.1"], &["0.5"], &["0.9"]]);
         assert_eq!(&response_png(&one, &[0]).unwrap()[..4], b"\x89PNG");
         let two = summary(&[&["1", "x"], &["1", "y"], &["2", "x"], &["2", "y"]]);
-        assert_eq!(&response_png(&two, &[0, 1]).unwrap()[..4], b"\x89PNG");
+        let png = response_png(&two, &[0, 1]).unwrap();
+        // Issue 13: the run charts' width and header, heatmaps two to a row.
+        let reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+        assert_eq!(
+            (reader.info().width, reader.info().height),
+            (crate::output::plot::WIDTH, HEADER_HEIGHT + HEATMAP_ROW)
+        );
         let single_column = summary(&[&["1", "x"], &["1", "y"]]);
         assert_eq!(&response_png(&single_column, &[0, 1]).unwrap()[..4], b"\x89PNG");
         let scattered = summary(&[&["1", "3"], &["2", "4"], &["1.5", "3.5"]]);
         assert_eq!(&response_png(&scattered, &[0, 1]).unwrap()[..4], b"\x89PNG");
+    }
+
+    /// Issue 13: a sweep's response to one parameter is drawn as a run's chart: a
+    /// share in percent, the legend beside the plot ranked at the largest value,
+    /// the parameter's values on the x axis.
+    #[test]
+    fn the_response_to_one_parameter_is_a_run_style_figure() {
+        let mut one = summary(&[&["0.4"], &["0.7"], &["1.0"]]);
+        one.metric = "incidence".into();
+        let f = response_figure(&one, 0, false);
+        let p = &f.panels[0];
+        let Some(XScale::Numeric { origin, step }) = p.x_scale else {
+            panic!("a numeric axis: {:?}", p.x_scale)
+        };
+        let xs: Vec<f64> = p.series[0]
+            .points
+            .iter()
+            .map(|q| origin + f64::from(q.0) * step)
+            .collect();
+        assert!(
+            xs.iter().zip([0.4, 0.7, 1.0]).all(|(a, b)| (a - b).abs() < 1e-9),
+            "{xs:?}"
+        );
+        // a: 0.1, 0.11, 0.12 as shares, drawn in percent; b 0.05.
+        assert!((p.series[0].points[2].1.mean - 12.0).abs() < 1e-9);
+        assert_eq!(f.legend[0].name, "a");
+        assert_eq!(f.legend[0].value, "12.0%");
+        assert!(f.legend_title.contains("at p0 = 1.00"), "{}", f.legend_title);
+        assert!(p.y_label.ends_with("(%)"));
+        // Whole numbers keep their values exactly.
+        let (xs, (origin, step)) = x_axis(&[3.0, 10.0, 250.0]);
+        assert_eq!(step, 1.0);
+        assert_eq!(
+            xs.iter().map(|&x| origin + f64::from(x)).collect::<Vec<_>>(),
+            [3.0, 10.0, 250.0]
+        );
     }
 
     #[test]
