@@ -138,6 +138,8 @@ metrics! {
     program_training,
     /// Households with a person trained this year under the every-family rule.
     trained,
+    /// Registered households with labour still without a trained person after this year's training under the every-family rule (0 when the rule is off).
+    untrained,
     /// Trained labourers placed in outside work this year.
     placements,
     /// Program budget paid into village mutual-aid funds this year, yuan (part of `spending_program`).

@@ -174,49 +174,63 @@ pub fn progress(r: &RunResults, spec: &TargetSpec, lang: Lang) -> Vec<TargetRow>
             rows.push(rw);
         }
     }
-    if spec.every_family
-        && let (Some(trained), Some(registered)) = (r.metric("trained"), r.metric("registered"))
-    {
-        // The model trains a labourer of each registered family not yet trained, as
-        // far as the budget goes; families without labour cannot be, and families
-        // registered later are trained too. So the count since the start is set
-        // against the register at the start, with no verdict.
-        let cells = strategies
-            .clone()
-            .map(|s| {
-                let total = r.summarise_by_year(s, &|rows| {
-                    let t = column(trained)(rows);
-                    vec![t.iter().skip(1).filter(|x| x.is_finite()).sum()]
-                });
-                let register = r.summarise_by_year(s, &|rows| vec![column(registered)(rows)[0]]);
-                let (t, reg) = (total[0].mean, register[0].mean);
-                let share = if reg > 0.0 { 100.0 * t / reg } else { f64::NAN };
-                TargetCell {
-                    value: match lang {
-                        Lang::En => format!(
-                            "{} families trained since {start} ({share:.0}% of the {} registered in {start})",
-                            group_thousands(&format!("{t:.0}")),
-                            group_thousands(&format!("{reg:.0}"))
-                        ),
-                        Lang::Zh => format!(
-                            "{start} 年以来培训 {} 户（为 {start} 年建档 {} 户的 {share:.0}%）",
-                            group_thousands(&format!("{t:.0}")),
-                            group_thousands(&format!("{reg:.0}"))
-                        ),
-                    },
-                    met: None,
-                }
-            })
-            .collect();
-        rows.push(TargetRow {
-            target: match lang {
-                Lang::En => "One person trained in every registered family".to_string(),
-                Lang::Zh => "每个建档户至少一人接受培训".to_string(),
-            },
-            cells,
-        });
+    if spec.every_family {
+        rows.extend(training(r, lang, start));
     }
     rows
+}
+
+/// The every-family training target. The model trains a labourer of each registered
+/// family not yet trained, as far as the budget goes (families without labour cannot
+/// be). A run with `untrained` (the registered families with labour still without a
+/// trained person after the year's training) is judged on it: met when none is left
+/// in the final year. An older run without it shows the families trained since the
+/// start against the register at the start, with no verdict.
+fn training(r: &RunResults, lang: Lang, start: i32) -> Option<TargetRow> {
+    let target = match lang {
+        Lang::En => "One person trained in every registered family".to_string(),
+        Lang::Zh => "每个建档户至少一人接受培训".to_string(),
+    };
+    let (trained, registered) = (r.metric("trained")?, r.metric("registered")?);
+    let has_untrained = r.metric("untrained").is_some();
+    let cells = (0..r.strategies.len())
+        .map(|s| {
+            let total = r.summarise_by_year(s, &|rows| {
+                let t = column(trained)(rows);
+                vec![t.iter().skip(1).filter(|x| x.is_finite()).sum()]
+            });
+            let t = group_thousands(&format!("{:.0}", total[0].mean));
+            if has_untrained {
+                let left = finals(r, s, "untrained").unwrap_or_default();
+                let value = interval(&Summary::of(&left), 1.0, 0, "");
+                return TargetCell {
+                    value: match lang {
+                        Lang::En => format!("{value} families with labour left untrained; {t} trained since {start}"),
+                        Lang::Zh => format!("尚有 {value} 户有劳动力家庭未培训；{start} 年以来培训 {t} 户"),
+                    },
+                    met: Some((left.iter().filter(|&&x| x < 0.5).count(), left.len())),
+                };
+            }
+            let register = r.summarise_by_year(s, &|rows| vec![column(registered)(rows)[0]]);
+            let reg = register[0].mean;
+            let share = if reg > 0.0 {
+                100.0 * total[0].mean / reg
+            } else {
+                f64::NAN
+            };
+            let reg = group_thousands(&format!("{reg:.0}"));
+            TargetCell {
+                value: match lang {
+                    Lang::En => {
+                        format!("{t} families trained since {start} ({share:.0}% of the {reg} registered in {start})")
+                    }
+                    Lang::Zh => format!("{start} 年以来培训 {t} 户（为 {start} 年建档 {reg} 户的 {share:.0}%）"),
+                },
+                met: None,
+            }
+        })
+        .collect();
+    Some(TargetRow { target, cells })
 }
 
 #[cfg(test)]
@@ -281,6 +295,37 @@ mod tests {
             ..TargetSpec::default()
         };
         assert_eq!(progress(&results(), &plain, Lang::En).len(), 1);
+    }
+
+    /// With `untrained` in the run, the training target has a verdict: met in a
+    /// replicate whose final year leaves no registered family with labour untrained.
+    #[test]
+    fn training_is_judged_on_the_families_left_untrained() {
+        let mut t = String::from("strategy,replicate,year,trained,registered,untrained\n");
+        for (s, rep, trained, left) in [
+            ("base", 0, 0, 30),
+            ("base", 1, 0, 25),
+            ("good", 0, 70, 0),
+            ("good", 1, 65, 4),
+        ] {
+            t.push_str(&format!("{s},{rep},2016,0,100,0\n{s},{rep},2017,{trained},90,{left}\n"));
+        }
+        let r = RunResults::from_trajectories_csv(t.as_bytes()).unwrap();
+        let spec = TargetSpec {
+            every_family: true,
+            ..TargetSpec::default()
+        };
+        let rows = progress(&r, &spec, Lang::En);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].cells[0].met, Some((0, 2)));
+        assert_eq!(rows[0].cells[1].met, Some((1, 2)));
+        assert!(
+            rows[0].cells[1]
+                .value
+                .ends_with("families with labour left untrained; 68 trained since 2016"),
+            "{}",
+            rows[0].cells[1].value
+        );
     }
 
     #[test]

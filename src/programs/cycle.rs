@@ -41,6 +41,9 @@ pub struct Allocated {
     pub funds: Funds,
     /// Households trained this year under `every_family`, and what it cost.
     pub trained: f64,
+    /// Registered households with labour still without a trained person after this
+    /// year's training (the budget ran out before them).
+    pub untrained: f64,
     pub spending_training: f64,
     /// Cash paid per person of a registered household this year (cash delivery).
     pub cash_per_person: f64,
@@ -284,6 +287,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             .filter(|&i| prev.status[i] == Status::Registered && prev.labourers[i] > 0 && !prev.trained[i])
             .collect();
         untrained.sort_by(|&a, &b| prev.income_pc[a].total_cmp(&prev.income_pc[b]).then(a.cmp(&b)));
+        out.untrained = untrained.len() as f64;
         for i in untrained {
             if budget < p.training.cost {
                 break;
@@ -291,6 +295,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             budget -= p.training.cost;
             next.trained[i] = true;
             out.trained += 1.0;
+            out.untrained -= 1.0;
             out.spending_training += p.training.cost;
             out.funds.book(Account::Operator, p.training.cost);
         }

@@ -667,6 +667,7 @@ impl HouseholdProgram for ProgramYear<'_> {
             k.iter().sum::<f64>() + self.allocated.funds.to_fund + a.spending_training + self.enterprise_invested;
         metrics.program_training = a.spending_training;
         metrics.trained = a.trained;
+        metrics.untrained = a.untrained;
         metrics.placements = t.placements;
         metrics.spending_cash = t.cash;
         metrics.hives = t.household_hives;
