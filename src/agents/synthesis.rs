@@ -23,7 +23,7 @@ use super::household::{Cause, Fixed, Households, State, Status};
 use crate::engine::income::{self, Parts, Work};
 use crate::rng::{CellRng, Stream, shuffle};
 use crate::scenario::raw::CauseMix;
-use crate::scenario::{IncomeFit, Model};
+use crate::scenario::{IncomeFit, Model, YearTable};
 use crate::stats::{normal_cdf, normal_quantile};
 
 /// Synthesise every household of the county for one replicate. Households are
@@ -109,9 +109,95 @@ const FIT_HOUSEHOLDS: usize = 20_000;
 /// run of it. Poor households stay poor whatever the factors (their productivity is
 /// drawn below the line), so a source's total grows less than in proportion to its
 /// factor; the multiplicative update `factor × target / total` converges all the same.
+///
+/// A process keeps the fits it has done ([`FITS`]), by a hash of everything the fit
+/// reads ([`fit_key`]): a calibration's particles, a workshop's requests and a
+/// scenario's strategies mostly differ in keys the fit does not read, and reuse
+/// the fit instead of synthesising its 20,000 households again.
 pub fn fit_income(model: &mut Model, seed: u64) -> Result<(), String> {
-    let Some(target) = model.population.income_target else {
+    if model.population.income_target.is_none() {
         return Ok(());
+    }
+    let key = fit_key(model, seed);
+    let known = FITS
+        .lock()
+        .ok()
+        .and_then(|fits| fits.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone()));
+    let fit = match known {
+        Some(fit) => fit,
+        None => {
+            let fit = fit_uncached(model, seed);
+            if let Ok(mut fits) = FITS.lock() {
+                if fits.len() == FITS_KEPT {
+                    fits.drain(..1);
+                }
+                fits.push((key, fit.clone()));
+            }
+            fit
+        }
+    };
+    apply_fit(model, fit?)
+}
+
+/// The fits a process keeps ([`fit_income`]): the most recent [`FITS_KEPT`], each
+/// by its key ([`fit_key`]) with its factors or its refusal.
+static FITS: std::sync::Mutex<Vec<(u128, Result<IncomeFit, String>)>> = std::sync::Mutex::new(Vec::new());
+const FITS_KEPT: usize = 64;
+
+/// A 128-bit hash of everything [`fit_uncached`] reads: the seed and the parts of
+/// the model synthesis reads ([`same_inputs`]), with every table by year reduced to
+/// its value in the baseline year, the only year the fit looks at (so that a later
+/// year's wage or price index, which calibration varies, shares the fit). Hashed
+/// through the values' `Debug` text, which writes every `f64` in its shortest
+/// round-trip form, so that different values never read the same; two independent
+/// 64-bit hashes make a collision between the fits of one process (at most
+/// [`FITS_KEPT`] kept) about as likely as 2⁻¹¹⁰.
+pub fn fit_key(model: &Model, seed: u64) -> u128 {
+    use std::fmt::Write;
+    use std::hash::Hasher;
+    struct Both(
+        std::collections::hash_map::DefaultHasher,
+        std::collections::hash_map::DefaultHasher,
+    );
+    impl Write for Both {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            self.1.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut both = Both(Default::default(), Default::default());
+    // A different first byte makes the second hash independent of the first.
+    both.1.write_u8(0x5a);
+    let start = model.start_year;
+    let at_start = |t: &YearTable| YearTable::new(vec![(start, t.at(start))]);
+    let mut income = model.income.clone();
+    for t in [
+        &mut income.local_wage_per_day,
+        &mut income.migrant_monthly_wage,
+        &mut income.nonwage_index,
+    ] {
+        *t = at_start(t);
+    }
+    // Writing into hashers cannot fail.
+    let _ = write!(
+        both,
+        "{seed:?} {start:?} {:?} {income:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        model.poverty_line.at(start),
+        model.population,
+        model.villages,
+        model.health,
+        model.shocks,
+        model.finance,
+        model.herd.species,
+    );
+    (u128::from(both.0.finish()) << 64) | u128::from(both.1.finish())
+}
+
+/// [`fit_income`]'s factors, computed.
+pub fn fit_uncached(model: &Model, seed: u64) -> Result<IncomeFit, String> {
+    let Some(target) = model.population.income_target else {
+        return Err("population.income states no target".to_string());
     };
     let start = model.start_year;
     let at = Baseline::of(model, start);
@@ -138,15 +224,12 @@ pub fn fit_income(model: &mut Model, seed: u64) -> Result<(), String> {
             .shares
             .is_none_or(|t| (0..4).all(|k| (shares[k] - t[k]).abs() <= target.share_tolerance / 10.0));
         if mean_ok && shares_ok {
-            return apply_fit(
-                model,
-                IncomeFit {
-                    scale,
-                    mean,
-                    shares,
-                    households: drafts.len(),
-                },
-            );
+            return Ok(IncomeFit {
+                scale,
+                mean,
+                shares,
+                households: drafts.len(),
+            });
         }
         // The gross income that gives the target net mean: the costs (health spending,
         // interest) do not scale.
