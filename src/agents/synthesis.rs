@@ -67,6 +67,8 @@ pub fn same_inputs(a: &Model, b: &Model) -> bool {
 /// productivity is set (the part of synthesis an income fit can repeat cheaply).
 fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draft> {
     let mut out = Vec::with_capacity(model.household_count());
+    // The baseline year's constants of the expected income, computed once.
+    let assessor = income::Assessor::of(model, start_year);
     let mut base = 0u64;
     for (v, village) in model.villages.iter().enumerate() {
         let count = village.households as usize;
@@ -81,7 +83,7 @@ fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draf
         for j in 0..count {
             let entity = base + j as u64;
             let mut rng = CellRng::new(seed, replicate, Stream::SynthesisAttributes, entity, start_year);
-            out.push(draft(model, v, sizes[j], causes[j], start_year, &mut rng));
+            out.push(draft(model, &assessor, v, sizes[j], causes[j], &mut rng));
         }
         base += count as u64;
     }
@@ -403,7 +405,7 @@ impl Baseline {
     }
 }
 
-fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut CellRng) -> Draft {
+fn draft(model: &Model, assessor: &income::Assessor, v: usize, size: u8, cause: Cause, rng: &mut CellRng) -> Draft {
     let p = &model.population;
     let village = &model.villages[v];
     let poor = cause != Cause::NotPoor;
@@ -461,7 +463,7 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         land,
         ability: income::ability(model, skill, motivation),
     };
-    let expected = income::expected(model, year, &work, chronic, insured, wealth);
+    let expected = assessor.expected(model, &work, chronic, insured, wealth);
     // The herds' lasting income: of the heads the household can keep (heads beyond
     // its labourers' cap are sold off in the first year, a one-off sale, not income
     // identification would count).
