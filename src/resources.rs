@@ -15,6 +15,10 @@ use crate::scenario::Scenario;
 /// characteristics, the program's state and synthesis (a million households of one
 /// village: 202 MB; the struct fields of `agents::household` alone are ~150).
 pub const HOUSEHOLD_BYTES: u64 = 190;
+/// Bytes per household of a replicate's county held while the strategies that share
+/// it start from copies of it (`engine::County`): the fixed characteristics and one
+/// state buffer, the sum of their fields' widths (about 20 and 75) rounded up.
+pub const COUNTY_BYTES: u64 = 100;
 /// Bytes per party member of one simulation (a million members: 52 MB).
 pub const MEMBER_BYTES: u64 = 56;
 /// Bytes per village, of one simulation and of each strategy's model together
@@ -116,7 +120,8 @@ pub struct Estimate {
 }
 
 /// The estimate of `sandan run`: every simulation in flight (one per thread) holds
-/// its county, and every result row is kept until the end.
+/// its county, each replicate in flight (one per thread) the county its strategies
+/// share, and every result row is kept until the end.
 pub fn run(s: &Scenario, threads: usize) -> Estimate {
     let size = Size::of(s);
     let (strategies, replicates) = (s.strategies.len() as u64, u64::from(s.replicates));
@@ -133,8 +138,22 @@ pub fn run(s: &Scenario, threads: usize) -> Estimate {
         ),
         "replicates",
     );
+    let sharing = crate::engine::county_owners(s).iter().enumerate().any(|(i, &o)| o != i);
+    let counties = if sharing {
+        (threads as u64).min(replicates).max(1)
+    } else {
+        0
+    };
+    let shared = (
+        size.households.saturating_mul(COUNTY_BYTES).saturating_mul(counties),
+        format!(
+            "{} households (village.households × village.count) of the county shared by a replicate's strategies, in each of {counties} replicates at once",
+            size.households
+        ),
+        "village",
+    );
     let work = size.households as f64 * years.saturating_sub(1) as f64 * (strategies * replicates) as f64;
-    estimate(size, in_flight, results, work, threads)
+    estimate(size, in_flight, vec![results, shared], work, threads)
 }
 
 /// What a sweep's estimate is made of: the largest point's county, the households
@@ -162,10 +181,16 @@ pub fn sweep(sh: &SweepShape, threads: usize) -> Estimate {
         "points",
     );
     let work = sh.households * sh.years.saturating_sub(1) as f64 * (sh.strategies * u64::from(sh.replicates)) as f64;
-    estimate(sh.largest, threads as u64, held, work, threads)
+    estimate(sh.largest, threads as u64, vec![held], work, threads)
 }
 
-fn estimate(size: Size, in_flight: u64, other: (u64, String, &'static str), work: f64, threads: usize) -> Estimate {
+fn estimate(
+    size: Size,
+    in_flight: u64,
+    other: Vec<(u64, String, &'static str)>,
+    work: f64,
+    threads: usize,
+) -> Estimate {
     let mut parts: Vec<(u64, String, &'static str)> = size
         .parts()
         .into_iter()
@@ -178,7 +203,7 @@ fn estimate(size: Size, in_flight: u64, other: (u64, String, &'static str), work
             (b.saturating_mul(in_flight), what, key)
         })
         .collect();
-    parts.push(other);
+    parts.extend(other);
     let bytes = parts.iter().fold(BASE_BYTES, |acc, p| acc.saturating_add(p.0));
     let (_, largest, key) = parts.into_iter().max_by_key(|p| p.0).unwrap_or_default();
     Estimate {
@@ -335,6 +360,13 @@ mod tests {
                 + 1000 * TWIN_BYTES
         );
         assert_eq!(one.household_years, 1000.0 * 4.0 * 2.0);
+        // Issue 17: strategies that share a county hold it once per replicate in flight.
+        let pair = scenario("[[strategy]]\nname = \"x\"\n[[strategy]]\nname = \"y\"\n");
+        let (p1, p2) = (run(&pair, 1), run(&pair, 2));
+        assert_eq!(
+            p2.bytes - p1.bytes,
+            1000 * (HOUSEHOLD_BYTES + COUNTY_BYTES) + members + VILLAGE_BYTES
+        );
         // Two simulations at once hold two counties; three threads still two.
         let two = run(&s, 3);
         assert_eq!(two.bytes - one.bytes, 1000 * HOUSEHOLD_BYTES + members + VILLAGE_BYTES);

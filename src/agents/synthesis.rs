@@ -23,7 +23,7 @@ use super::household::{Cause, Fixed, Households, State, Status};
 use crate::engine::income::{self, Parts, Work};
 use crate::rng::{CellRng, Stream, shuffle};
 use crate::scenario::raw::CauseMix;
-use crate::scenario::{IncomeFit, Model};
+use crate::scenario::{IncomeFit, Model, YearTable};
 use crate::stats::{normal_cdf, normal_quantile};
 
 /// Synthesise every household of the county for one replicate. Households are
@@ -41,10 +41,34 @@ pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> 
     hh
 }
 
+/// Whether [`synthesize`] draws the same households from models `a` and `b` (for the
+/// same seed, replicate and start year): whether every part of a model it reads is
+/// equal. It reads the population, the villages, the income model (with its fit),
+/// the baseline year's poverty line, health (insurance, incapacity and the expected
+/// costs of illness: `health_draws` derive from it), the drought shock's mean loss,
+/// unsafe housing, the interest on debt and the herd species. Whole sections are
+/// compared where only some of their keys are read: a difference there costs a
+/// second synthesis, never a wrong county. `tests/county.rs` changes each key of the
+/// template in turn and checks that no change synthesis sees passes as the same.
+pub fn same_inputs(a: &Model, b: &Model) -> bool {
+    a.start_year == b.start_year
+        && a.poverty_line.at(a.start_year) == b.poverty_line.at(b.start_year)
+        && a.population == b.population
+        && a.villages == b.villages
+        && a.income == b.income
+        && a.health == b.health
+        && a.shocks == b.shocks
+        && a.housing == b.housing
+        && a.finance == b.finance
+        && a.herd.species == b.herd.species
+}
+
 /// Every household's drawn attributes and expected income by source, before its
 /// productivity is set (the part of synthesis an income fit can repeat cheaply).
 fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draft> {
     let mut out = Vec::with_capacity(model.household_count());
+    // The baseline year's constants of the expected income, computed once.
+    let assessor = income::Assessor::of(model, start_year);
     let mut base = 0u64;
     for (v, village) in model.villages.iter().enumerate() {
         let count = village.households as usize;
@@ -59,7 +83,7 @@ fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draf
         for j in 0..count {
             let entity = base + j as u64;
             let mut rng = CellRng::new(seed, replicate, Stream::SynthesisAttributes, entity, start_year);
-            out.push(draft(model, v, sizes[j], causes[j], start_year, &mut rng));
+            out.push(draft(model, &assessor, v, sizes[j], causes[j], &mut rng));
         }
         base += count as u64;
     }
@@ -87,9 +111,95 @@ const FIT_HOUSEHOLDS: usize = 20_000;
 /// run of it. Poor households stay poor whatever the factors (their productivity is
 /// drawn below the line), so a source's total grows less than in proportion to its
 /// factor; the multiplicative update `factor × target / total` converges all the same.
+///
+/// A process keeps the fits it has done ([`FITS`]), by a hash of everything the fit
+/// reads ([`fit_key`]): a calibration's particles, a workshop's requests and a
+/// scenario's strategies mostly differ in keys the fit does not read, and reuse
+/// the fit instead of synthesising its 20,000 households again.
 pub fn fit_income(model: &mut Model, seed: u64) -> Result<(), String> {
-    let Some(target) = model.population.income_target else {
+    if model.population.income_target.is_none() {
         return Ok(());
+    }
+    let key = fit_key(model, seed);
+    let known = FITS
+        .lock()
+        .ok()
+        .and_then(|fits| fits.iter().find(|(k, _)| *k == key).map(|(_, f)| f.clone()));
+    let fit = match known {
+        Some(fit) => fit,
+        None => {
+            let fit = fit_uncached(model, seed);
+            if let Ok(mut fits) = FITS.lock() {
+                if fits.len() == FITS_KEPT {
+                    fits.drain(..1);
+                }
+                fits.push((key, fit.clone()));
+            }
+            fit
+        }
+    };
+    apply_fit(model, fit?)
+}
+
+/// The fits a process keeps ([`fit_income`]): the most recent [`FITS_KEPT`], each
+/// by its key ([`fit_key`]) with its factors or its refusal.
+static FITS: std::sync::Mutex<Vec<(u128, Result<IncomeFit, String>)>> = std::sync::Mutex::new(Vec::new());
+const FITS_KEPT: usize = 64;
+
+/// A 128-bit hash of everything [`fit_uncached`] reads: the seed and the parts of
+/// the model synthesis reads ([`same_inputs`]), with every table by year reduced to
+/// its value in the baseline year, the only year the fit looks at (so that a later
+/// year's wage or price index, which calibration varies, shares the fit). Hashed
+/// through the values' `Debug` text, which writes every `f64` in its shortest
+/// round-trip form, so that different values never read the same; two independent
+/// 64-bit hashes make a collision between the fits of one process (at most
+/// [`FITS_KEPT`] kept) about as likely as 2⁻¹¹⁰.
+pub fn fit_key(model: &Model, seed: u64) -> u128 {
+    use std::fmt::Write;
+    use std::hash::Hasher;
+    struct Both(
+        std::collections::hash_map::DefaultHasher,
+        std::collections::hash_map::DefaultHasher,
+    );
+    impl Write for Both {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            self.1.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut both = Both(Default::default(), Default::default());
+    // A different first byte makes the second hash independent of the first.
+    both.1.write_u8(0x5a);
+    let start = model.start_year;
+    let at_start = |t: &YearTable| YearTable::new(vec![(start, t.at(start))]);
+    let mut income = model.income.clone();
+    for t in [
+        &mut income.local_wage_per_day,
+        &mut income.migrant_monthly_wage,
+        &mut income.nonwage_index,
+    ] {
+        *t = at_start(t);
+    }
+    // Writing into hashers cannot fail.
+    let _ = write!(
+        both,
+        "{seed:?} {start:?} {:?} {income:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        model.poverty_line.at(start),
+        model.population,
+        model.villages,
+        model.health,
+        model.shocks,
+        model.finance,
+        model.herd.species,
+    );
+    (u128::from(both.0.finish()) << 64) | u128::from(both.1.finish())
+}
+
+/// [`fit_income`]'s factors, computed.
+pub fn fit_uncached(model: &Model, seed: u64) -> Result<IncomeFit, String> {
+    let Some(target) = model.population.income_target else {
+        return Err("population.income states no target".to_string());
     };
     let start = model.start_year;
     let at = Baseline::of(model, start);
@@ -116,15 +226,12 @@ pub fn fit_income(model: &mut Model, seed: u64) -> Result<(), String> {
             .shares
             .is_none_or(|t| (0..4).all(|k| (shares[k] - t[k]).abs() <= target.share_tolerance / 10.0));
         if mean_ok && shares_ok {
-            return apply_fit(
-                model,
-                IncomeFit {
-                    scale,
-                    mean,
-                    shares,
-                    households: drafts.len(),
-                },
-            );
+            return Ok(IncomeFit {
+                scale,
+                mean,
+                shares,
+                households: drafts.len(),
+            });
         }
         // The gross income that gives the target net mean: the costs (health spending,
         // interest) do not scale.
@@ -298,7 +405,7 @@ impl Baseline {
     }
 }
 
-fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut CellRng) -> Draft {
+fn draft(model: &Model, assessor: &income::Assessor, v: usize, size: u8, cause: Cause, rng: &mut CellRng) -> Draft {
     let p = &model.population;
     let village = &model.villages[v];
     let poor = cause != Cause::NotPoor;
@@ -357,7 +464,7 @@ fn draft(model: &Model, v: usize, size: u8, cause: Cause, year: i32, rng: &mut C
         ability: income::ability(model, skill, motivation),
         ..Work::default()
     };
-    let expected = income::expected(model, year, &work, chronic, insured, wealth);
+    let expected = assessor.expected(model, &work, chronic, insured, wealth);
     // The herds' lasting income: of the heads the household can keep (heads beyond
     // its labourers' cap are sold off in the first year, a one-off sale, not income
     // identification would count).

@@ -5,6 +5,10 @@
 //! the (strategy, replicate) list, not the order they finish; together with the
 //! counter-based randomness of [`crate::rng`] this makes the output identical for
 //! any thread count.
+//!
+//! Common random numbers make a replicate's baseline county the same under every
+//! strategy whose model synthesises it the same way, so [`run`] draws it once per
+//! replicate ([`County`]) and starts each of those strategies from a copy.
 
 pub mod groups;
 pub mod income;
@@ -13,7 +17,7 @@ mod step;
 pub use step::YearOutcome;
 
 use crate::agents::household::{Households, State, Status};
-use crate::agents::synthesis::synthesize;
+use crate::agents::synthesis::{same_inputs, synthesize};
 use crate::metrics::{HouseholdRecorder, HouseholdYear, YearMetrics};
 use crate::programs::Plan;
 use crate::programs::cycle::branch_quality;
@@ -51,11 +55,62 @@ pub struct Simulation<'m> {
     recorder: Option<HouseholdRecorder>,
 }
 
+/// A replicate's county at the baseline: its households synthesised and its poor
+/// registered. It depends on the model only through what synthesis and
+/// identification read ([`County::same`]), so strategies that agree there share it.
+#[derive(Debug, Clone)]
+pub struct County {
+    households: Households,
+    year: i32,
+}
+
+impl County {
+    /// Synthesise the county and register its poor households (the baseline year).
+    pub fn new(model: &Model, seed: u64, replicate: u32, start_year: i32) -> County {
+        let mut households = synthesize(model, seed, replicate, start_year);
+        identify_baseline(model, seed, replicate, start_year, &mut households);
+        County {
+            households,
+            year: start_year,
+        }
+    }
+
+    /// Whether models `a` and `b` give the same county for every seed and replicate:
+    /// synthesis reads the same values ([`same_inputs`]) and so does identification.
+    pub fn same(a: &Model, b: &Model) -> bool {
+        same_inputs(a, b) && a.identification == b.identification
+    }
+
+    /// The households.
+    pub fn households(&self) -> &Households {
+        &self.households
+    }
+}
+
+/// For each strategy, the first strategy with the same county ([`County::same`]):
+/// itself if none before it has.
+pub fn county_owners(scenario: &Scenario) -> Vec<usize> {
+    let models: Vec<&Model> = scenario.strategies.iter().map(|s| &s.model).collect();
+    (0..models.len())
+        .map(|s| (0..=s).find(|&t| County::same(models[t], models[s])).unwrap_or(s))
+        .collect()
+}
+
 impl<'m> Simulation<'m> {
     /// Synthesise the county and register its poor households (the baseline year).
     pub fn new(strategy: &'m Strategy, seed: u64, replicate: u32, start_year: i32) -> Self {
+        let county = County::new(&strategy.model, seed, replicate, start_year);
+        Self::on_county(strategy, seed, replicate, county)
+    }
+
+    /// Start from a county already synthesised and identified for this seed and
+    /// replicate with a model that gives the same county as the strategy's
+    /// ([`County::same`]); the result is then that of [`Self::new`].
+    pub fn on_county(strategy: &'m Strategy, seed: u64, replicate: u32, county: County) -> Self {
+        debug_assert_eq!(county.households.len(), strategy.model.household_count());
         let model = &strategy.model;
         let plan = &strategy.plan;
+        let start_year = county.year;
         let (members, quality) = if plan.active() {
             (
                 Members::synthesize(&model.program, model.villages.len(), seed, replicate),
@@ -64,8 +119,7 @@ impl<'m> Simulation<'m> {
         } else {
             (Members::default(), Vec::new())
         };
-        let mut households = synthesize(model, seed, replicate, start_year);
-        identify_baseline(model, seed, replicate, start_year, &mut households);
+        let households = county.households;
         let mut persons = vec![0u64; model.villages.len()];
         for (v, s) in households.fixed.village.iter().zip(&households.fixed.size) {
             persons[*v as usize] += u64::from(*s);
@@ -343,24 +397,23 @@ pub fn simulate_recording(
     replicate: u32,
     households: Option<&dyn HouseholdSink>,
 ) -> RunRecord {
-    simulate_observed(scenario, strategy, replicate, households, false)
+    simulate_observed(scenario, strategy, replicate, households, false, None)
 }
 
 /// [`simulate_recording`], also summing the baseline's groups of households at the
-/// end of every year when `by_group` (who gains, [`groups`]).
+/// end of every year when `by_group` (who gains, [`groups`]); starting from `county`
+/// when given (the strategy's own, [`County::same`]), else synthesising it.
 fn simulate_observed(
     scenario: &Scenario,
     strategy: usize,
     replicate: u32,
     households: Option<&dyn HouseholdSink>,
     by_group: bool,
+    county: Option<County>,
 ) -> RunRecord {
-    let mut sim = Simulation::new(
-        &scenario.strategies[strategy],
-        scenario.seed,
-        replicate,
-        scenario.start_year,
-    );
+    let st = &scenario.strategies[strategy];
+    let county = county.unwrap_or_else(|| County::new(&st.model, scenario.seed, replicate, scenario.start_year));
+    let mut sim = Simulation::on_county(st, scenario.seed, replicate, county);
     let households = households.filter(|_| replicate == 0);
     if households.is_some() {
         sim.record_households();
@@ -436,30 +489,49 @@ pub fn run(scenario: &Scenario, on_done: &(dyn Fn() + Sync)) -> Vec<RunRecord> {
 
 /// [`run`], sending each household's years of replicate 0 to `households`, and
 /// summing the baseline's groups of households every year (`groups.csv`).
+///
+/// Each replicate synthesises its county once for every set of strategies that
+/// share it ([`county_owners`]) and hands each strategy a copy; a strategy whose
+/// county no other shares synthesises its own. The replicates run in parallel, and
+/// the strategies of a replicate too.
 pub fn run_recording(
     scenario: &Scenario,
     households: Option<&dyn HouseholdSink>,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<RunRecord> {
+    let owners = county_owners(scenario);
+    let shared = |s: usize| owners[s] == s && owners.iter().filter(|&&o| o == s).count() > 1;
     // A replicate's strategies run together, so that its households are compared
     // with their twins as soon as they are done, and only the counts are kept.
-    let mut records: Vec<RunRecord> = (0..scenario.replicates)
+    let by_replicate: Vec<Vec<RunRecord>> = (0..scenario.replicates)
         .into_par_iter()
-        .flat_map_iter(|r| {
-            let mut recs: Vec<RunRecord> = (0..scenario.strategies.len())
+        .map(|r| {
+            let counties: Vec<Option<County>> = (0..owners.len())
+                .map(|s| {
+                    shared(s).then(|| County::new(&scenario.strategies[s].model, scenario.seed, r, scenario.start_year))
+                })
+                .collect();
+            let mut recs: Vec<RunRecord> = (0..owners.len())
                 .into_par_iter()
                 .map(|s| {
-                    let rec = simulate_observed(scenario, s, r, households, true);
+                    let county = counties[owners[s]].clone();
+                    let rec = simulate_observed(scenario, s, r, households, true, county);
                     on_done();
                     rec
                 })
                 .collect();
+            drop(counties);
             compare_twins(&mut recs);
             recs
         })
         .collect();
-    records.sort_by_key(|r| (r.strategy, r.replicate));
-    records
+    // Ordered by strategy, then replicate.
+    let mut columns: Vec<std::vec::IntoIter<RunRecord>> = by_replicate.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::with_capacity(owners.len() * columns.len());
+    for _ in 0..owners.len() {
+        out.extend(columns.iter_mut().filter_map(Iterator::next));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -570,6 +642,37 @@ starting_incidence = 0.1
         }
         // Sweeps and calibration do not pay for them.
         assert!(simulate(&s, 0, 0).groups.is_empty());
+    }
+
+    /// Issue 17: a run draws a replicate's county once for the strategies that
+    /// share it, and a strategy that changes what synthesis reads draws its own;
+    /// either way each record is the one a simulation on its own gives.
+    #[test]
+    fn a_shared_county_gives_the_records_of_separate_simulations() {
+        let text = format!(
+            "{SMALL}\n[[strategy]]\nname = \"a\"\n[[strategy]]\nname = \"poorer\"\noverrides = {{ \"population.starting_incidence\" = 0.4 }}\n\
+             [[strategy]]\nname = \"b\"\noverrides = {{ \"dibao.take_up_registered\" = 0.2 }}\n"
+        );
+        let s = scenario(&text);
+        assert_eq!(county_owners(&s), vec![0, 1, 0]);
+        let shared = run_recording(&s, None, &|| {});
+        assert_eq!(shared.len(), 3 * s.replicates as usize);
+        for replicate in 0..s.replicates {
+            // The replicate's strategies simulated one by one, then compared as a
+            // run compares them.
+            let mut alone: Vec<RunRecord> = (0..3)
+                .map(|strategy| simulate_observed(&s, strategy, replicate, None, true, None))
+                .collect();
+            compare_twins(&mut alone);
+            for (strategy, alone) in alone.iter().enumerate() {
+                let k = strategy * s.replicates as usize + replicate as usize;
+                assert_eq!(
+                    format!("{:?}", shared[k]),
+                    format!("{alone:?}"),
+                    "{strategy} {replicate}"
+                );
+            }
+        }
     }
 
     #[test]

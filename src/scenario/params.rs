@@ -218,7 +218,7 @@ pub struct HealthDraws {
 }
 
 /// County-wide synthesis distributions (see `[population]` in the template).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Population {
     /// Cumulative probabilities of household sizes 1, 2, …
     pub household_size_cdf: Vec<f64>,
@@ -266,7 +266,7 @@ pub struct IncomeFit {
 }
 
 /// One village after expanding `count`, with the county defaults filled in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Village {
     pub name: String,
     pub households: u32,
@@ -278,7 +278,7 @@ pub struct Village {
     pub poor: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Income {
     pub farm_net_per_mu: f64,
     pub land_rent_per_mu: f64,
