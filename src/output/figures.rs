@@ -449,10 +449,10 @@ fn caption(stem: &str, lang: Lang) -> String {
         ),
         "four_incomes" => (
             "The four incomes of Tibet's program, per person of the county (all households, not only the registered): \
-             rent (land and pasture let out), payment (for produce: farming and projects, contract purchase among them), \
+             rent (land and pasture let out, with the rent of households without labour and other property income), payment (for produce: farming and projects, contract purchase among them), \
              dividends (shares held by households and the collectives' payouts) and wages (local work and remitted migrant \
              earnings). A line at zero: the run has none of that income.",
-            "西藏扶贫“四项收入”，按全县人口人均（全部农户，不只建档户）：租金（土地、草场流转）、薪金之外的生产收入（种养与项目，含订单收购）、\
+            "西藏扶贫“四项收入”，按全县人口人均（全部农户，不只建档户）：租金（土地、草场流转，含无劳动力户的土地租金和其他财产收入）、薪金之外的生产收入（种养与项目，含订单收购）、\
              股金分红（折股到户与村集体分红）和工资（本地务工与外出务工汇款）。一条线为零：本次运行没有该项收入。",
         ),
         _ => (
@@ -626,7 +626,11 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
             "四项收入：租金、生产收入、股金分红、工资",
         ),
         vec![
-            income_panel("Rent (land and pasture let out)", "租金（土地、草场流转）", RENT),
+            income_panel(
+                "Rent (land let out, other property)",
+                "租金（土地草场流转及其他财产）",
+                RENT,
+            ),
             income_panel("Payment (farming and projects)", "生产收入（种养与项目）", PAYMENT),
             income_panel(
                 "Dividends (shares, collective payouts)",

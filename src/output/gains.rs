@@ -85,52 +85,99 @@ pub struct GroupResults {
     cells: BTreeMap<(String, String), GroupCells>,
 }
 
+/// One row of `groups.csv` read back; its numbers are parsed on demand, and a
+/// field that is not one is an error naming the line.
+pub(super) struct GroupRow<'a> {
+    line: usize,
+    rec: &'a csv::StringRecord,
+    pub replicate: u32,
+    pub year: i32,
+}
+
+impl GroupRow<'_> {
+    pub fn strategy(&self) -> &str {
+        self.field(0)
+    }
+
+    pub fn breakdown(&self) -> &str {
+        self.field(3)
+    }
+
+    pub fn group(&self) -> &str {
+        self.field(4)
+    }
+
+    fn field(&self, k: usize) -> &str {
+        self.rec.get(k).unwrap_or_default()
+    }
+
+    /// The number in column `k` (`NA`: not a number).
+    pub fn number(&self, k: usize) -> Result<f64, OutputError> {
+        match self.field(k) {
+            "NA" => Ok(f64::NAN),
+            t => t
+                .parse()
+                .map_err(|_| bad_groups(format!("line {}: {t:?} is not a number", self.line))),
+        }
+    }
+}
+
+fn bad_groups(message: String) -> OutputError {
+    OutputError::Input {
+        path: FILE.into(),
+        message,
+    }
+}
+
+/// Check the header of `groups.csv` and hand each row to `each`, in file order; a
+/// damaged file is an error naming the line.
+pub(super) fn read_groups(
+    bytes: &[u8],
+    mut each: impl FnMut(&GroupRow) -> Result<(), OutputError>,
+) -> Result<(), OutputError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let header = reader.headers().map_err(|e| bad_groups(e.to_string()))?.clone();
+    if header.iter().collect::<Vec<_>>().join(",") + "\n" != HEADER {
+        return Err(bad_groups(format!("the header must be {}", HEADER.trim_end())));
+    }
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| bad_groups(format!("line {line}: {e}")))?;
+        let field = |k: usize| rec.get(k).unwrap_or_default();
+        let not_whole = |what: &str| bad_groups(format!("line {line}: {what} is not a whole number"));
+        let replicate = field(1).parse().map_err(|_| not_whole("replicate"))?;
+        let year = field(2).parse().map_err(|_| not_whole("year"))?;
+        each(&GroupRow {
+            line,
+            rec: &rec,
+            replicate,
+            year,
+        })?;
+    }
+    Ok(())
+}
+
 impl GroupResults {
     /// Parse `groups.csv`; a damaged file is an error naming the line.
     pub fn from_csv(bytes: &[u8]) -> Result<GroupResults, OutputError> {
-        let bad = |message: String| OutputError::Input {
-            path: FILE.into(),
-            message,
-        };
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
-        let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
-        if header.iter().collect::<Vec<_>>().join(",") + "\n" != HEADER {
-            return Err(bad(format!("the header must be {}", HEADER.trim_end())));
-        }
         let mut out = GroupResults::default();
-        for (i, rec) in reader.records().enumerate() {
-            let line = i + 2;
-            let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
-            let field = |k: usize| rec.get(k).unwrap_or_default();
-            let number = |k: usize| -> Result<f64, OutputError> {
-                match field(k) {
-                    "NA" => Ok(f64::NAN),
-                    t => t
-                        .parse()
-                        .map_err(|_| bad(format!("line {line}: {t:?} is not a number"))),
-                }
-            };
-            let replicate: u32 = field(1)
-                .parse()
-                .map_err(|_| bad(format!("line {line}: replicate is not a whole number")))?;
-            let year: i32 = field(2)
-                .parse()
-                .map_err(|_| bad(format!("line {line}: year is not a whole number")))?;
+        read_groups(bytes, |row| {
             // Villages are written for analysis elsewhere, not drawn: not kept, so
             // the report's memory does not grow with the number of villages.
-            if field(3) == "village" {
-                continue;
+            if row.breakdown() == "village" {
+                return Ok(());
             }
             let cell = Cell {
-                persons: number(5)?,
-                poor: number(6)?,
-                income_pc: number(8)?,
+                persons: row.number(5)?,
+                poor: row.number(6)?,
+                income_pc: row.number(8)?,
             };
             out.cells
-                .entry((field(3).to_string(), field(4).to_string()))
+                .entry((row.breakdown().to_string(), row.group().to_string()))
                 .or_default()
-                .insert((field(0).to_string(), replicate, year), cell);
-        }
+                .insert((row.strategy().to_string(), row.replicate, row.year), cell);
+            Ok(())
+        })?;
         Ok(out)
     }
 

@@ -256,20 +256,7 @@ fn write_targets(h: &mut String, input: &ReportInput<'_>, final_year: i32) {
             ),
         },
         t("Target", "目标"),
-        r.strategies
-            .iter()
-            .enumerate()
-            .map(|(s, name)| {
-                let c = strategy_colour(s);
-                format!(
-                    "<th><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</th>",
-                    c.0,
-                    c.1,
-                    c.2,
-                    escape(name)
-                )
-            })
-            .collect::<String>()
+        strategy_headers(&r.strategies, "")
     );
     for row in input.targets {
         let cells: String = row
@@ -348,20 +335,7 @@ fn write_villages(h: &mut String, input: &ReportInput<'_>, fig: &Figure, png: &[
         },
         t("Village", "村"),
         t("Start, %", "起始 %"),
-        r.strategies
-            .iter()
-            .enumerate()
-            .map(|(s, name)| {
-                let c = strategy_colour(s);
-                format!(
-                    "<th class=\"num\"><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</th>",
-                    c.0,
-                    c.1,
-                    c.2,
-                    escape(name)
-                )
-            })
-            .collect::<String>()
+        strategy_headers(&r.strategies, " class=\"num\"")
     );
     for row in input.village_rows {
         let cells: String = row
@@ -869,6 +843,25 @@ pub fn calibration_html(c: &CalibrationReport<'_>) -> Vec<u8> {
         env!("CARGO_PKG_VERSION")
     );
     h.into_bytes()
+}
+
+/// One header cell per strategy, with its colour's swatch; `attributes` go into
+/// each `<th>` (e.g. a class).
+fn strategy_headers(strategies: &[String], attributes: &str) -> String {
+    strategies
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let c = strategy_colour(s);
+            format!(
+                "<th{attributes}><span class=\"swatch\" style=\"background:rgb({},{},{})\"></span>{}</th>",
+                c.0,
+                c.1,
+                c.2,
+                escape(name)
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

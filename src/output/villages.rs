@@ -85,15 +85,10 @@ pub struct VillageRow {
 }
 
 impl VillageResults {
-    /// Read the village rows of `groups.csv` (its header is checked by
-    /// [`super::gains::GroupResults::from_csv`]); `poor` names the designated poor
+    /// Read the village rows of `groups.csv`; `poor` names the designated poor
     /// villages (`None` or empty: follow every village). `start_year` is the run's
     /// baseline year.
     pub fn from_csv(bytes: &[u8], poor: Option<&[String]>, start_year: i32) -> Result<VillageResults, OutputError> {
-        let bad = |message: String| OutputError::Input {
-            path: super::gains::FILE.into(),
-            message,
-        };
         let poor: Option<BTreeSet<&str>> = poor
             .filter(|p| !p.is_empty())
             .map(|p| p.iter().map(String::as_str).collect());
@@ -103,36 +98,20 @@ impl VillageResults {
         };
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut first_strategy: Option<String> = None;
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
-        for (i, rec) in reader.records().enumerate() {
-            let line = i + 2;
-            let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
-            let field = |k: usize| rec.get(k).unwrap_or_default();
-            if field(3) != "village" || poor.as_ref().is_some_and(|p| !p.contains(field(4))) {
-                continue;
+        super::gains::read_groups(bytes, |row| {
+            let name = row.group();
+            if row.breakdown() != "village" || poor.as_ref().is_some_and(|p| !p.contains(name)) {
+                return Ok(());
             }
-            let number = |k: usize| -> Result<f64, OutputError> {
-                match field(k) {
-                    "NA" => Ok(f64::NAN),
-                    t => t
-                        .parse()
-                        .map_err(|_| bad(format!("line {line}: {t:?} is not a number"))),
-                }
-            };
-            let replicate: u32 = field(1)
-                .parse()
-                .map_err(|_| bad(format!("line {line}: replicate is not a whole number")))?;
-            let year: i32 = field(2)
-                .parse()
-                .map_err(|_| bad(format!("line {line}: year is not a whole number")))?;
-            let (persons, poor_persons, exited) = (number(5)?, number(6)?, number(9)?);
-            let strategy = field(0).to_string();
-            let v = match index.get(field(4)) {
+            let (replicate, year) = (row.replicate, row.year);
+            let (persons, poor_persons, exited) = (row.number(5)?, row.number(6)?, row.number(9)?);
+            let strategy = row.strategy().to_string();
+            let v = match index.get(name) {
                 Some(&v) => v,
                 None => {
                     let v = out.villages.len();
-                    index.insert(field(4).to_string(), v);
-                    out.villages.push(field(4).to_string());
+                    index.insert(name.to_string(), v);
+                    out.villages.push(name.to_string());
                     out.start.push((0.0, 0.0));
                     v
                 }
@@ -153,7 +132,8 @@ impl VillageResults {
                     *e = Some(year);
                 }
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
