@@ -224,8 +224,13 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         // (whatever this strategy's ordering), and a branch of fit q lists
         // q·demand + (1 − q)·the county's default slots.
         let mut demand = vec![0u32; ctx.villages * items];
-        for &i in &applicants {
-            if let Some(&k) = super::choose(p, &orderer(ctx, hh, prev, i)).first() {
+        for (order, &i) in orders.iter().zip(&applicants) {
+            // Under household choice the order is that first choice already.
+            let first = match ctx.plan.ordering {
+                OrderingMode::HouseholdChoice => order.first().copied(),
+                _ => super::choose(p, &orderer(ctx, hh, prev, i)).first().copied(),
+            };
+            if let Some(k) = first {
                 demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
             }
         }
