@@ -190,12 +190,13 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         .collect();
 
     // Orders, best first per household.
+    let mut scored = Vec::new();
     let mut orders: Vec<Vec<u8>> = applicants
         .iter()
         .map(|&i| {
             let a = orderer(ctx, hh, prev, i);
             match ctx.plan.ordering {
-                OrderingMode::HouseholdChoice => super::choose(p, &a),
+                OrderingMode::HouseholdChoice => super::choose_with(p, &a, &mut scored),
                 // Top-down: the county's list for the household's recorded cause (or by
                 // best average return), whatever the household's own fit.
                 OrderingMode::Assigned => p.county_lists[hh.fixed.cause[i] as usize]
@@ -236,7 +237,9 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             // Under household choice the order is that first choice already.
             let first = match ctx.plan.ordering {
                 OrderingMode::HouseholdChoice => order.first().copied(),
-                _ => super::choose(p, &orderer(ctx, hh, prev, i)).first().copied(),
+                _ => super::choose_with(p, &orderer(ctx, hh, prev, i), &mut scored)
+                    .first()
+                    .copied(),
             };
             if let Some(k) = first {
                 demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
