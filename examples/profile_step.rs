@@ -11,13 +11,17 @@
 //! ```
 //!
 //! Divide the instruction count by 400,000 per repetition for instructions per
-//! household-year.
+//! household-year. A second argument `program` profiles the bench's three-order
+//! program cycle (strategy `three_order` of `cargo bench --bench throughput`)
+//! instead of the safety net.
 
 use sandan::engine::Simulation;
 use sandan::scenario;
 
 fn main() {
-    let text = "name = \"bench\"\nstart_year = 2016\nend_year = 2020\n[[village]]\nname = \"v\"\ncount = 100\nhouseholds = 1000\nstarting_incidence = 0.2\n";
+    let text = "name = \"bench\"\nstart_year = 2016\nend_year = 2020\n[[village]]\nname = \"v\"\ncount = 100\nhouseholds = 1000\nstarting_incidence = 0.2\n\
+                [[strategy]]\nname = \"no_program\"\n\
+                [[strategy]]\nname = \"three_order\"\nmenu = \"needs_based\"\nordering = \"household_choice\"\nmatching = \"skill_based\"\nbudget = 35_000_000\n";
     let s = match scenario::parse(text, "profile.toml", "profile") {
         Ok(s) => s,
         Err(e) => {
@@ -25,7 +29,15 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut start = Simulation::new(&s.strategies[0], 1, 0, 2016);
+    let strategy = match std::env::args().nth(2).as_deref() {
+        None | Some("safety_net") => 0,
+        Some("program") => 1,
+        Some(other) => {
+            eprintln!("profile_step: unknown cycle {other:?}; allowed: safety_net, program");
+            std::process::exit(2);
+        }
+    };
+    let mut start = Simulation::new(&s.strategies[strategy], 1, 0, 2016);
     start.baseline();
     let repetitions: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1);
     for _ in 0..repetitions {

@@ -113,6 +113,14 @@ fn orderer(ctx: &Context<'_>, hh: &Households, s: &State, i: usize) -> Applicant
     }
 }
 
+/// An unsigned key in the order of [`f32::total_cmp`]: negative patterns have every
+/// bit flipped, the others their sign bit set.
+#[inline]
+fn total_order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
+}
+
 /// Everything [`allocate`] reads.
 pub struct Context<'a> {
     pub program: &'a Program,
@@ -182,12 +190,13 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         .collect();
 
     // Orders, best first per household.
+    let mut scored = Vec::new();
     let mut orders: Vec<Vec<u8>> = applicants
         .iter()
         .map(|&i| {
             let a = orderer(ctx, hh, prev, i);
             match ctx.plan.ordering {
-                OrderingMode::HouseholdChoice => super::choose(p, &a),
+                OrderingMode::HouseholdChoice => super::choose_with(p, &a, &mut scored),
                 // Top-down: the county's list for the household's recorded cause (or by
                 // best average return), whatever the household's own fit.
                 OrderingMode::Assigned => p.county_lists[hh.fixed.cause[i] as usize]
@@ -224,8 +233,15 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         // (whatever this strategy's ordering), and a branch of fit q lists
         // q·demand + (1 − q)·the county's default slots.
         let mut demand = vec![0u32; ctx.villages * items];
-        for &i in &applicants {
-            if let Some(&k) = super::choose(p, &orderer(ctx, hh, prev, i)).first() {
+        for (order, &i) in orders.iter().zip(&applicants) {
+            // Under household choice the order is that first choice already.
+            let first = match ctx.plan.ordering {
+                OrderingMode::HouseholdChoice => order.first().copied(),
+                _ => super::choose_with(p, &orderer(ctx, hh, prev, i), &mut scored)
+                    .first()
+                    .copied(),
+            };
+            if let Some(k) = first {
                 demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
             }
         }
@@ -241,24 +257,26 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
     // Allocation order over households: the registered first, then follow-up orders;
     // with `monitor_priority`, a monitored household's order is served with the
     // registered, since it is at risk of falling back (防止返贫: help before it falls).
-    let mut queue: Vec<usize> = (0..applicants.len()).collect();
+    // Each applicant's place as one key, ties by its index: the order is total, so
+    // an unstable sort of the keys gives the one order there is, without a
+    // comparison that looks up households.
     let follow_up = |a: usize| prev.status[applicants[a]] != Status::Registered;
     let later = |a: usize| follow_up(a) && !(ctx.exit.monitor_priority && prev.monitored[applicants[a]]);
-    match p.allocation {
-        Allocation::PoorestFirst => queue.sort_by(|&a, &b| {
-            later(a)
-                .cmp(&later(b))
-                .then(prev.income_pc[applicants[a]].total_cmp(&prev.income_pc[applicants[b]]))
-                .then(a.cmp(&b))
-        }),
-        Allocation::Lottery => {
-            let keys: Vec<u64> = applicants
-                .iter()
-                .map(|&i| CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits())
-                .collect();
-            queue.sort_by_key(|&a| (later(a), keys[a], a));
-        }
-    }
+    let mut keyed: Vec<(bool, u64, usize)> = match p.allocation {
+        Allocation::PoorestFirst => (0..applicants.len())
+            .map(|a| (later(a), u64::from(total_order_key(prev.income_pc[applicants[a]])), a))
+            .collect(),
+        Allocation::Lottery => applicants
+            .iter()
+            .enumerate()
+            .map(|(a, &i)| {
+                let key = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits();
+                (later(a), key, a)
+            })
+            .collect(),
+    };
+    keyed.sort_unstable();
+    let queue: Vec<usize> = keyed.into_iter().map(|(_, _, a)| a).collect();
     let rank: Vec<u32> = {
         let mut r = vec![0u32; applicants.len()];
         for (pos, &a) in queue.iter().enumerate() {
@@ -572,6 +590,31 @@ mod tests {
     use crate::agents::synthesis::synthesize;
     use crate::programs::Assignment;
     use crate::scenario;
+
+    #[test]
+    fn total_order_key_orders_as_total_cmp() {
+        let mut xs = vec![
+            f32::NEG_INFINITY,
+            -1e30,
+            -2.5,
+            -f32::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f32::MIN_POSITIVE,
+            1.0,
+            3.5e4,
+            f32::INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ];
+        let mut r = crate::rng::CellRng::new(3, 0, crate::rng::Stream::Orders, 0, 0);
+        xs.extend((0..2000).map(|_| f32::from_bits(r.bits() as u32)));
+        for &a in &xs {
+            for &b in xs.iter().step_by(7) {
+                assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b), "{a} {b}");
+            }
+        }
+    }
 
     fn setup() -> (crate::scenario::Model, Households) {
         let text = "[population]\nstarting_incidence = 0.4\n[[village]]\nname = \"a\"\nhouseholds = 60\n";

@@ -418,25 +418,34 @@ pub fn by_average_return(effects: &ProjectEffects, items: &[Item]) -> Vec<u8> {
 /// The items a household orders, best first (at most `orders_per_household`).
 /// Households with a chronically ill member put medical help first.
 pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
-    let mut scored: Vec<(f64, u8)> = program
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, it)| a.eligible(it))
-        .map(|(i, it)| {
-            let priority = if it.needs_illness {
-                f64::INFINITY
-            } else {
-                expected_gain(program, it, a)
-            };
-            (priority, i as u8)
-        })
-        .filter(|(g, _)| *g > 0.0)
-        .collect();
+    choose_with(program, a, &mut Vec::new())
+}
+
+/// [`choose`] scoring in `scored`, a buffer the caller keeps across households so
+/// that a choice allocates only the list it returns.
+pub fn choose_with(program: &Program, a: &Applicant, scored: &mut Vec<(f64, u8)>) -> Vec<u8> {
+    scored.clear();
+    scored.extend(
+        program
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| a.eligible(it))
+            .map(|(i, it)| {
+                let priority = if it.needs_illness {
+                    f64::INFINITY
+                } else {
+                    expected_gain(program, it, a)
+                };
+                (priority, i as u8)
+            })
+            .filter(|(g, _)| *g > 0.0),
+    );
     // Ties by name: the catalogue is held in name order, so by index is by name.
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.truncate(program.orders_per_household as usize);
-    scored.into_iter().map(|(_, i)| i).collect()
+    // The index makes the order total, so an unstable sort gives the same list.
+    scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let chosen = &scored[..scored.len().min(program.orders_per_household as usize)];
+    chosen.iter().map(|&(_, i)| i).collect()
 }
 
 #[cfg(test)]
