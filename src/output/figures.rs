@@ -16,13 +16,6 @@ use crate::metrics::{Summary, YearMetrics};
 /// A per-replicate series: one value per year.
 type SeriesFn = Box<dyn Fn(Replicate<'_>) -> Vec<f64>>;
 
-fn tr(lang: Lang, en: &str, zh: &str) -> String {
-    match lang {
-        Lang::En => en.to_string(),
-        Lang::Zh => zh.to_string(),
-    }
-}
-
 /// A metric's column scaled by `factor` (e.g. 100 for a share shown in %).
 fn scaled(r: &RunResults, name: &str, factor: f64) -> Option<SeriesFn> {
     let k = r.metric(name)?;
@@ -302,11 +295,8 @@ impl Builder<'_> {
             stem,
             caption: caption(stem, lang),
             title,
-            subtitle: match lang {
-                Lang::En => format!("Scenario “{}”", self.ctx.scenario_name),
-                Lang::Zh => format!("情景“{}”", self.ctx.scenario_name),
-            },
-            x_label: tr(lang, "Year", "年份"),
+            subtitle: lang.scenario_subtitle(self.ctx.scenario_name),
+            x_label: lang.tr("Year", "年份"),
             panels,
             legend_title,
             legend,
@@ -373,8 +363,7 @@ impl Builder<'_> {
             panel.legend = legend;
         }
         if overlaps {
-            fig.notes.push(tr(
-                lang,
+            fig.notes.push(lang.tr(
                 "Equal values under a panel: those lines end together and overlap.",
                 "某图下方数值相同：这些线条末端重合。",
             ));
@@ -460,14 +449,14 @@ fn caption(stem: &str, lang: Lang) -> String {
             "产业项目与帮扶机制的指标，按本次运行记录的指标绘制。",
         ),
     };
-    tr(lang, en, zh)
+    lang.tr(en, zh)
 }
 
 /// The run's figures, in report order; those whose metrics are missing are left out.
 pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
     let b = Builder { r, ctx };
     let lang = ctx.lang;
-    let t = |en: &str, zh: &str| tr(lang, en, zh);
+    let t = |en: &str, zh: &str| lang.tr(en, zh);
     let pct_persons = t("Persons below the poverty line (%)", "贫困人口占比（%）");
     let line_notes = line_step_notes(r, lang);
     let mut out = Vec::new();
@@ -706,7 +695,7 @@ pub fn figures(r: &RunResults, ctx: &FigureContext<'_>) -> Vec<Figure> {
 /// at zero. `None` when the run has no incidence or only one strategy.
 pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Option<Figure> {
     let lang = ctx.lang;
-    let t = |en: &str, zh: &str| tr(lang, en, zh);
+    let t = |en: &str, zh: &str| lang.tr(en, zh);
     if r.strategies.len() < 2 {
         return None;
     }
@@ -822,10 +811,7 @@ pub fn impact_figure(r: &RunResults, base: usize, ctx: &FigureContext<'_>) -> Op
             Lang::En => format!("Impact on poverty incidence against {base_name}"),
             Lang::Zh => format!("相对 {base_name} 对贫困发生率的影响"),
         },
-        subtitle: match lang {
-            Lang::En => format!("Scenario “{}”", ctx.scenario_name),
-            Lang::Zh => format!("情景“{}”", ctx.scenario_name),
-        },
+        subtitle: lang.scenario_subtitle(ctx.scenario_name),
         x_label: t("Year", "年份"),
         panels,
         legend_title: match lang {

@@ -33,6 +33,22 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The text in this language, of an English and a Chinese version.
+    pub fn tr(self, en: &str, zh: &str) -> String {
+        match self {
+            Lang::En => en.to_string(),
+            Lang::Zh => zh.to_string(),
+        }
+    }
+
+    /// A chart's subtitle naming the scenario.
+    pub fn scenario_subtitle(self, name: &str) -> String {
+        match self {
+            Lang::En => format!("Scenario “{name}”"),
+            Lang::Zh => format!("情景“{name}”"),
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",

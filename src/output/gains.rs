@@ -442,24 +442,19 @@ pub fn winners_figure(
             Lang::En => format!("Who wins and who loses against {base_name}, {year}"),
             Lang::Zh => format!("相对 {base_name} 谁受益、谁受损，{year} 年"),
         },
-        subtitle: match lang {
-            Lang::En => format!("Scenario “{scenario_name}”"),
-            Lang::Zh => format!("情景“{scenario_name}”"),
-        },
-        x_label: tr(
-            lang,
+        subtitle: lang.scenario_subtitle(scenario_name),
+        x_label: lang.tr(
             "Change in the household's income per head against its twin",
             "该户人均收入相对其孪生户的变化",
         ),
         panels: vec![Panel {
-            title: tr(lang, "Persons by change in income", "按收入变化的人口分布"),
-            y_label: tr(lang, "Persons (%)", "人口占比（%）"),
+            title: lang.tr("Persons by change in income", "按收入变化的人口分布"),
+            y_label: lang.tr("Persons (%)", "人口占比（%）"),
             series,
             legend: Vec::new(),
             x_scale: Some(XScale::Categories(names)),
         }],
-        legend_title: tr(
-            lang,
+        legend_title: lang.tr(
             "Most persons gaining more than 5% first:",
             "收入增加 5% 以上的人口，从多到少：",
         ),
@@ -471,13 +466,6 @@ pub fn winners_figure(
             (Lang::Zh, false) => "圆点：第 0 次重复的占比（旧版运行，无区间）。".to_string(),
         }],
     })
-}
-
-fn tr(lang: Lang, en: &str, zh: &str) -> String {
-    match lang {
-        Lang::En => en.to_string(),
-        Lang::Zh => zh.to_string(),
-    }
 }
 
 /// A legend ranked by the first panel's final values, best (lowest) first.
@@ -494,7 +482,7 @@ fn legend(strategies: &[String], base: usize, last: &[(usize, f64)], lang: Lang,
             strategy: s,
             name: strategies[s].clone(),
             value: if s == base {
-                tr(lang, "the baseline (0)", "基准（0）")
+                lang.tr("the baseline (0)", "基准（0）")
             } else if v.is_finite() {
                 format!("{v:+.2} {unit}")
             } else {
@@ -533,13 +521,13 @@ pub fn by_cause_figure(
         return None;
     }
     let titles = [
-        ("illness", tr(lang, "Poor by illness at the baseline", "基线因病致贫")),
+        ("illness", lang.tr("Poor by illness at the baseline", "基线因病致贫")),
         (
             "labour_short",
-            tr(lang, "Poor, labour short of means", "基线缺资金技术（有劳动力）"),
+            lang.tr("Poor, labour short of means", "基线缺资金技术（有劳动力）"),
         ),
-        ("other", tr(lang, "Poor, little or no labour", "基线缺劳动力等其他原因")),
-        ("not_poor", tr(lang, "Not poor at the baseline", "基线非贫困")),
+        ("other", lang.tr("Poor, little or no labour", "基线缺劳动力等其他原因")),
+        ("not_poor", lang.tr("Not poor at the baseline", "基线非贫困")),
     ];
     let base_name = &strategies[base];
     let last = *years.last()?;
@@ -550,7 +538,7 @@ pub fn by_cause_figure(
             legend: Vec::new(),
             x_scale: None,
             title: title.clone(),
-            y_label: tr(lang, "Difference (percentage points)", "差异（百分点）"),
+            y_label: lang.tr("Difference (percentage points)", "差异（百分点）"),
             series: (0..strategies.len())
                 .map(|s| {
                     if s == base {
@@ -594,7 +582,7 @@ pub fn by_cause_figure(
         .max_by(|a, b| spread(a.0).total_cmp(&spread(b.0)))
         .map(|(g, t)| (*g, t.clone()))?;
     let finals: Vec<(usize, f64)> = finals.iter().filter(|f| f.0 == ranked_by).map(|f| (f.1, f.2)).collect();
-    let unit = tr(lang, "points", "个百分点");
+    let unit = lang.tr("points", "个百分点");
     Some(Figure {
         stem: "by_cause",
         caption: match lang {
@@ -612,20 +600,15 @@ pub fn by_cause_figure(
             Lang::En => format!("Impact by cause of poverty, against {base_name}"),
             Lang::Zh => format!("按致贫原因的影响，相对 {base_name}"),
         },
-        subtitle: match lang {
-            Lang::En => format!("Scenario “{scenario_name}”"),
-            Lang::Zh => format!("情景“{scenario_name}”"),
-        },
-        x_label: tr(lang, "Year", "年份"),
+        subtitle: lang.scenario_subtitle(scenario_name),
+        x_label: lang.tr("Year", "年份"),
         panels,
         legend_title: match lang {
             Lang::En => format!("{ranked_title}: change in incidence, {last} (best first):"),
             Lang::Zh => format!("{ranked_title}：贫困发生率变化，{last}年，最好的在前："),
         },
         legend: legend(strategies, base, &finals, lang, &unit),
-        notes: vec![tr(
-            lang,
-            "Line: mean of the paired differences over replicates. Band: 5–95% of them. A panel flat at zero: the strategies do not differ for that group.",
+        notes: vec![lang.tr("Line: mean of the paired differences over replicates. Band: 5–95% of them. A panel flat at zero: the strategies do not differ for that group.",
             "实线：各次重复配对差异的均值；色带：其 5%–95% 区间。某图一直为零：各策略对该组无差别。",
         )],
     })
@@ -680,14 +663,14 @@ pub fn by_decile_figure(
     let panels = vec![
         panel(
             false,
-            tr(lang, "Change in incidence", "贫困发生率变化"),
-            tr(lang, "Difference (percentage points)", "差异（百分点）"),
+            lang.tr("Change in incidence", "贫困发生率变化"),
+            lang.tr("Difference (percentage points)", "差异（百分点）"),
             &mut Vec::new(),
         ),
         panel(
             true,
-            tr(lang, "Change in mean income", "平均收入变化"),
-            tr(lang, "Difference (% of the baseline's)", "差异（占基准的 %）"),
+            lang.tr("Change in mean income", "平均收入变化"),
+            lang.tr("Difference (% of the baseline's)", "差异（占基准的 %）"),
             &mut finals,
         ),
     ];
@@ -723,25 +706,16 @@ pub fn by_decile_figure(
             Lang::En => format!("Impact by baseline income decile, {last}, against {base_name}"),
             Lang::Zh => format!("按基线收入十分位的影响，{last} 年，相对 {base_name}"),
         },
-        subtitle: match lang {
-            Lang::En => format!("Scenario “{scenario_name}”"),
-            Lang::Zh => format!("情景“{scenario_name}”"),
-        },
-        x_label: tr(
-            lang,
-            "Baseline income decile (1 = poorest tenth)",
+        subtitle: lang.scenario_subtitle(scenario_name),
+        x_label: lang.tr("Baseline income decile (1 = poorest tenth)",
             "基线收入十分位（1 = 最穷的十分之一）",
         ),
         panels,
-        legend_title: tr(
-            lang,
-            "Poorest tenth: change in mean income (highest first):",
+        legend_title: lang.tr("Poorest tenth: change in mean income (highest first):",
             "最穷十分之一：平均收入变化（从高到低）：",
         ),
         legend,
-        notes: vec![tr(
-            lang,
-            "Line: mean of the paired differences over replicates. Band: 5–95% of them. Here the x axis is the decile, not the year.",
+        notes: vec![lang.tr("Line: mean of the paired differences over replicates. Band: 5–95% of them. Here the x axis is the decile, not the year.",
             "实线：各次重复配对差异的均值；色带：其 5%–95% 区间。横轴为收入十分位，不是年份。",
         )],
     })

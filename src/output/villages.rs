@@ -212,13 +212,6 @@ impl VillageResults {
     }
 }
 
-fn tr(lang: Lang, en: &str, zh: &str) -> String {
-    match lang {
-        Lang::En => en.to_string(),
-        Lang::Zh => zh.to_string(),
-    }
-}
-
 /// The village chart: the share of the followed villages exited, and their poverty
 /// incidence, by year and strategy (mean line, 5–95% band over replicates).
 pub fn villages_figure(
@@ -282,7 +275,7 @@ pub fn villages_figure(
             legend: Vec::new(),
             x_scale: None,
             title: incidence_title,
-            y_label: tr(lang, "Persons below the poverty line (%)", "贫困人口占比（%）"),
+            y_label: lang.tr("Persons below the poverty line (%)", "贫困人口占比（%）"),
             series: series(&|s, y| v.incidence(s, y)),
         },
     ];
@@ -318,8 +311,7 @@ pub fn villages_figure(
             Lang::En => format!("Line: mean of {reps} replicates. Band: 5–95% of replicates."),
             Lang::Zh => format!("实线：{reps} 次重复模拟的均值；色带：5%–95% 区间。"),
         },
-        tr(
-            lang,
+        lang.tr(
             "A village exits once its official incidence falls below the exit threshold; an exit is for good.",
             "村的建档贫困发生率降到退出标准以下即退出，退出后不再回退。",
         ),
@@ -341,11 +333,8 @@ pub fn villages_figure(
             Lang::En => format!("{exited_title} by strategy"),
             Lang::Zh => format!("各策略下{exited_title}"),
         },
-        subtitle: match lang {
-            Lang::En => format!("Scenario “{scenario_name}”"),
-            Lang::Zh => format!("情景“{scenario_name}”"),
-        },
-        x_label: tr(lang, "Year", "年份"),
+        subtitle: lang.scenario_subtitle(scenario_name),
+        x_label: lang.tr("Year", "年份"),
         panels,
         legend_title: match lang {
             Lang::En => format!("{exited_title}, {last} (most first):"),
