@@ -189,36 +189,42 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         })
         .collect();
 
-    // Orders, best first per household.
+    // Orders, best first per household: applicant `a`'s list is
+    // `order_items[order_start[a]..order_start[a + 1]]`, all lists in one buffer.
     let mut scored = Vec::new();
-    let mut orders: Vec<Vec<u8>> = applicants
-        .iter()
-        .map(|&i| {
-            let a = orderer(ctx, hh, prev, i);
-            match ctx.plan.ordering {
-                OrderingMode::HouseholdChoice => super::choose_with(p, &a, &mut scored),
-                // Top-down: the county's list for the household's recorded cause (or by
-                // best average return), whatever the household's own fit.
-                OrderingMode::Assigned => p.county_lists[hh.fixed.cause[i] as usize]
+    let mut order_items: Vec<u8> = Vec::new();
+    let mut order_start: Vec<u32> = Vec::with_capacity(applicants.len() + 1);
+    order_start.push(0);
+    for &i in &applicants {
+        let a = orderer(ctx, hh, prev, i);
+        match ctx.plan.ordering {
+            OrderingMode::HouseholdChoice => super::choose_into(p, &a, &mut scored, &mut order_items),
+            // Top-down: the county's list for the household's recorded cause (or by
+            // best average return), whatever the household's own fit.
+            OrderingMode::Assigned => order_items.extend(
+                p.county_lists[hh.fixed.cause[i] as usize]
                     .iter()
                     .copied()
+                    .filter(|&k| a.eligible(&p.items[k as usize])),
+            ),
+            OrderingMode::Lottery => {
+                // Drawn from the eligible items in name order (the catalogue's).
+                let ok: Vec<u8> = (0..p.items.len() as u8)
                     .filter(|&k| a.eligible(&p.items[k as usize]))
-                    .collect(),
-                OrderingMode::Lottery => {
-                    // Drawn from the eligible items in name order (the catalogue's).
-                    let ok: Vec<u8> = (0..p.items.len() as u8)
-                        .filter(|&k| a.eligible(&p.items[k as usize]))
-                        .collect();
-                    let mut r = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year);
-                    if ok.is_empty() { ok } else { vec![ok[r.index(ok.len())]] }
+                    .collect();
+                let mut r = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year);
+                if !ok.is_empty() {
+                    order_items.push(ok[r.index(ok.len())]);
                 }
             }
-        })
-        .collect();
+        }
+        order_start.push(order_items.len() as u32);
+    }
+    let order_of = |a: usize| &order_items[order_start[a] as usize..order_start[a + 1] as usize];
     // A household places one order: its list of up to `orders_per_household` items,
     // best first (or the county's list, when assigned). Counting households rather
     // than items keeps fill rates comparable across ordering modes.
-    out.orders_placed = orders.iter().filter(|o| !o.is_empty()).count() as f64;
+    out.orders_placed = order_start.windows(2).filter(|w| w[0] < w[1]).count() as f64;
 
     // The menu: slots per village and item.
     let items = p.items.len();
@@ -233,10 +239,10 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         // (whatever this strategy's ordering), and a branch of fit q lists
         // q·demand + (1 − q)·the county's default slots.
         let mut demand = vec![0u32; ctx.villages * items];
-        for (order, &i) in orders.iter().zip(&applicants) {
+        for (a, &i) in applicants.iter().enumerate() {
             // Under household choice the order is that first choice already.
             let first = match ctx.plan.ordering {
-                OrderingMode::HouseholdChoice => order.first().copied(),
+                OrderingMode::HouseholdChoice => order_of(a).first().copied(),
                 _ => super::choose_with(p, &orderer(ctx, hh, prev, i), &mut scored)
                     .first()
                     .copied(),
@@ -357,7 +363,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
         let i = applicants[a];
         let v = hh.fixed.village[i] as usize;
         let (mut placed, mut affordable) = (false, false);
-        for &k in &orders[a] {
+        for &k in order_of(a) {
             let it = &p.items[k as usize];
             let slot = &mut slots[v * items + k as usize];
             let room = it.kind != ItemKind::Cattle || cattle_room[v] >= it.unit_cost;
@@ -378,7 +384,6 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             out.orders_no_slot += 1.0;
         }
     }
-    orders.clear();
 
     // Members accept the filled orders, village by village.
     let mut capacity: Vec<u32> = (0..ctx.members.len())

@@ -20,6 +20,7 @@
 //! households, without using skill levels. The two differ by the use of skills
 //! alone: with identical members they serve the same orders.
 
+use super::KINDS;
 use super::members::Members;
 use crate::rng::CellRng;
 
@@ -65,7 +66,18 @@ pub fn deferred_acceptance(
     capacity: &mut [u32],
     orders: &[Order],
 ) -> Vec<Option<usize>> {
-    let prefs: Vec<Vec<usize>> = orders.iter().map(|o| preferences(m, candidates, capacity, o)).collect();
+    // An order's list depends only on its kind (capacity does not change until the
+    // end), so orders of one kind share a list: one per kind, not one per order.
+    let mut by_kind: [Option<Vec<usize>>; KINDS] = std::array::from_fn(|_| None);
+    for o in orders {
+        if by_kind[o.kind].is_none() {
+            by_kind[o.kind] = Some(preferences(m, candidates, capacity, o));
+        }
+    }
+    let prefs: Vec<&[usize]> = orders
+        .iter()
+        .map(|o| by_kind[o.kind].as_deref().unwrap_or(&[]))
+        .collect();
     let mut next = vec![0usize; orders.len()];
     let mut held: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
     let mut free: Vec<usize> = (0..orders.len()).rev().collect();
@@ -151,7 +163,6 @@ pub fn is_stable(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::programs::KINDS;
     use crate::rng::Stream;
     use proptest::prelude::*;
 

@@ -424,6 +424,13 @@ pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
 /// [`choose`] scoring in `scored`, a buffer the caller keeps across households so
 /// that a choice allocates only the list it returns.
 pub fn choose_with(program: &Program, a: &Applicant, scored: &mut Vec<(f64, u8)>) -> Vec<u8> {
+    let mut chosen = Vec::new();
+    choose_into(program, a, scored, &mut chosen);
+    chosen
+}
+
+/// [`choose_with`], appending the list to `out` (so many lists can share one buffer).
+pub fn choose_into(program: &Program, a: &Applicant, scored: &mut Vec<(f64, u8)>, out: &mut Vec<u8>) {
     scored.clear();
     scored.extend(
         program
@@ -445,7 +452,7 @@ pub fn choose_with(program: &Program, a: &Applicant, scored: &mut Vec<(f64, u8)>
     // The index makes the order total, so an unstable sort gives the same list.
     scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let chosen = &scored[..scored.len().min(program.orders_per_household as usize)];
-    chosen.iter().map(|&(_, i)| i).collect()
+    out.extend(chosen.iter().map(|&(_, i)| i));
 }
 
 #[cfg(test)]
