@@ -439,24 +439,27 @@ fn targets_are_checked_against_the_scenario() {
     }
 }
 
+/// `sandan calibrate` of the tiny fixture against `targets` (a file in
+/// `tests/fixtures/targets/`).
+fn calibrate(targets: &str) -> assert_cmd::Command {
+    let mut c = sandan();
+    c.args([
+        "calibrate",
+        &fixture("tiny.toml"),
+        "--targets",
+        &fixture(&format!("targets/{targets}")),
+    ]);
+    c
+}
+
+/// The small calibration the CLI tests share: 16 particles, 1 replicate, at most
+/// 3 generations.
+const SMALL_CALIBRATION: [&str; 6] = ["--particles", "16", "--replicates", "1", "--max-generations", "3"];
+
 fn calibrate_tiny(out: &Path, extra: &[&str]) {
-    sandan()
-        .args([
-            "calibrate",
-            &fixture("tiny.toml"),
-            "--targets",
-            &fixture("targets/tiny.toml"),
-        ])
-        .args([
-            "--particles",
-            "16",
-            "--replicates",
-            "1",
-            "--max-generations",
-            "3",
-            "--quiet",
-            "--out",
-        ])
+    calibrate("tiny.toml")
+        .args(SMALL_CALIBRATION)
+        .args(["--quiet", "--out"])
         .arg(out)
         .args(extra)
         .assert()
@@ -547,20 +550,9 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
         std::fs::remove_file(cut.join(f)).unwrap();
     }
     // Without --quiet, but stderr is no terminal: no progress line reaches a log.
-    sandan()
-        .args([
-            "calibrate",
-            &fixture("tiny.toml"),
-            "--targets",
-            &fixture("targets/tiny.toml"),
-            "--particles",
-            "16",
-            "--replicates",
-            "1",
-            "--max-generations",
-            "3",
-            "--out",
-        ])
+    calibrate("tiny.toml")
+        .args(SMALL_CALIBRATION)
+        .arg("--out")
         .arg(&cut)
         .assert()
         .success()
@@ -574,14 +566,8 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
         );
     }
     // Another calibration in the same directory is refused.
-    sandan()
-        .args([
-            "calibrate",
-            &fixture("tiny.toml"),
-            "--targets",
-            &fixture("targets/tiny.toml"),
-            "--out",
-        ])
+    calibrate("tiny.toml")
+        .arg("--out")
         .arg(&cut)
         .args(["--particles", "17", "--quiet"])
         .assert()
@@ -592,14 +578,8 @@ fn an_interrupted_calibration_resumes_to_the_same_bytes() {
 #[test]
 fn calibrate_refuses_bad_targets_before_running() {
     let dir = tempfile::tempdir().unwrap();
-    sandan()
-        .args([
-            "calibrate",
-            &fixture("tiny.toml"),
-            "--targets",
-            &fixture("targets/bad_metric.toml"),
-            "--out",
-        ])
+    calibrate("bad_metric.toml")
+        .arg("--out")
         .arg(dir.path().join("c"))
         .assert()
         .code(2)
@@ -613,13 +593,7 @@ fn calibrate_refuses_bad_targets_before_running() {
 fn nelder_mead_gives_a_point_inside_the_prior() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nm");
-    sandan()
-        .args([
-            "calibrate",
-            &fixture("tiny.toml"),
-            "--targets",
-            &fixture("targets/tiny.toml"),
-        ])
+    calibrate("tiny.toml")
         .args([
             "--method",
             "nelder-mead",
@@ -922,22 +896,9 @@ fn a_calibration_in_shards_merges_to_the_same_bytes_as_one_machine() {
             let missing = sharded.join("shard-1-1-of-3.csv");
             let kept = std::fs::read(&missing).unwrap();
             std::fs::remove_file(&missing).unwrap();
-            sandan()
-                .args([
-                    "calibrate",
-                    &fixture("tiny.toml"),
-                    "--targets",
-                    &fixture("targets/tiny.toml"),
-                    "--particles",
-                    "16",
-                    "--replicates",
-                    "1",
-                    "--max-generations",
-                    "3",
-                    "--merge",
-                    "3",
-                    "--out",
-                ])
+            calibrate("tiny.toml")
+                .args(SMALL_CALIBRATION)
+                .args(["--merge", "3", "--out"])
                 .arg(&sharded)
                 .assert()
                 .code(2)
