@@ -608,7 +608,9 @@ pub fn by_cause_figure(
             Lang::Zh => format!("{ranked_title}：贫困发生率变化，{last}年，最好的在前："),
         },
         legend: legend(strategies, base, &finals, lang, &unit),
-        notes: vec![lang.tr("Line: mean of the paired differences over replicates. Band: 5–95% of them. A panel flat at zero: the strategies do not differ for that group.",
+        notes: vec![lang.tr(
+            "Line: mean of the paired differences over replicates. Band: 5–95% of them. \
+             A panel flat at zero: the strategies do not differ for that group.",
             "实线：各次重复配对差异的均值；色带：其 5%–95% 区间。某图一直为零：各策略对该组无差别。",
         )],
     })
@@ -707,15 +709,19 @@ pub fn by_decile_figure(
             Lang::Zh => format!("按基线收入十分位的影响，{last} 年，相对 {base_name}"),
         },
         subtitle: lang.scenario_subtitle(scenario_name),
-        x_label: lang.tr("Baseline income decile (1 = poorest tenth)",
+        x_label: lang.tr(
+            "Baseline income decile (1 = poorest tenth)",
             "基线收入十分位（1 = 最穷的十分之一）",
         ),
         panels,
-        legend_title: lang.tr("Poorest tenth: change in mean income (highest first):",
+        legend_title: lang.tr(
+            "Poorest tenth: change in mean income (highest first):",
             "最穷十分之一：平均收入变化（从高到低）：",
         ),
         legend,
-        notes: vec![lang.tr("Line: mean of the paired differences over replicates. Band: 5–95% of them. Here the x axis is the decile, not the year.",
+        notes: vec![lang.tr(
+            "Line: mean of the paired differences over replicates. Band: 5–95% of them. \
+             Here the x axis is the decile, not the year.",
             "实线：各次重复配对差异的均值；色带：其 5%–95% 区间。横轴为收入十分位，不是年份。",
         )],
     })
