@@ -11,7 +11,10 @@
 //! ```
 //!
 //! Divide the instruction count by 400,000 per repetition for instructions per
-//! household-year. A second argument `program` profiles the bench's three-order
+//! household-year. Where a host has no hardware counters for `perf stat` (the
+//! project's development VM has none), `--branch-sim=yes` added to the callgrind
+//! line counts conditional branches and a simulated predictor's mispredictions,
+//! by line with `callgrind_annotate --show=Bc,Bcm --sort=Bcm`. A second argument `program` profiles the bench's three-order
 //! program cycle (strategy `three_order` of `cargo bench --bench throughput`)
 //! instead of the safety net.
 

@@ -127,22 +127,26 @@ fn persistent_half_variance(rho: f64, sd: f64, years: i32) -> f64 {
     0.5 * var
 }
 
-/// Households per chunk of the two-pass loop: the chunk's draws (under 10 kB)
+/// Households per chunk of the two-pass loop: the chunk's draws (11 kB)
 /// stay in the L1 cache between the passes.
 const CHUNK: usize = 128;
 
-/// One household's draws of the year, from the first pass of the loop.
+/// One household's draws of the year, from the first pass of the loop: what the
+/// second pass cannot read from the state again.
 #[derive(Debug, Clone, Copy, Default)]
 struct Drawn {
-    illness: income::Illness,
+    /// This year's treatment cost before insurance, yuan.
+    cost: f64,
     earnings: income::Earnings,
+    /// The household's labour multiplier and the rent of land it lets this year
+    /// (the rest of its [`Work`] is its state).
+    ability: f64,
+    let_rent: f64,
+    /// This year's persistent part of log earning capacity.
+    persistent: f32,
     /// Labourers and chronically ill members next year, after this year's onsets.
     next_lab: u8,
     next_chronic: u8,
-    /// This year's persistent part of log earning capacity.
-    persistent: f32,
-    /// The household's labour and land, which the review assesses too.
-    work: Work,
 }
 
 /// Everything the step needs besides the two state buffers.
@@ -298,23 +302,23 @@ fn households<P: HouseholdProgram>(
             let v = f.village[i] as usize;
             let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
             let persistent = (rho * f64::from(prev.persistent[i]) + persistent_sd * r.normal()) as f32;
-            *d = Drawn {
-                illness,
-                earnings,
-                next_lab,
-                next_chronic,
-                persistent,
-                work,
-            };
+            d.cost = illness.cost;
+            d.earnings = earnings;
+            d.ability = work.ability;
+            d.let_rent = work.let_rent;
+            d.persistent = persistent;
+            d.next_lab = next_lab;
+            d.next_chronic = next_chronic;
         }
         for (i, d) in chunk.zip(drawn.iter()) {
             let Drawn {
-                illness,
+                cost,
                 earnings,
+                ability,
+                let_rent,
+                persistent,
                 next_lab,
                 next_chronic,
-                persistent,
-                work,
             } = *d;
             let entity = i as u64;
             let size = f.size[i];
@@ -326,12 +330,23 @@ fn households<P: HouseholdProgram>(
             let lab = prev.labourers[i];
             let mig = prev.migrants[i].min(lab);
             let chronic = prev.chronic[i];
+            // The household's labour and land, as the first pass drew its earnings with.
+            let land = f64::from(f.land[i]);
+            let work = Work {
+                size,
+                labourers: lab,
+                migrants: mig,
+                land,
+                ability,
+                let_land: if let_rent > 0.0 { land } else { 0.0 },
+                let_rent,
+            };
             // The persistent part's mean-one multiplier exp(z − v/2).
             let productivity = f64::from(f.productivity[i]) * (f64::from(persistent) - log_mean).exp();
 
             // Transfers.
             let insured = f.insured[i] || is_supported;
-            let out_of_pocket = income::out_of_pocket(m, illness.cost, insured);
+            let out_of_pocket = income::out_of_pocket(m, cost, insured);
             let assistance = if is_supported {
                 income::medical_assistance(m, out_of_pocket)
             } else {
