@@ -15,6 +15,7 @@
 //! replicate is compared without holding every household's income.
 
 use crate::agents::household::{Households, Status};
+use crate::programs::cycle::total_order_key;
 
 /// What households are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,12 +78,21 @@ impl Groups {
     /// per-capita income (ties by index, so the split is deterministic).
     pub fn at_baseline(hh: &Households, villages: usize) -> Groups {
         let n = hh.len();
-        let income = &hh.state.income_pc;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| income[a].total_cmp(&income[b]).then(a.cmp(&b)));
+        // Each household's rank as one key, income (in total_cmp's order) above its
+        // index: the order is total, so an unstable sort of the keys gives the one
+        // order there is, without a comparison that looks households up. An index
+        // fits in 32 bits: a county has at most `MAX_HOUSEHOLDS` (50 million).
+        let mut order: Vec<u64> = hh
+            .state
+            .income_pc
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (u64::from(total_order_key(x)) << 32) | i as u64)
+            .collect();
+        order.sort_unstable();
         let mut decile = vec![0u8; n];
-        for (rank, &i) in order.iter().enumerate() {
-            decile[i] = (rank * DECILES / n.max(1)) as u8;
+        for (rank, &key) in order.iter().enumerate() {
+            decile[key as u32 as usize] = (rank * DECILES / n.max(1)) as u8;
         }
         Groups { decile, villages }
     }

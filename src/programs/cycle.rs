@@ -116,7 +116,7 @@ fn orderer(ctx: &Context<'_>, hh: &Households, s: &State, i: usize) -> Applicant
 /// An unsigned key in the order of [`f32::total_cmp`]: negative patterns have every
 /// bit flipped, the others their sign bit set.
 #[inline]
-fn total_order_key(x: f32) -> u32 {
+pub(crate) fn total_order_key(x: f32) -> u32 {
     let b = x.to_bits();
     if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
 }
