@@ -191,14 +191,14 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
 
     // Orders, best first per household: applicant `a`'s list is
     // `order_items[order_start[a]..order_start[a + 1]]`, all lists in one buffer.
-    let mut scored = Vec::new();
+    let mut chooser = super::Chooser::new(p);
     let mut order_items: Vec<u8> = Vec::new();
     let mut order_start: Vec<u32> = Vec::with_capacity(applicants.len() + 1);
     order_start.push(0);
     for &i in &applicants {
         let a = orderer(ctx, hh, prev, i);
         match ctx.plan.ordering {
-            OrderingMode::HouseholdChoice => super::choose_into(p, &a, &mut scored, &mut order_items),
+            OrderingMode::HouseholdChoice => chooser.choose_into(&a, &mut order_items),
             // Top-down: the county's list for the household's recorded cause (or by
             // best average return), whatever the household's own fit.
             OrderingMode::Assigned => order_items.extend(
@@ -243,9 +243,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             // Under household choice the order is that first choice already.
             let first = match ctx.plan.ordering {
                 OrderingMode::HouseholdChoice => order_of(a).first().copied(),
-                _ => super::choose_with(p, &orderer(ctx, hh, prev, i), &mut scored)
-                    .first()
-                    .copied(),
+                _ => chooser.choose(&orderer(ctx, hh, prev, i)).first().copied(),
             };
             if let Some(k) = first {
                 demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
