@@ -447,6 +447,14 @@ pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
     Chooser::new(program).choose(a)
 }
 
+/// A positive priority (infinity too) as a key that sorts best first: positive
+/// doubles' bits order as the doubles do (as `total_cmp` would), so inverted they
+/// order them from the highest.
+#[inline]
+fn priority_key(g: f64) -> u64 {
+    !g.to_bits()
+}
+
 /// Households' choices of items under one program: what a choice needs of each
 /// item whatever the household (its [`base_logit`]) is taken once, and the
 /// scoring buffer is kept across households, so that a choice allocates at most
@@ -455,7 +463,9 @@ pub struct Chooser<'a> {
     program: &'a Program,
     /// Each item's [`base_logit`], by index.
     base_logits: Vec<f64>,
-    scored: Vec<(f64, u8)>,
+    /// (key, item) of the items a household would order: the key is the
+    /// priority's bits, inverted, so that ascending keys are descending priorities.
+    scored: Vec<(u64, u8)>,
 }
 
 impl<'a> Chooser<'a> {
@@ -493,12 +503,12 @@ impl<'a> Chooser<'a> {
                     };
                     (priority, i as u8)
                 })
-                .filter(|(g, _)| *g > 0.0),
+                .filter(|(g, _)| *g > 0.0)
+                .map(|(g, i)| (priority_key(g), i)),
         );
         // Ties by name: the catalogue is held in name order, so by index is by name.
         // The index makes the order total, so an unstable sort gives the same list.
-        self.scored
-            .sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.scored.sort_unstable();
         let chosen = &self.scored[..self.scored.len().min(program.orders_per_household as usize)];
         out.extend(chosen.iter().map(|&(_, i)| i));
     }
@@ -540,6 +550,26 @@ mod tests {
             skill,
             effectiveness: 0.6,
             quality: 1.0,
+        }
+    }
+
+    #[test]
+    fn priority_keys_order_positive_priorities_best_first() {
+        let g = [
+            f64::MIN_POSITIVE / 4.0,
+            f64::MIN_POSITIVE,
+            1e-300,
+            0.5,
+            1.0,
+            1.0 + f64::EPSILON,
+            3.25e7,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for a in g {
+            for b in g {
+                assert_eq!(priority_key(a).cmp(&priority_key(b)), b.total_cmp(&a), "{a} {b}");
+            }
         }
     }
 
