@@ -121,6 +121,12 @@ pub(crate) fn total_order_key(x: f32) -> u32 {
     if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
 }
 
+/// Bits of an applicant's index in the allocation queue's packed keys: enough for
+/// any county sandan simulates.
+const QUEUE_INDEX_BITS: u32 = 26;
+const QUEUE_INDEX_MASK: u64 = (1 << QUEUE_INDEX_BITS) - 1;
+const _: () = assert!(crate::scenario::validate::MAX_HOUSEHOLDS < 1 << QUEUE_INDEX_BITS);
+
 /// Everything [`allocate`] reads.
 pub struct Context<'a> {
     pub program: &'a Program,
@@ -266,21 +272,33 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
     // comparison that looks up households.
     let follow_up = |a: usize| prev.status[applicants[a]] != Status::Registered;
     let later = |a: usize| follow_up(a) && !(ctx.exit.monitor_priority && prev.monitored[applicants[a]]);
-    let mut keyed: Vec<(bool, u64, usize)> = match p.allocation {
-        Allocation::PoorestFirst => (0..applicants.len())
-            .map(|a| (later(a), u64::from(total_order_key(prev.income_pc[applicants[a]])), a))
-            .collect(),
-        Allocation::Lottery => applicants
-            .iter()
-            .enumerate()
-            .map(|(a, &i)| {
-                let key = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits();
-                (later(a), key, a)
-            })
-            .collect(),
+    let queue: Vec<usize> = match p.allocation {
+        // (later, income key, index) packed in one u64, in that order: 1 + 32 + 26
+        // bits, since an index is below `MAX_HOUSEHOLDS` (< 2^26).
+        Allocation::PoorestFirst => {
+            let mut keyed: Vec<u64> = (0..applicants.len())
+                .map(|a| {
+                    (u64::from(later(a)) << 63)
+                        | (u64::from(total_order_key(prev.income_pc[applicants[a]])) << QUEUE_INDEX_BITS)
+                        | a as u64
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|k| (k & QUEUE_INDEX_MASK) as usize).collect()
+        }
+        Allocation::Lottery => {
+            let mut keyed: Vec<(bool, u64, usize)> = applicants
+                .iter()
+                .enumerate()
+                .map(|(a, &i)| {
+                    let key = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits();
+                    (later(a), key, a)
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, _, a)| a).collect()
+        }
     };
-    keyed.sort_unstable();
-    let queue: Vec<usize> = keyed.into_iter().map(|(_, _, a)| a).collect();
     let rank: Vec<u32> = {
         let mut r = vec![0u32; applicants.len()];
         for (pos, &a) in queue.iter().enumerate() {
