@@ -15,6 +15,7 @@
 //! replicate is compared without holding every household's income.
 
 use crate::agents::household::{Households, Status};
+use crate::programs::cycle::total_order_key;
 
 /// What households are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,12 +78,21 @@ impl Groups {
     /// per-capita income (ties by index, so the split is deterministic).
     pub fn at_baseline(hh: &Households, villages: usize) -> Groups {
         let n = hh.len();
-        let income = &hh.state.income_pc;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| income[a].total_cmp(&income[b]).then(a.cmp(&b)));
+        // Each household's rank as one key, income (in total_cmp's order) above its
+        // index: the order is total, so an unstable sort of the keys gives the one
+        // order there is, without a comparison that looks households up. An index
+        // fits in 32 bits: a county has at most `MAX_HOUSEHOLDS` (50 million).
+        let mut order: Vec<u64> = hh
+            .state
+            .income_pc
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (u64::from(total_order_key(x)) << 32) | i as u64)
+            .collect();
+        order.sort_unstable();
         let mut decile = vec![0u8; n];
-        for (rank, &i) in order.iter().enumerate() {
-            decile[i] = (rank * DECILES / n.max(1)) as u8;
+        for (rank, &key) in order.iter().enumerate() {
+            decile[key as u32 as usize] = (rank * DECILES / n.max(1)) as u8;
         }
         Groups { decile, villages }
     }
@@ -103,30 +113,55 @@ impl Groups {
                 _ => f64::NAN,
             },
         };
-        let mut rows: Vec<GroupYear> = (0..CAUSES.len() as u32)
-            .map(|c| blank(Breakdown::Cause, c))
-            .chain((1..=DECILES as u32).map(|d| blank(Breakdown::Decile, d)))
-            .chain((0..self.villages as u32).map(|v| blank(Breakdown::Village, v)))
-            .collect();
-        let (f, s) = (&hh.fixed, &hh.state);
-        let (decile_at, village_at) = (CAUSES.len(), CAUSES.len() + DECILES);
-        for i in 0..hh.len() {
-            let size = f64::from(f.size[i]);
-            let pc = f64::from(s.income_pc[i]);
-            let poor = if pc < line { size } else { 0.0 };
-            let registered = if s.status[i] == Status::Registered { size } else { 0.0 };
-            for k in [
-                f.cause[i] as usize,
-                decile_at + usize::from(self.decile[i]),
-                village_at + f.village[i] as usize,
-            ] {
-                let r = &mut rows[k];
-                r.persons += size;
-                r.poor += poor;
-                r.registered += registered;
-                r.income += size * pc;
+        // Persons, the poor and the registered are whole numbers, summed exactly as
+        // integers (the f64 sums they replace were exact: far below 2^53); the
+        // income, which is not, is summed in household order, as before.
+        #[derive(Clone, Copy, Default)]
+        struct Sum {
+            persons: u64,
+            poor: u64,
+            registered: u64,
+            income: f64,
+        }
+        impl Sum {
+            #[inline]
+            fn add(&mut self, size: u64, poor: bool, registered: bool, income: f64) {
+                self.persons += size;
+                self.poor += if poor { size } else { 0 };
+                self.registered += if registered { size } else { 0 };
+                self.income += income;
             }
         }
+        let mut sums = vec![Sum::default(); CAUSES.len() + DECILES + self.villages];
+        let (by_cause, rest) = sums.split_at_mut(CAUSES.len());
+        let (by_decile, by_village) = rest.split_at_mut(DECILES);
+        let (f, s) = (&hh.fixed, &hh.state);
+        let households = f
+            .size
+            .iter()
+            .zip(&s.income_pc)
+            .zip(&s.status)
+            .zip(f.cause.iter().zip(&self.decile).zip(&f.village));
+        for (((&size, &pc), &status), ((&cause, &decile), &village)) in households {
+            let pc = f64::from(pc);
+            let (poor, registered) = (pc < line, status == Status::Registered);
+            let (size, income) = (u64::from(size), f64::from(size) * pc);
+            by_cause[cause as usize].add(size, poor, registered, income);
+            by_decile[usize::from(decile)].add(size, poor, registered, income);
+            by_village[village as usize].add(size, poor, registered, income);
+        }
+        let row = |(breakdown, group): (Breakdown, u32), sum: &Sum| GroupYear {
+            persons: sum.persons as f64,
+            poor: sum.poor as f64,
+            registered: sum.registered as f64,
+            income: sum.income,
+            ..blank(breakdown, group)
+        };
+        let groups = (0..CAUSES.len() as u32)
+            .map(|c| (Breakdown::Cause, c))
+            .chain((1..=DECILES as u32).map(|d| (Breakdown::Decile, d)))
+            .chain((0..self.villages as u32).map(|v| (Breakdown::Village, v)));
+        let rows: Vec<GroupYear> = groups.zip(&sums).map(|(g, sum)| row(g, sum)).collect();
         rows
     }
 }

@@ -116,10 +116,16 @@ fn orderer(ctx: &Context<'_>, hh: &Households, s: &State, i: usize) -> Applicant
 /// An unsigned key in the order of [`f32::total_cmp`]: negative patterns have every
 /// bit flipped, the others their sign bit set.
 #[inline]
-fn total_order_key(x: f32) -> u32 {
+pub(crate) fn total_order_key(x: f32) -> u32 {
     let b = x.to_bits();
     if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
 }
+
+/// Bits of an applicant's index in the allocation queue's packed keys: enough for
+/// any county sandan simulates.
+const QUEUE_INDEX_BITS: u32 = 26;
+const QUEUE_INDEX_MASK: u64 = (1 << QUEUE_INDEX_BITS) - 1;
+const _: () = assert!(crate::scenario::validate::MAX_HOUSEHOLDS < 1 << QUEUE_INDEX_BITS);
 
 /// Everything [`allocate`] reads.
 pub struct Context<'a> {
@@ -191,14 +197,14 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
 
     // Orders, best first per household: applicant `a`'s list is
     // `order_items[order_start[a]..order_start[a + 1]]`, all lists in one buffer.
-    let mut scored = Vec::new();
+    let mut chooser = super::Chooser::new(p);
     let mut order_items: Vec<u8> = Vec::new();
     let mut order_start: Vec<u32> = Vec::with_capacity(applicants.len() + 1);
     order_start.push(0);
     for &i in &applicants {
         let a = orderer(ctx, hh, prev, i);
         match ctx.plan.ordering {
-            OrderingMode::HouseholdChoice => super::choose_into(p, &a, &mut scored, &mut order_items),
+            OrderingMode::HouseholdChoice => chooser.choose_into(&a, &mut order_items),
             // Top-down: the county's list for the household's recorded cause (or by
             // best average return), whatever the household's own fit.
             OrderingMode::Assigned => order_items.extend(
@@ -243,9 +249,7 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
             // Under household choice the order is that first choice already.
             let first = match ctx.plan.ordering {
                 OrderingMode::HouseholdChoice => order_of(a).first().copied(),
-                _ => super::choose_with(p, &orderer(ctx, hh, prev, i), &mut scored)
-                    .first()
-                    .copied(),
+                _ => chooser.choose(&orderer(ctx, hh, prev, i)).first().copied(),
             };
             if let Some(k) = first {
                 demand[hh.fixed.village[i] as usize * items + k as usize] += 1;
@@ -268,21 +272,33 @@ pub fn allocate(ctx: &Context<'_>, hh: &Households, prev: &State, next: &mut Sta
     // comparison that looks up households.
     let follow_up = |a: usize| prev.status[applicants[a]] != Status::Registered;
     let later = |a: usize| follow_up(a) && !(ctx.exit.monitor_priority && prev.monitored[applicants[a]]);
-    let mut keyed: Vec<(bool, u64, usize)> = match p.allocation {
-        Allocation::PoorestFirst => (0..applicants.len())
-            .map(|a| (later(a), u64::from(total_order_key(prev.income_pc[applicants[a]])), a))
-            .collect(),
-        Allocation::Lottery => applicants
-            .iter()
-            .enumerate()
-            .map(|(a, &i)| {
-                let key = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits();
-                (later(a), key, a)
-            })
-            .collect(),
+    let queue: Vec<usize> = match p.allocation {
+        // (later, income key, index) packed in one u64, in that order: 1 + 32 + 26
+        // bits, since an index is below `MAX_HOUSEHOLDS` (< 2^26).
+        Allocation::PoorestFirst => {
+            let mut keyed: Vec<u64> = (0..applicants.len())
+                .map(|a| {
+                    (u64::from(later(a)) << 63)
+                        | (u64::from(total_order_key(prev.income_pc[applicants[a]])) << QUEUE_INDEX_BITS)
+                        | a as u64
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|k| (k & QUEUE_INDEX_MASK) as usize).collect()
+        }
+        Allocation::Lottery => {
+            let mut keyed: Vec<(bool, u64, usize)> = applicants
+                .iter()
+                .enumerate()
+                .map(|(a, &i)| {
+                    let key = CellRng::new(ctx.seed, ctx.replicate, Stream::Orders, i as u64, ctx.year).bits();
+                    (later(a), key, a)
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, _, a)| a).collect()
+        }
     };
-    keyed.sort_unstable();
-    let queue: Vec<usize> = keyed.into_iter().map(|(_, _, a)| a).collect();
     let rank: Vec<u32> = {
         let mut r = vec![0u32; applicants.len()];
         for (pos, &a) in queue.iter().enumerate() {

@@ -33,6 +33,8 @@ pub struct Order {
     pub rank: u32,
 }
 
+/// Whether `member` prefers order `a` (index `ai`) to `b` (index `bi`): poorer
+/// first, then orders in its stronger skill, then by index.
 fn member_prefers(m: &Members, member: usize, a: &Order, ai: usize, b: &Order, bi: usize) -> bool {
     let (sa, sb) = (m.skill[member][a.kind], m.skill[member][b.kind]);
     a.rank
@@ -40,6 +42,16 @@ fn member_prefers(m: &Members, member: usize, a: &Order, ai: usize, b: &Order, b
         .then(sa.total_cmp(&sb).reverse())
         .then(ai.cmp(&bi))
         .is_lt()
+}
+
+/// [`member_prefers`] as one key per order, lower preferred
+/// (tested against it). Where a member places order `o` among those it holds, as one key: lower is
+/// preferred. Poorer first (lower rank), then the member's stronger skill (its
+/// skill's bits in total_cmp's order, inverted), then the order's index; the index
+/// makes the order total, so the order a member likes least is the largest key.
+fn member_key(m: &Members, member: usize, order: &Order, o: usize) -> (u64, usize) {
+    let skill = crate::programs::cycle::total_order_key(m.skill[member][order.kind]);
+    ((u64::from(order.rank) << 32) | u64::from(!skill), o)
 }
 
 /// Acceptable members of an order, best first.
@@ -79,28 +91,24 @@ pub fn deferred_acceptance(
         .map(|o| by_kind[o.kind].as_deref().unwrap_or(&[]))
         .collect();
     let mut next = vec![0usize; orders.len()];
-    let mut held: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    // Each member's held orders with its keys for them ([`member_key`]).
+    let mut held: std::collections::BTreeMap<usize, Vec<(u64, usize)>> = std::collections::BTreeMap::new();
     let mut free: Vec<usize> = (0..orders.len()).rev().collect();
     while let Some(o) = free.pop() {
         let Some(&member) = prefs[o].get(next[o]) else { continue };
         next[o] += 1;
         let list = held.entry(member).or_default();
-        list.push(o);
+        list.push(member_key(m, member, &orders[o], o));
         if list.len() > capacity[member] as usize {
-            // Reject the order the member likes least.
-            let mut worst = 0;
-            for k in 1..list.len() {
-                if member_prefers(m, member, &orders[list[worst]], list[worst], &orders[list[k]], list[k]) {
-                    worst = k;
-                }
-            }
-            free.push(list.swap_remove(worst));
+            // Reject the order the member likes least: the largest key.
+            let worst = (1..list.len()).fold(0, |w, k| if list[k] > list[w] { k } else { w });
+            free.push(list.swap_remove(worst).1);
         }
     }
     let mut result = vec![None; orders.len()];
     for (member, list) in held {
         capacity[member] -= list.len() as u32;
-        for o in list {
+        for (_, o) in list {
             result[o] = Some(member);
         }
     }
@@ -226,6 +234,26 @@ mod tests {
             for (o, x) in r.iter().enumerate() {
                 if let Some(j) = x {
                     prop_assert!(m.skill[*j][orders[o].kind] > 0.0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_members_keys_order_orders_as_it_prefers_them() {
+        // Skills with ties, zero and -0.0, ranks with ties, both kinds.
+        let m = members(&[[0.5, -0.0], [0.0, 0.25]], &[1.0, 1.0]);
+        let orders: Vec<Order> = (0..12)
+            .map(|o| Order {
+                kind: o % 2,
+                rank: [3, 1, 3, u32::MAX][o % 4],
+            })
+            .collect();
+        for member in 0..2 {
+            for (a, oa) in orders.iter().enumerate() {
+                for (b, ob) in orders.iter().enumerate() {
+                    let by_key = member_key(&m, member, oa, a) < member_key(&m, member, ob, b);
+                    assert_eq!(by_key, member_prefers(&m, member, oa, a, ob, b), "{member} {a} {b}");
                 }
             }
         }

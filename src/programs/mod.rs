@@ -322,6 +322,27 @@ pub fn novice(item: &Item, a: &Applicant) -> bool {
 /// penalty (× (1 − skill), less what the member teaches) and by its member's
 /// technical guidance.
 pub fn success_probability(effects: &ProjectEffects, item: &Item, a: &Applicant, help: &Help, chosen: bool) -> f64 {
+    success_from(base_logit(item), effects, item, a, help, chosen)
+}
+
+/// The logit of an item's base chance of success (1 − risk): the same for every
+/// household, so that a choice over many households takes it once per item
+/// ([`Chooser`]).
+fn base_logit(item: &Item) -> f64 {
+    let base = 1.0 - item.risk;
+    (base / (1.0 - base)).ln()
+}
+
+/// [`success_probability`] from the item's [`base_logit`], taken beforehand (the
+/// same expression, so the same bits).
+fn success_from(
+    base_logit: f64,
+    effects: &ProjectEffects,
+    item: &Item,
+    a: &Applicant,
+    help: &Help,
+    chosen: bool,
+) -> f64 {
     let base = 1.0 - item.risk;
     if base >= 1.0 {
         return 1.0;
@@ -336,7 +357,7 @@ pub fn success_probability(effects: &ProjectEffects, item: &Item, a: &Applicant,
     } else {
         0.0
     };
-    let logit = (base / (1.0 - base)).ln()
+    let logit = base_logit
         + effects.skill_effect * (skill - 0.5)
         + effects.motivation_effect * (motivation - 0.5)
         + effects.support_effect * help.guidance()
@@ -368,7 +389,12 @@ const EXPECTED_HELP: Help = Help {
 /// Households expect a typical member's support when they order, and know whether
 /// they are novices in the item.
 pub fn expected_gain(program: &Program, item: &Item, a: &Applicant) -> f64 {
-    let p = success_probability(&program.project, item, a, &EXPECTED_HELP, true);
+    gain_from(base_logit(item), program, item, a)
+}
+
+/// [`expected_gain`] from the item's [`base_logit`], taken beforehand.
+fn gain_from(base_logit: f64, program: &Program, item: &Item, a: &Applicant) -> f64 {
+    let p = success_from(base_logit, &program.project, item, a, &EXPECTED_HELP, true);
     let y = item.yield_for(a.skill);
     let project =
         p * y - (1.0 - p) * program.project.failure_loss * item.unit_cost - program.risk_aversion * item.risk * y;
@@ -418,41 +444,74 @@ pub fn by_average_return(effects: &ProjectEffects, items: &[Item]) -> Vec<u8> {
 /// The items a household orders, best first (at most `orders_per_household`).
 /// Households with a chronically ill member put medical help first.
 pub fn choose(program: &Program, a: &Applicant) -> Vec<u8> {
-    choose_with(program, a, &mut Vec::new())
+    Chooser::new(program).choose(a)
 }
 
-/// [`choose`] scoring in `scored`, a buffer the caller keeps across households so
-/// that a choice allocates only the list it returns.
-pub fn choose_with(program: &Program, a: &Applicant, scored: &mut Vec<(f64, u8)>) -> Vec<u8> {
-    let mut chosen = Vec::new();
-    choose_into(program, a, scored, &mut chosen);
-    chosen
+/// A positive priority (infinity too) as a key that sorts best first: positive
+/// doubles' bits order as the doubles do (as `total_cmp` would), so inverted they
+/// order them from the highest.
+#[inline]
+fn priority_key(g: f64) -> u64 {
+    !g.to_bits()
 }
 
-/// [`choose_with`], appending the list to `out` (so many lists can share one buffer).
-pub fn choose_into(program: &Program, a: &Applicant, scored: &mut Vec<(f64, u8)>, out: &mut Vec<u8>) {
-    scored.clear();
-    scored.extend(
-        program
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, it)| a.eligible(it))
-            .map(|(i, it)| {
-                let priority = if it.needs_illness {
-                    f64::INFINITY
-                } else {
-                    expected_gain(program, it, a)
-                };
-                (priority, i as u8)
-            })
-            .filter(|(g, _)| *g > 0.0),
-    );
-    // Ties by name: the catalogue is held in name order, so by index is by name.
-    // The index makes the order total, so an unstable sort gives the same list.
-    scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let chosen = &scored[..scored.len().min(program.orders_per_household as usize)];
-    out.extend(chosen.iter().map(|&(_, i)| i));
+/// Households' choices of items under one program: what a choice needs of each
+/// item whatever the household (its [`base_logit`]) is taken once, and the
+/// scoring buffer is kept across households, so that a choice allocates at most
+/// the list it returns.
+pub struct Chooser<'a> {
+    program: &'a Program,
+    /// Each item's [`base_logit`], by index.
+    base_logits: Vec<f64>,
+    /// (key, item) of the items a household would order: the key is the
+    /// priority's bits, inverted, so that ascending keys are descending priorities.
+    scored: Vec<(u64, u8)>,
+}
+
+impl<'a> Chooser<'a> {
+    pub fn new(program: &'a Program) -> Chooser<'a> {
+        Chooser {
+            program,
+            base_logits: program.items.iter().map(base_logit).collect(),
+            scored: Vec::new(),
+        }
+    }
+
+    /// [`choose`] with this chooser.
+    pub fn choose(&mut self, a: &Applicant) -> Vec<u8> {
+        let mut chosen = Vec::new();
+        self.choose_into(a, &mut chosen);
+        chosen
+    }
+
+    /// [`choose`], appending the list to `out` (so many lists can share one buffer).
+    pub fn choose_into(&mut self, a: &Applicant, out: &mut Vec<u8>) {
+        let program = self.program;
+        self.scored.clear();
+        self.scored.extend(
+            program
+                .items
+                .iter()
+                .zip(&self.base_logits)
+                .enumerate()
+                .filter(|(_, (it, _))| a.eligible(it))
+                .map(|(i, (it, &logit))| {
+                    let priority = if it.needs_illness {
+                        f64::INFINITY
+                    } else {
+                        gain_from(logit, program, it, a)
+                    };
+                    (priority, i as u8)
+                })
+                .filter(|(g, _)| *g > 0.0)
+                .map(|(g, i)| (priority_key(g), i)),
+        );
+        // Ties by name: the catalogue is held in name order, so by index is by name.
+        // The index makes the order total, so an unstable sort gives the same list.
+        self.scored.sort_unstable();
+        let chosen = &self.scored[..self.scored.len().min(program.orders_per_household as usize)];
+        out.extend(chosen.iter().map(|&(_, i)| i));
+    }
 }
 
 #[cfg(test)]
@@ -491,6 +550,26 @@ mod tests {
             skill,
             effectiveness: 0.6,
             quality: 1.0,
+        }
+    }
+
+    #[test]
+    fn priority_keys_order_positive_priorities_best_first() {
+        let g = [
+            f64::MIN_POSITIVE / 4.0,
+            f64::MIN_POSITIVE,
+            1e-300,
+            0.5,
+            1.0,
+            1.0 + f64::EPSILON,
+            3.25e7,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for a in g {
+            for b in g {
+                assert_eq!(priority_key(a).cmp(&priority_key(b)), b.total_cmp(&a), "{a} {b}");
+            }
         }
     }
 
