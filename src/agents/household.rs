@@ -267,9 +267,15 @@ fn squeeze<T: Same>(v: &mut Vec<T>) {
     }
 }
 
-/// `v` for `n` households: itself, or its one value repeated if it was squeezed.
-fn expand<T: Copy>(v: &[T], n: usize) -> Vec<T> {
-    if v.len() == n { v.to_vec() } else { vec![v[0]; n] }
+/// `v` for `n` households into `out`: itself, or its one value repeated if it was
+/// squeezed.
+fn expand_into<T: Copy>(v: &[T], n: usize, out: &mut Vec<T>) {
+    out.clear();
+    if v.len() == n {
+        out.extend_from_slice(v);
+    } else {
+        out.resize(n, v[0]);
+    }
 }
 
 impl PackedState {
@@ -322,38 +328,79 @@ impl PackedState {
 
     /// The state as it was packed.
     pub fn unpack(&self) -> State {
+        let mut s = State::default();
+        self.unpack_into(&mut s);
+        s
+    }
+
+    /// [`Self::unpack`] into `out`, reusing its vectors' memory (a simulation
+    /// that has finished leaves its buffers to the next).
+    pub fn unpack_into(&self, out: &mut State) {
         let (c, n) = (&self.columns, self.n);
-        State {
-            labourers: expand(&c.labourers, n),
-            migrants: expand(&c.migrants, n),
-            chronic: expand(&c.chronic, n),
-            skill: expand(&c.skill, n),
-            motivation: expand(&c.motivation, n),
-            wealth: expand(&c.wealth, n),
-            housing_safe: expand(&c.housing_safe, n),
-            status: expand(&c.status, n),
-            years_above: expand(&c.years_above, n),
-            exit_year: expand(&c.exit_year, n),
-            income_pc: expand(&c.income_pc, n),
-            project: expand(&c.project, n),
-            project_years: expand(&c.project_years, n),
-            project_chosen: expand(&c.project_chosen, n),
-            project_member: expand(&c.project_member, n),
-            kept_income: expand(&c.kept_income, n),
-            cattle: expand(&c.cattle, n),
-            stake: expand(&c.stake, n),
-            own_stake: expand(&c.own_stake, n),
-            trained: expand(&c.trained, n),
-            hives: expand(&c.hives, n),
-            persistent: expand(&c.persistent, n),
-            since: expand(&c.since, n),
-            dibao_last: expand(&c.dibao_last, n),
-            dibao_phase: expand(&c.dibao_phase, n),
-            monitored: expand(&c.monitored, n),
-            reviews_at_risk: expand(&c.reviews_at_risk, n),
-            cash_years: expand(&c.cash_years, n),
-            experience: expand(&c.experience, n),
-            herds: c.herds.iter().map(|h| expand(h, n)).collect(),
+        let State {
+            labourers,
+            migrants,
+            chronic,
+            skill,
+            motivation,
+            wealth,
+            housing_safe,
+            status,
+            years_above,
+            exit_year,
+            income_pc,
+            project,
+            project_years,
+            project_chosen,
+            project_member,
+            kept_income,
+            cattle,
+            stake,
+            own_stake,
+            trained,
+            hives,
+            persistent,
+            since,
+            dibao_last,
+            dibao_phase,
+            monitored,
+            reviews_at_risk,
+            cash_years,
+            experience,
+            herds,
+        } = out;
+        expand_into(&c.labourers, n, labourers);
+        expand_into(&c.migrants, n, migrants);
+        expand_into(&c.chronic, n, chronic);
+        expand_into(&c.skill, n, skill);
+        expand_into(&c.motivation, n, motivation);
+        expand_into(&c.wealth, n, wealth);
+        expand_into(&c.housing_safe, n, housing_safe);
+        expand_into(&c.status, n, status);
+        expand_into(&c.years_above, n, years_above);
+        expand_into(&c.exit_year, n, exit_year);
+        expand_into(&c.income_pc, n, income_pc);
+        expand_into(&c.project, n, project);
+        expand_into(&c.project_years, n, project_years);
+        expand_into(&c.project_chosen, n, project_chosen);
+        expand_into(&c.project_member, n, project_member);
+        expand_into(&c.kept_income, n, kept_income);
+        expand_into(&c.cattle, n, cattle);
+        expand_into(&c.stake, n, stake);
+        expand_into(&c.own_stake, n, own_stake);
+        expand_into(&c.trained, n, trained);
+        expand_into(&c.hives, n, hives);
+        expand_into(&c.persistent, n, persistent);
+        expand_into(&c.since, n, since);
+        expand_into(&c.dibao_last, n, dibao_last);
+        expand_into(&c.dibao_phase, n, dibao_phase);
+        expand_into(&c.monitored, n, monitored);
+        expand_into(&c.reviews_at_risk, n, reviews_at_risk);
+        expand_into(&c.cash_years, n, cash_years);
+        expand_into(&c.experience, n, experience);
+        herds.resize_with(c.herds.len(), Vec::new);
+        for (h, out) in c.herds.iter().zip(herds) {
+            expand_into(h, n, out);
         }
     }
 }
@@ -473,6 +520,12 @@ mod tests {
             (1, 1, 1, 3)
         );
         assert_eq!(format!("{:?}", packed.unpack()), format!("{s:?}"));
+        // Into buffers that held another state (longer, more species): the same.
+        let mut reused = s.clone();
+        reused.labourers.extend([7, 8]);
+        reused.herds.push(vec![1, 1, 1, 1]);
+        packed.unpack_into(&mut reused);
+        assert_eq!(format!("{reused:?}"), format!("{s:?}"));
         // No households: nothing to pack.
         let none = PackedState::new(State::default());
         assert_eq!(format!("{:?}", none.unpack()), format!("{:?}", State::default()));

@@ -28,7 +28,7 @@ use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
 use crate::stats::IncomeKeys;
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use step::{StepContext, Tally, VillageCounts};
 
 /// One county under one strategy in one replicate. A clone continues independently
@@ -121,18 +121,48 @@ impl<'m> Simulation<'m> {
     /// Synthesise the county and register its poor households (the baseline year).
     pub fn new(strategy: &'m Strategy, seed: u64, replicate: u32, start_year: i32) -> Self {
         let households = at_baseline(&strategy.model, seed, replicate, start_year);
-        Self::at(strategy, seed, replicate, start_year, households)
+        Self::at(strategy, seed, replicate, start_year, households, None)
     }
 
     /// Start from a county already synthesised and identified for this seed and
     /// replicate with a model that gives the same county as the strategy's
     /// ([`County::same`]); the result is then that of [`Self::new`].
     pub fn on_county(strategy: &'m Strategy, seed: u64, replicate: u32, county: &County) -> Self {
-        Self::at(strategy, seed, replicate, county.year, county.households())
+        Self::on_county_in(strategy, seed, replicate, county, Buffers::default())
     }
 
-    /// Start from `households` at the baseline of `start_year`.
-    fn at(strategy: &'m Strategy, seed: u64, replicate: u32, start_year: i32, households: Households) -> Self {
+    /// [`Self::on_county`] in the buffers another simulation left.
+    fn on_county_in(strategy: &'m Strategy, seed: u64, replicate: u32, county: &County, mut b: Buffers) -> Self {
+        county.state.unpack_into(&mut b.state);
+        county.state.unpack_into(&mut b.next);
+        let households = Households {
+            fixed: Arc::clone(&county.fixed),
+            state: b.state,
+        };
+        let n = households.len();
+        let spare = (b.next, b.keys.unwrap_or_else(|| IncomeKeys::with_capacity(n)));
+        Self::at(strategy, seed, replicate, county.year, households, Some(spare))
+    }
+
+    /// The buffers the simulation leaves when it ends, for another to reuse.
+    fn into_buffers(self) -> Buffers {
+        Buffers {
+            state: self.households.state,
+            next: self.next,
+            keys: Some(self.keys),
+        }
+    }
+
+    /// Start from `households` at the baseline of `start_year`; `spare`: the write
+    /// buffer, holding the same state, and the median's sort space, if at hand.
+    fn at(
+        strategy: &'m Strategy,
+        seed: u64,
+        replicate: u32,
+        start_year: i32,
+        households: Households,
+        spare: Option<(State, IncomeKeys)>,
+    ) -> Self {
         debug_assert_eq!(households.len(), strategy.model.household_count());
         let model = &strategy.model;
         let plan = &strategy.plan;
@@ -148,8 +178,8 @@ impl<'m> Simulation<'m> {
         for (v, s) in households.fixed.village.iter().zip(&households.fixed.size) {
             persons[*v as usize] += u64::from(*s);
         }
-        let next = households.state.clone();
         let n = households.len();
+        let (next, keys) = spare.unwrap_or_else(|| (households.state.clone(), IncomeKeys::with_capacity(n)));
         Simulation {
             model,
             plan,
@@ -167,7 +197,7 @@ impl<'m> Simulation<'m> {
             },
             village_exited: vec![false; model.villages.len()],
             stocks: VillageStocks::new(model.villages.len()),
-            keys: IncomeKeys::with_capacity(n),
+            keys,
             recorder: None,
         }
     }
@@ -417,7 +447,27 @@ pub fn simulate_recording(
     replicate: u32,
     households: Option<&dyn HouseholdSink>,
 ) -> RunRecord {
-    simulate_observed(scenario, strategy, replicate, households, false, None).0
+    simulate_observed(
+        scenario,
+        strategy,
+        replicate,
+        households,
+        false,
+        None,
+        &Mutex::default(),
+    )
+    .0
+}
+
+/// The buffers a simulation leaves when it ends, for the next strategy of the
+/// replicate to start in: its two states and the median's sort space. Reusing them
+/// spares the system handing out (and zeroing) fresh pages for every strategy,
+/// which at a million households cost more than the copy itself.
+#[derive(Default)]
+struct Buffers {
+    state: State,
+    next: State,
+    keys: Option<IncomeKeys>,
 }
 
 /// A strategy's households in the final year, kept until the replicate's strategies
@@ -431,7 +481,8 @@ struct Final {
 /// [`simulate_recording`], also summing the baseline's groups of households at the
 /// end of every year when `by_group` (who gains, [`groups`]) and then giving back
 /// the final year's households ([`Final`]); starting from `county` when given (the
-/// strategy's own, [`County::same`]), else synthesising it.
+/// strategy's own, [`County::same`]), in buffers from `spare` if it has any and
+/// leaving its own there, else synthesising it.
 fn simulate_observed(
     scenario: &Scenario,
     strategy: usize,
@@ -439,10 +490,14 @@ fn simulate_observed(
     households: Option<&dyn HouseholdSink>,
     by_group: bool,
     county: Option<&County>,
+    spare: &Mutex<Vec<Buffers>>,
 ) -> (RunRecord, Option<Final>) {
     let st = &scenario.strategies[strategy];
     let mut sim = match county {
-        Some(county) => Simulation::on_county(st, scenario.seed, replicate, county),
+        Some(county) => {
+            let buffers = spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
+            Simulation::on_county_in(st, scenario.seed, replicate, county, buffers)
+        }
         None => Simulation::new(st, scenario.seed, replicate, scenario.start_year),
     };
     let households = households.filter(|_| replicate == 0);
@@ -492,6 +547,9 @@ fn simulate_observed(
         groups: by_groups,
         against: Vec::new(),
     };
+    if let Ok(mut s) = spare.lock() {
+        s.push(sim.into_buffers());
+    }
     (record, last)
 }
 
@@ -538,15 +596,18 @@ pub fn run_recording(
                     shared(s).then(|| County::new(&scenario.strategies[s].model, scenario.seed, r, scenario.start_year))
                 })
                 .collect();
+            // The buffers of the replicate's finished simulations, for the next.
+            let spare = Mutex::new(Vec::new());
             let (mut recs, finals): (Vec<RunRecord>, Vec<Option<Final>>) = (0..owners.len())
                 .into_par_iter()
                 .map(|s| {
-                    let done = simulate_observed(scenario, s, r, households, true, counties[owners[s]].as_ref());
+                    let county = counties[owners[s]].as_ref();
+                    let done = simulate_observed(scenario, s, r, households, true, county, &spare);
                     on_done();
                     done
                 })
                 .unzip();
-            drop(counties);
+            drop((counties, spare));
             let finals: Vec<Final> = finals.into_iter().flatten().collect();
             compare_twins(&mut recs, &finals);
             recs
@@ -688,7 +749,7 @@ starting_incidence = 0.1
             // The replicate's strategies simulated one by one, then compared as a
             // run compares them.
             let (mut alone, finals): (Vec<RunRecord>, Vec<Option<Final>>) = (0..3)
-                .map(|strategy| simulate_observed(&s, strategy, replicate, None, true, None))
+                .map(|strategy| simulate_observed(&s, strategy, replicate, None, true, None, &Mutex::default()))
                 .unzip();
             let finals: Vec<Final> = finals.into_iter().flatten().collect();
             compare_twins(&mut alone, &finals);
