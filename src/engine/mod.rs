@@ -461,8 +461,9 @@ pub fn simulate_recording(
 
 /// The buffers a simulation leaves when it ends, for the next strategy of the
 /// replicate to start in: its two states and the median's sort space. Reusing them
-/// spares the system handing out (and zeroing) fresh pages for every strategy,
-/// which at a million households cost more than the copy itself.
+/// spares the system handing out (and zeroing) fresh pages for every strategy
+/// (README, Performance: fewer page faults and a few per cent of the time at a
+/// million households).
 #[derive(Default)]
 struct Buffers {
     state: State,
@@ -480,9 +481,9 @@ struct Final {
 
 /// [`simulate_recording`], also summing the baseline's groups of households at the
 /// end of every year when `by_group` (who gains, [`groups`]) and then giving back
-/// the final year's households ([`Final`]); starting from `county` when given (the
-/// strategy's own, [`County::same`]), in buffers from `spare` if it has any and
-/// leaving its own there, else synthesising it.
+/// the final year's households ([`Final`]). It starts from `county` when given (the
+/// strategy's own, [`County::same`]), in buffers taken from `spare` if it holds
+/// any, else it synthesises the county; it leaves its buffers in `spare`.
 fn simulate_observed(
     scenario: &Scenario,
     strategy: usize,
