@@ -16,9 +16,11 @@ use crate::scenario::Scenario;
 /// village: 202 MB; the struct fields of `agents::household` alone are ~150).
 pub const HOUSEHOLD_BYTES: u64 = 190;
 /// Bytes per household of a replicate's county held while the strategies that share
-/// it start from copies of it (`engine::County`): the fixed characteristics and one
-/// state buffer, the sum of their fields' widths (about 20 and 75) rounded up.
-pub const COUNTY_BYTES: u64 = 100;
+/// it start from copies of it (`engine::County`): one state buffer, the sum of its
+/// fields' widths (about 70) rounded up; packing keeps less where every household
+/// holds one value (about 30 in the default scenario), and the fixed
+/// characteristics are shared with the simulations (counted in [`HOUSEHOLD_BYTES`]).
+pub const COUNTY_BYTES: u64 = 75;
 /// Bytes per party member of one simulation (a million members: 52 MB).
 pub const MEMBER_BYTES: u64 = 56;
 /// Bytes per village, of one simulation and of each strategy's model together
@@ -32,10 +34,10 @@ pub const ROW_BYTES: u64 = 3_100;
 /// gains (`engine::groups`: 4 causes, 10 income deciles and every village): the
 /// record's sums (48 bytes) and their line of `groups.csv` (~60).
 pub const GROUP_ROW_BYTES: u64 = 110;
-/// Bytes per household and strategy kept for winners and losers (its size and
-/// final-year income per head) until its replicate's strategies are compared:
-/// about one replicate's worth at a time.
-pub const TWIN_BYTES: u64 = 8;
+/// Bytes per household and strategy kept for winners and losers (its final-year
+/// income per head; the sizes are the county's) until its replicate's strategies
+/// are compared: about one replicate's worth at a time.
+pub const TWIN_BYTES: u64 = 4;
 /// Bytes per result row a sweep holds in its window before appending it.
 pub const SWEEP_ROW_BYTES: u64 = 1_600;
 /// Bytes per design point and varied key, the design held in memory.

@@ -9,6 +9,8 @@
 //!   each year reads last year's and writes this year's (double buffering), so no
 //!   household can see another's update of the same year.
 
+use std::sync::Arc;
+
 /// The main cause of poverty recorded at identification (docs/SOURCES.md, Suiyang survey).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -216,14 +218,216 @@ impl State {
     }
 }
 
-/// All households of one simulated county.
+/// A [`State`] kept compactly while it is only copied from (a replicate's county at
+/// the baseline, [`crate::engine::County`]): an attribute whose households all hold
+/// one value (at the baseline, every household's project, stakes, herds of the
+/// program and withdrawal phase are empty) is kept as that value alone.
+/// [`PackedState::unpack`] gives back the same state, value for value.
+#[derive(Debug, Clone, Default)]
+pub struct PackedState {
+    /// Each attribute's vector, of one element where all households hold that value.
+    columns: State,
+    n: usize,
+}
+
+/// Whether two values are the same bits: floats compare by their bits, so that a
+/// column of 0.0 and −0.0 (equal as numbers) is not packed as one of them.
+trait Same: Copy {
+    fn same(self, other: Self) -> bool;
+}
+
+macro_rules! same_by_eq {
+    ($($t:ty),*) => {
+        $(impl Same for $t {
+            fn same(self, other: Self) -> bool {
+                self == other
+            }
+        })*
+    };
+}
+same_by_eq!(u8, u16, u32, i16, bool, Status);
+
+impl Same for f32 {
+    fn same(self, other: Self) -> bool {
+        self.to_bits() == other.to_bits()
+    }
+}
+
+impl Same for f64 {
+    fn same(self, other: Self) -> bool {
+        self.to_bits() == other.to_bits()
+    }
+}
+
+/// Keep `v` as its one value if all its elements are the same (and it has more than one).
+fn squeeze<T: Same>(v: &mut Vec<T>) {
+    if v.len() > 1 && v.iter().all(|x| x.same(v[0])) {
+        v.truncate(1);
+        v.shrink_to_fit();
+    }
+}
+
+/// `v` for `n` households into `out`: itself, or its one value repeated if it was
+/// squeezed.
+fn expand_into<T: Copy>(v: &[T], n: usize, out: &mut Vec<T>) {
+    out.clear();
+    if v.len() == n {
+        out.extend_from_slice(v);
+    } else {
+        out.resize(n, v[0]);
+    }
+}
+
+impl PackedState {
+    pub fn new(state: State) -> PackedState {
+        let n = state.len();
+        let mut s = state;
+        squeeze(&mut s.labourers);
+        squeeze(&mut s.migrants);
+        squeeze(&mut s.chronic);
+        squeeze(&mut s.skill);
+        squeeze(&mut s.motivation);
+        squeeze(&mut s.wealth);
+        squeeze(&mut s.housing_safe);
+        squeeze(&mut s.status);
+        squeeze(&mut s.years_above);
+        squeeze(&mut s.exit_year);
+        squeeze(&mut s.income_pc);
+        squeeze(&mut s.project);
+        squeeze(&mut s.project_years);
+        squeeze(&mut s.project_chosen);
+        squeeze(&mut s.project_member);
+        squeeze(&mut s.kept_income);
+        squeeze(&mut s.cattle);
+        squeeze(&mut s.stake);
+        squeeze(&mut s.own_stake);
+        squeeze(&mut s.trained);
+        squeeze(&mut s.hives);
+        squeeze(&mut s.persistent);
+        squeeze(&mut s.since);
+        squeeze(&mut s.dibao_last);
+        squeeze(&mut s.dibao_phase);
+        squeeze(&mut s.monitored);
+        squeeze(&mut s.reviews_at_risk);
+        squeeze(&mut s.cash_years);
+        squeeze(&mut s.experience);
+        for h in &mut s.herds {
+            squeeze(h);
+        }
+        PackedState { columns: s, n }
+    }
+
+    /// Households.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The state as it was packed.
+    pub fn unpack(&self) -> State {
+        let mut s = State::default();
+        self.unpack_into(&mut s);
+        s
+    }
+
+    /// [`Self::unpack`] into `out`, reusing its vectors' memory (a simulation
+    /// that has finished leaves its buffers to the next).
+    pub fn unpack_into(&self, out: &mut State) {
+        let (c, n) = (&self.columns, self.n);
+        let State {
+            labourers,
+            migrants,
+            chronic,
+            skill,
+            motivation,
+            wealth,
+            housing_safe,
+            status,
+            years_above,
+            exit_year,
+            income_pc,
+            project,
+            project_years,
+            project_chosen,
+            project_member,
+            kept_income,
+            cattle,
+            stake,
+            own_stake,
+            trained,
+            hives,
+            persistent,
+            since,
+            dibao_last,
+            dibao_phase,
+            monitored,
+            reviews_at_risk,
+            cash_years,
+            experience,
+            herds,
+        } = out;
+        expand_into(&c.labourers, n, labourers);
+        expand_into(&c.migrants, n, migrants);
+        expand_into(&c.chronic, n, chronic);
+        expand_into(&c.skill, n, skill);
+        expand_into(&c.motivation, n, motivation);
+        expand_into(&c.wealth, n, wealth);
+        expand_into(&c.housing_safe, n, housing_safe);
+        expand_into(&c.status, n, status);
+        expand_into(&c.years_above, n, years_above);
+        expand_into(&c.exit_year, n, exit_year);
+        expand_into(&c.income_pc, n, income_pc);
+        expand_into(&c.project, n, project);
+        expand_into(&c.project_years, n, project_years);
+        expand_into(&c.project_chosen, n, project_chosen);
+        expand_into(&c.project_member, n, project_member);
+        expand_into(&c.kept_income, n, kept_income);
+        expand_into(&c.cattle, n, cattle);
+        expand_into(&c.stake, n, stake);
+        expand_into(&c.own_stake, n, own_stake);
+        expand_into(&c.trained, n, trained);
+        expand_into(&c.hives, n, hives);
+        expand_into(&c.persistent, n, persistent);
+        expand_into(&c.since, n, since);
+        expand_into(&c.dibao_last, n, dibao_last);
+        expand_into(&c.dibao_phase, n, dibao_phase);
+        expand_into(&c.monitored, n, monitored);
+        expand_into(&c.reviews_at_risk, n, reviews_at_risk);
+        expand_into(&c.cash_years, n, cash_years);
+        expand_into(&c.experience, n, experience);
+        herds.resize_with(c.herds.len(), Vec::new);
+        for (h, out) in c.herds.iter().zip(herds) {
+            expand_into(h, n, out);
+        }
+    }
+}
+
+/// All households of one simulated county. The fixed attributes are shared
+/// between copies (a replicate's strategies start from copies of one county):
+/// only the state is copied.
 #[derive(Debug, Clone, Default)]
 pub struct Households {
-    pub fixed: Fixed,
+    pub fixed: Arc<Fixed>,
     pub state: State,
 }
 
 impl Fixed {
+    pub fn with_capacity(n: usize) -> Fixed {
+        Fixed {
+            village: Vec::with_capacity(n),
+            size: Vec::with_capacity(n),
+            disabled: Vec::with_capacity(n),
+            cause: Vec::with_capacity(n),
+            land: Vec::with_capacity(n),
+            productivity: Vec::with_capacity(n),
+            insured: Vec::with_capacity(n),
+            dibao_draw: Vec::with_capacity(n),
+        }
+    }
+
     /// See [`State::has_len`].
     pub fn has_len(&self, n: usize) -> bool {
         [
@@ -253,5 +457,77 @@ impl Households {
     /// Persons in all households.
     pub fn population(&self) -> u64 {
         self.fixed.size.iter().map(|&s| u64::from(s)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: a packed state keeps one value for a column every household shares
+    /// (bit for bit: 0.0 and −0.0 are not one value) and unpacks to the same state.
+    #[test]
+    fn a_packed_state_unpacks_to_the_same_state() {
+        let mut s = State::with_capacity(3);
+        for i in 0..3u8 {
+            s.labourers.push(i);
+            s.migrants.push(0);
+            s.chronic.push(0);
+            s.skill.push(0.5);
+            s.motivation.push(0.5 + f32::from(i));
+            s.wealth.push(if i == 1 { -0.0 } else { 0.0 });
+            s.housing_safe.push(true);
+            s.status.push(if i == 2 {
+                Status::Registered
+            } else {
+                Status::NotRegistered
+            });
+            s.years_above.push(0);
+            s.exit_year.push(0);
+            s.income_pc.push(1000.0 * f32::from(i));
+            s.project.push(255);
+            s.project_years.push(0);
+            s.project_chosen.push(false);
+            s.project_member.push(u32::MAX);
+            s.kept_income.push(0.0);
+            s.cattle.push(0);
+            s.stake.push(0);
+            s.own_stake.push(0);
+            s.trained.push(false);
+            s.hives.push(0);
+            s.persistent.push(0.0);
+            s.since.push(0);
+            s.dibao_last.push(0.0);
+            s.dibao_phase.push(0);
+            s.monitored.push(false);
+            s.reviews_at_risk.push(0);
+            s.cash_years.push(0);
+            s.experience.push(0);
+        }
+        s.herds = vec![vec![2, 2, 2], vec![0, 1, 0]];
+        assert!(s.has_len(3));
+        let packed = PackedState::new(s.clone());
+        assert_eq!(packed.len(), 3);
+        let c = &packed.columns;
+        assert_eq!((c.labourers.len(), c.status.len(), c.wealth.len()), (3, 3, 3));
+        assert_eq!(
+            (
+                c.skill.len(),
+                c.project_member.len(),
+                c.herds[0].len(),
+                c.herds[1].len()
+            ),
+            (1, 1, 1, 3)
+        );
+        assert_eq!(format!("{:?}", packed.unpack()), format!("{s:?}"));
+        // Into buffers that held another state (longer, more species): the same.
+        let mut reused = s.clone();
+        reused.labourers.extend([7, 8]);
+        reused.herds.push(vec![1, 1, 1, 1]);
+        packed.unpack_into(&mut reused);
+        assert_eq!(format!("{reused:?}"), format!("{s:?}"));
+        // No households: nothing to pack.
+        let none = PackedState::new(State::default());
+        assert_eq!(format!("{:?}", none.unpack()), format!("{:?}", State::default()));
     }
 }

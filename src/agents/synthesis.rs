@@ -29,16 +29,18 @@ use crate::stats::{normal_cdf, normal_quantile};
 /// Synthesise every household of the county for one replicate. Households are
 /// numbered village by village; that number is the household's random-stream entity.
 pub fn synthesize(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Households {
-    let mut hh = Households {
-        fixed: Fixed::default(),
-        state: State::with_capacity(model.household_count()),
-    };
-    hh.state.herds = vec![Vec::with_capacity(model.household_count()); model.herd.species.len()];
+    let n = model.household_count();
+    let mut fixed = Fixed::with_capacity(n);
+    let mut state = State::with_capacity(n);
+    state.herds = vec![Vec::with_capacity(n); model.herd.species.len()];
     let at = Baseline::of(model, start_year);
     for d in drafts(model, seed, replicate, start_year) {
-        push_household(&mut hh, model, &d, &d.settle(&[1.0; 4], &at));
+        push_household(&mut fixed, &mut state, model, &d, &d.settle(&[1.0; 4], &at));
     }
-    hh
+    Households {
+        fixed: std::sync::Arc::new(fixed),
+        state,
+    }
 }
 
 /// Whether [`synthesize`] draws the same households from models `a` and `b` (for the
@@ -564,8 +566,7 @@ impl Draft {
     }
 }
 
-fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settled) {
-    let f = &mut hh.fixed;
+fn push_household(f: &mut Fixed, s: &mut State, model: &Model, d: &Draft, settled: &Settled) {
     f.village.push(d.village);
     f.size.push(d.size);
     f.disabled.push(d.disabled);
@@ -575,7 +576,6 @@ fn push_household(hh: &mut Households, model: &Model, d: &Draft, settled: &Settl
     f.insured.push(d.insured);
     f.dibao_draw.push(d.dibao_draw);
 
-    let s = &mut hh.state;
     s.labourers.push(d.labourers);
     s.migrants.push(d.migrants);
     s.chronic.push(d.chronic);

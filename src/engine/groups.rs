@@ -200,11 +200,11 @@ pub struct Bands {
     pub persons: [u64; 5],
 }
 
-/// Each household of `a` (its size and final-year income per head) banded against
-/// its twin in `b` (the same households, in the same order).
-pub fn twin_bands(a: &[(u8, f32)], b: &[(u8, f32)]) -> Bands {
+/// Each household of `a` (its final-year income per head; its size in `sizes`)
+/// banded against its twin in `b` (the same households, in the same order).
+pub fn twin_bands(sizes: &[u8], a: &[f32], b: &[f32]) -> Bands {
     let mut out = Bands::default();
-    for (&(size, x), &(_, y)) in a.iter().zip(b) {
+    for ((&size, &x), &y) in sizes.iter().zip(a).zip(b) {
         let k = band(x, y);
         out.households[k] += 1;
         out.persons[k] += u64::from(size);

@@ -8,7 +8,8 @@
 //!
 //! Common random numbers make a replicate's baseline county the same under every
 //! strategy whose model synthesises it the same way, so [`run`] draws it once per
-//! replicate ([`County`]) and starts each of those strategies from a copy.
+//! replicate ([`County`]) and starts each of those strategies from a copy of its
+//! state (the fixed attributes are shared, not copied).
 
 pub mod groups;
 pub mod income;
@@ -16,7 +17,7 @@ mod step;
 
 pub use step::YearOutcome;
 
-use crate::agents::household::{Households, State, Status};
+use crate::agents::household::{Fixed, Households, PackedState, State, Status};
 use crate::agents::synthesis::{same_inputs, synthesize};
 use crate::metrics::{HouseholdRecorder, HouseholdYear, YearMetrics};
 use crate::programs::Plan;
@@ -27,6 +28,7 @@ use crate::rng::{CellRng, Stream};
 use crate::scenario::{Model, Scenario, Strategy};
 use crate::stats::IncomeKeys;
 use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 use step::{StepContext, Tally, VillageCounts};
 
 /// One county under one strategy in one replicate. A clone continues independently
@@ -58,19 +60,35 @@ pub struct Simulation<'m> {
 /// A replicate's county at the baseline: its households synthesised and its poor
 /// registered. It depends on the model only through what synthesis and
 /// identification read ([`County::same`]), so strategies that agree there share it.
+/// It is kept while they run, so it is kept small: the fixed attributes are shared
+/// with each strategy's simulation, and the state is packed ([`PackedState`]: an
+/// attribute every household holds at one value, such as a project or a stake at
+/// the baseline, is kept as that value).
 #[derive(Debug, Clone)]
 pub struct County {
-    households: Households,
+    fixed: Arc<Fixed>,
+    state: PackedState,
     year: i32,
+    /// The households' groups for who gains, the same for every strategy that
+    /// starts from this county (they are fixed at the baseline).
+    groups: groups::Groups,
+}
+
+/// Synthesise a county and register its poor households (the baseline year).
+fn at_baseline(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Households {
+    let mut households = synthesize(model, seed, replicate, start_year);
+    identify_baseline(model, seed, replicate, start_year, &mut households);
+    households
 }
 
 impl County {
     /// Synthesise the county and register its poor households (the baseline year).
     pub fn new(model: &Model, seed: u64, replicate: u32, start_year: i32) -> County {
-        let mut households = synthesize(model, seed, replicate, start_year);
-        identify_baseline(model, seed, replicate, start_year, &mut households);
+        let households = at_baseline(model, seed, replicate, start_year);
         County {
-            households,
+            groups: groups::Groups::at_baseline(&households, model.villages.len()),
+            fixed: households.fixed,
+            state: PackedState::new(households.state),
             year: start_year,
         }
     }
@@ -81,9 +99,12 @@ impl County {
         same_inputs(a, b) && a.identification == b.identification
     }
 
-    /// The households.
-    pub fn households(&self) -> &Households {
-        &self.households
+    /// The households: the fixed attributes shared, the state a copy.
+    pub fn households(&self) -> Households {
+        Households {
+            fixed: Arc::clone(&self.fixed),
+            state: self.state.unpack(),
+        }
     }
 }
 
@@ -99,18 +120,52 @@ pub fn county_owners(scenario: &Scenario) -> Vec<usize> {
 impl<'m> Simulation<'m> {
     /// Synthesise the county and register its poor households (the baseline year).
     pub fn new(strategy: &'m Strategy, seed: u64, replicate: u32, start_year: i32) -> Self {
-        let county = County::new(&strategy.model, seed, replicate, start_year);
-        Self::on_county(strategy, seed, replicate, county)
+        let households = at_baseline(&strategy.model, seed, replicate, start_year);
+        Self::at(strategy, seed, replicate, start_year, households, None)
     }
 
     /// Start from a county already synthesised and identified for this seed and
     /// replicate with a model that gives the same county as the strategy's
     /// ([`County::same`]); the result is then that of [`Self::new`].
-    pub fn on_county(strategy: &'m Strategy, seed: u64, replicate: u32, county: County) -> Self {
-        debug_assert_eq!(county.households.len(), strategy.model.household_count());
+    pub fn on_county(strategy: &'m Strategy, seed: u64, replicate: u32, county: &County) -> Self {
+        Self::on_county_in(strategy, seed, replicate, county, Buffers::default())
+    }
+
+    /// [`Self::on_county`] in the buffers another simulation left.
+    fn on_county_in(strategy: &'m Strategy, seed: u64, replicate: u32, county: &County, mut b: Buffers) -> Self {
+        county.state.unpack_into(&mut b.state);
+        county.state.unpack_into(&mut b.next);
+        let households = Households {
+            fixed: Arc::clone(&county.fixed),
+            state: b.state,
+        };
+        let n = households.len();
+        let spare = (b.next, b.keys.unwrap_or_else(|| IncomeKeys::with_capacity(n)));
+        Self::at(strategy, seed, replicate, county.year, households, Some(spare))
+    }
+
+    /// The buffers the simulation leaves when it ends, for another to reuse.
+    fn into_buffers(self) -> Buffers {
+        Buffers {
+            state: self.households.state,
+            next: self.next,
+            keys: Some(self.keys),
+        }
+    }
+
+    /// Start from `households` at the baseline of `start_year`; `spare`: the write
+    /// buffer, holding the same state, and the median's sort space, if at hand.
+    fn at(
+        strategy: &'m Strategy,
+        seed: u64,
+        replicate: u32,
+        start_year: i32,
+        households: Households,
+        spare: Option<(State, IncomeKeys)>,
+    ) -> Self {
+        debug_assert_eq!(households.len(), strategy.model.household_count());
         let model = &strategy.model;
         let plan = &strategy.plan;
-        let start_year = county.year;
         let (members, quality) = if plan.active() {
             (
                 Members::synthesize(&model.program, model.villages.len(), seed, replicate),
@@ -119,13 +174,12 @@ impl<'m> Simulation<'m> {
         } else {
             (Members::default(), Vec::new())
         };
-        let households = county.households;
         let mut persons = vec![0u64; model.villages.len()];
         for (v, s) in households.fixed.village.iter().zip(&households.fixed.size) {
             persons[*v as usize] += u64::from(*s);
         }
-        let next = households.state.clone();
         let n = households.len();
+        let (next, keys) = spare.unwrap_or_else(|| (households.state.clone(), IncomeKeys::with_capacity(n)));
         Simulation {
             model,
             plan,
@@ -143,7 +197,7 @@ impl<'m> Simulation<'m> {
             },
             village_exited: vec![false; model.villages.len()],
             stocks: VillageStocks::new(model.villages.len()),
-            keys: IncomeKeys::with_capacity(n),
+            keys,
             recorder: None,
         }
     }
@@ -356,10 +410,6 @@ pub struct RunRecord {
     /// Year-end sums over the baseline's groups of households (cause, income decile,
     /// village), baseline year first; empty unless the run asked for them.
     pub groups: Vec<groups::GroupYear>,
-    /// When the run asked for groups, until the replicate's strategies are compared:
-    /// each household's size and its per-capita net income in the final year, to
-    /// compare each household with its twin in another strategy; empty otherwise.
-    pub final_households: Vec<(u8, f32)>,
     /// Winners and losers: this strategy's households banded against their twins in
     /// each strategy of the replicate (by the other's index; its own entry counts
     /// every household unchanged); empty unless the run asked for groups.
@@ -397,23 +447,60 @@ pub fn simulate_recording(
     replicate: u32,
     households: Option<&dyn HouseholdSink>,
 ) -> RunRecord {
-    simulate_observed(scenario, strategy, replicate, households, false, None)
+    simulate_observed(
+        scenario,
+        strategy,
+        replicate,
+        households,
+        false,
+        None,
+        &Mutex::default(),
+    )
+    .0
+}
+
+/// The buffers a simulation leaves when it ends, for the next strategy of the
+/// replicate to start in: its two states and the median's sort space. Reusing them
+/// spares the system handing out (and zeroing) fresh pages for every strategy
+/// (README, Performance: fewer page faults and a few per cent of the time at a
+/// million households).
+#[derive(Default)]
+struct Buffers {
+    state: State,
+    next: State,
+    keys: Option<IncomeKeys>,
+}
+
+/// A strategy's households in the final year, kept until the replicate's strategies
+/// are compared, each household with its twin in another strategy (winners and
+/// losers): their sizes (shared with the county) and per-capita net incomes.
+struct Final {
+    fixed: Arc<Fixed>,
+    income_pc: Vec<f32>,
 }
 
 /// [`simulate_recording`], also summing the baseline's groups of households at the
-/// end of every year when `by_group` (who gains, [`groups`]); starting from `county`
-/// when given (the strategy's own, [`County::same`]), else synthesising it.
+/// end of every year when `by_group` (who gains, [`groups`]) and then giving back
+/// the final year's households ([`Final`]). It starts from `county` when given (the
+/// strategy's own, [`County::same`]), in buffers taken from `spare` if it holds
+/// any, else it synthesises the county; it leaves its buffers in `spare`.
 fn simulate_observed(
     scenario: &Scenario,
     strategy: usize,
     replicate: u32,
     households: Option<&dyn HouseholdSink>,
     by_group: bool,
-    county: Option<County>,
-) -> RunRecord {
+    county: Option<&County>,
+    spare: &Mutex<Vec<Buffers>>,
+) -> (RunRecord, Option<Final>) {
     let st = &scenario.strategies[strategy];
-    let county = county.unwrap_or_else(|| County::new(&st.model, scenario.seed, replicate, scenario.start_year));
-    let mut sim = Simulation::on_county(st, scenario.seed, replicate, county);
+    let mut sim = match county {
+        Some(county) => {
+            let buffers = spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
+            Simulation::on_county_in(st, scenario.seed, replicate, county, buffers)
+        }
+        None => Simulation::new(st, scenario.seed, replicate, scenario.start_year),
+    };
     let households = households.filter(|_| replicate == 0);
     if households.is_some() {
         sim.record_households();
@@ -426,8 +513,16 @@ fn simulate_observed(
     let mut years = Vec::with_capacity(scenario.years_reported());
     years.push(sim.baseline());
     send(&mut sim);
-    let villages = scenario.strategies[strategy].model.villages.len();
-    let grouping = by_group.then(|| groups::Groups::at_baseline(sim.households(), villages));
+    // A shared county's groups, else the strategy's own.
+    let own;
+    let grouping = match (by_group, county) {
+        (false, _) => None,
+        (true, Some(county)) => Some(&county.groups),
+        (true, None) => {
+            own = groups::Groups::at_baseline(sim.households(), st.model.villages.len());
+            Some(&own)
+        }
+    };
     let mut by_groups = Vec::new();
     let mut tally = |sim: &Simulation, m: &YearMetrics| {
         if let Some(g) = &grouping {
@@ -441,42 +536,33 @@ fn simulate_observed(
         years.push(m);
         send(&mut sim);
     }
-    let final_households = if by_group {
-        let hh = sim.households();
-        hh.fixed
-            .size
-            .iter()
-            .copied()
-            .zip(hh.state.income_pc.iter().copied())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    RunRecord {
+    // The simulation ends here: its incomes are moved out, not copied.
+    let last = by_group.then(|| Final {
+        fixed: Arc::clone(&sim.households.fixed),
+        income_pc: std::mem::take(&mut sim.households.state.income_pc),
+    });
+    let record = RunRecord {
         strategy,
         replicate,
         years,
         groups: by_groups,
-        final_households,
         against: Vec::new(),
+    };
+    if let Ok(mut s) = spare.lock() {
+        s.push(sim.into_buffers());
     }
+    (record, last)
 }
 
 /// Band each strategy's households of one replicate against their twins in every
-/// other (`records`: the replicate's strategies), then let their incomes go.
-fn compare_twins(records: &mut [RunRecord]) {
-    let against: Vec<Vec<groups::Bands>> = records
-        .iter()
-        .map(|a| {
-            records
-                .iter()
-                .map(|b| groups::twin_bands(&a.final_households, &b.final_households))
-                .collect()
-        })
-        .collect();
-    for (r, bands) in records.iter_mut().zip(against) {
-        r.against = bands;
-        r.final_households = Vec::new();
+/// other (`records`: the replicate's strategies; `finals`: their final years, in
+/// the same order).
+fn compare_twins(records: &mut [RunRecord], finals: &[Final]) {
+    for (r, a) in records.iter_mut().zip(finals) {
+        r.against = finals
+            .iter()
+            .map(|b| groups::twin_bands(&a.fixed.size, &a.income_pc, &b.income_pc))
+            .collect();
     }
 }
 
@@ -511,17 +597,20 @@ pub fn run_recording(
                     shared(s).then(|| County::new(&scenario.strategies[s].model, scenario.seed, r, scenario.start_year))
                 })
                 .collect();
-            let mut recs: Vec<RunRecord> = (0..owners.len())
+            // The buffers of the replicate's finished simulations, for the next.
+            let spare = Mutex::new(Vec::new());
+            let (mut recs, finals): (Vec<RunRecord>, Vec<Option<Final>>) = (0..owners.len())
                 .into_par_iter()
                 .map(|s| {
-                    let county = counties[owners[s]].clone();
-                    let rec = simulate_observed(scenario, s, r, households, true, county);
+                    let county = counties[owners[s]].as_ref();
+                    let done = simulate_observed(scenario, s, r, households, true, county, &spare);
                     on_done();
-                    rec
+                    done
                 })
-                .collect();
-            drop(counties);
-            compare_twins(&mut recs);
+                .unzip();
+            drop((counties, spare));
+            let finals: Vec<Final> = finals.into_iter().flatten().collect();
+            compare_twins(&mut recs, &finals);
             recs
         })
         .collect();
@@ -660,10 +749,11 @@ starting_incidence = 0.1
         for replicate in 0..s.replicates {
             // The replicate's strategies simulated one by one, then compared as a
             // run compares them.
-            let mut alone: Vec<RunRecord> = (0..3)
-                .map(|strategy| simulate_observed(&s, strategy, replicate, None, true, None))
-                .collect();
-            compare_twins(&mut alone);
+            let (mut alone, finals): (Vec<RunRecord>, Vec<Option<Final>>) = (0..3)
+                .map(|strategy| simulate_observed(&s, strategy, replicate, None, true, None, &Mutex::default()))
+                .unzip();
+            let finals: Vec<Final> = finals.into_iter().flatten().collect();
+            compare_twins(&mut alone, &finals);
             for (strategy, alone) in alone.iter().enumerate() {
                 let k = strategy * s.replicates as usize + replicate as usize;
                 assert_eq!(
@@ -673,6 +763,21 @@ starting_incidence = 0.1
                 );
             }
         }
+    }
+
+    /// Issue 17: the county a run keeps (fixed attributes shared, state packed)
+    /// gives back the households synthesis and identification made.
+    #[test]
+    fn a_county_gives_back_its_households() {
+        let s = scenario(SMALL);
+        let m = &s.strategies[0].model;
+        let county = County::new(m, s.seed, 1, s.start_year);
+        let households = at_baseline(m, s.seed, 1, s.start_year);
+        assert_eq!(format!("{:?}", county.households()), format!("{households:?}"));
+        assert_eq!(
+            format!("{:?}", county.groups),
+            format!("{:?}", groups::Groups::at_baseline(&households, m.villages.len()))
+        );
     }
 
     #[test]

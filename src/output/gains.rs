@@ -795,7 +795,6 @@ mod tests {
             replicate,
             years: Vec::new(),
             groups: Vec::new(),
-            final_households: Vec::new(),
             against,
         }
     }
@@ -808,14 +807,16 @@ mod tests {
         // Four households of 1, 2, 3 and 4 persons. In replicate 0 the "good"
         // strategy raises the two largest more than 5% (70% of persons gain); in
         // replicate 1 only the largest (40%); the others keep the same income.
-        let base: Vec<(u8, f32)> = vec![(1, 100.0), (2, 100.0), (3, 100.0), (4, 100.0)];
-        let good0: Vec<(u8, f32)> = vec![(1, 100.0), (2, 100.0), (3, 120.0), (4, 120.0)];
-        let good1: Vec<(u8, f32)> = vec![(1, 100.0), (2, 100.0), (3, 100.0), (4, 103.0)];
+        let sizes = [1, 2, 3, 4];
+        let base = [100.0, 100.0, 100.0, 100.0];
+        let good0 = [100.0, 100.0, 120.0, 120.0];
+        let good1 = [100.0, 100.0, 100.0, 103.0];
+        let bands = |a: &[f32], b: &[f32]| twin_bands(&sizes, a, b);
         let records = vec![
-            record(0, 0, vec![twin_bands(&base, &base), twin_bands(&base, &good0)]),
-            record(0, 1, vec![twin_bands(&base, &base), twin_bands(&base, &good1)]),
-            record(1, 0, vec![twin_bands(&good0, &base), twin_bands(&good0, &good0)]),
-            record(1, 1, vec![twin_bands(&good1, &base), twin_bands(&good1, &good1)]),
+            record(0, 0, vec![bands(&base, &base), bands(&base, &good0)]),
+            record(0, 1, vec![bands(&base, &base), bands(&base, &good1)]),
+            record(1, 0, vec![bands(&good0, &base), bands(&good0, &good0)]),
+            record(1, 1, vec![bands(&good1, &base), bands(&good1, &good1)]),
         ];
         let names = ["base".to_string(), "good".to_string()];
         let csv = winners_csv(&names, &records).unwrap();
