@@ -21,7 +21,7 @@
 
 use super::household::{Cause, Fixed, Households, State, Status};
 use crate::engine::income::{self, Parts, Work};
-use crate::rng::{CellRng, Stream, shuffle};
+use crate::rng::{CellRng, Stream, StreamKey, shuffle};
 use crate::scenario::raw::CauseMix;
 use crate::scenario::{IncomeFit, Model, YearTable};
 use crate::stats::{normal_cdf, normal_quantile};
@@ -69,20 +69,22 @@ fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draf
     let mut out = Vec::with_capacity(model.household_count());
     // The baseline year's constants of the expected income, computed once.
     let assessor = income::Assessor::of(model, start_year);
+    // The per-household streams' keys in the baseline year, mixed once: each
+    // household's generator then costs one mixing round (the same cells as
+    // `CellRng::new`, see `rng::cell_key`).
+    let size_key = StreamKey::new(seed, replicate, Stream::SynthesisSize).year(start_year);
+    let attribute_key = StreamKey::new(seed, replicate, Stream::SynthesisAttributes).year(start_year);
     let mut base = 0u64;
     for (v, village) in model.villages.iter().enumerate() {
         let count = village.households as usize;
         let sizes: Vec<u8> = (0..count)
-            .map(|j| {
-                let mut rng = CellRng::new(seed, replicate, Stream::SynthesisSize, base + j as u64, start_year);
-                draw_size(&model.population.household_size_cdf, &mut rng)
-            })
+            .map(|j| draw_size(&model.population.household_size_cdf, &mut size_key.rng(base + j as u64)))
             .collect();
         let mut selection = CellRng::new(seed, replicate, Stream::SynthesisSelection, v as u64, start_year);
         let causes = choose_poor(&sizes, village.starting_incidence, &village.cause_mix, &mut selection);
         for j in 0..count {
             let entity = base + j as u64;
-            let mut rng = CellRng::new(seed, replicate, Stream::SynthesisAttributes, entity, start_year);
+            let mut rng = attribute_key.rng(entity);
             out.push(draft(model, &assessor, v, sizes[j], causes[j], &mut rng));
         }
         base += count as u64;
