@@ -21,7 +21,8 @@
 
 use super::household::{Cause, Fixed, Households, State, Status};
 use crate::engine::income::{self, Parts, Work};
-use crate::rng::{CellRng, Stream, shuffle};
+use crate::rng::{CellRng, Stream, StreamKey, shuffle};
+use crate::scenario::params::Sampler;
 use crate::scenario::raw::CauseMix;
 use crate::scenario::{IncomeFit, Model, YearTable};
 use crate::stats::{normal_cdf, normal_quantile};
@@ -71,21 +72,25 @@ fn drafts(model: &Model, seed: u64, replicate: u32, start_year: i32) -> Vec<Draf
     let mut out = Vec::with_capacity(model.household_count());
     // The baseline year's constants of the expected income, computed once.
     let assessor = income::Assessor::of(model, start_year);
+    // The per-household streams' keys in the baseline year, mixed once: each
+    // household's generator then costs one mixing round (the same cells as
+    // `CellRng::new`, see `rng::cell_key`).
+    let size_key = StreamKey::new(seed, replicate, Stream::SynthesisSize).year(start_year);
+    let attribute_key = StreamKey::new(seed, replicate, Stream::SynthesisAttributes).year(start_year);
+    let mut samplers = Samplers::of(model);
     let mut base = 0u64;
     for (v, village) in model.villages.iter().enumerate() {
+        samplers.farmland = village.farmland.sampler();
         let count = village.households as usize;
         let sizes: Vec<u8> = (0..count)
-            .map(|j| {
-                let mut rng = CellRng::new(seed, replicate, Stream::SynthesisSize, base + j as u64, start_year);
-                draw_size(&model.population.household_size_cdf, &mut rng)
-            })
+            .map(|j| draw_size(&model.population.household_size_cdf, &mut size_key.rng(base + j as u64)))
             .collect();
         let mut selection = CellRng::new(seed, replicate, Stream::SynthesisSelection, v as u64, start_year);
         let causes = choose_poor(&sizes, village.starting_incidence, &village.cause_mix, &mut selection);
         for j in 0..count {
             let entity = base + j as u64;
-            let mut rng = CellRng::new(seed, replicate, Stream::SynthesisAttributes, entity, start_year);
-            out.push(draft(model, &assessor, v, sizes[j], causes[j], &mut rng));
+            let mut rng = attribute_key.rng(entity);
+            out.push(draft(model, &assessor, &samplers, v, sizes[j], causes[j], &mut rng));
         }
         base += count as u64;
     }
@@ -407,7 +412,47 @@ impl Baseline {
     }
 }
 
-fn draft(model: &Model, assessor: &income::Assessor, v: usize, size: u8, cause: Cause, rng: &mut CellRng) -> Draft {
+/// The population's distributions of household attributes made ready to draw
+/// ([`Sampler`]), once per synthesis; `farmland` is the village's.
+#[derive(Debug, Clone, Copy)]
+struct Samplers {
+    skill: Sampler,
+    skill_poor: Sampler,
+    motivation: Sampler,
+    motivation_poor: Sampler,
+    farmland: Sampler,
+    farmland_poor: Sampler,
+    savings: Sampler,
+    savings_poor: Sampler,
+    debt_poor: Sampler,
+}
+
+impl Samplers {
+    fn of(model: &Model) -> Samplers {
+        let p = &model.population;
+        Samplers {
+            skill: p.skill.sampler(),
+            skill_poor: p.skill_poor.sampler(),
+            motivation: p.motivation.sampler(),
+            motivation_poor: p.motivation_poor.sampler(),
+            farmland: Sampler::Constant(0.0),
+            farmland_poor: p.farmland_poor.sampler(),
+            savings: p.savings.sampler(),
+            savings_poor: p.savings_poor.sampler(),
+            debt_poor: p.debt_poor.sampler(),
+        }
+    }
+}
+
+fn draft(
+    model: &Model,
+    assessor: &income::Assessor,
+    d: &Samplers,
+    v: usize,
+    size: u8,
+    cause: Cause,
+    rng: &mut CellRng,
+) -> Draft {
     let p = &model.population;
     let village = &model.villages[v];
     let poor = cause != Cause::NotPoor;
@@ -440,14 +485,14 @@ fn draft(model: &Model, assessor: &income::Assessor, v: usize, size: u8, cause: 
     };
     let migrants = rng.binomial_small(u32::from(labourers), migrant_share) as u8;
 
-    let skill = (if poor { p.skill_poor } else { p.skill }).sample(rng).clamp(0.0, 1.0) as f32;
-    let motivation = (if poor { p.motivation_poor } else { p.motivation })
+    let skill = (if poor { d.skill_poor } else { d.skill }).sample(rng).clamp(0.0, 1.0) as f32;
+    let motivation = (if poor { d.motivation_poor } else { d.motivation })
         .sample(rng)
         .clamp(0.0, 1.0) as f32;
-    let land = (if poor { p.farmland_poor } else { village.farmland }).sample(rng);
-    let savings = (if poor { p.savings_poor } else { p.savings }).sample(rng);
+    let land = (if poor { d.farmland_poor } else { d.farmland }).sample(rng);
+    let savings = (if poor { d.savings_poor } else { d.savings }).sample(rng);
     let debt = if poor && rng.chance(p.debt_share_poor) {
-        p.debt_poor.sample(rng)
+        d.debt_poor.sample(rng)
     } else {
         0.0
     };

@@ -204,6 +204,51 @@ fn sample_beta(alpha: f64, beta: f64, rng: &mut CellRng) -> f64 {
     }
 }
 
+/// A [`Dist`] made ready to draw many times: a beta distribution's constants (the
+/// choice of Cheng's algorithm and its coefficients, `Beta::new`) computed once
+/// instead of at every draw, as synthesis draws two beta deviates per household.
+/// [`Sampler::sample`] gives the same bits as [`Dist::sample`] from the same
+/// generator.
+#[derive(Debug, Clone, Copy)]
+pub enum Sampler {
+    Constant(f64),
+    Beta(Beta<f64>),
+    LogNormal { mu: f64, sigma: f64 },
+}
+
+impl Dist {
+    /// This distribution made ready to draw ([`Sampler`]).
+    pub fn sampler(&self) -> Sampler {
+        match *self {
+            Dist::Constant(v) => Sampler::Constant(v),
+            Dist::Beta { alpha, beta } => match Beta::new(alpha, beta) {
+                Ok(d) => Sampler::Beta(d),
+                // As in `sample_beta`: unreachable after validation.
+                Err(_) => Sampler::Constant(alpha / (alpha + beta)),
+            },
+            Dist::LogNormal { mu, sigma } => Sampler::LogNormal { mu, sigma },
+        }
+    }
+}
+
+impl Sampler {
+    /// One deviate; see [`Dist::sample`].
+    #[inline]
+    pub fn sample(&self, rng: &mut CellRng) -> f64 {
+        match self {
+            Sampler::Constant(v) => *v,
+            Sampler::Beta(d) => sample_prepared_beta(d, rng),
+            Sampler::LogNormal { mu, sigma } => rng.lognormal(*mu, *sigma),
+        }
+    }
+}
+
+/// A beta deviate of a prepared distribution, out of line as [`sample_beta`] is.
+#[inline(never)]
+fn sample_prepared_beta(d: &Beta<f64>, rng: &mut CellRng) -> f64 {
+    d.sample(rng)
+}
+
 /// The distributions illness is drawn from, derived once from `[health]`.
 #[derive(Debug, Clone)]
 pub struct HealthDraws {
@@ -405,6 +450,30 @@ mod tests {
             assert!((m / d.mean() - 1.0).abs() < 0.03, "{d:?}: {m}");
         }
         assert!((Dist::lognormal(4.0, 3.0).mean() - 4.0).abs() < 1e-9);
+    }
+
+    /// A prepared sampler draws the very bits the distribution draws, generator state
+    /// and all, for each kind (two beta algorithms: both parameters above 1, and not).
+    #[test]
+    fn a_sampler_draws_what_its_distribution_draws() {
+        for d in [
+            Dist::beta(0.35, 0.15),
+            Dist::beta(0.1, 0.25),
+            Dist::lognormal(4.0, 3.0),
+            Dist::Constant(2.0),
+            Dist::Beta { alpha: 0.0, beta: 1.0 },
+        ] {
+            let (mut a, mut b) = (
+                CellRng::new(5, 1, Stream::SynthesisAttributes, 7, 2016),
+                CellRng::new(5, 1, Stream::SynthesisAttributes, 7, 2016),
+            );
+            let s = d.sampler();
+            for i in 0..1000 {
+                let (x, y) = (d.sample(&mut a), s.sample(&mut b));
+                assert_eq!(x.to_bits(), y.to_bits(), "{d:?}, draw {i}: {x} against {y}");
+            }
+            assert_eq!(a.bits(), b.bits(), "{d:?}");
+        }
         assert!((Dist::beta(0.35, 0.15).mean() - 0.35).abs() < 1e-9);
     }
 }
