@@ -266,6 +266,22 @@ fn households<P: HouseholdProgram>(
     // overlaps the long latency chains of several households' draws; the chunk's
     // draws stay in the L1 cache for the second pass. The draws are the same, in
     // the same order per stream, as in one pass.
+    // A household's labour and land this year, from its state, its labour multiplier
+    // and the rent of the land it lets under a transfer contract (§ 7.18: all of it
+    // when it lets any). The first pass draws earnings with it; the second, which
+    // the review needs it for, builds it again rather than keep it.
+    let work_of = |i: usize, ability: f64, let_rent: f64| {
+        let (labourers, land) = (prev.labourers[i], f64::from(f.land[i]));
+        Work {
+            size: f.size[i],
+            labourers,
+            migrants: prev.migrants[i].min(labourers),
+            land,
+            ability,
+            let_land: if let_rent > 0.0 { land } else { 0.0 },
+            let_rent,
+        }
+    };
     let mut drawn = [Drawn::default(); CHUNK];
     for start in (0..n).step_by(CHUNK) {
         let chunk = start..n.min(start + CHUNK);
@@ -287,18 +303,8 @@ fn households<P: HouseholdProgram>(
 
             // Production.
             let mut r = production_stream.rng(entity);
-            // Land let under a transfer contract this year (§ 7.18): all of it.
-            let land = f64::from(f.land[i]);
             let let_rent = program.land_let(i, next);
-            let work = Work {
-                size,
-                labourers: lab,
-                migrants: prev.migrants[i].min(lab),
-                land,
-                ability: ability(m, prev.skill[i], prev.motivation[i]),
-                let_land: if let_rent > 0.0 { land } else { 0.0 },
-                let_rent,
-            };
+            let work = work_of(i, ability(m, prev.skill[i], prev.motivation[i]), let_rent);
             let v = f.village[i] as usize;
             let earnings = income::draw_earnings(m, &wages, &work, shocks.farm(v), &illness, &mut r);
             let persistent = (rho * f64::from(prev.persistent[i]) + persistent_sd * r.normal()) as f32;
@@ -331,16 +337,7 @@ fn households<P: HouseholdProgram>(
             let mig = prev.migrants[i].min(lab);
             let chronic = prev.chronic[i];
             // The household's labour and land, as the first pass drew its earnings with.
-            let land = f64::from(f.land[i]);
-            let work = Work {
-                size,
-                labourers: lab,
-                migrants: mig,
-                land,
-                ability,
-                let_land: if let_rent > 0.0 { land } else { 0.0 },
-                let_rent,
-            };
+            let work = work_of(i, ability, let_rent);
             // The persistent part's mean-one multiplier exp(z − v/2).
             let productivity = f64::from(f.productivity[i]) * (f64::from(persistent) - log_mean).exp();
 
