@@ -133,40 +133,56 @@ pub struct State {
     pub experience: Vec<u16>,
 }
 
+/// Calls macro `$m` with every per-household column of [`State`] but `herds` (a
+/// vector per species), so that code treating the columns alike lists them once;
+/// [`State::has_len`] checks at compile time that the list is complete.
+macro_rules! state_columns {
+    ($m:ident) => {
+        $m!(
+            labourers,
+            migrants,
+            chronic,
+            skill,
+            motivation,
+            wealth,
+            housing_safe,
+            status,
+            years_above,
+            exit_year,
+            income_pc,
+            project,
+            project_years,
+            project_chosen,
+            project_member,
+            kept_income,
+            cattle,
+            stake,
+            own_stake,
+            trained,
+            hives,
+            persistent,
+            since,
+            dibao_last,
+            dibao_phase,
+            monitored,
+            reviews_at_risk,
+            cash_years,
+            experience
+        )
+    };
+}
+
 impl State {
     pub fn with_capacity(n: usize) -> State {
-        State {
-            labourers: Vec::with_capacity(n),
-            migrants: Vec::with_capacity(n),
-            chronic: Vec::with_capacity(n),
-            skill: Vec::with_capacity(n),
-            motivation: Vec::with_capacity(n),
-            wealth: Vec::with_capacity(n),
-            housing_safe: Vec::with_capacity(n),
-            status: Vec::with_capacity(n),
-            years_above: Vec::with_capacity(n),
-            exit_year: Vec::with_capacity(n),
-            income_pc: Vec::with_capacity(n),
-            project: Vec::with_capacity(n),
-            project_years: Vec::with_capacity(n),
-            project_chosen: Vec::with_capacity(n),
-            project_member: Vec::with_capacity(n),
-            kept_income: Vec::with_capacity(n),
-            cattle: Vec::with_capacity(n),
-            stake: Vec::with_capacity(n),
-            own_stake: Vec::with_capacity(n),
-            trained: Vec::with_capacity(n),
-            hives: Vec::with_capacity(n),
-            persistent: Vec::with_capacity(n),
-            since: Vec::with_capacity(n),
-            dibao_last: Vec::with_capacity(n),
-            dibao_phase: Vec::with_capacity(n),
-            monitored: Vec::with_capacity(n),
-            reviews_at_risk: Vec::with_capacity(n),
-            herds: Vec::new(),
-            cash_years: Vec::with_capacity(n),
-            experience: Vec::with_capacity(n),
+        macro_rules! with_capacity {
+            ($($col:ident),*) => {
+                State {
+                    $($col: Vec::with_capacity(n),)*
+                    herds: Vec::new(),
+                }
+            };
         }
+        state_columns!(with_capacity)
     }
 
     pub fn len(&self) -> usize {
@@ -181,40 +197,14 @@ impl State {
     /// construction; asserting it before a hot loop lets the compiler drop the
     /// per-element bounds checks.
     pub fn has_len(&self, n: usize) -> bool {
-        [
-            self.labourers.len(),
-            self.migrants.len(),
-            self.chronic.len(),
-            self.skill.len(),
-            self.motivation.len(),
-            self.wealth.len(),
-            self.housing_safe.len(),
-            self.status.len(),
-            self.years_above.len(),
-            self.exit_year.len(),
-            self.income_pc.len(),
-            self.project.len(),
-            self.project_years.len(),
-            self.project_chosen.len(),
-            self.project_member.len(),
-            self.kept_income.len(),
-            self.cattle.len(),
-            self.stake.len(),
-            self.own_stake.len(),
-            self.trained.len(),
-            self.hives.len(),
-            self.persistent.len(),
-            self.since.len(),
-            self.dibao_last.len(),
-            self.dibao_phase.len(),
-            self.monitored.len(),
-            self.reviews_at_risk.len(),
-            self.cash_years.len(),
-            self.experience.len(),
-        ]
-        .iter()
-        .all(|&l| l == n)
-            && self.herds.iter().all(|h| h.len() == n)
+        macro_rules! has_len {
+            ($($col:ident),*) => {{
+                // Every field named: a column missing from `state_columns` does not compile.
+                let State { $($col,)* herds } = self;
+                [$($col.len()),*].iter().all(|&l| l == n) && herds.iter().all(|h| h.len() == n)
+            }};
+        }
+        state_columns!(has_len)
     }
 }
 
@@ -282,35 +272,12 @@ impl PackedState {
     pub fn new(state: State) -> PackedState {
         let n = state.len();
         let mut s = state;
-        squeeze(&mut s.labourers);
-        squeeze(&mut s.migrants);
-        squeeze(&mut s.chronic);
-        squeeze(&mut s.skill);
-        squeeze(&mut s.motivation);
-        squeeze(&mut s.wealth);
-        squeeze(&mut s.housing_safe);
-        squeeze(&mut s.status);
-        squeeze(&mut s.years_above);
-        squeeze(&mut s.exit_year);
-        squeeze(&mut s.income_pc);
-        squeeze(&mut s.project);
-        squeeze(&mut s.project_years);
-        squeeze(&mut s.project_chosen);
-        squeeze(&mut s.project_member);
-        squeeze(&mut s.kept_income);
-        squeeze(&mut s.cattle);
-        squeeze(&mut s.stake);
-        squeeze(&mut s.own_stake);
-        squeeze(&mut s.trained);
-        squeeze(&mut s.hives);
-        squeeze(&mut s.persistent);
-        squeeze(&mut s.since);
-        squeeze(&mut s.dibao_last);
-        squeeze(&mut s.dibao_phase);
-        squeeze(&mut s.monitored);
-        squeeze(&mut s.reviews_at_risk);
-        squeeze(&mut s.cash_years);
-        squeeze(&mut s.experience);
+        macro_rules! squeeze_all {
+            ($($col:ident),*) => {
+                $(squeeze(&mut s.$col);)*
+            };
+        }
+        state_columns!(squeeze_all);
         for h in &mut s.herds {
             squeeze(h);
         }
@@ -337,67 +304,13 @@ impl PackedState {
     /// that has finished leaves its buffers to the next).
     pub fn unpack_into(&self, out: &mut State) {
         let (c, n) = (&self.columns, self.n);
-        let State {
-            labourers,
-            migrants,
-            chronic,
-            skill,
-            motivation,
-            wealth,
-            housing_safe,
-            status,
-            years_above,
-            exit_year,
-            income_pc,
-            project,
-            project_years,
-            project_chosen,
-            project_member,
-            kept_income,
-            cattle,
-            stake,
-            own_stake,
-            trained,
-            hives,
-            persistent,
-            since,
-            dibao_last,
-            dibao_phase,
-            monitored,
-            reviews_at_risk,
-            cash_years,
-            experience,
-            herds,
-        } = out;
-        expand_into(&c.labourers, n, labourers);
-        expand_into(&c.migrants, n, migrants);
-        expand_into(&c.chronic, n, chronic);
-        expand_into(&c.skill, n, skill);
-        expand_into(&c.motivation, n, motivation);
-        expand_into(&c.wealth, n, wealth);
-        expand_into(&c.housing_safe, n, housing_safe);
-        expand_into(&c.status, n, status);
-        expand_into(&c.years_above, n, years_above);
-        expand_into(&c.exit_year, n, exit_year);
-        expand_into(&c.income_pc, n, income_pc);
-        expand_into(&c.project, n, project);
-        expand_into(&c.project_years, n, project_years);
-        expand_into(&c.project_chosen, n, project_chosen);
-        expand_into(&c.project_member, n, project_member);
-        expand_into(&c.kept_income, n, kept_income);
-        expand_into(&c.cattle, n, cattle);
-        expand_into(&c.stake, n, stake);
-        expand_into(&c.own_stake, n, own_stake);
-        expand_into(&c.trained, n, trained);
-        expand_into(&c.hives, n, hives);
-        expand_into(&c.persistent, n, persistent);
-        expand_into(&c.since, n, since);
-        expand_into(&c.dibao_last, n, dibao_last);
-        expand_into(&c.dibao_phase, n, dibao_phase);
-        expand_into(&c.monitored, n, monitored);
-        expand_into(&c.reviews_at_risk, n, reviews_at_risk);
-        expand_into(&c.cash_years, n, cash_years);
-        expand_into(&c.experience, n, experience);
+        macro_rules! expand_all {
+            ($($col:ident),*) => {
+                $(expand_into(&c.$col, n, &mut out.$col);)*
+            };
+        }
+        state_columns!(expand_all);
+        let herds = &mut out.herds;
         herds.resize_with(c.herds.len(), Vec::new);
         for (h, out) in c.herds.iter().zip(herds) {
             expand_into(h, n, out);
